@@ -1,0 +1,44 @@
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { scrub } from './secret.js';
+
+export type { Logger };
+
+export interface LoggerOptions {
+  level: LevelWithSilent;
+  /** Values that must never reach the output, whatever logged them. */
+  secrets?: readonly string[];
+  /** Where the JSON lines go; stdout by default. Tests pass a capturing stream. */
+  destination?: DestinationStream;
+}
+
+/**
+ * JSON logs (pino). Two guards keep the key out: header and key fields are
+ * redacted by path, and every line is scrubbed of the secret values before it
+ * is written, so an error message or an echoed API body cannot carry it out.
+ */
+export function createLogger(options: LoggerOptions): Logger {
+  const secrets = (options.secrets ?? []).filter((s) => s.length > 0);
+  return pino(
+    {
+      level: options.level,
+      base: { name: 'mistral-admin-exporter' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: {
+        paths: [
+          'apiKey',
+          '*.apiKey',
+          'headers.authorization',
+          'headers["x-api-key"]',
+          '*.headers.authorization',
+          '*.headers["x-api-key"]',
+          'req.headers.authorization',
+          'req.headers.cookie',
+        ],
+        censor: '[REDACTED]',
+      },
+      hooks: secrets.length > 0 ? { streamWrite: (line: string) => scrub(line, secrets) } : {},
+    },
+    options.destination ?? pino.destination({ dest: 1, sync: false }),
+  );
+}
