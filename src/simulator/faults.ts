@@ -1,0 +1,45 @@
+/** Faults injected per endpoint, consumed in the order they were set. */
+import type { SimEndpoint } from './routes.js';
+
+export type Fault =
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'hang' }
+  | { kind: 'malformed'; variant: 'truncated-json' | 'not-json' | 'wrong-shape' | 'empty' }
+  | { kind: 'huge'; bytes: number }
+  | { kind: 'reset' };
+
+interface QueuedFault {
+  readonly fault: Fault;
+  remaining: number;
+}
+
+export class FaultQueue {
+  private readonly queues = new Map<SimEndpoint, QueuedFault[]>();
+
+  /**
+   * Queues `fault` for the next `times` requests of `endpoint` (default: all,
+   * until cleared). Faults set earlier for the same endpoint apply first, so
+   * `set(e, 500, 2); set(e, 429, 1)` gives 500, 500, 429, then normal answers.
+   */
+  set(endpoint: SimEndpoint, fault: Fault, times?: number): void {
+    if (times !== undefined && (!Number.isInteger(times) || times < 1)) throw new RangeError(`times must be a positive integer, got ${times}`);
+    const queue = this.queues.get(endpoint) ?? [];
+    queue.push({ fault, remaining: times ?? Number.POSITIVE_INFINITY });
+    this.queues.set(endpoint, queue);
+  }
+
+  clear(): void {
+    this.queues.clear();
+  }
+
+  /** The fault for this request of `endpoint`, if any, counting it as used. */
+  take(endpoint: SimEndpoint): Fault | undefined {
+    const queue = this.queues.get(endpoint);
+    const head = queue?.[0];
+    if (!queue || !head) return undefined;
+    head.remaining -= 1;
+    if (head.remaining <= 0) queue.shift();
+    return head.fault;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Endpoint + query → status and JSON body. Pure given the state passed in;
+ * shared by the HTTP server and `Simulator.bodyFor`.
+ */
+import { lechatByAgentBody, lechatByTimeBody, lechatByUserBody } from './lechat.js';
+import type { SimOrg } from './org.js';
+import type { SimEndpoint } from './routes.js';
+import type { Granularity } from './time.js';
+import { yearMonthOf } from './time.js';
+import { rateLimitBody, spendLimitBody, spendTruth, usageBody, type JsonObject, type SpendState } from './usage.js';
+import { vibeByOrganizationBody, vibeByWorkspaceBody } from './vibe.js';
+
+export interface AnswerContext {
+  readonly org: SimOrg;
+  readonly spend: SpendState;
+  readonly nowSeconds: number;
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly body: JsonObject;
+}
+
+export type Query = Readonly<Record<string, string>>;
+
+/** One FastAPI-style validation error item. */
+interface ValidationIssue {
+  loc: [string, string];
+  msg: string;
+  type: string;
+}
+
+const GRANULARITIES: readonly Granularity[] = ['hour', 'day', 'week', 'month'];
+const INTEGER = /^[+-]?\d+$/;
+
+class QueryReader {
+  readonly issues: ValidationIssue[] = [];
+  constructor(private readonly query: Query) {}
+
+  private issue(name: string, msg: string, type: string): undefined {
+    this.issues.push({ loc: ['query', name], msg, type });
+    return undefined;
+  }
+
+  integer(name: string, required: boolean, bounds?: { min: number; max: number }): number | undefined {
+    const raw = this.query[name];
+    if (raw === undefined) return required ? this.issue(name, 'Field required', 'missing') : undefined;
+    if (!INTEGER.test(raw.trim())) return this.issue(name, 'Input should be a valid integer, unable to parse string as an integer', 'int_parsing');
+    const value = Number(raw.trim());
+    if (bounds && value < bounds.min) return this.issue(name, `Input should be greater than or equal to ${bounds.min}`, 'greater_than_equal');
+    if (bounds && value > bounds.max) return this.issue(name, `Input should be less than or equal to ${bounds.max}`, 'less_than_equal');
+    return value;
+  }
+
+  granularity(): Granularity | undefined {
+    const raw = this.query['granularity'];
+    if (raw === undefined) return 'day';
+    const found = GRANULARITIES.find((g) => g === raw);
+    return found ?? this.issue('granularity', "Input should be 'hour', 'day', 'week' or 'month'", 'enum');
+  }
+
+  text(name: string): string | undefined {
+    return this.query[name];
+  }
+
+  rejection(): Answer | undefined {
+    return this.issues.length > 0 ? { status: 422, body: { detail: this.issues as unknown as JsonObject[] } } : undefined;
+  }
+}
+
+function window(reader: QueryReader, ctx: AnswerContext) {
+  const startSeconds = reader.integer('start_time', true);
+  const endSeconds = reader.integer('end_time', true);
+  return { startSeconds: startSeconds ?? 0, endSeconds: endSeconds ?? 0, nowSeconds: ctx.nowSeconds };
+}
+
+export function answer(ctx: AnswerContext, endpoint: SimEndpoint, query: Query = {}): Answer {
+  const reader = new QueryReader(query);
+  const ok = (body: JsonObject): Answer => ({ status: 200, body });
+  switch (endpoint) {
+    case 'usage': {
+      const current = yearMonthOf(ctx.nowSeconds);
+      const month = reader.integer('month', false, { min: 1, max: 12 });
+      const year = reader.integer('year', false, { min: 1, max: 9999 });
+      return (
+        reader.rejection() ??
+        ok(usageBody(ctx.org, { year: year ?? current.year, month: month ?? current.month, workspaceId: reader.text('workspace_id') }, ctx.nowSeconds))
+      );
+    }
+    case 'spend_limit':
+      return ok(spendLimitBody(spendTruth(ctx.org, ctx.spend, ctx.nowSeconds)));
+    case 'rate_limit':
+      return ok(rateLimitBody());
+    case 'lechat_by_user': {
+      const w = window(reader, ctx);
+      return reader.rejection() ?? ok(lechatByUserBody(ctx.org, w));
+    }
+    case 'lechat_by_agent': {
+      const w = window(reader, ctx);
+      return reader.rejection() ?? ok(lechatByAgentBody(ctx.org, w));
+    }
+    case 'lechat_by_time': {
+      const w = window(reader, ctx);
+      const granularity = reader.granularity();
+      return reader.rejection() ?? ok(lechatByTimeBody(ctx.org, w, granularity ?? 'day'));
+    }
+    case 'vibe_by_workspace': {
+      const w = window(reader, ctx);
+      return reader.rejection() ?? ok(vibeByWorkspaceBody(ctx.org, w, reader.text('workspace_id')));
+    }
+    case 'vibe_by_organization': {
+      const w = window(reader, ctx);
+      return reader.rejection() ?? ok(vibeByOrganizationBody(ctx.org, w));
+    }
+  }
+}

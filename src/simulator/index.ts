@@ -1,0 +1,107 @@
+/**
+ * A simulated Mistral Admin API (usage metrics surface), written from the
+ * public API reference only. Used by tests as the fake upstream and by the
+ * demo mode. See `truth.ts` for the test oracle.
+ */
+import { FaultQueue, type Fault } from './faults.js';
+import { answer, type Query } from './handlers.js';
+import { createOrg } from './org.js';
+import { ALL_LAYOUTS, normaliseBasePath, routeTable, type Layout, type SimEndpoint } from './routes.js';
+import { startHttpFront, type RecordedRequest } from './server.js';
+import { createTruth, type SimulatorTruth } from './truth.js';
+import type { SpendState } from './usage.js';
+
+export type { Fault } from './faults.js';
+export type { Layout, SimEndpoint } from './routes.js';
+export type { RecordedRequest } from './server.js';
+export type { SimulatorTruth, UsageTruthQuery } from './truth.js';
+export type { SpendTruth, UsageTruth, UsageTruthRow } from './usage.js';
+export type { LeChatAgentTruth, LeChatUserTruth, LeChatWindowTruth } from './lechat.js';
+export type { ByClient, NextEditWindowTruth, VibeWindowTruth } from './vibe.js';
+export { ANALYTICS_PATHS } from './routes.js';
+export { DEFAULT_ORG_SIZE } from './org.js';
+
+export const DEFAULT_SPEND_LIMIT = 5000;
+
+export interface SimulatorOptions {
+  /** ms since epoch; default Date.now. */
+  now?: () => number;
+  /** default 1 */
+  seed?: number;
+  /** default '/api/admin' */
+  basePath?: string;
+  /** Which analytics path layouts answer (others 404); default all three. */
+  layouts?: Layout[];
+  /** default '127.0.0.1' */
+  host?: string;
+  /** default 0 (a free port) */
+  port?: number;
+  /** When set, requests must carry it in `x-api-key` or `Authorization: Bearer`, else 401. */
+  apiKey?: string;
+  org?: {
+    users?: number;
+    agents?: number;
+    workspaces?: number;
+    tools?: number;
+    /** EUR; null: no limit. Default 5000. */
+    spendLimit?: number | null;
+  };
+}
+
+export interface Simulator {
+  /** Base URL, e.g. http://127.0.0.1:PORT/api/admin */
+  readonly url: string;
+  /** Every request received, in arrival order (non-GET ones included). */
+  readonly requests: RecordedRequest[];
+  /** Applies `fault` to the next `times` requests of `endpoint` (default: every request until cleared). */
+  setFault(endpoint: SimEndpoint, fault: Fault, times?: number): void;
+  clearFaults(): void;
+  setSpendLimit(limit: number | null): void;
+  setPaymentFailed(failed: boolean): void;
+  /** The JSON body the simulator would serve for this endpoint and query right now (a 422 body when invalid). */
+  bodyFor(endpoint: SimEndpoint, query?: Record<string, string>): unknown;
+  /** Ground truth computed from the simulator's own generation, not from the served JSON. */
+  truth: SimulatorTruth;
+  /** Stops listening and ends every connection, hanging and delayed requests included. */
+  close(): Promise<void>;
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const now = options.now ?? Date.now;
+  const nowSeconds = () => Math.floor(now() / 1000);
+  const seed = options.seed ?? 1;
+  if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
+  const org = createOrg(seed, options.org);
+  const spend: SpendState = {
+    limit: options.org?.spendLimit === undefined ? DEFAULT_SPEND_LIMIT : options.org.spendLimit,
+    paymentFailed: false,
+  };
+  const faults = new FaultQueue();
+  const requests: RecordedRequest[] = [];
+  const respond = (endpoint: SimEndpoint, query: Query) => answer({ org, spend, nowSeconds: nowSeconds() }, endpoint, query);
+  const front = await startHttpFront({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    basePath: normaliseBasePath(options.basePath ?? '/api/admin'),
+    routes: routeTable(options.layouts ?? ALL_LAYOUTS),
+    apiKey: options.apiKey,
+    faults,
+    requests,
+    answer: respond,
+  });
+  return {
+    url: front.url,
+    requests,
+    setFault: (endpoint, fault, times) => faults.set(endpoint, fault, times),
+    clearFaults: () => faults.clear(),
+    setSpendLimit: (limit) => {
+      spend.limit = limit;
+    },
+    setPaymentFailed: (failed) => {
+      spend.paymentFailed = failed;
+    },
+    bodyFor: (endpoint, query = {}) => respond(endpoint, query).body,
+    truth: createTruth(org, spend, nowSeconds),
+    close: () => front.close(),
+  };
+}

@@ -1,0 +1,201 @@
+/**
+ * The HTTP front of the simulator: routing, auth, method checks, request
+ * recording and fault injection. What a body contains is `handlers.ts`'s job.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Fault, FaultQueue } from './faults.js';
+import type { Answer, Query } from './handlers.js';
+import type { SimEndpoint } from './routes.js';
+
+export interface RecordedRequest {
+  method: string;
+  /** The full request path, base path included, without the query string. */
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  endpoint?: SimEndpoint;
+  /** The status answered; 0 while unanswered, and for hung or reset requests. */
+  status: number;
+}
+
+export interface HttpFrontOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly basePath: string;
+  readonly routes: ReadonlyMap<string, SimEndpoint>;
+  readonly apiKey: string | undefined;
+  readonly faults: FaultQueue;
+  readonly requests: RecordedRequest[];
+  readonly answer: (endpoint: SimEndpoint, query: Query) => Answer;
+}
+
+export interface HttpFront {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+const HUGE_CHUNK_BYTES = 64 * 1024;
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function keyMatches(candidate: string | undefined, expected: Buffer): boolean {
+  return candidate !== undefined && timingSafeEqual(digest(candidate), expected);
+}
+
+function isAuthorised(req: IncomingMessage, expected: Buffer): boolean {
+  const headerKey = req.headers['x-api-key'];
+  if (keyMatches(Array.isArray(headerKey) ? headerKey[0] : headerKey, expected)) return true;
+  const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+  return keyMatches(bearer?.[1]?.trim(), expected);
+}
+
+function sendText(res: ServerResponse, record: RecordedRequest, status: number, text: string, headers: Record<string, string> = {}): void {
+  record.status = status;
+  if (res.destroyed) return;
+  res.writeHead(status, { ...JSON_HEADERS, 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.end(text);
+}
+
+function sendJson(res: ServerResponse, record: RecordedRequest, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  sendText(res, record, status, JSON.stringify(body), headers);
+}
+
+/** A valid JSON object of about `bytes` bytes, streamed without a content-length. */
+function sendHuge(res: ServerResponse, record: RecordedRequest, bytes: number): void {
+  record.status = 200;
+  res.writeHead(200, JSON_HEADERS);
+  const head = '{"data":[],"padding":"';
+  const tail = '"}';
+  let remaining = Math.max(0, bytes - head.length - tail.length);
+  const filler = 'x'.repeat(HUGE_CHUNK_BYTES);
+  const pump = (): void => {
+    while (!res.destroyed) {
+      if (remaining <= 0) {
+        res.end(tail);
+        return;
+      }
+      const size = Math.min(remaining, HUGE_CHUNK_BYTES);
+      remaining -= size;
+      if (!res.write(size === HUGE_CHUNK_BYTES ? filler : filler.slice(0, size))) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+  };
+  res.write(head);
+  pump();
+}
+
+export function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
+  const expectedKey = options.apiKey === undefined ? undefined : digest(options.apiKey);
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  let closed: Promise<void> | undefined;
+
+  const answerNormally = (res: ServerResponse, record: RecordedRequest, endpoint: SimEndpoint, query: Query): void => {
+    try {
+      const { status, body } = options.answer(endpoint, query);
+      sendJson(res, record, status, body);
+    } catch (error) {
+      sendJson(res, record, 500, { detail: `simulator error: ${error instanceof Error ? error.message : String(error)}` });
+    }
+  };
+
+  const applyFault = (fault: Fault, res: ServerResponse, record: RecordedRequest, endpoint: SimEndpoint, query: Query): void => {
+    switch (fault.kind) {
+      case 'status': {
+        const body = fault.body === undefined ? { detail: STATUS_CODES[fault.status] ?? 'Error' } : fault.body;
+        sendText(res, record, fault.status, typeof body === 'string' ? body : JSON.stringify(body), fault.headers);
+        return;
+      }
+      case 'delay': {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          answerNormally(res, record, endpoint, query);
+        }, fault.ms);
+        timers.add(timer);
+        return;
+      }
+      case 'hang':
+        return; // the socket stays open until the client gives up or close() runs
+      case 'reset':
+        res.socket?.resetAndDestroy();
+        return;
+      case 'huge':
+        sendHuge(res, record, fault.bytes);
+        return;
+      case 'malformed':
+        switch (fault.variant) {
+          case 'truncated-json': {
+            const text = JSON.stringify(options.answer(endpoint, query).body);
+            sendText(res, record, 200, text.slice(0, Math.max(1, Math.floor(text.length / 2))));
+            return;
+          }
+          case 'not-json':
+            sendText(res, record, 200, '<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>', { 'content-type': 'text/html' });
+            return;
+          case 'wrong-shape':
+            sendJson(res, record, 200, { unexpected: true, data: 'not-a-list', items: [1, 2, 3] });
+            return;
+          case 'empty':
+            sendText(res, record, 200, '');
+            return;
+        }
+    }
+  };
+
+  const server = createServer((req, res) => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://simulator.invalid');
+    } catch {
+      res.writeHead(400, JSON_HEADERS).end(JSON.stringify({ detail: 'Bad Request' }));
+      return;
+    }
+    const query: Record<string, string> = {};
+    for (const [name, value] of url.searchParams) if (!(name in query)) query[name] = value;
+    const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query, headers: { ...req.headers }, status: 0 };
+    const prefix = `${options.basePath}/`;
+    const endpoint = url.pathname.startsWith(prefix) ? options.routes.get(url.pathname.slice(prefix.length)) : undefined;
+    if (endpoint) record.endpoint = endpoint;
+    options.requests.push(record);
+    req.resume(); // a request body, if any, is ignored
+
+    if (expectedKey && !isAuthorised(req, expectedKey)) return sendJson(res, record, 401, { detail: 'Unauthorized' });
+    if (!endpoint) return sendJson(res, record, 404, { detail: 'Not Found' });
+    if (record.method !== 'GET') return sendJson(res, record, 405, { detail: 'Method Not Allowed' }, { allow: 'GET' });
+    const fault = options.faults.take(endpoint);
+    if (fault) return applyFault(fault, res, record, endpoint, query);
+    answerNormally(res, record, endpoint, query);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      const { port } = server.address() as AddressInfo;
+      const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+      resolve({
+        url: `http://${host}:${port}${options.basePath}`,
+        close: () => {
+          if (closed) return closed;
+          for (const timer of timers) clearTimeout(timer);
+          timers.clear();
+          closed = new Promise<void>((done) => server.close(() => done()));
+          server.closeAllConnections();
+          for (const socket of sockets) socket.destroy();
+          return closed;
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,82 @@
+/**
+ * Ground truth for tests, computed from the simulator's own generation (the
+ * per-line and per-hour streams), never by reading a served body back.
+ * Every method reads the simulator clock when called, so the answers follow
+ * a moving clock exactly like the served bodies do.
+ */
+import { TOKEN_LIMITS, USAGE_LINES, VIBE_MODELS, CURRENCY } from './catalog.js';
+import { lechatWindowTruth, type LeChatWindowTruth } from './lechat.js';
+import type { SimOrg } from './org.js';
+import { yearMonthOf } from './time.js';
+import { spendTruth, usageTruth, type SpendState, type SpendTruth, type UsageTruth } from './usage.js';
+import { nextEditWindowTruth, vibeWindowTruth, type NextEditWindowTruth, type VibeWindowTruth } from './vibe.js';
+
+export interface UsageTruthQuery {
+  /** Default: the current UTC year. */
+  readonly year?: number;
+  /** 1–12; default: the current UTC month. */
+  readonly month?: number;
+  /** Only this workspace's share; default: org-wide. */
+  readonly workspaceId?: string;
+}
+
+export interface SimulatorTruth {
+  readonly seed: number;
+  /** "EUR": every amount below is in whole euros. */
+  readonly currency: string;
+  /** The workspace ids (usage may also contain usage attributed to no workspace). */
+  readonly workspaceIds: readonly string[];
+  /** Dated model ids (`billing_metric`) that usage can report, e.g. `mistral-large-2411`. */
+  readonly modelIds: readonly string[];
+  /** Usage model keys, e.g. `mistral-large-latest::mistral-large-2411`. */
+  readonly modelKeys: readonly string[];
+  /** Keys of rate-limit's `tokens_limits_by_model` (same dated ids as `billing_metric`). */
+  readonly rateLimitedModelIds: readonly string[];
+  readonly userIds: readonly string[];
+  readonly agentIds: readonly string[];
+  readonly toolNames: readonly string[];
+  /** Model aliases Vibe Code reports in `consumed_tokens`. */
+  readonly vibeModels: readonly string[];
+  /** The simulator clock, in Unix seconds. */
+  nowSeconds(): number;
+  /**
+   * Month-to-date (or whole past month) usage: one row per (category,
+   * billing_metric, billing_group, event_type) with Σ value, Σ value_paid,
+   * the global/standard price and the exact cost; plus the unpriced rows.
+   */
+  usage(query?: UsageTruthQuery): UsageTruth;
+  /** The current month's spend figures, exact and as served by spend-limit. */
+  spend(): SpendTruth;
+  /** le Chat activity in [start, end) (Unix seconds), as by_user/by_agent/by_time count it. */
+  lechat(startSeconds: number, endSeconds: number): LeChatWindowTruth;
+  /** Vibe Code activity over the days by_workspace serves for [start, end); org-wide without a workspace. */
+  vibe(startSeconds: number, endSeconds: number, workspaceId?: string): VibeWindowTruth;
+  /** Next-edit (IDE) activity over the days by_organization serves for [start, end). */
+  nextEdit(startSeconds: number, endSeconds: number): NextEditWindowTruth;
+}
+
+export function createTruth(org: SimOrg, spend: SpendState, nowSeconds: () => number): SimulatorTruth {
+  const unique = (values: readonly string[]) => [...new Set(values)];
+  return {
+    seed: org.seed,
+    currency: CURRENCY,
+    workspaceIds: org.workspaceIds,
+    modelIds: unique(USAGE_LINES.map((line) => line.model.id)),
+    modelKeys: unique(USAGE_LINES.map((line) => `${line.model.alias}::${line.model.id}`)),
+    rateLimitedModelIds: TOKEN_LIMITS.map(([spec]) => spec.id),
+    userIds: org.users.map((u) => u.id),
+    agentIds: org.agentIds,
+    toolNames: org.toolNames,
+    vibeModels: VIBE_MODELS,
+    nowSeconds,
+    usage(query = {}) {
+      const now = nowSeconds();
+      const current = yearMonthOf(now);
+      return usageTruth(org, { year: query.year ?? current.year, month: query.month ?? current.month, workspaceId: query.workspaceId }, now);
+    },
+    spend: () => spendTruth(org, spend, nowSeconds()),
+    lechat: (startSeconds, endSeconds) => lechatWindowTruth(org, { startSeconds, endSeconds, nowSeconds: nowSeconds() }),
+    vibe: (startSeconds, endSeconds, workspaceId) => vibeWindowTruth(org, { startSeconds, endSeconds, nowSeconds: nowSeconds() }, workspaceId),
+    nextEdit: (startSeconds, endSeconds) => nextEditWindowTruth(org, { startSeconds, endSeconds, nowSeconds: nowSeconds() }),
+  };
+}
