@@ -1,0 +1,239 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { PathLayout } from '../endpoints.js';
+import { Secret } from '../secret.js';
+import {
+  INTERVAL_OVERRIDES,
+  SECTIONS,
+  SETTINGS,
+  type LogLevel,
+  type RefreshedEndpoint,
+  type SettingDef,
+  type SettingKey,
+  type SettingValues,
+} from './settings.js';
+import { formatDuration } from './values.js';
+
+export { DEFAULT_PORT, SETTINGS, type RefreshedEndpoint } from './settings.js';
+
+export interface Config {
+  /** Absent only in demo mode, where the simulator needs no key. */
+  apiKey: Secret | undefined;
+  apiUrl: string;
+  pathLayout: PathLayout | 'auto';
+  workspaceIds: string[];
+  refreshIntervalsMs: Record<RefreshedEndpoint, number>;
+  maxStalenessMs: number;
+  requestTimeoutMs: number;
+  maxResponseBytes: number;
+  maxConcurrentRequests: number;
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  demo: boolean;
+}
+
+export type Command = { kind: 'run'; config: Config } | { kind: 'help' } | { kind: 'version' };
+
+/** A configuration mistake: the message is one line saying what to fix. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export interface ConfigSources {
+  argv: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  readFile?: (path: string) => string;
+}
+
+const SETTING_ENTRIES = Object.entries(SETTINGS) as Array<[SettingKey, SettingDef<unknown>]>;
+
+/**
+ * Reads flags (which win), then the environment, then defaults, and checks
+ * everything once. Throws ConfigError with one line naming the setting.
+ */
+export function loadConfig(sources: ConfigSources): Command {
+  const { values: flags } = parseFlags(sources.argv);
+  if (flags.help) return { kind: 'help' };
+  if (flags.version) return { kind: 'version' };
+
+  const raw = (key: SettingKey): { text: string; origin: string } | undefined => {
+    const setting = SETTINGS[key] as SettingDef<unknown>;
+    const fromFlag = setting.flag === undefined ? undefined : flags[setting.flag];
+    if (typeof fromFlag === 'string') return { text: fromFlag, origin: `--${setting.flag}` };
+    const fromEnv = sources.env[setting.env];
+    if (fromEnv !== undefined && (fromEnv.trim() !== '' || setting.secret)) return { text: fromEnv, origin: setting.env };
+    if (setting.default !== undefined) return { text: setting.default, origin: `${setting.env} (default)` };
+    return undefined;
+  };
+
+  const parsed: Partial<Record<SettingKey, unknown>> = {};
+  for (const [key, setting] of SETTING_ENTRIES) {
+    const value = raw(key);
+    if (value === undefined) continue;
+    try {
+      parsed[key] = setting.parse(value.text);
+    } catch (err) {
+      const shown = setting.secret ? '' : `=${JSON.stringify(value.text)}`;
+      throw new ConfigError(`${value.origin}${shown}: ${(err as Error).message}`);
+    }
+  }
+  const v = parsed as Partial<SettingValues>;
+  const demo = flags.demo === true;
+
+  const refreshIntervalsMs = Object.fromEntries(
+    Object.entries(INTERVAL_OVERRIDES).map(([endpoint, key]) => [
+      endpoint,
+      (v[key] as number | undefined) ?? (v.refreshInterval as number),
+    ]),
+  ) as Record<RefreshedEndpoint, number>;
+
+  const maxStalenessMs = v.maxStaleness as number;
+  const [slowest, slowestMs] = Object.entries(refreshIntervalsMs).sort((a, b) => b[1] - a[1])[0] as [string, number];
+  if (maxStalenessMs <= slowestMs) {
+    throw new ConfigError(
+      `MAX_STALENESS=${formatDuration(maxStalenessMs)}: must be longer than the longest refresh interval ` +
+        `(${formatDuration(slowestMs)}, for ${slowest}), or data would be withdrawn between two good refreshes`,
+    );
+  }
+
+  return {
+    kind: 'run',
+    config: {
+      apiKey: demo ? undefined : readApiKey(v.apiKey, v.apiKeyFile, sources.readFile ?? ((p) => readFileSync(p, 'utf8'))),
+      apiUrl: v.apiUrl as string,
+      pathLayout: v.pathLayout as PathLayout | 'auto',
+      workspaceIds: v.workspaceIds ?? [],
+      refreshIntervalsMs,
+      maxStalenessMs,
+      requestTimeoutMs: v.requestTimeout as number,
+      maxResponseBytes: v.maxResponseSize as number,
+      maxConcurrentRequests: v.maxConcurrentRequests as number,
+      host: v.host as string,
+      port: v.port as number,
+      logLevel: v.logLevel as LogLevel,
+      demo,
+    },
+  };
+}
+
+function readApiKey(fromEnv: string | undefined, file: string | undefined, readFile: (path: string) => string): Secret {
+  if (fromEnv !== undefined && file !== undefined) {
+    throw new ConfigError('MISTRAL_ADMIN_API_KEY and MISTRAL_ADMIN_API_KEY_FILE are both set: keep one');
+  }
+  let key: string;
+  let origin: string;
+  if (file !== undefined) {
+    origin = `MISTRAL_ADMIN_API_KEY_FILE=${JSON.stringify(file)}`;
+    try {
+      key = readFile(file).trim();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new ConfigError(`${origin}: cannot read the file (${code ?? (err as Error).message})`);
+    }
+    if (key === '') throw new ConfigError(`${origin}: the file is empty; is the Secret mounted?`);
+  } else if (fromEnv !== undefined) {
+    origin = 'MISTRAL_ADMIN_API_KEY';
+    key = fromEnv.trim();
+    if (key === '') throw new ConfigError('MISTRAL_ADMIN_API_KEY is set but empty; is the Secret mounted?');
+  } else {
+    throw new ConfigError(
+      'MISTRAL_ADMIN_API_KEY is not set: set it, or MISTRAL_ADMIN_API_KEY_FILE to a file holding it (to try the exporter without a key, run it with --demo)',
+    );
+  }
+  if (/[\s\u0000-\u001f\u007f]/.test(key)) {
+    throw new ConfigError(`${origin}: the key contains spaces or control characters; check how it was copied`);
+  }
+  return new Secret(key);
+}
+
+type FlagValues = Record<string, string | boolean | undefined>;
+
+function parseFlags(argv: readonly string[]): { values: FlagValues } {
+  const options: Record<string, { type: 'string' | 'boolean' }> = {
+    help: { type: 'boolean' },
+    version: { type: 'boolean' },
+    demo: { type: 'boolean' },
+  };
+  for (const [, setting] of SETTING_ENTRIES) {
+    if (setting.flag !== undefined) options[setting.flag] = { type: 'string' };
+  }
+  try {
+    const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+    return { values: values as FlagValues };
+  } catch (err) {
+    // node's messages are one line and name the flag; keep them, drop its hint about "--".
+    const message = (err as Error).message.split('\n')[0]?.replace(/\. To specify a positional.*$/, '') ?? '';
+    throw new ConfigError(`${message} (see --help)`);
+  }
+}
+
+/** The text of --help. */
+export function helpText(version: string): string {
+  const lines = [
+    `mistral-admin-exporter ${version}`,
+    '',
+    'Serves the Mistral Admin API (spend, spend limit, cost by model, rate limits) as',
+    'Prometheus metrics on /metrics. The API is read in the background on an interval;',
+    'scrapes are served from the last good answers and never wait for the API.',
+    '',
+    'Usage:',
+    '  mistral-admin-exporter [flags]          with MISTRAL_ADMIN_API_KEY set',
+    '  mistral-admin-exporter --demo           simulated Admin API, no key needed',
+    '',
+    'Flags win over environment variables, which win over defaults.',
+    'Durations: 30s, 5m, 1h30m (ms, s, m, h, d, w). Sizes: 32MiB, 500kB, bytes.',
+    '',
+    '  --demo      serve simulated data from a built-in fake Admin API (never with a real key)',
+    '  --help      show this help',
+    '  --version   print the version',
+  ];
+  for (const section of SECTIONS) {
+    lines.push('', `${section}:`);
+    for (const [, s] of SETTING_ENTRIES.filter(([, s]) => s.section === section)) {
+      const flag = s.flag === undefined ? '(environment only)' : `--${s.flag} ${s.metavar}`;
+      lines.push(`  ${flag}`);
+      lines.push(`      env ${s.env}; ${defaultText(s)}`);
+      for (const l of wrap(s.help, 72)) lines.push(`      ${l}`);
+    }
+  }
+  lines.push('', 'Endpoints: /metrics, /-/healthy, /-/ready, / (a landing page).', '');
+  return lines.join('\n');
+}
+
+function defaultText(s: SettingDef<unknown>): string {
+  if (s.default !== undefined) return `default ${s.default}`;
+  if (s.defaultNote !== undefined) return `default: ${s.defaultNote}`;
+  return 'no default';
+}
+
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line.length > 0 && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else {
+      line = line.length > 0 ? `${line} ${word}` : word;
+    }
+  }
+  if (line.length > 0) out.push(line);
+  return out;
+}
+
+/** The README's settings table (between its `settings-table` markers). */
+export function settingsMarkdownTable(): string {
+  const rows = [
+    '| Environment variable | Flag | Default | Meaning |',
+    '| --- | --- | --- | --- |',
+  ];
+  for (const section of SECTIONS) {
+    for (const [, s] of SETTING_ENTRIES.filter(([, s]) => s.section === section)) {
+      const flag = s.flag === undefined ? '(env only)' : `\`--${s.flag}\``;
+      const dflt = s.default !== undefined ? `\`${s.default}\`` : (s.defaultNote ?? '');
+      rows.push(`| \`${s.env}\` | ${flag} | ${dflt} | ${s.help.replace(/\|/g, '\\|')} |`);
+    }
+  }
+  return rows.join('\n');
+}
