@@ -1,0 +1,80 @@
+import { Big } from 'big.js';
+import { ParseError } from './types.js';
+
+/**
+ * Tolerant readers for Admin API answers. The API is a preview: numbers may
+ * arrive as strings (scientific notation included), fields may be null,
+ * missing or new. What cannot be understood throws ParseError naming the
+ * field, which costs that endpoint one refresh and nothing else.
+ */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function expectObject(v: unknown, where: string): JsonObject {
+  if (!isObject(v)) throw new ParseError(`${where}: expected an object, got ${describe(v)}`);
+  return v;
+}
+
+export function expectArray(v: unknown, where: string): Json[] {
+  if (!Array.isArray(v)) throw new ParseError(`${where}: expected an array, got ${describe(v)}`);
+  return v as Json[];
+}
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * An exact decimal from a JSON number or a numeric string. A JSON number is
+ * taken as the shortest decimal that prints it (0.1 is 0.1, not the binary
+ * double's expansion), so products and sums of prices come out as the
+ * console shows them.
+ */
+export function toDecimal(v: unknown, where: string): Big {
+  if (typeof v === 'number' && Number.isFinite(v)) return new Big(String(v));
+  if (typeof v === 'string' && DECIMAL.test(v.trim())) return new Big(v.trim());
+  throw new ParseError(`${where}: expected a number, got ${describe(v)}`);
+}
+
+export function optionalDecimal(v: unknown, where: string): Big | undefined {
+  return v === null || v === undefined ? undefined : toDecimal(v, where);
+}
+
+export function toNumber(v: unknown, where: string): number {
+  return Number(toDecimal(v, where).toString());
+}
+
+export function optionalNumber(v: unknown, where: string): number | undefined {
+  return v === null || v === undefined ? undefined : toNumber(v, where);
+}
+
+/** true/false, or the strings and 0/1 some APIs send instead. */
+export function optionalBoolean(v: unknown, where: string): boolean | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === 'boolean') return v;
+  if (v === 0 || v === 1) return v === 1;
+  if (v === 'true' || v === 'false') return v === 'true';
+  throw new ParseError(`${where}: expected true or false, got ${describe(v)}`);
+}
+
+export function optionalString(v: unknown, where: string): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === 'string') return v;
+  throw new ParseError(`${where}: expected a string, got ${describe(v)}`);
+}
+
+/** A date-time string as Unix seconds, or undefined when absent or unreadable. */
+export function optionalTimestampSeconds(v: unknown): number | undefined {
+  if (typeof v !== 'string' || v.trim() === '') return undefined;
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? undefined : ms / 1000;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}

@@ -1,0 +1,145 @@
+import { Big } from 'big.js';
+import { bool, family, single, type FamilyDef } from './families.js';
+import { expectObject, optionalBoolean, optionalDecimal, optionalString } from './parse.js';
+import { ParseError, type FetchContext, type MetricFamily, type Source } from './types.js';
+import { UNKNOWN_CURRENCY } from './usage.js';
+
+/**
+ * GET spend-limit: month-to-date spend as the limit counts it, the monthly
+ * limit, and whether it (or the last payment) stopped anything.
+ */
+export interface SpendLimitSnapshot {
+  currency: string;
+  usage: Big | undefined;
+  vibeUsage: Big | undefined;
+  totalUsage: Big | undefined;
+  usageLimit: Big | undefined;
+  noMonthlyLimit: boolean;
+  limitReached: boolean;
+  paymentFailed: boolean | undefined;
+  /** When the answer was fetched (ms since the epoch): the projection's "now". */
+  fetchedAt: number;
+}
+
+export function parseSpendLimit(body: unknown, fetchedAt: number): SpendLimitSnapshot {
+  const limits = expectObject(expectObject(body, 'spend-limit').limits, 'spend-limit.limits');
+  const c = expectObject(limits.completion, 'spend-limit.limits.completion');
+  const at = 'spend-limit.limits.completion';
+  const limitReached = optionalBoolean(c.monthly_limit_reached, `${at}.monthly_limit_reached`);
+  if (limitReached === undefined) throw new ParseError(`${at}.monthly_limit_reached: missing`);
+  return {
+    currency: optionalString(limits.currency, 'spend-limit.limits.currency')?.trim().toUpperCase() || UNKNOWN_CURRENCY,
+    usage: optionalDecimal(c.usage, `${at}.usage`),
+    vibeUsage: optionalDecimal(c.vibe_usage, `${at}.vibe_usage`),
+    totalUsage: optionalDecimal(c.total_usage, `${at}.total_usage`),
+    usageLimit: optionalDecimal(c.usage_limit, `${at}.usage_limit`),
+    noMonthlyLimit: optionalBoolean(c.no_monthly_limit, `${at}.no_monthly_limit`) ?? false,
+    limitReached,
+    paymentFailed: optionalBoolean(limits.last_payment_failure, 'spend-limit.limits.last_payment_failure'),
+    fetchedAt,
+  };
+}
+
+const REFRESHED = 'Refreshed in the background on an interval, not at scrape time.';
+
+export const SPEND_LIMIT_FAMILIES = {
+  spend: {
+    name: 'mistral_spend',
+    help: `Month-to-date spend in whole currency units from GET spend-limit, by product (api, vibe, other = total minus both); sum for the total. ${REFRESHED}`,
+    labelNames: ['currency', 'product'],
+  },
+  limit: {
+    name: 'mistral_spend_limit',
+    help: `Monthly spend limit in whole currency units (usage_limit of GET spend-limit); absent when there is no limit. ${REFRESHED}`,
+    labelNames: ['currency'],
+  },
+  limitEnabled: {
+    name: 'mistral_spend_limit_enabled',
+    help: `1 when a monthly spend limit applies, 0 when no_monthly_limit is set (GET spend-limit). ${REFRESHED}`,
+    labelNames: [],
+  },
+  limitReached: {
+    name: 'mistral_spend_limit_reached',
+    help: `1 when the monthly spend limit is reached and API calls are refused (monthly_limit_reached of GET spend-limit). ${REFRESHED}`,
+    labelNames: [],
+  },
+  utilization: {
+    name: 'mistral_spend_limit_utilization_ratio',
+    help: `Month-to-date total spend divided by the monthly limit (GET spend-limit), 0..1 and above; absent without a limit. ${REFRESHED}`,
+    labelNames: [],
+  },
+  projected: {
+    name: 'mistral_spend_projected',
+    help: `Month-end spend projected linearly from month-to-date spend (GET spend-limit) and the time elapsed in the UTC calendar month; absent during its first day. ${REFRESHED}`,
+    labelNames: ['currency'],
+  },
+  paymentFailed: {
+    name: 'mistral_payment_last_failed',
+    help: `1 when the last payment attempt failed (last_payment_failure of GET spend-limit). ${REFRESHED}`,
+    labelNames: [],
+  },
+} as const satisfies Record<string, FamilyDef>;
+
+const DAY_MS = 86_400_000;
+
+/** Start and end (exclusive) of the UTC calendar month holding `t`. */
+export function utcMonthBounds(t: number): { start: number; end: number } {
+  const d = new Date(t);
+  return {
+    start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1),
+    end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
+  };
+}
+
+const toNumber = (b: Big): number => Number(b.toString());
+
+/** Pure: the spend-limit metric families of a snapshot. */
+export function spendLimitFamilies(s: SpendLimitSnapshot): MetricFamily[] {
+  const { currency } = s;
+  const reported = s.usage !== undefined || s.vibeUsage !== undefined || s.totalUsage !== undefined;
+  const api = s.usage ?? new Big(0);
+  const vibe = s.vibeUsage ?? new Big(0);
+  const total = s.totalUsage ?? api.plus(vibe);
+  const other = total.minus(api).minus(vibe);
+  const hasLimit = !s.noMonthlyLimit && s.usageLimit !== undefined;
+
+  const spend = reported
+    ? [
+        { labels: { currency, product: 'api' }, value: toNumber(api) },
+        { labels: { currency, product: 'vibe' }, value: toNumber(vibe) },
+        { labels: { currency, product: 'other' }, value: other.gt(0) ? toNumber(other) : 0 },
+      ]
+    : [];
+
+  let projected: number | undefined;
+  const month = utcMonthBounds(s.fetchedAt);
+  const elapsed = s.fetchedAt - month.start;
+  if (reported && elapsed >= DAY_MS) {
+    projected = toNumber(total.times(month.end - month.start).div(elapsed));
+  }
+
+  return [
+    family(SPEND_LIMIT_FAMILIES.spend, spend),
+    family(SPEND_LIMIT_FAMILIES.limit, hasLimit ? [{ labels: { currency }, value: toNumber(s.usageLimit as Big) }] : []),
+    family(SPEND_LIMIT_FAMILIES.limitEnabled, single(s.noMonthlyLimit ? 0 : 1)),
+    family(SPEND_LIMIT_FAMILIES.limitReached, single(bool(s.limitReached))),
+    family(
+      SPEND_LIMIT_FAMILIES.utilization,
+      single(reported && hasLimit && (s.usageLimit as Big).gt(0) ? toNumber(total.div(s.usageLimit as Big)) : undefined),
+    ),
+    family(SPEND_LIMIT_FAMILIES.projected, projected === undefined ? [] : [{ labels: { currency }, value: projected }]),
+    family(SPEND_LIMIT_FAMILIES.paymentFailed, single(bool(s.paymentFailed))),
+  ];
+}
+
+export function spendLimitSource(): Source<SpendLimitSnapshot> {
+  return {
+    endpoint: 'spend_limit',
+    describe: 'GET spend-limit',
+    async fetch(ctx: FetchContext) {
+      const res = await ctx.api.get('spend_limit', { signal: ctx.signal });
+      return parseSpendLimit(res.body, ctx.now);
+    },
+    toFamilies: spendLimitFamilies,
+  };
+}
