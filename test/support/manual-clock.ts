@@ -21,6 +21,12 @@ export class ManualClock implements Clock {
   private nextId = 1;
   private auto = false;
   private autoScheduled = false;
+  /**
+   * Awaited after each timer fires during `advance`, e.g. a scheduler's
+   * `whenIdle`, so that work a timer starts (real I/O, gzip on the thread
+   * pool) has ended before time moves on.
+   */
+  afterEachTimer: (() => Promise<void>) | undefined;
 
   constructor(start: number | Date = Date.UTC(2026, 10, 15, 12, 0, 0)) {
     this.current = typeof start === 'number' ? start : start.getTime();
@@ -58,9 +64,11 @@ export class ManualClock implements Clock {
       this.current = next.due;
       next.fn();
       await settle();
+      await this.afterEachTimer?.();
     }
     this.current = target;
     await settle();
+    await this.afterEachTimer?.();
   }
 
   /** Sets the time (forward only) firing due timers on the way. */

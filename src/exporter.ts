@@ -1,0 +1,102 @@
+import type { FastifyInstance } from 'fastify';
+import type { Dispatcher } from 'undici';
+import { AdminApiClient } from './admin-api/client.js';
+import type { RetryPolicy } from './admin-api/types.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config/index.js';
+import type { Logger } from './logger.js';
+import { OwnMetrics } from './own-metrics.js';
+import { Scheduler } from './scheduler.js';
+import { buildApp } from './server.js';
+import { allSources } from './sources/index.js';
+import { REVISION, USER_AGENT, VERSION } from './version.js';
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxRetries: 3,
+  baseDelayMs: 1000,
+  maxDelayMs: 30_000,
+  maxRetryAfterMs: 60_000,
+};
+
+export interface ExporterDeps {
+  logger: Logger;
+  clock?: Clock;
+  random?: () => number;
+  dispatcher?: Dispatcher;
+  retry?: RetryPolicy;
+  /** Process metrics vary from run to run; golden-file tests turn them off. */
+  processMetrics?: boolean;
+}
+
+export interface Exporter {
+  app: FastifyInstance;
+  scheduler: Scheduler;
+  ownMetrics: OwnMetrics;
+  client: AdminApiClient;
+  /** Stops the refreshes and the HTTP client (the app is closed by whoever listens). */
+  close(): Promise<void>;
+}
+
+/** Builds the whole exporter from a checked configuration; refreshes start with `scheduler.start()`. */
+export function createExporter(config: Config, deps: ExporterDeps): Exporter {
+  const clock = deps.clock ?? systemClock;
+  const { logger } = deps;
+  if (config.apiKey === undefined) throw new Error('no API key: a real exporter needs one (demo mode supplies its own)');
+
+  const sources = allSources({ workspaceIds: config.workspaceIds });
+  const endpoints = sources.map((s) => s.endpoint);
+  let scheduler: Scheduler | undefined;
+  const ownMetrics = new OwnMetrics({
+    version: VERSION,
+    revision: REVISION,
+    endpoints,
+    statuses: () => scheduler?.statuses() ?? [],
+    processMetrics: deps.processMetrics,
+  });
+  const client = new AdminApiClient({
+    baseUrl: config.apiUrl,
+    apiKey: config.apiKey,
+    pathLayout: config.pathLayout,
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxResponseBytes: config.maxResponseBytes,
+    maxConcurrency: config.maxConcurrentRequests,
+    retry: deps.retry ?? DEFAULT_RETRY,
+    clock,
+    random: deps.random,
+    logger,
+    observer: ownMetrics,
+    userAgent: USER_AGENT,
+    dispatcher: deps.dispatcher,
+  });
+  scheduler = new Scheduler({
+    sources,
+    api: client,
+    clock,
+    random: deps.random,
+    logger,
+    intervalsMs: config.refreshIntervalsMs,
+    maxStalenessMs: config.maxStalenessMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    onParseError: (endpoint) => ownMetrics.parseError(endpoint),
+  });
+  const app = buildApp({
+    scheduler,
+    ownMetrics,
+    logger,
+    version: VERSION,
+    demo: config.demo,
+    apiUrl: config.apiUrl,
+    now: () => clock.now(),
+  });
+  const s = scheduler;
+  return {
+    app,
+    scheduler: s,
+    ownMetrics,
+    client,
+    async close() {
+      await s.stop();
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+import { randomBytes } from 'node:crypto';
+import closeWithGrace from 'close-with-grace';
+import { ConfigError, helpText, loadConfig, type Config } from './config/index.js';
+import { formatDuration } from './config/values.js';
+import { createExporter } from './exporter.js';
+import { createLogger } from './logger.js';
+import { Secret } from './secret.js';
+import { VERSION } from './version.js';
+
+/** Grace period for in-flight scrapes and refreshes on SIGTERM/SIGINT. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  let command;
+  try {
+    command = loadConfig({ argv, env });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`mistral-admin-exporter: ${err.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (command.kind === 'help') {
+    process.stdout.write(helpText(VERSION));
+    return;
+  }
+  if (command.kind === 'version') {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+
+  let config: Config = command.config;
+  let closeSimulator: (() => Promise<void>) | undefined;
+  if (config.demo) {
+    // The demo talks to a simulated Admin API in this process, with a key of its own.
+    const { startSimulator } = await import('./simulator/index.js');
+    const demoKey = randomBytes(24).toString('hex');
+    const simulator = await startSimulator({ apiKey: demoKey });
+    closeSimulator = () => simulator.close();
+    config = { ...config, apiUrl: simulator.url, apiKey: new Secret(demoKey), pathLayout: 'auto' };
+  }
+
+  const apiKey = config.apiKey as Secret;
+  const logger = createLogger({ level: config.logLevel, secrets: [apiKey.reveal()] });
+  if (config.demo) {
+    logger.warn(
+      { api_url: config.apiUrl },
+      'DEMO MODE: serving simulated data from a built-in fake Admin API; no request goes to Mistral and any configured key is ignored',
+    );
+  }
+
+  const exporter = createExporter(config, { logger });
+  try {
+    await exporter.app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    process.stderr.write(`mistral-admin-exporter: cannot listen on ${config.host}:${config.port} (${code}); set HOST or PORT\n`);
+    await exporter.close();
+    await closeSimulator?.();
+    process.exitCode = 1;
+    return;
+  }
+  exporter.scheduler.start();
+  logger.info(
+    {
+      version: VERSION,
+      api_url: config.apiUrl,
+      refresh_intervals: Object.fromEntries(Object.entries(config.refreshIntervalsMs).map(([e, ms]) => [e, formatDuration(ms)])),
+      max_staleness: formatDuration(config.maxStalenessMs),
+      workspaces: config.workspaceIds.length,
+    },
+    `serving /metrics on ${exporter.app.listeningOrigin}`,
+  );
+
+  closeWithGrace({ delay: SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'shutting down after an unexpected error');
+    else logger.info({ signal }, 'shutting down');
+    await exporter.app.close();
+    await exporter.close();
+    await closeSimulator?.();
+  });
+}
+
+main(process.argv.slice(2), process.env).catch((err: unknown) => {
+  process.stderr.write(`mistral-admin-exporter: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,327 @@
+import { LRUCache } from 'lru-cache';
+import { AdminApiError, type AdminApi } from './admin-api/types.js';
+import { deadlineSignal, type Clock, type TimerHandle } from './clock.js';
+import { formatDuration } from './config/values.js';
+import type { ApiEndpoint } from './endpoints.js';
+import { renderChunk, type RenderedChunk } from './exposition.js';
+import type { Logger } from './logger.js';
+import type { EndpointStatus } from './own-metrics.js';
+import { ParseError, type Source } from './sources/types.js';
+
+export interface SchedulerOptions {
+  sources: readonly Source[];
+  api: AdminApi;
+  clock: Clock;
+  /** For the interval jitter; default Math.random. */
+  random?: () => number;
+  logger: Logger;
+  intervalsMs: Readonly<Partial<Record<ApiEndpoint, number>>>;
+  maxStalenessMs: number;
+  requestTimeoutMs: number;
+  onParseError: (endpoint: ApiEndpoint) => void;
+}
+
+/** What a failed refresh was, for logs, the landing page and the next delay. */
+export interface Failure {
+  /** Stable across repeats of the same problem: a change of it is logged. */
+  key: string;
+  message: string;
+  at: number;
+}
+
+interface SourceState {
+  source: Source;
+  intervalMs: number;
+  timer: TimerHandle | undefined;
+  running: Promise<void> | undefined;
+  tried: boolean;
+  up: boolean;
+  lastSuccessAt: number | undefined;
+  lastDurationMs: number | undefined;
+  failure: Failure | undefined;
+  consecutiveFailures: number;
+  nextRefreshAt: number | undefined;
+}
+
+interface Fresh {
+  chunk: RenderedChunk;
+  fetchedAt: number;
+}
+
+/** Intervals are jittered by up to ±10% so that replicas and endpoints drift apart. */
+const JITTER = 0.1;
+/** A 403 is retried slowly: 5 × the interval, at most 15 minutes (never faster than the interval). */
+const FORBIDDEN_FACTOR = 5;
+const FORBIDDEN_MAX_MS = 15 * 60_000;
+
+/**
+ * Refreshes each source on its own interval, one refresh of a source at a
+ * time, and keeps the rendered result of its last good refresh until it is
+ * older than the max staleness. Scrapes read `chunks()`; they never wait for
+ * or start a refresh.
+ */
+export class Scheduler {
+  private readonly states = new Map<ApiEndpoint, SourceState>();
+  private readonly fresh: LRUCache<ApiEndpoint, Fresh>;
+  private readonly stopController = new AbortController();
+  private readonly random: () => number;
+  private readonly stalenessTimers = new Map<ApiEndpoint, TimerHandle>();
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.random = options.random ?? Math.random;
+    const { clock, logger } = options;
+    this.fresh = new LRUCache<ApiEndpoint, Fresh>({
+      max: Math.max(1, options.sources.length),
+      ttl: options.maxStalenessMs,
+      // Staleness runs on the injected clock, read at every check.
+      perf: { now: () => clock.now() },
+      ttlResolution: 0,
+      allowStale: false,
+      updateAgeOnGet: false,
+      dispose: (value, endpoint, reason) => {
+        if (reason !== 'expire') return;
+        logger.warn(
+          { api_endpoint: endpoint, last_success: new Date(value.fetchedAt).toISOString() },
+          `data of ${endpoint} is older than MAX_STALENESS (${formatDuration(options.maxStalenessMs)}): its series are withdrawn until a refresh succeeds`,
+        );
+      },
+    });
+    for (const source of options.sources) {
+      this.states.set(source.endpoint, {
+        source,
+        intervalMs: options.intervalsMs[source.endpoint] ?? 60_000,
+        timer: undefined,
+        running: undefined,
+        tried: false,
+        up: false,
+        lastSuccessAt: undefined,
+        lastDurationMs: undefined,
+        failure: undefined,
+        consecutiveFailures: 0,
+        nextRefreshAt: undefined,
+      });
+    }
+  }
+
+  /** Starts every source's loop; the first refreshes begin at once. */
+  start(): void {
+    for (const state of this.states.values()) this.schedule(state, 0);
+  }
+
+  /** Stops the loops, aborts refreshes in flight and waits for them to end. */
+  async stop(): Promise<void> {
+    this.stopController.abort(new Error('exporter shutting down'));
+    await this.whenIdle();
+    const { clock } = this.options;
+    for (const state of this.states.values()) {
+      if (state.timer !== undefined) clock.clearTimeout(state.timer);
+      state.timer = undefined;
+    }
+    for (const timer of this.stalenessTimers.values()) clock.clearTimeout(timer);
+    this.stalenessTimers.clear();
+  }
+
+  /**
+   * Refreshes one source now (or joins the refresh already running) and
+   * schedules its next one. The loops call it; tests may too.
+   */
+  refresh(endpoint: ApiEndpoint): Promise<void> {
+    const state = this.states.get(endpoint);
+    if (!state) throw new Error(`no source for ${endpoint}`);
+    if (state.running) return state.running;
+    if (state.timer !== undefined) this.options.clock.clearTimeout(state.timer);
+    state.timer = undefined;
+    state.running = this.run(state).finally(() => {
+      state.running = undefined;
+    });
+    return state.running;
+  }
+
+  /** Resolves once no refresh is running (refreshes that start meanwhile are waited for too). */
+  async whenIdle(): Promise<void> {
+    for (;;) {
+      const running = [...this.states.values()].flatMap((s) => (s.running ? [s.running] : []));
+      if (running.length === 0) return;
+      await Promise.allSettled(running);
+    }
+  }
+
+  /** The rendered data of every source whose last good refresh is fresh enough, in source order. */
+  chunks(): RenderedChunk[] {
+    const out: RenderedChunk[] = [];
+    for (const endpoint of this.states.keys()) {
+      const f = this.fresh.get(endpoint);
+      if (f) out.push(f.chunk);
+    }
+    return out;
+  }
+
+  /** True once every source has been tried once; it never turns false again. */
+  ready(): boolean {
+    for (const s of this.states.values()) if (!s.tried) return false;
+    return true;
+  }
+
+  statuses(): EndpointStatus[] {
+    return [...this.states.values()].map(statusOf);
+  }
+
+  /** Everything known of each endpoint, for the landing page. */
+  details(): Array<
+    EndpointStatus & { describe: string; failure: Failure | undefined; nextRefreshAt: number | undefined; series: number | undefined }
+  > {
+    return [...this.states.values()].map((s) => ({
+      ...statusOf(s),
+      describe: s.source.describe,
+      failure: s.up ? undefined : s.failure,
+      nextRefreshAt: s.nextRefreshAt,
+      series: this.fresh.get(s.source.endpoint)?.chunk.series,
+    }));
+  }
+
+  private schedule(state: SourceState, delayMs: number): void {
+    if (this.stopController.signal.aborted) return;
+    const { clock } = this.options;
+    if (state.timer !== undefined) clock.clearTimeout(state.timer);
+    state.nextRefreshAt = clock.now() + delayMs;
+    state.timer = clock.setTimeout(() => {
+      state.timer = undefined;
+      void this.refresh(state.source.endpoint);
+    }, delayMs);
+  }
+
+  private async run(state: SourceState): Promise<void> {
+    const { clock, logger, api } = this.options;
+    const { source, intervalMs } = state;
+    const endpoint = source.endpoint;
+    const started = clock.now();
+    // A refresh, retries included, gives up after its interval, never sooner than one request timeout.
+    const deadlineMs = Math.max(intervalMs, this.options.requestTimeoutMs);
+    const deadline = deadlineSignal(clock, deadlineMs, () => new Error(`refresh deadline of ${formatDuration(deadlineMs)} passed`));
+    const signal = AbortSignal.any([deadline.signal, this.stopController.signal]);
+    let nextDelay = this.jittered(intervalMs);
+
+    try {
+      const snapshot = await source.fetch({ api, signal, now: started, logger });
+      const chunk = await renderChunk(source.toFamilies(snapshot));
+      const now = clock.now();
+      this.fresh.set(endpoint, { chunk, fetchedAt: now });
+      this.watchStaleness(endpoint, now);
+      if (!state.up && state.failure) {
+        logger.info(
+          { api_endpoint: endpoint, failed_refreshes: state.consecutiveFailures },
+          `${source.describe} answers again after ${state.consecutiveFailures} failed refresh(es)`,
+        );
+      } else if (!state.tried) {
+        logger.info({ api_endpoint: endpoint, series: chunk.series }, `${source.describe}: first refresh succeeded`);
+      }
+      state.up = true;
+      state.failure = undefined;
+      state.consecutiveFailures = 0;
+      state.lastSuccessAt = now;
+    } catch (err) {
+      if (this.stopController.signal.aborted) return;
+      const failure = describeFailure(err, source.describe, clock.now());
+      if (isParseFailure(err)) this.options.onParseError(endpoint);
+      if (err instanceof AdminApiError && err.kind === 'http' && err.status === 403) {
+        nextDelay = Math.max(intervalMs, Math.min(FORBIDDEN_FACTOR * intervalMs, FORBIDDEN_MAX_MS));
+      }
+      if (err instanceof AdminApiError && err.details.retryAfterMs !== undefined) {
+        nextDelay = Math.max(nextDelay, err.details.retryAfterMs);
+      }
+      const fields = { api_endpoint: endpoint, next_try_in: formatDuration(Math.round(nextDelay)) };
+      if (failure.key !== state.failure?.key || state.up) {
+        logger[failure.level](fields, failure.message);
+      } else {
+        logger.debug({ ...fields, failed_refreshes: state.consecutiveFailures + 1 }, failure.message);
+      }
+      state.up = false;
+      state.failure = { key: failure.key, message: failure.message, at: failure.at };
+      state.consecutiveFailures += 1;
+    } finally {
+      deadline.dispose();
+      state.tried = true;
+      state.lastDurationMs = clock.now() - started;
+      this.schedule(state, nextDelay);
+    }
+  }
+
+  /** Withdraws an endpoint's data (with a log line) once it is older than the max staleness. */
+  private watchStaleness(endpoint: ApiEndpoint, fetchedAt: number): void {
+    const { clock, maxStalenessMs } = this.options;
+    if (this.stopController.signal.aborted) return;
+    const previous = this.stalenessTimers.get(endpoint);
+    if (previous !== undefined) clock.clearTimeout(previous);
+    this.stalenessTimers.set(
+      endpoint,
+      clock.setTimeout(() => {
+        this.stalenessTimers.delete(endpoint);
+        this.fresh.purgeStale();
+      }, fetchedAt + maxStalenessMs - clock.now() + 1),
+    );
+  }
+
+  private jittered(intervalMs: number): number {
+    return Math.round(intervalMs * (1 + (this.random() * 2 - 1) * JITTER));
+  }
+}
+
+function statusOf(s: SourceState): EndpointStatus {
+  return {
+    endpoint: s.source.endpoint,
+    up: s.up,
+    intervalMs: s.intervalMs,
+    lastSuccessAt: s.lastSuccessAt,
+    lastDurationMs: s.lastDurationMs,
+  };
+}
+
+function isParseFailure(err: unknown): boolean {
+  return err instanceof ParseError || (err instanceof AdminApiError && err.kind === 'invalid_json');
+}
+
+/** A log line an operator can act on, and a key that changes only when the problem does. */
+export function describeFailure(
+  err: unknown,
+  what: string,
+  at: number,
+): { key: string; message: string; level: 'warn' | 'error'; at: number } {
+  if (err instanceof ParseError) {
+    return { key: 'parse', message: `${what}: the answer could not be understood (${err.message}); keeping the last good data`, level: 'warn', at };
+  }
+  if (!(err instanceof AdminApiError)) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { key: `internal:${message}`, message: `${what}: refresh failed unexpectedly: ${message}`, level: 'error', at };
+  }
+  const key = `${err.kind}:${err.status ?? ''}`;
+  switch (err.kind) {
+    case 'http':
+      if (err.status === 401) {
+        return { key, message: `${what}: the Admin API rejected the key (401): check MISTRAL_ADMIN_API_KEY`, level: 'error', at };
+      }
+      if (err.status === 403) {
+        return {
+          key,
+          message: `${what}: the Admin API refused access (403): the key may lack admin scope, or the plan this feature; retrying slowly`,
+          level: 'error',
+          at,
+        };
+      }
+      return { key, message: `${what}: ${err.message}`, level: 'warn', at };
+    case 'not_found':
+      return {
+        key,
+        message: `${what}: no known path answered (404): check MISTRAL_ADMIN_API_URL and MISTRAL_ADMIN_API_PATH_LAYOUT`,
+        level: 'error',
+        at,
+      };
+    case 'rate_limited':
+      return { key, message: `${what}: rate limited by the Admin API (429): ${err.message}`, level: 'warn', at };
+    case 'too_large':
+      return { key, message: `${what}: the answer is larger than MAX_RESPONSE_SIZE: ${err.message}`, level: 'error', at };
+    case 'invalid_json':
+      return { key, message: `${what}: the answer is not JSON (${err.message}); keeping the last good data`, level: 'warn', at };
+    default:
+      return { key, message: `${what}: ${err.message}`, level: 'warn', at };
+  }
+}

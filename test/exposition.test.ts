@@ -1,0 +1,113 @@
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { renderChunk, stripEof } from '../src/exposition.js';
+import { OwnMetrics } from '../src/own-metrics.js';
+import type { MetricFamily } from '../src/sources/types.js';
+
+const families: MetricFamily[] = [
+  {
+    name: 'mistral_example',
+    help: 'An example with a "quote" and a \\ backslash.',
+    labelNames: ['model'],
+    samples: [
+      { labels: { model: 'a"b' }, value: 1.5 },
+      { labels: { model: 'c\nd' }, value: 2e-7 },
+    ],
+  },
+  { name: 'mistral_empty', help: 'No samples.', labelNames: [], samples: [] },
+];
+
+describe('renderChunk', () => {
+  it('renders the text format with escaping, and counts series', async () => {
+    const chunk = await renderChunk(families);
+    const text = chunk.body.text.toString();
+    expect(text).toContain('# TYPE mistral_example gauge');
+    expect(text).toContain('mistral_example{model="a\\"b"} 1.5');
+    expect(text).toContain('mistral_example{model="c\\nd"} 2e-7');
+    expect(chunk.series).toBe(2);
+  });
+
+  it('renders OpenMetrics without the final # EOF, so chunks can be joined', async () => {
+    const om = (await renderChunk(families)).body.openmetrics.toString();
+    expect(om).toContain('# TYPE mistral_example gauge');
+    expect(om).not.toContain('# EOF');
+    expect(om.endsWith('\n')).toBe(true);
+    expect(om).not.toMatch(/\n\n/); // OpenMetrics allows no blank line
+  });
+
+  it('gzips each format so that joined members inflate to the joined bodies', async () => {
+    const a = await renderChunk(families);
+    const b = await renderChunk([{ ...families[0]!, name: 'mistral_other' }]);
+    for (const format of ['text', 'openmetrics'] as const) {
+      const joined = gunzipSync(Buffer.concat([a.gzip[format], b.gzip[format]]));
+      expect(joined.equals(Buffer.concat([a.body[format], b.body[format]]))).toBe(true);
+    }
+  });
+
+  it('renders nothing at all for no families', async () => {
+    const chunk = await renderChunk([]);
+    expect(chunk.body.text.length + chunk.body.openmetrics.length + chunk.gzip.text.length).toBe(0);
+  });
+
+  it('strips only a final # EOF', () => {
+    expect(stripEof('a 1\n# EOF\n')).toBe('a 1\n');
+    expect(stripEof('a 1\n')).toBe('a 1\n');
+  });
+});
+
+describe('OwnMetrics', () => {
+  const own = (processMetrics = true) =>
+    new OwnMetrics({
+      version: '1.2.3',
+      revision: 'abc',
+      endpoints: ['spend_limit', 'usage'],
+      statuses: () => [
+        { endpoint: 'spend_limit', up: true, intervalMs: 60_000, lastSuccessAt: 1_700_000_000_000, lastDurationMs: 250 },
+        { endpoint: 'usage', up: false, intervalMs: 300_000, lastSuccessAt: undefined, lastDurationMs: undefined },
+      ],
+      processMetrics,
+    });
+
+  it('reads endpoint states at every render', async () => {
+    const text = await own(false).render('text');
+    expect(text).toContain('mistral_up{api_endpoint="spend_limit"} 1');
+    expect(text).toContain('mistral_up{api_endpoint="usage"} 0');
+    expect(text).toContain('mistral_exporter_last_success_timestamp_seconds{api_endpoint="spend_limit"} 1700000000');
+    expect(text).not.toContain('mistral_exporter_last_success_timestamp_seconds{api_endpoint="usage"}');
+    expect(text).toContain('mistral_exporter_refresh_interval_seconds{api_endpoint="usage"} 300');
+    expect(text).toContain('mistral_exporter_refresh_duration_seconds{api_endpoint="spend_limit"} 0.25');
+    expect(text).toContain(`mistral_exporter_build_info{version="1.2.3",revision="abc",nodejs_version="${process.version}"} 1`);
+  });
+
+  it('starts retry and parse-error counters at 0 for every endpoint and reason', async () => {
+    const text = await own(false).render('text');
+    expect(text).toContain('mistral_exporter_api_retries_total{api_endpoint="usage",reason="429"} 0');
+    expect(text).toContain('mistral_exporter_parse_errors_total{api_endpoint="spend_limit"} 0');
+  });
+
+  it('keeps counter names right in both formats, however often each is rendered', async () => {
+    const m = own(false);
+    m.request('usage', '200');
+    m.request('usage', '200');
+    m.retry('usage', '5xx');
+    m.pathInUse('usage', 'usage');
+    for (let i = 0; i < 2; i++) {
+      const om = await m.render('openmetrics');
+      const text = await m.render('text');
+      expect(text).toContain('# TYPE mistral_exporter_api_requests_total counter');
+      expect(text).toContain('mistral_exporter_api_requests_total{api_endpoint="usage",code="200"} 2');
+      expect(om).toContain('# TYPE mistral_exporter_api_requests counter');
+      expect(om).toContain('mistral_exporter_api_requests_total{api_endpoint="usage",code="200"} 2');
+      expect(om.endsWith('# EOF\n')).toBe(true);
+      expect(text).toContain('mistral_exporter_api_retries_total{api_endpoint="usage",reason="5xx"} 1');
+      expect(text).toContain('mistral_exporter_endpoint_path_info{api_endpoint="usage",path="usage"} 1');
+    }
+  });
+
+  it('includes process metrics but not the three gauges named like counters', async () => {
+    const text = await own(true).render('text');
+    expect(text).toContain('process_cpu_seconds_total');
+    expect(text).toContain('nodejs_eventloop_lag_seconds');
+    expect(text).not.toMatch(/nodejs_active_(handles|requests|resources)_total/);
+  });
+});

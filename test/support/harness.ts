@@ -1,0 +1,131 @@
+import type { RetryPolicy } from '../../src/admin-api/types.js';
+import { loadConfig } from '../../src/config/index.js';
+import type { ApiEndpoint } from '../../src/endpoints.js';
+import { createExporter, type Exporter } from '../../src/exporter.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import { captureLogs } from './logs.js';
+import { ManualClock, settle } from './manual-clock.js';
+
+/** A key that must never show up anywhere the exporter writes. */
+export const CANARY_KEY = 'canary-7Qx2pL9vRk4mZt8sWn3b';
+
+/** Mid-month, mid-day: the simulated organization has half a month of usage. */
+export const HARNESS_START = Date.UTC(2026, 10, 15, 12, 0, 0);
+
+export const FAST_RETRY: RetryPolicy = { maxRetries: 2, baseDelayMs: 1000, maxDelayMs: 4000, maxRetryAfterMs: 60_000 };
+
+export interface Harness {
+  clock: ManualClock;
+  sim: Simulator;
+  exporter: Exporter;
+  logs: ReturnType<typeof captureLogs>;
+  /** Refreshes one endpoint, moving the clock through its backoff waits. */
+  refresh(endpoint: ApiEndpoint): Promise<void>;
+  refreshAll(): Promise<void>;
+  scrape(headers?: Record<string, string>): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The simulator and a real exporter, over real HTTP on loopback, sharing one
+ * manual clock. Refresh loops are not started: tests call `refresh` and see
+ * exactly the calls they caused. Intervals are long (1h) so that `drive`
+ * only ever fires short waits (backoff, Retry-After), never a deadline.
+ */
+export async function startHarness(
+  options: { env?: Record<string, string>; sim?: SimulatorOptions; retry?: RetryPolicy; scrubLogs?: boolean } = {},
+): Promise<Harness> {
+  const clock = new ManualClock(HARNESS_START);
+  const sim = await startSimulator({ now: () => clock.now(), apiKey: CANARY_KEY, ...options.sim });
+  const command = loadConfig({
+    argv: [],
+    env: {
+      MISTRAL_ADMIN_API_KEY: CANARY_KEY,
+      MISTRAL_ADMIN_API_URL: sim.url,
+      REFRESH_INTERVAL: '1h',
+      MAX_STALENESS: '2h',
+      REQUEST_TIMEOUT: '2s',
+      ...options.env,
+    },
+  });
+  if (command.kind !== 'run') throw new Error('unexpected command');
+  // Without the scrubbing safety net, a leak anywhere would show in the captured logs.
+  const logs = captureLogs({ secrets: options.scrubLogs ? [CANARY_KEY] : [] });
+  const exporter = createExporter(command.config, {
+    logger: logs.logger,
+    clock,
+    random: () => 0.5,
+    retry: options.retry ?? FAST_RETRY,
+    processMetrics: false,
+  });
+  const endpoints = exporter.scheduler.statuses().map((s) => s.endpoint);
+  const refresh = (endpoint: ApiEndpoint) => drive(clock, exporter.scheduler.refresh(endpoint));
+  return {
+    clock,
+    sim,
+    exporter,
+    logs,
+    refresh,
+    async refreshAll() {
+      for (const e of endpoints) await refresh(e);
+    },
+    async scrape(headers = {}) {
+      const res = await exporter.app.inject({ method: 'GET', url: '/metrics', headers });
+      if (res.statusCode !== 200) throw new Error(`/metrics answered ${res.statusCode}`);
+      return res.body;
+    },
+    async close() {
+      await exporter.app.close();
+      await exporter.close();
+      await sim.close();
+    },
+  };
+}
+
+/** Waits shorter than this are backoff or Retry-After waits; longer ones are deadlines and intervals. */
+const SHORT_WAIT_MS = 10 * 60_000;
+
+/**
+ * Settles `promise`, moving `clock` to each short timer (a backoff wait) as
+ * it appears, while real I/O runs on the real event loop.
+ */
+export async function drive<T>(clock: ManualClock, promise: Promise<T>): Promise<T> {
+  let done = false;
+  const tracked = promise.finally(() => {
+    done = true;
+  });
+  tracked.catch(() => undefined);
+  while (!done) {
+    await settle();
+    if (done) break;
+    const next = clock.pending().find((ms) => ms < SHORT_WAIT_MS);
+    if (next === undefined) await new Promise((r) => setTimeout(r, 2));
+    else await clock.advance(Math.max(0, next));
+  }
+  return tracked;
+}
+
+/** Parses text-format samples into `name{labels}` → value (labels as rendered). */
+export function samples(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+/** The value of one series, by name and labels (in any order). */
+export function valueOf(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const want = Object.entries(labels);
+  for (const [key, value] of samples(text)) {
+    const brace = key.indexOf('{');
+    const n = brace < 0 ? key : key.slice(0, brace);
+    if (n !== name) continue;
+    const body = brace < 0 ? '' : key.slice(brace + 1, -1);
+    const got = new Map([...body.matchAll(/([a-zA-Z_]+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    if (got.size === want.length && want.every(([k, v]) => got.get(k) === v)) return value;
+  }
+  return undefined;
+}
