@@ -33,7 +33,14 @@ export interface Harness {
  * only ever fires short waits (backoff, Retry-After), never a deadline.
  */
 export async function startHarness(
-  options: { env?: Record<string, string>; sim?: SimulatorOptions; retry?: RetryPolicy; scrubLogs?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    sim?: SimulatorOptions;
+    retry?: RetryPolicy;
+    scrubLogs?: boolean;
+    /** Process and runtime metrics vary from run to run: off unless asked for. */
+    processMetrics?: boolean;
+  } = {},
 ): Promise<Harness> {
   const clock = new ManualClock(HARNESS_START);
   const sim = await startSimulator({ now: () => clock.now(), apiKey: CANARY_KEY, ...options.sim });
@@ -56,7 +63,7 @@ export async function startHarness(
     clock,
     random: () => 0.5,
     retry: options.retry ?? FAST_RETRY,
-    processMetrics: false,
+    processMetrics: options.processMetrics ?? false,
   });
   const endpoints = exporter.scheduler.statuses().map((s) => s.endpoint);
   const refresh = (endpoint: ApiEndpoint) => drive(clock, exporter.scheduler.refresh(endpoint));
