@@ -5,6 +5,8 @@ import { formatDuration } from '../config/values.js';
 import { pathCandidates, type ApiEndpoint, type PathLayout } from '../endpoints.js';
 import type { Logger } from '../logger.js';
 import { scrub, type Secret } from '../secret.js';
+import { getOnly } from './get-only.js';
+import { parseRetryAfter } from './retry-after.js';
 import {
   AdminApiError,
   type AdminApi,
@@ -16,50 +18,66 @@ import {
   type RetryReason,
 } from './types.js';
 
+export { getOnly, getOnlyInterceptor, ReadOnlyViolationError } from './get-only.js';
+export { parseRetryAfter } from './retry-after.js';
+
 export interface AdminApiClientOptions {
+  /** e.g. https://console.mistral.ai/api/admin; a trailing slash is tolerated. */
   baseUrl: string;
   apiKey: Secret;
   pathLayout: PathLayout | 'auto';
-  /** Connect, response-headers and body-idle timeout of one attempt. */
+  /** Connect, response-headers and body-idle (between chunks) timeout of one attempt. */
   requestTimeoutMs: number;
   /** A larger body fails the call (`too_large`) and is read no further. */
   maxResponseBytes: number;
   /** HTTP requests in flight at once, all endpoints together; a backoff wait holds no slot. */
   maxConcurrency: number;
   retry: RetryPolicy;
+  /** Every wait (backoff, Retry-After) goes through it. */
   clock: Clock;
+  /** For the backoff jitter; default Math.random. */
   random?: () => number;
   logger: Logger;
   observer: ClientObserver;
   userAgent: string;
-  /** Default: an EnvHttpProxyAgent (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) with the timeouts and size cap. */
+  /**
+   * Default: an EnvHttpProxyAgent (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) with
+   * the timeouts and the size cap. A dispatcher passed in keeps its own
+   * timeouts and size cap (only a Content-Length above the cap is still
+   * refused here) and is not closed by `close()`. Either way it is wrapped
+   * in the GET-only guard.
+   */
   dispatcher?: Dispatcher;
 }
 
-/**
- * The admin key can also change the spend limit. This interceptor is the one
- * place that makes the exporter read-only: every request the client's
- * dispatcher carries goes through it, and anything but GET is refused before
- * a byte is sent.
- */
-export function getOnly(): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) => (options, handler) => {
-    const method = String(options.method).toUpperCase();
-    if (method !== 'GET') {
-      throw new Error(`refused to send ${method}: the exporter only ever reads the Admin API`);
-    }
-    return dispatch(options, handler);
+/** The undici options that carry the timeouts and the size cap. */
+export function dispatcherOptions(options: Pick<AdminApiClientOptions, 'requestTimeoutMs' | 'maxResponseBytes'>) {
+  return {
+    connectTimeout: options.requestTimeoutMs,
+    headersTimeout: options.requestTimeoutMs,
+    bodyTimeout: options.requestTimeoutMs,
+    maxResponseSize: options.maxResponseBytes,
   };
 }
 
-/** The answer of one HTTP attempt. */
-interface Attempt {
+/** One HTTP request's answer: the whole body for a 2xx, its first bytes otherwise. */
+interface Answer {
   status: number;
   retryAfter: string | undefined;
   text: string;
+  /** The body was cut (an error answer's first bytes only). */
+  truncated: boolean;
+}
+type Outcome = { answer: Answer } | { failure: AdminApiError };
+
+/** Retries spent by one call, over all its path variants. */
+interface Budget {
+  retries: number;
 }
 
 const SNIPPET_CHARS = 200;
+/** How much of an error answer's body is read, for the message. */
+const ERROR_BODY_BYTES = 4096;
 
 /**
  * The only code that talks HTTP to Mistral: GET only, both auth headers,
@@ -67,202 +85,334 @@ const SNIPPET_CHARS = 200;
  * the search for the path variant that answers.
  */
 export class AdminApiClient implements AdminApi {
-  private readonly dispatcher: Dispatcher;
-  private readonly ownDispatcher: Dispatcher | undefined;
-  private readonly limit: LimitFunction;
-  private readonly random: () => number;
-  private readonly paths = new Map<ApiEndpoint, string>();
-  private readonly base: URL;
+  readonly #options: AdminApiClientOptions;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownDispatcher: Dispatcher | undefined;
+  readonly #limit: LimitFunction;
+  readonly #random: () => number;
+  readonly #paths = new Map<ApiEndpoint, string>();
+  readonly #base: URL;
+  #closed = false;
+  #closing: Promise<void> | undefined;
 
-  constructor(private readonly options: AdminApiClientOptions) {
-    this.ownDispatcher =
-      options.dispatcher === undefined
-        ? new EnvHttpProxyAgent({
-            connectTimeout: options.requestTimeoutMs,
-            headersTimeout: options.requestTimeoutMs,
-            bodyTimeout: options.requestTimeoutMs,
-            maxResponseSize: options.maxResponseBytes,
-          })
-        : undefined;
-    this.dispatcher = (options.dispatcher ?? (this.ownDispatcher as Dispatcher)).compose(getOnly());
-    this.limit = pLimit(options.maxConcurrency);
-    this.random = options.random ?? Math.random;
-    this.base = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
+  constructor(options: AdminApiClientOptions) {
+    this.#options = options;
+    const base = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
+    if (base.protocol !== 'https:' && base.protocol !== 'http:') {
+      throw new Error(`the Admin API URL must be http(s), not ${base.protocol}`);
+    }
+    base.search = '';
+    base.hash = '';
+    this.#base = base;
+    this.#ownDispatcher = options.dispatcher === undefined ? new EnvHttpProxyAgent(dispatcherOptions(options)) : undefined;
+    this.#dispatcher = getOnly(options.dispatcher ?? (this.#ownDispatcher as Dispatcher));
+    // rejectOnClear: close() ends calls still waiting for a slot instead of leaving them pending forever.
+    this.#limit = pLimit({ concurrency: options.maxConcurrency, rejectOnClear: true });
+    this.#random = options.random ?? Math.random;
   }
 
+  /** The path variant in use for the endpoint, once one has answered. */
   pathInUse(endpoint: ApiEndpoint): string | undefined {
-    return this.paths.get(endpoint);
+    return this.#paths.get(endpoint);
   }
 
   async get(endpoint: ApiEndpoint, options: GetOptions = {}): Promise<ApiResponse> {
-    const known = this.paths.get(endpoint);
-    const all = pathCandidates(endpoint, this.options.pathLayout);
+    const all = pathCandidates(endpoint, this.#options.pathLayout);
+    const known = this.#paths.get(endpoint);
     // The path that answered last time first, then the others in their usual order.
     const candidates = known !== undefined && all.includes(known) ? [known, ...all.filter((p) => p !== known)] : all;
+    const budget: Budget = { retries: 0 };
 
     for (const path of candidates) {
-      const attempt = await this.withRetries(endpoint, path, options);
-      if (attempt.status === 404) continue;
-      this.remember(endpoint, path, all.length);
+      const answer = await this.#withRetries(endpoint, path, options, budget);
+      if (answer.status === 404) {
+        if (candidates.length > 1) this.#options.logger.debug({ api_endpoint: endpoint, path }, `${path} answered 404`);
+        continue;
+      }
+      this.#remember(endpoint, path, candidates.length);
       let body: unknown;
       try {
-        body = JSON.parse(attempt.text);
+        body = JSON.parse(answer.text);
       } catch {
-        throw new AdminApiError(endpoint, 'invalid_json', `answer of ${path} is not JSON: ${this.snippet(attempt.text)}`, {
-          status: attempt.status,
+        throw new AdminApiError(endpoint, 'invalid_json', `the answer of ${path} is not valid JSON: ${this.#snippet(answer)}`, {
+          status: answer.status,
           path,
         });
       }
-      return { body, status: attempt.status, path };
+      return { body, status: answer.status, path };
     }
-    throw new AdminApiError(endpoint, 'not_found', `every known path answered 404 (${candidates.join(', ')})`, { status: 404 });
+    throw new AdminApiError(
+      endpoint,
+      'not_found',
+      candidates.length > 1 ? `every known path answered 404 (${candidates.join(', ')})` : `${candidates[0]} answered 404`,
+      { status: 404 },
+    );
   }
 
-  async close(): Promise<void> {
-    await this.ownDispatcher?.close();
+  /**
+   * Closes the dispatcher the client made (not one passed in), after the
+   * requests in flight; calls still waiting for a slot, and later calls,
+   * fail as `aborted`. Closing again waits for the same close.
+   */
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      this.#closed = true;
+      this.#limit.clearQueue();
+      this.#closing = this.#ownDispatcher === undefined ? Promise.resolve() : this.#ownDispatcher.close().then(() => undefined);
+    }
+    return this.#closing;
   }
 
-  private remember(endpoint: ApiEndpoint, path: string, variants: number): void {
-    if (this.paths.get(endpoint) === path) return;
-    const previous = this.paths.get(endpoint);
-    this.paths.set(endpoint, path);
-    this.options.observer.pathInUse(endpoint, path);
-    if (variants > 1 || previous !== undefined) {
-      this.options.logger.info({ api_endpoint: endpoint, path, previous_path: previous }, `using ${path} for ${endpoint}`);
-    }
+  #remember(endpoint: ApiEndpoint, path: string, variants: number): void {
+    const previous = this.#paths.get(endpoint);
+    if (previous === path) return;
+    this.#paths.set(endpoint, path);
+    this.#options.observer.pathInUse(endpoint, path);
+    this.#options.logger.info(
+      { api_endpoint: endpoint, path, ...(previous === undefined ? {} : { previous_path: previous }) },
+      previous === undefined
+        ? `${endpoint}: using ${path}${variants > 1 ? ' (the first known path variant that answered)' : ''}`
+        : `${endpoint}: ${previous} now answers 404, using ${path}`,
+    );
   }
 
   /** One path, retried on 429, 5xx, timeouts and network errors. Resolves with a 2xx or a 404. */
-  private async withRetries(endpoint: ApiEndpoint, path: string, options: GetOptions): Promise<Attempt> {
-    const { retry, clock, logger, observer } = this.options;
-    for (let attempt = 0; ; attempt++) {
-      const outcome = await this.attemptOnce(endpoint, path, options);
+  async #withRetries(endpoint: ApiEndpoint, path: string, options: GetOptions, budget: Budget): Promise<Answer> {
+    const { retry, clock, logger, observer } = this.#options;
+    for (;;) {
+      const outcome = await this.#attempt(endpoint, path, options);
       let reason: RetryReason;
       let waitMs: number;
       let failure: AdminApiError;
 
-      if ('error' in outcome) {
-        failure = outcome.error;
+      if ('failure' in outcome) {
+        failure = outcome.failure;
         if (failure.kind !== 'timeout' && failure.kind !== 'network') throw failure;
         reason = failure.kind;
-        waitMs = this.backoff(attempt);
+        waitMs = this.#backoff(budget.retries);
       } else {
-        const { status } = outcome;
-        if ((status >= 200 && status < 300) || status === 404) return outcome;
+        const { status, retryAfter } = outcome.answer;
+        if ((status >= 200 && status < 300) || status === 404) return outcome.answer;
         if (status === 429) {
-          const retryAfterMs = parseRetryAfter(outcome.retryAfter, clock.now());
-          failure = new AdminApiError(endpoint, 'rate_limited', `429 Too Many Requests from ${path}`, { status, retryAfterMs, path });
+          const retryAfterMs = parseRetryAfter(retryAfter, clock.now());
           if (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfterMs) {
             throw new AdminApiError(
               endpoint,
               'rate_limited',
-              `429 from ${path} with Retry-After ${formatDuration(retryAfterMs)}, longer than the client waits; the next refresh waits for it`,
+              `${path} answered 429 with Retry-After ${formatDuration(retryAfterMs)}, longer than the client waits (${formatDuration(retry.maxRetryAfterMs)})`,
               { status, retryAfterMs, path },
             );
           }
+          failure = new AdminApiError(endpoint, 'rate_limited', `${path} still answered 429 after ${budget.retries} retries`, {
+            status,
+            path,
+            ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+          });
           reason = '429';
-          waitMs = retryAfterMs ?? this.backoff(attempt);
+          waitMs = retryAfterMs ?? this.#backoff(budget.retries);
         } else if (status >= 500) {
-          failure = new AdminApiError(endpoint, 'http', `HTTP ${status} from ${path}: ${this.snippet(outcome.text)}`, { status, path });
+          failure = this.#httpError(endpoint, path, outcome.answer, ` after ${budget.retries} retries`);
           reason = '5xx';
-          waitMs = this.backoff(attempt);
+          waitMs = this.#backoff(budget.retries);
         } else {
-          throw new AdminApiError(endpoint, 'http', `HTTP ${status} from ${path}: ${this.snippet(outcome.text)}`, { status, path });
+          throw this.#httpError(endpoint, path, outcome.answer, '');
         }
       }
 
-      if (attempt >= retry.maxRetries) throw failure;
+      if (budget.retries >= retry.maxRetries) throw failure;
+      budget.retries++;
       observer.retry(endpoint, reason);
-      logger.debug({ api_endpoint: endpoint, path, attempt: attempt + 1, reason, wait_ms: waitMs }, 'retrying Admin API request');
+      logger.debug({ api_endpoint: endpoint, path, attempt: budget.retries + 1, reason, wait_ms: waitMs }, `${endpoint}: retrying after ${reason}`);
       try {
         await sleep(clock, waitMs, options.signal);
       } catch {
-        throw this.aborted(endpoint, options.signal);
+        throw this.#aborted(endpoint, options.signal);
       }
     }
   }
 
-  /** One HTTP request under the concurrency limit; errors come back as values to decide on retries. */
-  private async attemptOnce(endpoint: ApiEndpoint, path: string, options: GetOptions): Promise<Attempt | { error: AdminApiError }> {
+  /** One HTTP request under the concurrency limit; failures come back as values to decide on retries. */
+  async #attempt(endpoint: ApiEndpoint, path: string, options: GetOptions): Promise<Outcome> {
     const { signal } = options;
-    if (signal?.aborted) throw this.aborted(endpoint, signal);
-    const url = new URL(path, this.base);
+    if (this.#closed || signal?.aborted) throw this.#aborted(endpoint, signal);
+    const url = new URL(path, this.#base);
     for (const [k, v] of Object.entries(options.query ?? {}) as Array<[string, QueryValue]>) {
       if (v !== undefined) url.searchParams.set(k, String(v));
     }
-    return this.limit(async () => {
-      const key = this.options.apiKey.reveal();
-      let status: number | undefined;
-      try {
-        const res = await this.dispatcher.request({
-          origin: url.origin,
-          path: `${url.pathname}${url.search}`,
-          method: 'GET',
-          headers: {
-            'x-api-key': key,
-            authorization: `Bearer ${key}`,
-            accept: 'application/json',
-            'user-agent': this.options.userAgent,
-          },
-          signal,
-        });
-        status = res.statusCode;
-        this.options.observer.request(endpoint, String(status));
-        const length = Number(res.headers['content-length']);
-        if (Number.isFinite(length) && length > this.options.maxResponseBytes) {
-          res.body.destroy();
-          return { error: this.tooLarge(endpoint, path, status) };
-        }
-        const retryAfter = res.headers['retry-after'];
-        return { status, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, text: await res.body.text() };
-      } catch (err) {
-        if (signal?.aborted) throw this.aborted(endpoint, signal);
-        if (status === undefined) this.options.observer.request(endpoint, 'error');
-        return { error: this.classify(endpoint, path, status, err) };
-      }
+    return this.#limited(endpoint, signal, () => this.#send(endpoint, path, url, signal));
+  }
+
+  /** Runs `fn` in a concurrency slot; an abort while queued ends the wait at once. */
+  #limited<T>(endpoint: ApiEndpoint, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    const run = () => {
+      if (this.#closed || signal?.aborted) throw this.#aborted(endpoint, signal);
+      return fn();
+    };
+    // A call dropped from the queue by close() rejects with p-limit's AbortError: report it as aborted.
+    const limited = this.#limit(run).catch((err: unknown) => {
+      throw err instanceof AdminApiError ? err : this.#closed ? this.#aborted(endpoint, signal) : err;
+    });
+    if (signal === undefined) return limited;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(this.#aborted(endpoint, signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+      limited.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     });
   }
 
-  /** Turns an undici or socket error into a clean error: no request options, headers or key inside. */
-  private classify(endpoint: ApiEndpoint, path: string, status: number | undefined, err: unknown): AdminApiError {
-    const code = (err as { code?: string }).code ?? '';
-    if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return this.tooLarge(endpoint, path, status);
-    const timeout = formatDuration(this.options.requestTimeoutMs);
-    if (code === 'UND_ERR_CONNECT_TIMEOUT') return new AdminApiError(endpoint, 'timeout', `no connection to ${this.base.host} within ${timeout}`, { path });
-    if (code === 'UND_ERR_HEADERS_TIMEOUT') return new AdminApiError(endpoint, 'timeout', `no answer from ${path} within ${timeout}`, { path });
-    if (code === 'UND_ERR_BODY_TIMEOUT') return new AdminApiError(endpoint, 'timeout', `the answer of ${path} stalled for ${timeout}`, { path });
-    const message = scrub(err instanceof Error ? err.message : String(err), [this.options.apiKey.reveal()]);
-    return new AdminApiError(endpoint, 'network', `request to ${path} failed: ${code ? `${code} ` : ''}${message}`, { path });
+  async #send(endpoint: ApiEndpoint, path: string, url: URL, signal: AbortSignal | undefined): Promise<Outcome> {
+    const { observer, maxResponseBytes } = this.#options;
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.#dispatcher.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: 'GET',
+        headers: this.#headers(),
+        signal,
+      });
+    } catch (err) {
+      observer.request(endpoint, 'error');
+      if (this.#closed || signal?.aborted) throw this.#aborted(endpoint, signal);
+      return { failure: this.#classify(endpoint, path, undefined, err) };
+    }
+
+    const status = response.statusCode;
+    observer.request(endpoint, String(status));
+    const retryAfter = firstHeader(response.headers['retry-after']);
+    const body = response.body;
+
+    if (status < 200 || status >= 300) {
+      // Only the first bytes, for the message; the status is the answer.
+      const { text, truncated } = await readPrefix(body, ERROR_BODY_BYTES);
+      if (signal?.aborted) throw this.#aborted(endpoint, signal);
+      return { answer: { status, retryAfter, text, truncated } };
+    }
+
+    const length = Number(firstHeader(response.headers['content-length']));
+    if (Number.isFinite(length) && length > maxResponseBytes) {
+      body.destroy();
+      return { failure: this.#tooLarge(endpoint, path, status, `Content-Length ${length}`) };
+    }
+    try {
+      return { answer: { status, retryAfter, text: await body.text(), truncated: false } };
+    } catch (err) {
+      if (this.#closed || signal?.aborted) throw this.#aborted(endpoint, signal);
+      return { failure: this.#classify(endpoint, path, status, err) };
+    }
   }
 
-  private tooLarge(endpoint: ApiEndpoint, path: string, status: number | undefined): AdminApiError {
-    return new AdminApiError(endpoint, 'too_large', `the answer of ${path} is larger than ${this.options.maxResponseBytes} bytes`, { status, path });
+  /** The request headers; the only place the key is revealed for sending. */
+  #headers(): Record<string, string> {
+    const key = this.#options.apiKey.reveal();
+    return {
+      'x-api-key': key,
+      authorization: `Bearer ${key}`,
+      accept: 'application/json',
+      'user-agent': this.#options.userAgent,
+    };
   }
 
-  private aborted(endpoint: ApiEndpoint, signal: AbortSignal | undefined): AdminApiError {
-    const reason = signal?.reason instanceof Error ? signal.reason.message : 'aborted';
-    return new AdminApiError(endpoint, 'aborted', `gave up: ${reason}`);
+  /**
+   * Turns an undici or socket error into a clean error. The original is not
+   * kept as `cause`: undici errors can carry request options, headers included.
+   */
+  #classify(endpoint: ApiEndpoint, path: string, status: number | undefined, err: unknown): AdminApiError {
+    const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : '';
+    const timeout = formatDuration(this.#options.requestTimeoutMs);
+    const details = { path, ...(status === undefined ? {} : { status }) };
+    switch (code) {
+      case 'UND_ERR_RES_EXCEEDED_MAX_SIZE':
+        return this.#tooLarge(endpoint, path, status, 'body');
+      case 'UND_ERR_CONNECT_TIMEOUT':
+        return new AdminApiError(endpoint, 'timeout', `no connection to ${this.#base.host} within ${timeout}`, details);
+      case 'UND_ERR_HEADERS_TIMEOUT':
+        return new AdminApiError(endpoint, 'timeout', `no answer from ${path} within ${timeout}`, details);
+      case 'UND_ERR_BODY_TIMEOUT':
+        return new AdminApiError(endpoint, 'timeout', `the answer of ${path} stalled for ${timeout}`, details);
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    return new AdminApiError(endpoint, 'network', `request to ${path} failed: ${this.#clean(`${code ? `${code} ` : ''}${message}`)}`, details);
   }
 
-  /** Full jitter: a random wait up to base × 2^attempt, capped. */
-  private backoff(attempt: number): number {
-    const { baseDelayMs, maxDelayMs } = this.options.retry;
-    return Math.round(this.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt));
+  #httpError(endpoint: ApiEndpoint, path: string, answer: Answer, suffix: string): AdminApiError {
+    const { status } = answer;
+    return new AdminApiError(endpoint, 'http', `${path} answered HTTP ${status}${suffix}: ${this.#snippet(answer)}`, { status, path });
   }
 
-  /** The start of a body for an error message, on one line, without the key. */
-  private snippet(text: string): string {
+  #tooLarge(endpoint: ApiEndpoint, path: string, status: number | undefined, what: string): AdminApiError {
+    return new AdminApiError(
+      endpoint,
+      'too_large',
+      `the answer of ${path} is larger than the ${this.#options.maxResponseBytes}-byte limit (${what}); not read further`,
+      { path, ...(status === undefined ? {} : { status }) },
+    );
+  }
+
+  #aborted(endpoint: ApiEndpoint, signal: AbortSignal | undefined): AdminApiError {
+    if (this.#closed && !signal?.aborted) return new AdminApiError(endpoint, 'aborted', 'the Admin API client is closed');
+    const reason: unknown = signal?.reason;
+    const why = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'aborted';
+    return new AdminApiError(endpoint, 'aborted', `gave up: ${this.#clean(why)}`);
+  }
+
+  /** Full jitter: a random wait up to base × 2^retry, capped. */
+  #backoff(retry: number): number {
+    const { baseDelayMs, maxDelayMs } = this.#options.retry;
+    return Math.round(this.#random() * Math.min(maxDelayMs, baseDelayMs * 2 ** retry));
+  }
+
+  /**
+   * The start of a body for an error message, on one line, without the key:
+   * scrubbed before it is cut (so a key across the cut cannot leave its
+   * start behind), and a body cut in the middle of the key loses that piece.
+   */
+  #snippet(answer: Pick<Answer, 'text' | 'truncated'>): string {
+    let text = this.#clean(answer.text);
+    if (answer.truncated) text = withoutTrailingPrefix(text, this.#options.apiKey.reveal());
     const flat = text.replace(/\s+/g, ' ').trim();
-    const short = flat.length > SNIPPET_CHARS ? `${flat.slice(0, SNIPPET_CHARS)}...` : flat;
-    return scrub(short, [this.options.apiKey.reveal()]) || '(empty body)';
+    const short = flat.length > SNIPPET_CHARS ? `${flat.slice(0, SNIPPET_CHARS)}…` : flat;
+    return short || '(empty body)';
+  }
+
+  /** Text from outside (a body, an error message) with the key scrubbed, should a server echo it. */
+  #clean(text: string): string {
+    return scrub(text, [this.#options.apiKey.reveal()]);
   }
 }
 
-/** Retry-After as delta seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (value === undefined) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+/** `text` without a trailing start of `secret` (what is left when a body is cut inside it). */
+function withoutTrailingPrefix(text: string, secret: string): string {
+  for (let n = Math.min(secret.length - 1, text.length); n > 0; n--) {
+    if (text.endsWith(secret.slice(0, n))) return text.slice(0, text.length - n);
+  }
+  return text;
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Reads at most `maxBytes` of `body`, then drops the rest; read errors end it quietly. */
+async function readPrefix(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  try {
+    for await (const chunk of body) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      chunks.push(buf);
+      size += buf.length;
+      if (size >= maxBytes) {
+        truncated = true;
+        break;
+      }
+    }
+  } catch {
+    // The status is the answer; the body only adds detail to the message.
+    truncated = true;
+  } finally {
+    if (!body.destroyed) body.destroy();
+  }
+  return { text: Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8'), truncated };
 }
