@@ -70,7 +70,14 @@ describe('loadConfig', () => {
     expect(c.apiUrl).toBe('https://console.mistral.ai/api/admin');
     expect(c.pathLayout).toBe('auto');
     expect(c.workspaceIds).toEqual([]);
-    expect(c.refreshIntervalsMs).toEqual({ usage: 60_000, spend_limit: 60_000, rate_limit: 60_000 });
+    expect(c.endpoints).toEqual(['usage', 'spend_limit', 'rate_limit', 'lechat_by_user', 'lechat_by_agent', 'lechat_by_time', 'vibe_by_workspace', 'vibe_by_organization']);
+    expect(c.refreshIntervalsMs).toMatchObject({ usage: 60_000, spend_limit: 60_000, rate_limit: 60_000, lechat_by_user: 600_000, vibe_by_organization: 600_000 });
+    expect(c.analytics).toMatchObject({ agentLimit: 100, userMetrics: false, userLimit: 10_000, toolLimit: 50, userIdHashKey: undefined });
+    expect(c.analytics.windows).toEqual([
+      { label: '1d', ms: 86_400_000, days: 1 },
+      { label: '7d', ms: 604_800_000, days: 7 },
+      { label: '30d', ms: 2_592_000_000, days: 30 },
+    ]);
     expect(c.maxStalenessMs).toBe(3_600_000);
     expect(c.requestTimeoutMs).toBe(30_000);
     expect(c.maxResponseBytes).toBe(32 * 1024 ** 2);
@@ -88,8 +95,40 @@ describe('loadConfig', () => {
   });
 
   it('lets a per-endpoint interval win over the global one, down to 1s', () => {
-    const c = run([], { REFRESH_INTERVAL: '5m', REFRESH_INTERVAL_SPEND_LIMIT: '1s' });
-    expect(c.refreshIntervalsMs).toEqual({ usage: 300_000, spend_limit: 1000, rate_limit: 300_000 });
+    const c = run([], { REFRESH_INTERVAL: '5m', REFRESH_INTERVAL_SPEND_LIMIT: '1s', ANALYTICS_REFRESH_INTERVAL: '20m', REFRESH_INTERVAL_VIBE_BY_WORKSPACE: '1s' });
+    expect(c.refreshIntervalsMs).toEqual({
+      usage: 300_000,
+      spend_limit: 1000,
+      rate_limit: 300_000,
+      lechat_by_user: 1_200_000,
+      lechat_by_agent: 1_200_000,
+      lechat_by_time: 1_200_000,
+      vibe_by_workspace: 1000,
+      vibe_by_organization: 1_200_000,
+    });
+  });
+
+  it('reads analytics windows as written, shortest first, and a subset of endpoints', () => {
+    const c = run([], { ANALYTICS_WINDOWS: '2w,1d', MISTRAL_ENDPOINTS: 'spend_limit, usage' });
+    expect(c.analytics.windows.map((w) => [w.label, w.days])).toEqual([
+      ['1d', 1],
+      ['2w', 14],
+    ]);
+    expect(c.endpoints).toEqual(['usage', 'spend_limit']);
+  });
+
+  it('checks staleness only against the endpoints that are read', () => {
+    const c = run([], { MISTRAL_ENDPOINTS: 'spend_limit', ANALYTICS_REFRESH_INTERVAL: '2h' });
+    expect(c.maxStalenessMs).toBe(3_600_000);
+  });
+
+  it('reads the user-id hash key from a file', () => {
+    const c = loadConfig({
+      argv: [],
+      env: { MISTRAL_ADMIN_API_KEY: KEY, LECHAT_USER_ID_HASH_KEY_FILE: '/k2' },
+      readFile: readFrom({ '/k2': 'pepper\n' }),
+    });
+    expect(c.kind === 'run' && c.config.analytics.userIdHashKey?.reveal()).toBe('pepper');
   });
 
   it('reads workspaces as a list, dropping blanks and repeats', () => {
@@ -131,6 +170,10 @@ describe('loadConfig', () => {
       ['URL with credentials', [], { MISTRAL_ADMIN_API_KEY: KEY, MISTRAL_ADMIN_API_URL: 'https://u:p@x.example' }, /must not carry credentials/],
       ['staleness below an interval', [], { MISTRAL_ADMIN_API_KEY: KEY, MAX_STALENESS: '5m', REFRESH_INTERVAL_USAGE: '10m' }, /^MAX_STALENESS=5m: must be longer than the longest refresh interval \(10m, for usage\)/],
       ['unknown flag', ['--api-key', 'x'], { MISTRAL_ADMIN_API_KEY: KEY }, /Unknown option '--api-key'.*see --help/],
+      ['a window of hours', [], { MISTRAL_ADMIN_API_KEY: KEY, ANALYTICS_WINDOWS: '1d,12h' }, /^ANALYTICS_WINDOWS="1d,12h": 12h is not a whole number of days/],
+      ['an unknown endpoint', [], { MISTRAL_ADMIN_API_KEY: KEY, MISTRAL_ENDPOINTS: 'usage,billing' }, /^MISTRAL_ENDPOINTS="usage,billing": must be one of usage, spend_limit/],
+      ['an empty hash key', [], { MISTRAL_ADMIN_API_KEY: KEY, LECHAT_USER_ID_HASH_KEY: '' }, /^LECHAT_USER_ID_HASH_KEY is set but empty/],
+      ['analytics slower than the staleness', [], { MISTRAL_ADMIN_API_KEY: KEY, ANALYTICS_REFRESH_INTERVAL: '2h' }, /^MAX_STALENESS=1h: must be longer than the longest refresh interval \(2h, for lechat_by_user\)/],
     ])('%s', (_name, argv, env, pattern) => {
       const message = failure(argv, env);
       expect(message).toMatch(pattern);
@@ -139,7 +182,7 @@ describe('loadConfig', () => {
 
     it('never shows the key, even when it is malformed', () => {
       const message = failure([], { MISTRAL_ADMIN_API_KEY: 'secret part two' });
-      expect(message).toMatch(/spaces or control characters/);
+      expect(message).toMatch(/^MISTRAL_ADMIN_API_KEY: the value contains spaces or control characters/);
       expect(message).not.toContain('secret');
     });
 

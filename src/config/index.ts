@@ -1,28 +1,32 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { PathLayout } from '../endpoints.js';
+import type { ApiEndpoint, PathLayout } from '../endpoints.js';
 import { Secret } from '../secret.js';
 import {
-  INTERVAL_OVERRIDES,
+  INTERVAL_SETTINGS,
   SECTIONS,
   SETTINGS,
+  type AnalyticsWindow,
   type LogLevel,
-  type RefreshedEndpoint,
   type SettingDef,
   type SettingKey,
   type SettingValues,
 } from './settings.js';
 import { formatDuration } from './values.js';
 
-export { DEFAULT_PORT, SETTINGS, type RefreshedEndpoint } from './settings.js';
+export { DEFAULT_PORT, SETTINGS, type AnalyticsWindow } from './settings.js';
 
 export interface Config {
   /** Absent only in demo mode, where the simulator needs no key. */
   apiKey: Secret | undefined;
   apiUrl: string;
   pathLayout: PathLayout | 'auto';
+  /** The endpoints read, in the catalog's order. */
+  endpoints: ApiEndpoint[];
   workspaceIds: string[];
-  refreshIntervalsMs: Record<RefreshedEndpoint, number>;
+  /** Each endpoint's refresh interval (every endpoint, read or not). */
+  refreshIntervalsMs: Record<ApiEndpoint, number>;
+  analytics: AnalyticsConfig;
   maxStalenessMs: number;
   requestTimeoutMs: number;
   maxResponseBytes: number;
@@ -31,6 +35,17 @@ export interface Config {
   port: number;
   logLevel: LogLevel;
   demo: boolean;
+}
+
+export interface AnalyticsConfig {
+  /** Shortest first. */
+  windows: AnalyticsWindow[];
+  agentLimit: number;
+  userMetrics: boolean;
+  userLimit: number;
+  /** When set, user ids are replaced by a keyed hash. */
+  userIdHashKey: Secret | undefined;
+  toolLimit: number;
 }
 
 export type Command = { kind: 'run'; config: Config } | { kind: 'help' } | { kind: 'version' };
@@ -82,14 +97,15 @@ export function loadConfig(sources: ConfigSources): Command {
   const demo = flags.demo === true;
 
   const refreshIntervalsMs = Object.fromEntries(
-    Object.entries(INTERVAL_OVERRIDES).map(([endpoint, key]) => [
+    Object.entries(INTERVAL_SETTINGS).map(([endpoint, [own, group]]) => [
       endpoint,
-      (v[key] as number | undefined) ?? (v.refreshInterval as number),
+      (v[own] as number | undefined) ?? (v[group] as number),
     ]),
-  ) as Record<RefreshedEndpoint, number>;
+  ) as Record<ApiEndpoint, number>;
+  const endpoints = v.endpoints as ApiEndpoint[];
 
   const maxStalenessMs = v.maxStaleness as number;
-  const [slowest, slowestMs] = Object.entries(refreshIntervalsMs).sort((a, b) => b[1] - a[1])[0] as [string, number];
+  const [slowest, slowestMs] = endpoints.map((e) => [e, refreshIntervalsMs[e]] as const).sort((a, b) => b[1] - a[1])[0] as [string, number];
   if (maxStalenessMs <= slowestMs) {
     throw new ConfigError(
       `MAX_STALENESS=${formatDuration(maxStalenessMs)}: must be longer than the longest refresh interval ` +
@@ -97,14 +113,24 @@ export function loadConfig(sources: ConfigSources): Command {
     );
   }
 
+  const readFile = sources.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   return {
     kind: 'run',
     config: {
-      apiKey: demo ? undefined : readApiKey(v.apiKey, v.apiKeyFile, sources.readFile ?? ((p) => readFileSync(p, 'utf8'))),
+      apiKey: demo ? undefined : readSecret('MISTRAL_ADMIN_API_KEY', v.apiKey, v.apiKeyFile, readFile, true),
       apiUrl: v.apiUrl as string,
       pathLayout: v.pathLayout as PathLayout | 'auto',
+      endpoints,
       workspaceIds: v.workspaceIds ?? [],
       refreshIntervalsMs,
+      analytics: {
+        windows: v.analyticsWindows as AnalyticsWindow[],
+        agentLimit: v.lechatAgentLimit as number,
+        userMetrics: v.lechatUserMetrics as boolean,
+        userLimit: v.lechatUserLimit as number,
+        userIdHashKey: readSecret('LECHAT_USER_ID_HASH_KEY', v.lechatUserIdHashKey, v.lechatUserIdHashKeyFile, readFile, false),
+        toolLimit: v.vibeToolLimit as number,
+      },
       maxStalenessMs,
       requestTimeoutMs: v.requestTimeout as number,
       maxResponseBytes: v.maxResponseSize as number,
@@ -117,34 +143,61 @@ export function loadConfig(sources: ConfigSources): Command {
   };
 }
 
-function readApiKey(fromEnv: string | undefined, file: string | undefined, readFile: (path: string) => string): Secret {
+/**
+ * A secret from its variable or its `_FILE`. `required`: absent is an error
+ * (the admin key); otherwise absent is undefined (the user-id hash key).
+ * Set but empty is always an error: a mis-mounted Secret must not pass.
+ */
+function readSecret(
+  name: string,
+  fromEnv: string | undefined,
+  file: string | undefined,
+  readFile: (path: string) => string,
+  required: true,
+): Secret;
+function readSecret(
+  name: string,
+  fromEnv: string | undefined,
+  file: string | undefined,
+  readFile: (path: string) => string,
+  required: false,
+): Secret | undefined;
+function readSecret(
+  name: string,
+  fromEnv: string | undefined,
+  file: string | undefined,
+  readFile: (path: string) => string,
+  required: boolean,
+): Secret | undefined {
   if (fromEnv !== undefined && file !== undefined) {
-    throw new ConfigError('MISTRAL_ADMIN_API_KEY and MISTRAL_ADMIN_API_KEY_FILE are both set: keep one');
+    throw new ConfigError(`${name} and ${name}_FILE are both set: keep one`);
   }
-  let key: string;
+  let value: string;
   let origin: string;
   if (file !== undefined) {
-    origin = `MISTRAL_ADMIN_API_KEY_FILE=${JSON.stringify(file)}`;
+    origin = `${name}_FILE=${JSON.stringify(file)}`;
     try {
-      key = readFile(file).trim();
+      value = readFile(file).trim();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new ConfigError(`${origin}: cannot read the file (${code ?? (err as Error).message})`);
     }
-    if (key === '') throw new ConfigError(`${origin}: the file is empty; is the Secret mounted?`);
+    if (value === '') throw new ConfigError(`${origin}: the file is empty; is the Secret mounted?`);
   } else if (fromEnv !== undefined) {
-    origin = 'MISTRAL_ADMIN_API_KEY';
-    key = fromEnv.trim();
-    if (key === '') throw new ConfigError('MISTRAL_ADMIN_API_KEY is set but empty; is the Secret mounted?');
-  } else {
+    origin = name;
+    value = fromEnv.trim();
+    if (value === '') throw new ConfigError(`${name} is set but empty; is the Secret mounted?`);
+  } else if (required) {
     throw new ConfigError(
-      'MISTRAL_ADMIN_API_KEY is not set: set it, or MISTRAL_ADMIN_API_KEY_FILE to a file holding it (to try the exporter without a key, run it with --demo)',
+      `${name} is not set: set it, or ${name}_FILE to a file holding it (to try the exporter without a key, run it with --demo)`,
     );
+  } else {
+    return undefined;
   }
-  if (/[\s\u0000-\u001f\u007f]/.test(key)) {
-    throw new ConfigError(`${origin}: the key contains spaces or control characters; check how it was copied`);
+  if (/[\s\u0000-\u001f\u007f]/.test(value)) {
+    throw new ConfigError(`${origin}: the value contains spaces or control characters; check how it was copied`);
   }
-  return new Secret(key);
+  return new Secret(value);
 }
 
 type FlagValues = Record<string, string | boolean | undefined>;

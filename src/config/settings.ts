@@ -1,6 +1,7 @@
-import { PATH_LAYOUTS, type PathLayout } from '../endpoints.js';
+import { API_ENDPOINTS, PATH_LAYOUTS, type ApiEndpoint, type PathLayout } from '../endpoints.js';
 import {
   formatBytes,
+  parseBoolean,
   parseBytes,
   parseChoice,
   parseDuration,
@@ -31,11 +32,12 @@ export interface SettingDef<T> {
   parse(text: string): T;
 }
 
-export type Section = 'Mistral Admin API' | 'Refresh and freshness' | 'Limits' | 'HTTP server' | 'Logging';
+export type Section = 'Mistral Admin API' | 'Refresh and freshness' | 'Analytics' | 'Limits' | 'HTTP server' | 'Logging';
 
 export const SECTIONS: readonly Section[] = [
   'Mistral Admin API',
   'Refresh and freshness',
+  'Analytics',
   'Limits',
   'HTTP server',
   'Logging',
@@ -67,15 +69,40 @@ function positiveDuration(text: string): number {
   return ms;
 }
 
-function intervalOverride(suffix: string, endpointPath: string): SettingDef<number> {
+function intervalOverride(suffix: string, endpointPath: string, fallback = 'REFRESH_INTERVAL'): SettingDef<number> {
   return def({
     env: `REFRESH_INTERVAL_${suffix}`,
     metavar: 'DURATION',
-    defaultNote: 'REFRESH_INTERVAL',
+    defaultNote: fallback,
     section: 'Refresh and freshness',
-    help: `How often \`${endpointPath}\` is read; wins over REFRESH_INTERVAL.`,
+    help: `How often \`${endpointPath}\` is read; wins over ${fallback}.`,
     parse: interval,
   });
+}
+
+const DAY_MS = 86_400_000;
+
+/** An analytics window: its token as written (the `window` label) and its length. */
+export interface AnalyticsWindow {
+  label: string;
+  ms: number;
+  /** Whole UTC days, for the daily Vibe Code series. */
+  days: number;
+}
+
+function parseWindows(text: string): AnalyticsWindow[] {
+  const tokens = parseList(text);
+  if (tokens.length === 0) throw new Error('needs at least one window, e.g. 1d,7d,30d');
+  const windows = tokens.map((label) => {
+    const ms = parseDuration(label);
+    if (ms < DAY_MS || ms % DAY_MS !== 0) {
+      throw new Error(`${label} is not a whole number of days (Vibe Code's figures are daily): use e.g. 1d, 7d, 30d`);
+    }
+    if (!/^[a-z0-9]+$/.test(label)) throw new Error(`${label}: write each window as one number and unit, e.g. 7d or 2w`);
+    return { label, ms, days: ms / DAY_MS };
+  });
+  if (new Set(windows.map((w) => w.ms)).size !== windows.length) throw new Error('two windows have the same length');
+  return windows.sort((a, b) => a.ms - b.ms);
 }
 
 export const SETTINGS = {
@@ -118,6 +145,20 @@ export const SETTINGS = {
     help: 'Workspaces to break `usage` down by (label workspace_id). Unset: organization-wide figures with no workspace_id label.',
     parse: parseList,
   }),
+  endpoints: def<ApiEndpoint[]>({
+    env: 'MISTRAL_ENDPOINTS',
+    metavar: 'NAME,...',
+    default: 'all',
+    section: 'Mistral Admin API',
+    help: `The Admin API endpoints to read: all, or some of ${API_ENDPOINTS.join(', ')}. One left out has no series and no mistral_up (e.g. the le Chat ones for an organization without le Chat).`,
+    parse: (s) => {
+      const names = parseList(s);
+      if (names.length === 1 && names[0] === 'all') return [...API_ENDPOINTS];
+      if (names.length === 0) throw new Error('needs at least one endpoint, or all');
+      for (const n of names) parseChoice(n, API_ENDPOINTS);
+      return API_ENDPOINTS.filter((e) => names.includes(e));
+    },
+  }),
   refreshInterval: def<number>({
     env: 'REFRESH_INTERVAL',
     metavar: 'DURATION',
@@ -129,6 +170,19 @@ export const SETTINGS = {
   refreshIntervalUsage: intervalOverride('USAGE', 'usage'),
   refreshIntervalSpendLimit: intervalOverride('SPEND_LIMIT', 'spend-limit'),
   refreshIntervalRateLimit: intervalOverride('RATE_LIMIT', 'rate-limit'),
+  analyticsRefreshInterval: def<number>({
+    env: 'ANALYTICS_REFRESH_INTERVAL',
+    metavar: 'DURATION',
+    default: '10m',
+    section: 'Refresh and freshness',
+    help: 'How often the le Chat and Vibe Code analytics endpoints are read (their figures move slowly). At least 1s.',
+    parse: interval,
+  }),
+  refreshIntervalLechatByUser: intervalOverride('LECHAT_BY_USER', 'le Chat by_user_stats', 'ANALYTICS_REFRESH_INTERVAL'),
+  refreshIntervalLechatByAgent: intervalOverride('LECHAT_BY_AGENT', 'le Chat by_agent_stats', 'ANALYTICS_REFRESH_INTERVAL'),
+  refreshIntervalLechatByTime: intervalOverride('LECHAT_BY_TIME', 'le Chat by_time_stats', 'ANALYTICS_REFRESH_INTERVAL'),
+  refreshIntervalVibeByWorkspace: intervalOverride('VIBE_BY_WORKSPACE', 'Vibe Code by_workspace', 'ANALYTICS_REFRESH_INTERVAL'),
+  refreshIntervalVibeByOrganization: intervalOverride('VIBE_BY_ORGANIZATION', 'Vibe Code by_organization', 'ANALYTICS_REFRESH_INTERVAL'),
   maxStaleness: def<number>({
     env: 'MAX_STALENESS',
     metavar: 'DURATION',
@@ -136,6 +190,62 @@ export const SETTINGS = {
     section: 'Refresh and freshness',
     help: "How long an endpoint's last good data is served while refreshes fail. Older data is withdrawn so that no alert acts on it. Must be longer than every refresh interval.",
     parse: positiveDuration,
+  }),
+  analyticsWindows: def<AnalyticsWindow[]>({
+    env: 'ANALYTICS_WINDOWS',
+    metavar: 'WINDOW,...',
+    default: '1d,7d,30d',
+    section: 'Analytics',
+    help: 'Windows of the le Chat and Vibe Code figures (the window label, as written here). le Chat: the last N as [now - window, now]; Vibe Code: the last N complete UTC days. Whole days only.',
+    parse: parseWindows,
+  }),
+  lechatAgentLimit: def<number>({
+    env: 'LECHAT_AGENT_LIMIT',
+    metavar: 'N',
+    default: '100',
+    section: 'Analytics',
+    help: 'Most le Chat agents with series of their own: the busiest on the longest window, the same agents in every window. What is left out is counted in mistral_exporter_series_dropped.',
+    parse: (s) => parseInteger(s, 0, 100_000),
+  }),
+  lechatUserMetrics: def<boolean>({
+    env: 'LECHAT_USER_METRICS',
+    metavar: 'BOOL',
+    default: 'false',
+    section: 'Analytics',
+    help: 'Per-user le Chat series (user_id label): opt-in, as they can be many and name people.',
+    parse: parseBoolean,
+  }),
+  lechatUserLimit: def<number>({
+    env: 'LECHAT_USER_LIMIT',
+    metavar: 'N',
+    default: '10000',
+    section: 'Analytics',
+    help: 'Most users with per-user series, the most active on the longest window first.',
+    parse: (s) => parseInteger(s, 0, 1_000_000),
+  }),
+  lechatUserIdHashKey: def<string>({
+    env: 'LECHAT_USER_ID_HASH_KEY',
+    noFlag: true,
+    metavar: 'KEY',
+    section: 'Analytics',
+    secret: true,
+    help: 'When set, each user_id is replaced by a keyed hash (HMAC-SHA256, 16 hex digits): stable for one key, unlinkable without it. Environment only.',
+    parse: (s) => s,
+  }),
+  lechatUserIdHashKeyFile: def<string>({
+    env: 'LECHAT_USER_ID_HASH_KEY_FILE',
+    metavar: 'PATH',
+    section: 'Analytics',
+    help: 'File holding LECHAT_USER_ID_HASH_KEY.',
+    parse: (s) => s.trim(),
+  }),
+  vibeToolLimit: def<number>({
+    env: 'VIBE_TOOL_LIMIT',
+    metavar: 'N',
+    default: '50',
+    section: 'Analytics',
+    help: 'Most Vibe Code tools with series of their own in mistral_vibe_tool_calls_by_tool, the most called on the longest window first.',
+    parse: (s) => parseInteger(s, 0, 100_000),
   }),
   requestTimeout: def<number>({
     env: 'REQUEST_TIMEOUT',
@@ -203,11 +313,14 @@ export type SettingValues = {
   [K in SettingKey]: (typeof SETTINGS)[K] extends SettingDef<infer T> ? T : never;
 };
 
-/** The endpoints this release refreshes, each with the setting that overrides its interval. */
-export const INTERVAL_OVERRIDES = {
-  usage: 'refreshIntervalUsage',
-  spend_limit: 'refreshIntervalSpendLimit',
-  rate_limit: 'refreshIntervalRateLimit',
-} as const satisfies Record<string, SettingKey>;
-
-export type RefreshedEndpoint = keyof typeof INTERVAL_OVERRIDES;
+/** Each endpoint's interval: its own override setting, else the group's setting. */
+export const INTERVAL_SETTINGS = {
+  usage: ['refreshIntervalUsage', 'refreshInterval'],
+  spend_limit: ['refreshIntervalSpendLimit', 'refreshInterval'],
+  rate_limit: ['refreshIntervalRateLimit', 'refreshInterval'],
+  lechat_by_user: ['refreshIntervalLechatByUser', 'analyticsRefreshInterval'],
+  lechat_by_agent: ['refreshIntervalLechatByAgent', 'analyticsRefreshInterval'],
+  lechat_by_time: ['refreshIntervalLechatByTime', 'analyticsRefreshInterval'],
+  vibe_by_workspace: ['refreshIntervalVibeByWorkspace', 'analyticsRefreshInterval'],
+  vibe_by_organization: ['refreshIntervalVibeByOrganization', 'analyticsRefreshInterval'],
+} as const satisfies Record<ApiEndpoint, readonly [SettingKey, SettingKey]>;
