@@ -41,6 +41,8 @@ interface SourceState {
   failure: Failure | undefined;
   consecutiveFailures: number;
   nextRefreshAt: number | undefined;
+  /** Series the source's caps left out in its last good refresh, per metric. */
+  seriesDropped: Record<string, number>;
 }
 
 interface Fresh {
@@ -66,6 +68,8 @@ export class Scheduler {
   private readonly stopController = new AbortController();
   private readonly random: () => number;
   private readonly stalenessTimers = new Map<ApiEndpoint, TimerHandle>();
+  /** Loops run once started; a refresh before that (a test's) schedules nothing. */
+  private started = false;
 
   constructor(private readonly options: SchedulerOptions) {
     this.random = options.random ?? Math.random;
@@ -99,12 +103,14 @@ export class Scheduler {
         failure: undefined,
         consecutiveFailures: 0,
         nextRefreshAt: undefined,
+        seriesDropped: {},
       });
     }
   }
 
   /** Starts every source's loop; the first refreshes begin at once. */
   start(): void {
+    this.started = true;
     for (const state of this.states.values()) this.schedule(state, 0);
   }
 
@@ -122,8 +128,8 @@ export class Scheduler {
   }
 
   /**
-   * Refreshes one source now (or joins the refresh already running) and
-   * schedules its next one. The loops call it; tests may too.
+   * Refreshes one source now (or joins the refresh already running) and,
+   * once started, schedules its next one. The loops call it; tests may too.
    */
   refresh(endpoint: ApiEndpoint): Promise<void> {
     const state = this.states.get(endpoint);
@@ -180,7 +186,7 @@ export class Scheduler {
   }
 
   private schedule(state: SourceState, delayMs: number): void {
-    if (this.stopController.signal.aborted) return;
+    if (!this.started || this.stopController.signal.aborted) return;
     const { clock } = this.options;
     if (state.timer !== undefined) clock.clearTimeout(state.timer);
     state.nextRefreshAt = clock.now() + delayMs;
@@ -204,6 +210,7 @@ export class Scheduler {
     try {
       const snapshot = await source.fetch({ api, signal, now: started, logger });
       const chunk = await renderChunk(source.toFamilies(snapshot));
+      state.seriesDropped = source.seriesDropped?.(snapshot) ?? {};
       const now = clock.now();
       this.fresh.set(endpoint, { chunk, fetchedAt: now });
       this.watchStaleness(endpoint, now);
@@ -273,6 +280,7 @@ function statusOf(s: SourceState): EndpointStatus {
     intervalMs: s.intervalMs,
     lastSuccessAt: s.lastSuccessAt,
     lastDurationMs: s.lastDurationMs,
+    seriesDropped: s.seriesDropped,
   };
 }
 

@@ -197,6 +197,16 @@ describe('Scheduler', () => {
     await scheduler.stop();
   });
 
+  it('schedules nothing before start: a refresh then is one-off', async () => {
+    const { clock, api, scheduler } = setup();
+    api.answers.set('spend_limit', ok(spendBody(1)));
+    await scheduler.refresh('spend_limit');
+    expect(clock.pending().filter((ms) => ms <= 2 * MIN)).toEqual([]);
+    await clock.advance(5 * MIN);
+    expect(api.count('spend_limit')).toBe(1);
+    await scheduler.stop();
+  });
+
   it('runs one refresh of a source at a time', async () => {
     const { clock, api, scheduler } = setup();
     let release!: () => void;
