@@ -43,7 +43,7 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
   const { logger } = deps;
   if (config.apiKey === undefined) throw new Error('no API key: a real exporter needs one (demo mode supplies its own)');
 
-  const sources = allSources({ workspaceIds: config.workspaceIds });
+  const sources = allSources({ endpoints: config.endpoints, workspaceIds: config.workspaceIds, analytics: config.analytics });
   const endpoints = sources.map((s) => s.endpoint);
   let scheduler: Scheduler | undefined;
   const ownMetrics = new OwnMetrics({

@@ -12,6 +12,8 @@ export interface EndpointStatus {
   lastSuccessAt: number | undefined;
   /** undefined until the first refresh ended. */
   lastDurationMs: number | undefined;
+  /** Per capped metric, the series its cap left out in the last good refresh. */
+  seriesDropped: Readonly<Record<string, number>>;
 }
 
 export interface OwnMetricsOptions {
@@ -130,6 +132,16 @@ export class OwnMetrics implements ClientObserver {
           for (const s of statuses()) {
             if (s.lastDurationMs !== undefined) this.set({ api_endpoint: s.endpoint }, s.lastDurationMs / 1000);
           }
+        },
+      });
+      new Gauge({
+        name: 'mistral_exporter_series_dropped',
+        help: 'Series a cardinality cap (LECHAT_AGENT_LIMIT, LECHAT_USER_LIMIT, VIBE_TOOL_LIMIT) left out in the last good refresh, by metric.',
+        labelNames: ['metric'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const s of statuses()) for (const [metric, n] of Object.entries(s.seriesDropped)) this.set({ metric }, n);
         },
       });
       new Gauge({

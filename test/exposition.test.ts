@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { renderChunk, stripEof } from '../src/exposition.js';
-import { OwnMetrics } from '../src/own-metrics.js';
+import { OwnMetrics, type EndpointStatus } from '../src/own-metrics.js';
 import type { MetricFamily } from '../src/sources/types.js';
 
 const families: MetricFamily[] = [
@@ -61,9 +61,16 @@ describe('OwnMetrics', () => {
       version: '1.2.3',
       revision: 'abc',
       endpoints: ['spend_limit', 'usage'],
-      statuses: () => [
-        { endpoint: 'spend_limit', up: true, intervalMs: 60_000, lastSuccessAt: 1_700_000_000_000, lastDurationMs: 250 },
-        { endpoint: 'usage', up: false, intervalMs: 300_000, lastSuccessAt: undefined, lastDurationMs: undefined },
+      statuses: (): EndpointStatus[] => [
+        { endpoint: 'spend_limit', up: true, intervalMs: 60_000, lastSuccessAt: 1_700_000_000_000, lastDurationMs: 250, seriesDropped: {} },
+        {
+          endpoint: 'usage',
+          up: false,
+          intervalMs: 300_000,
+          lastSuccessAt: undefined,
+          lastDurationMs: undefined,
+          seriesDropped: { mistral_lechat_agent_messages: 21, mistral_vibe_tool_calls_by_tool: 0 },
+        },
       ],
       processMetrics,
     });
@@ -77,6 +84,12 @@ describe('OwnMetrics', () => {
     expect(text).toContain('mistral_exporter_refresh_interval_seconds{api_endpoint="usage"} 300');
     expect(text).toContain('mistral_exporter_refresh_duration_seconds{api_endpoint="spend_limit"} 0.25');
     expect(text).toContain(`mistral_exporter_build_info{version="1.2.3",revision="abc",nodejs_version="${process.version}"} 1`);
+  });
+
+  it('reports what cardinality caps left out, per metric', async () => {
+    const text = await own(false).render('text');
+    expect(text).toContain('mistral_exporter_series_dropped{metric="mistral_lechat_agent_messages"} 21');
+    expect(text).toContain('mistral_exporter_series_dropped{metric="mistral_vibe_tool_calls_by_tool"} 0');
   });
 
   it('starts retry and parse-error counters at 0 for every endpoint and reason', async () => {

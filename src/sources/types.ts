@@ -36,6 +36,12 @@ export interface Source<S = unknown> {
   describe: string;
   fetch(ctx: FetchContext): Promise<S>;
   toFamilies(snapshot: S): MetricFamily[];
+  /**
+   * For sources with cardinality caps: per capped metric, the series a cap
+   * left out of this snapshot (0 when none). Feeds
+   * `mistral_exporter_series_dropped{metric}`.
+   */
+  seriesDropped?(snapshot: S): Record<string, number>;
 }
 
 /** The answer did not have the shape the exporter understands. */

@@ -1,0 +1,50 @@
+import type { AnalyticsWindow } from '../config/settings.js';
+
+export const DAY_MS = 86_400_000;
+const DAY_S = 86_400;
+
+/** Query bounds in Unix seconds, as the analytics endpoints take them. */
+export interface TimeRange {
+  start_time: number;
+  end_time: number;
+}
+
+/** le Chat's rolling window: exactly [now - window, now]. */
+export function rollingRange(now: number, window: AnalyticsWindow): TimeRange {
+  const end = Math.floor(now / 1000);
+  return { start_time: end - window.ms / 1000, end_time: end };
+}
+
+/** UTC midnight at the start of the day holding `now`, in Unix seconds. */
+export function todayMidnight(now: number): number {
+  return Math.floor(now / DAY_MS) * DAY_S;
+}
+
+/**
+ * The last `days` complete UTC days: [midnight `days` days ago, today's
+ * midnight]. `1d` is yesterday; today, being partial, is never included.
+ */
+export function completeDaysRange(now: number, days: number): TimeRange {
+  const end = todayMidnight(now);
+  return { start_time: end - days * DAY_S, end_time: end };
+}
+
+/** The `YYYY-MM-DD` days of the last `days` complete UTC days, oldest first. */
+export function completeDays(now: number, days: number): string[] {
+  const end = todayMidnight(now);
+  return Array.from({ length: days }, (_, i) => isoDay(end - (days - i) * DAY_S));
+}
+
+/** Yesterday (UTC), the last complete day, as `YYYY-MM-DD`. */
+export function lastCompleteDay(now: number): string {
+  return isoDay(todayMidnight(now) - DAY_S);
+}
+
+export function isoDay(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toISOString().slice(0, 10);
+}
+
+/** The longest window (the windows are sorted shortest first, and never empty). */
+export function longest(windows: readonly AnalyticsWindow[]): AnalyticsWindow {
+  return windows[windows.length - 1] as AnalyticsWindow;
+}

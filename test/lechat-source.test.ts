@@ -1,0 +1,239 @@
+import { describe, expect, it } from 'vitest';
+import type { AdminApi, GetOptions } from '../src/admin-api/types.js';
+import type { AnalyticsWindow } from '../src/config/settings.js';
+import type { ApiEndpoint } from '../src/endpoints.js';
+import { Secret } from '../src/secret.js';
+import {
+  agentStatsDropped,
+  agentStatsFamilies,
+  lechatByTimeSource,
+  lechatByUserSource,
+  parseAgentStats,
+  parseDailyActiveUsers,
+  parseUserStats,
+  pseudonymise,
+  userStatsDropped,
+  userStatsFamilies,
+  type UserStatsOptions,
+} from '../src/sources/lechat.js';
+import { ParseError, type MetricFamily } from '../src/sources/types.js';
+import { captureLogs } from './support/logs.js';
+
+const DAY = 86_400_000;
+const W1: AnalyticsWindow = { label: '1d', ms: DAY, days: 1 };
+const W7: AnalyticsWindow = { label: '7d', ms: 7 * DAY, days: 7 };
+const NOW = Date.UTC(2026, 10, 15, 12, 0, 0);
+
+function flat(families: MetricFamily[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of families) {
+    for (const s of f.samples) {
+      const labels = Object.entries(s.labels).map(([k, v]) => `${k}="${v}"`).join(',');
+      out[labels ? `${f.name}{${labels}}` : f.name] = s.value;
+    }
+  }
+  return out;
+}
+
+/** A by_user_stats row; `messages` may be a numeric string, as the API may send. */
+const user = (user_id: string, messages: number | string, extra: Record<string, unknown> = {}) => ({
+  user_id,
+  messages_count: messages,
+  files_count: 1,
+  images_count: 2,
+  spreadsheets_count: 0,
+  unique_conversations_count: Math.ceil(Number(messages) / 3),
+  unique_agents_count: 1,
+  messages_to_agents_count: Math.floor(Number(messages) / 2),
+  last_message_at: '2026-11-15T09:30:00Z',
+  ...extra,
+});
+
+/** by_user_stats for 1d (two users) and 7d (four users: the 1d ones and two more). */
+const USER_STATS = [
+  { window: W1, rows: parseUserStats({ start_time: 0, end_time: 0, data: [user('u-a', 10), user('u-b', 4)] }) },
+  {
+    window: W7,
+    rows: parseUserStats({
+      start_time: 0,
+      end_time: 0,
+      data: [user('u-a', 30), user('u-b', 40), user('u-c', 30, { last_message_at: '2026-11-10T08:00:00Z' }), user('u-d', '2')],
+    }),
+  },
+];
+
+const userOptions = (o: Partial<UserStatsOptions> = {}): UserStatsOptions => ({
+  windows: [W1, W7],
+  userMetrics: false,
+  userLimit: 10_000,
+  userIdHashKey: undefined,
+  ...o,
+});
+
+describe('le Chat by user', () => {
+  it('totals each window over its rows', () => {
+    const m = flat(userStatsFamilies({ windows: USER_STATS }, userOptions()));
+    expect(m['mistral_lechat_active_users{window="1d"}']).toBe(2);
+    expect(m['mistral_lechat_active_users{window="7d"}']).toBe(4);
+    expect(m['mistral_lechat_messages{window="1d"}']).toBe(14);
+    expect(m['mistral_lechat_messages{window="7d"}']).toBe(102);
+    expect(m['mistral_lechat_files{window="7d"}']).toBe(4);
+    expect(m['mistral_lechat_images{window="7d"}']).toBe(8);
+    expect(m['mistral_lechat_spreadsheets{window="7d"}']).toBe(0);
+    expect(m['mistral_lechat_conversations{window="1d"}']).toBe(4 + 2);
+    expect(m['mistral_lechat_messages_to_agents{window="7d"}']).toBe(15 + 20 + 15 + 1);
+  });
+
+  it('has no per-user series unless asked for', () => {
+    const m = flat(userStatsFamilies({ windows: USER_STATS }, userOptions()));
+    expect(Object.keys(m).some((k) => k.includes('user_id'))).toBe(false);
+    expect(userStatsDropped({ windows: USER_STATS }, userOptions())).toEqual({});
+  });
+
+  it('keeps the most active users of the longest window, the same in every window, and counts the rest', () => {
+    const options = userOptions({ userMetrics: true, userLimit: 2 });
+    const m = flat(userStatsFamilies({ windows: USER_STATS }, options));
+    // 7d ranking: u-b 40, then u-a and u-c tied at 30: the tie goes to the smaller id.
+    expect(Object.keys(m).filter((k) => k.startsWith('mistral_lechat_user_messages{')).sort()).toEqual([
+      'mistral_lechat_user_messages{user_id="u-a",window="1d"}',
+      'mistral_lechat_user_messages{user_id="u-a",window="7d"}',
+      'mistral_lechat_user_messages{user_id="u-b",window="1d"}',
+      'mistral_lechat_user_messages{user_id="u-b",window="7d"}',
+    ]);
+    expect(m['mistral_lechat_user_messages{user_id="u-b",window="1d"}']).toBe(4);
+    expect(m['mistral_lechat_user_conversations{user_id="u-b",window="7d"}']).toBe(14);
+    expect(m['mistral_lechat_user_messages_to_agents{user_id="u-a",window="7d"}']).toBe(15);
+    expect(m['mistral_lechat_user_last_message_timestamp_seconds{user_id="u-a"}']).toBe(Date.UTC(2026, 10, 15, 9, 30) / 1000);
+    expect(userStatsDropped({ windows: USER_STATS }, options)).toEqual({
+      mistral_lechat_user_messages: 4,
+      mistral_lechat_user_conversations: 4,
+      mistral_lechat_user_messages_to_agents: 4,
+      mistral_lechat_user_last_message_timestamp_seconds: 2,
+    });
+  });
+
+  it('shows 0 for a kept user idle in a shorter window', () => {
+    const m = flat(userStatsFamilies({ windows: USER_STATS }, userOptions({ userMetrics: true })));
+    expect(m['mistral_lechat_user_messages{user_id="u-c",window="1d"}']).toBe(0);
+    expect(m['mistral_lechat_user_last_message_timestamp_seconds{user_id="u-c"}']).toBe(Date.UTC(2026, 10, 10, 8) / 1000);
+  });
+
+  it('replaces user ids by a keyed hash, stable for one key and different across keys', () => {
+    const a = flat(userStatsFamilies({ windows: USER_STATS }, userOptions({ userMetrics: true, userIdHashKey: new Secret('key-one') })));
+    const again = flat(userStatsFamilies({ windows: USER_STATS }, userOptions({ userMetrics: true, userIdHashKey: new Secret('key-one') })));
+    const b = flat(userStatsFamilies({ windows: USER_STATS }, userOptions({ userMetrics: true, userIdHashKey: new Secret('key-two') })));
+    expect(Object.keys(a).some((k) => k.includes('u-a'))).toBe(false);
+    const hashed = pseudonymise('u-a', 'key-one');
+    expect(hashed).toMatch(/^[0-9a-f]{16}$/);
+    expect(a[`mistral_lechat_user_messages{user_id="${hashed}",window="7d"}`]).toBe(30);
+    expect(again).toEqual(a);
+    expect(pseudonymise('u-a', 'key-two')).not.toBe(hashed);
+    expect(b[`mistral_lechat_user_messages{user_id="${pseudonymise('u-a', 'key-two')}",window="7d"}`]).toBe(30);
+  });
+
+  it('asks for exactly [now - window, now] in Unix seconds, once per window', async () => {
+    const queries: Array<GetOptions['query']> = [];
+    const api: AdminApi = {
+      async get(endpoint: ApiEndpoint, options?: GetOptions) {
+        expect(endpoint).toBe('lechat_by_user');
+        queries.push(options?.query);
+        return { body: { start_time: 0, end_time: 0, data: [] }, status: 200, path: 'p' };
+      },
+    };
+    await lechatByUserSource(userOptions()).fetch({ api, signal: new AbortController().signal, now: NOW + 999, logger: captureLogs().logger });
+    const end = NOW / 1000;
+    expect(queries).toEqual([
+      { start_time: end - 86_400, end_time: end },
+      { start_time: end - 7 * 86_400, end_time: end },
+    ]);
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['no data array', { start_time: 1 }, /lechat by_user_stats: the answer has no data array/],
+    ['a row without user_id', { data: [{ messages_count: 1 }] }, /data\[0\]\.user_id: missing/],
+    ['a non-numeric count', { data: [{ user_id: 'x', messages_count: 'many' }] }, /data\[0\]\.messages_count: expected a number/],
+  ])('rejects %s with a ParseError', (_n, body, message) => {
+    expect(() => parseUserStats(body)).toThrow(ParseError);
+    expect(() => parseUserStats(body)).toThrow(message);
+  });
+});
+
+describe('le Chat by agent', () => {
+  const agent = (agent_id: string, messages: number, users: number) => ({
+    agent_id,
+    messages_count: messages,
+    files_count: 0,
+    images_count: 0,
+    spreadsheets_count: 0,
+    unique_conversations_count: messages - 1,
+    unique_users_count: users,
+    last_message_at: '2026-11-15T00:00:00Z',
+  });
+  const windows = [
+    { window: W1, rows: parseAgentStats({ data: [agent('ag-1', 5, 2), agent('ag-3', 50, 9)] }) },
+    { window: W7, rows: parseAgentStats({ data: [agent('ag-1', 20, 4), agent('ag-2', 30, 5), agent('ag-3', 60, 10)] }) },
+  ];
+
+  it('keeps the busiest agents of the longest window in every window, and counts the rest', () => {
+    const options = { windows: [W1, W7], agentLimit: 2 };
+    const m = flat(agentStatsFamilies({ windows }, options));
+    expect(m).toEqual({
+      'mistral_lechat_agent_messages{agent_id="ag-3",window="1d"}': 50,
+      'mistral_lechat_agent_messages{agent_id="ag-2",window="1d"}': 0,
+      'mistral_lechat_agent_messages{agent_id="ag-3",window="7d"}': 60,
+      'mistral_lechat_agent_messages{agent_id="ag-2",window="7d"}': 30,
+      'mistral_lechat_agent_users{agent_id="ag-3",window="1d"}': 9,
+      'mistral_lechat_agent_users{agent_id="ag-2",window="1d"}': 0,
+      'mistral_lechat_agent_users{agent_id="ag-3",window="7d"}': 10,
+      'mistral_lechat_agent_users{agent_id="ag-2",window="7d"}': 5,
+      'mistral_lechat_agent_conversations{agent_id="ag-3",window="1d"}': 49,
+      'mistral_lechat_agent_conversations{agent_id="ag-2",window="1d"}': 0,
+      'mistral_lechat_agent_conversations{agent_id="ag-3",window="7d"}': 59,
+      'mistral_lechat_agent_conversations{agent_id="ag-2",window="7d"}': 29,
+    });
+    expect(agentStatsDropped({ windows }, options)).toEqual({
+      mistral_lechat_agent_messages: 2,
+      mistral_lechat_agent_users: 2,
+      mistral_lechat_agent_conversations: 2,
+    });
+  });
+
+  it('drops nothing under the cap', () => {
+    expect(agentStatsDropped({ windows }, { windows: [W1, W7], agentLimit: 100 })).toEqual({
+      mistral_lechat_agent_messages: 0,
+      mistral_lechat_agent_users: 0,
+      mistral_lechat_agent_conversations: 0,
+    });
+  });
+});
+
+describe('le Chat by time', () => {
+  it('reads the last complete day from day buckets, 0 when it has none', () => {
+    const body = {
+      data: [
+        { time_bucket: '2026-11-13T00:00:00Z', unique_users_count: 7, messages_count: 1 },
+        { time_bucket: '2026-11-14T00:00:00Z', unique_users_count: '12', messages_count: 1 },
+      ],
+    };
+    expect(parseDailyActiveUsers(body, '2026-11-14')).toBe(12);
+    expect(parseDailyActiveUsers(body, '2026-11-15')).toBe(0);
+  });
+
+  it('asks for yesterday with day granularity, and rolls over at UTC midnight', async () => {
+    const queries: Array<GetOptions['query']> = [];
+    const api: AdminApi = {
+      async get(_e: ApiEndpoint, options?: GetOptions) {
+        queries.push(options?.query);
+        return { body: { data: [] }, status: 200, path: 'p' };
+      },
+    };
+    const source = lechatByTimeSource();
+    const ctx = (now: number) => ({ api, signal: new AbortController().signal, now, logger: captureLogs().logger });
+    expect((await source.fetch(ctx(Date.UTC(2026, 10, 15, 23, 59, 59)))).day).toBe('2026-11-14');
+    expect((await source.fetch(ctx(Date.UTC(2026, 10, 16, 0, 0, 1)))).day).toBe('2026-11-15');
+    expect(queries).toEqual([
+      { start_time: Date.UTC(2026, 10, 14) / 1000, end_time: Date.UTC(2026, 10, 15) / 1000, granularity: 'day' },
+      { start_time: Date.UTC(2026, 10, 15) / 1000, end_time: Date.UTC(2026, 10, 16) / 1000, granularity: 'day' },
+    ]);
+  });
+});
