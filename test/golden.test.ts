@@ -20,7 +20,17 @@ let text: string;
 
 beforeAll(async () => {
   // The simulator and exporter on a manual clock: every value is deterministic.
-  h = await startHarness({ processMetrics: true });
+  // Per-user series on and small caps, so that every metric of the catalog and the dropped counts show.
+  h = await startHarness({
+    processMetrics: true,
+    env: {
+      LECHAT_USER_METRICS: 'true',
+      LECHAT_USER_LIMIT: '3',
+      LECHAT_USER_ID_HASH_KEY: 'golden-key',
+      LECHAT_AGENT_LIMIT: '4',
+      VIBE_TOOL_LIMIT: '5',
+    },
+  });
   await h.refreshAll();
   text = await h.scrape();
 });

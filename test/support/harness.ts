@@ -50,6 +50,7 @@ export async function startHarness(
       MISTRAL_ADMIN_API_KEY: CANARY_KEY,
       MISTRAL_ADMIN_API_URL: sim.url,
       REFRESH_INTERVAL: '1h',
+      ANALYTICS_REFRESH_INTERVAL: '1h',
       MAX_STALENESS: '2h',
       REQUEST_TIMEOUT: '2s',
       ...options.env,
