@@ -1,26 +1,61 @@
 /**
  * Scrape benchmark: the exporter against the simulator (as `npm run demo`),
  * over real HTTP on loopback. Measures the series count, the size of
- * /metrics, the time a refresh takes, and the time a scrape takes as
- * Prometheus makes it (OpenMetrics + gzip) and as curl does (text).
+ * /metrics, the time each refresh takes, the event-loop block of rendering,
+ * and the time a scrape takes as Prometheus makes it (OpenMetrics + gzip)
+ * and as curl does (text).
  *
- *   npm run bench            # writes bench/results/scrape.md
- *   npm run bench -- 2000    # more scrapes per format
+ *   npm run bench                                   # the demo: bench/results/scrape-demo.md
+ *   npm run bench -- --users 10000 --user-metrics   # bench/results/scrape-10000-users.md
+ *   npm run bench -- --scrapes 2000                 # more scrapes per format
  *
  * Figures, not assertions: no test depends on them.
  */
+import { spawn } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { gunzipSync } from 'node:zlib';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { Secret } from '../src/secret.js';
 import { loadConfig } from '../src/config/index.js';
 import { createExporter } from '../src/exporter.js';
 import { createLogger } from '../src/logger.js';
-import { startSimulator } from '../src/simulator/index.js';
 
-const SCRAPES = Number(process.argv[2] ?? 500);
+/**
+ * The simulator in a process of its own, so that its work (generating 10 000
+ * users' activity) does not count in the exporter's event-loop figures.
+ */
+async function startSimulatorProcess(users: number): Promise<{ url: string; stop: () => void }> {
+  const cli = new URL('../src/simulator/cli.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--api-key', KEY, '--users', String(users)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    child.on('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+const { values: args } = parseArgs({
+  options: {
+    scrapes: { type: 'string', default: '500' },
+    users: { type: 'string', default: '2000' },
+    'user-metrics': { type: 'boolean', default: false },
+  },
+});
+const SCRAPES = Number(args.scrapes);
+const USERS = Number(args.users);
+const USER_METRICS = args['user-metrics'] === true;
+const SCENARIO = USER_METRICS ? `${USERS}-users` : 'demo';
 const KEY = 'bench-key';
 
 const PROMETHEUS_ACCEPT =
@@ -31,8 +66,17 @@ function quantile(sorted: number[], q: number): number {
 }
 
 async function main(): Promise<void> {
-  const sim = await startSimulator({ apiKey: KEY });
-  const command = loadConfig({ argv: [], env: { MISTRAL_ADMIN_API_KEY: KEY, MISTRAL_ADMIN_API_URL: sim.url, LOG_LEVEL: 'warn' } });
+  const sim = await startSimulatorProcess(USERS);
+  const command = loadConfig({
+    argv: [],
+    env: {
+      MISTRAL_ADMIN_API_KEY: KEY,
+      MISTRAL_ADMIN_API_URL: sim.url,
+      LOG_LEVEL: 'error',
+      LECHAT_USER_METRICS: String(USER_METRICS),
+      LECHAT_USER_LIMIT: String(Math.max(USERS, 1)),
+    },
+  });
   if (command.kind !== 'run') throw new Error('unexpected');
   const config = { ...command.config, apiKey: new Secret(KEY) };
   const exporter = createExporter(config, { logger: createLogger({ level: 'warn' }) });
@@ -40,11 +84,15 @@ async function main(): Promise<void> {
   const url = `${exporter.app.listeningOrigin}/metrics`;
 
   const refreshMs: Record<string, number> = {};
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   for (const { endpoint } of exporter.scheduler.statuses()) {
     const t = performance.now();
     await exporter.scheduler.refresh(endpoint);
     refreshMs[endpoint] = performance.now() - t;
   }
+  loop.disable();
+  const longestBlockMs = loop.max / 1e6;
 
   const measure = async (headers: Record<string, string>) => {
     const times: number[] = [];
@@ -71,8 +119,9 @@ async function main(): Promise<void> {
   const report = `# Scrape benchmark
 
 Run: ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}.
-Setup: the exporter against the simulator (seed 1, the demo's organization), over HTTP on loopback; ${SCRAPES} sequential scrapes per format.
-Command: \`npm run bench\` (bench/scrape.ts).
+Setup: the exporter against the simulator (seed 1, ${USERS} users${USER_METRICS ? ', per-user series on, no cap reached' : ''}; in a process of its own), over HTTP on loopback; ${SCRAPES} sequential scrapes per format.
+Refresh times include the simulator's answer time (it computes every user's activity per request).
+Command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\` (bench/scrape.ts).
 
 | figure | value |
 | --- | --- |
@@ -85,14 +134,15 @@ Command: \`npm run bench\` (bench/scrape.ts).
 ${Object.entries(refreshMs)
   .map(([e, t]) => `| refresh of ${e} (fetch, parse, render, gzip) | ${ms(t)} ms |`)
   .join('\n')}
+| longest event-loop block in the exporter during the refreshes (parse + render) | ${ms(longestBlockMs)} ms |
 `;
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('./results/scrape.md', import.meta.url), report);
+  writeFileSync(new URL(`./results/scrape-${SCENARIO}.md`, import.meta.url), report);
   process.stdout.write(report);
 
   await exporter.app.close();
   await exporter.close();
-  await sim.close();
+  sim.stop();
 }
 
 main().catch((err: unknown) => {
