@@ -1,0 +1,1265 @@
+/**
+ * Builds the Grafana dashboards in grafana-dashboards/ from code, so that
+ * every panel follows the same rules (datasource variable, job/instance
+ * matchers, units, money as currency-labelled amounts, max across replicas).
+ * Run with `npx tsx scripts/dashboards.ts`; a test fails while the JSON files
+ * differ from what this writes (test/dashboards.test.ts).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+type Json = Record<string, unknown>;
+
+/** Every panel and target points at the dashboard's datasource variable. */
+export const DATASOURCE = { type: 'prometheus', uid: '${datasource}' } as const;
+
+/** The matchers every selector carries. */
+const JOB_INSTANCE = 'job=~"$job", instance=~"$instance"';
+/** The analytics window chosen in the `window` variable. */
+const WINDOW = 'window=~"$window"';
+
+/** `metric{job=~"$job", instance=~"$instance", ...}` */
+function sel(metric: string, ...matchers: string[]): string {
+  return `${metric}{${[JOB_INSTANCE, ...matchers].join(', ')}}`;
+}
+
+/**
+ * One value across replicas: two exporters scraped at once serve the same
+ * figures, so series are deduplicated with `max`, never added up.
+ */
+function one(metric: string, ...matchers: string[]): string {
+  return `max without (instance, pod) (${sel(metric, ...matchers)})`;
+}
+
+const MONEY_NOTE =
+  ' Amounts are in the currency shown beside them (the `currency` label: the ISO 4217 code the Admin API gives, `XXX` when it names none); Grafana cannot take a unit from a label, so the unit is plain numbers with 2 decimals.';
+
+const FRESHNESS_NOTE = ' The exporter reads the Admin API in the background: figures are as fresh as the "Data age" panel says.';
+
+type PanelType = 'stat' | 'gauge' | 'bargauge' | 'timeseries' | 'table' | 'state-timeline';
+
+interface TargetSpec {
+  expr: string;
+  legend?: string;
+}
+
+interface Mapping {
+  value: string;
+  text: string;
+  color: string;
+}
+
+interface PanelSpec {
+  type: PanelType;
+  title: string;
+  description: string;
+  unit: string;
+  w: number;
+  h: number;
+  targets: TargetSpec[];
+  /** Amounts of money: unit none, 2 decimals, the currency in the legend and in the description. */
+  money?: boolean;
+  decimals?: number;
+  min?: number;
+  max?: number;
+  /** [from value, colour] steps; the first step's value is null (base). */
+  thresholds?: Array<[number | null, string]>;
+  mappings?: Mapping[];
+  /** Extra panel options merged over the type's defaults. */
+  options?: Json;
+  /** `fieldConfig.defaults.custom` for timeseries. */
+  custom?: Json;
+  overrides?: Json[];
+  transformations?: Json[];
+  /** Tables: targets as instant tables, merged. */
+  table?: { rename: Record<string, string>; sortBy?: string; hide?: string[] };
+}
+
+const DEFAULT_THRESHOLDS: Array<[number | null, string]> = [[null, 'green']];
+
+function thresholds(steps: Array<[number | null, string]>): Json {
+  return { mode: 'absolute', steps: steps.map(([value, color]) => ({ color, value })) };
+}
+
+function valueMappings(mappings: Mapping[] | undefined): Json[] {
+  if (!mappings || mappings.length === 0) return [];
+  const options: Record<string, Json> = {};
+  mappings.forEach((m, index) => {
+    options[m.value] = { color: m.color, index, text: m.text };
+  });
+  return [{ type: 'value', options }];
+}
+
+const REDUCE_LAST = { calcs: ['lastNotNull'], fields: '', values: false };
+
+function panelOptions(spec: PanelSpec): Json {
+  switch (spec.type) {
+    case 'stat':
+      return {
+        reduceOptions: REDUCE_LAST,
+        colorMode: 'value',
+        graphMode: 'none',
+        justifyMode: 'auto',
+        orientation: 'auto',
+        textMode: spec.money ? 'value_and_name' : 'auto',
+        wideLayout: true,
+        showPercentChange: false,
+        ...spec.options,
+      };
+    case 'gauge':
+      return { reduceOptions: REDUCE_LAST, orientation: 'auto', showThresholdLabels: false, showThresholdMarkers: true, ...spec.options };
+    case 'bargauge':
+      return {
+        reduceOptions: REDUCE_LAST,
+        orientation: 'horizontal',
+        displayMode: 'gradient',
+        valueMode: 'color',
+        namePlacement: 'auto',
+        showUnfilled: true,
+        sizing: 'auto',
+        minVizHeight: 16,
+        minVizWidth: 8,
+        maxVizHeight: 300,
+        ...spec.options,
+      };
+    case 'timeseries':
+      return {
+        legend: { calcs: ['lastNotNull', 'max'], displayMode: 'table', placement: 'right', showLegend: true },
+        tooltip: { mode: 'multi', sort: 'desc' },
+        ...spec.options,
+      };
+    case 'table': {
+      const sortBy = spec.table?.sortBy;
+      return { cellHeight: 'sm', showHeader: true, footer: { show: false, reducer: ['sum'], fields: '' }, ...(sortBy ? { sortBy: [{ displayName: sortBy, desc: true }] } : {}), ...spec.options };
+    }
+    case 'state-timeline':
+      return {
+        mergeValues: true,
+        showValue: 'auto',
+        alignValue: 'left',
+        rowHeight: 0.9,
+        legend: { displayMode: 'list', placement: 'bottom', showLegend: true },
+        tooltip: { mode: 'single', sort: 'none' },
+        ...spec.options,
+      };
+  }
+}
+
+function customDefaults(spec: PanelSpec): Json | undefined {
+  if (spec.type === 'timeseries') {
+    return {
+      drawStyle: 'line',
+      lineInterpolation: 'stepAfter',
+      lineWidth: 1,
+      fillOpacity: 10,
+      showPoints: 'never',
+      spanNulls: false,
+      axisPlacement: 'auto',
+      stacking: { group: 'A', mode: 'none' },
+      ...spec.custom,
+    };
+  }
+  if (spec.type === 'state-timeline') return { fillOpacity: 80, lineWidth: 0 };
+  if (spec.type === 'table') return { align: 'auto', cellOptions: { type: 'auto' }, inspect: false };
+  return undefined;
+}
+
+function colorMode(spec: PanelSpec): string {
+  if (spec.type === 'timeseries') return 'palette-classic';
+  if (spec.type === 'bargauge' && !spec.thresholds) return 'continuous-BlPu';
+  return 'thresholds';
+}
+
+/** Instant queries for the panels that show the current value; range queries for the ones over time. */
+function isRangePanel(type: PanelType): boolean {
+  return type === 'timeseries' || type === 'state-timeline';
+}
+
+function buildPanel(spec: PanelSpec, id: number, gridPos: Json): Json {
+  const refIds = 'ABCDEFGHIJ';
+  const targets = spec.targets.map((t, i) => {
+    const target: Json = { refId: refIds[i], datasource: DATASOURCE, expr: t.expr, legendFormat: t.legend ?? '__auto' };
+    if (spec.type === 'table') Object.assign(target, { format: 'table', instant: true, range: false });
+    else if (isRangePanel(spec.type)) Object.assign(target, { instant: false, range: true });
+    else Object.assign(target, { instant: true, range: false });
+    return target;
+  });
+  const defaults: Json = {
+    unit: spec.money ? 'none' : spec.unit,
+    color: { mode: colorMode(spec) },
+    thresholds: thresholds(spec.thresholds ?? DEFAULT_THRESHOLDS),
+    mappings: valueMappings(spec.mappings),
+  };
+  const decimals = spec.money ? 2 : spec.decimals;
+  if (decimals !== undefined) defaults.decimals = decimals;
+  if (spec.min !== undefined) defaults.min = spec.min;
+  if (spec.max !== undefined) defaults.max = spec.max;
+  const custom = customDefaults(spec);
+  if (custom) defaults.custom = custom;
+
+  const transformations: Json[] = [...(spec.transformations ?? [])];
+  if (spec.table) {
+    if (spec.targets.length > 1) transformations.push({ id: 'merge', options: {} });
+    const exclude: Record<string, boolean> = { Time: true, job: true, __name__: true };
+    for (const h of spec.table.hide ?? []) exclude[h] = true;
+    transformations.push({ id: 'organize', options: { excludeByName: exclude, indexByName: {}, renameByName: spec.table.rename } });
+  }
+
+  const panel: Json = {
+    id,
+    type: spec.type,
+    title: spec.title,
+    description: spec.money ? `${spec.description}${MONEY_NOTE}` : spec.description,
+    datasource: DATASOURCE,
+    gridPos,
+    fieldConfig: { defaults, overrides: spec.overrides ?? [] },
+    options: panelOptions(spec),
+    targets,
+  };
+  if (transformations.length > 0) panel.transformations = transformations;
+  return panel;
+}
+
+/** Lays panels out left to right, 24 columns wide, wrapping to a new line when a panel does not fit. */
+class Board {
+  readonly panels: Json[] = [];
+  private nextId = 1;
+  private x = 0;
+  private y = 0;
+  private bottom = 0;
+  /** The collapsed row being filled, if any: its panels are nested in it. */
+  private collapsed: Json[] | undefined;
+
+  private newline(): void {
+    this.x = 0;
+    this.y = this.bottom;
+  }
+
+  row(title: string, options: { collapsed?: boolean } = {}): void {
+    this.newline();
+    const nested: Json[] = [];
+    this.panels.push({
+      id: this.nextId++,
+      type: 'row',
+      title,
+      collapsed: options.collapsed ?? false,
+      gridPos: { h: 1, w: 24, x: 0, y: this.y },
+      panels: options.collapsed ? nested : [],
+    });
+    this.collapsed = options.collapsed ? nested : undefined;
+    this.y += 1;
+    this.bottom = this.y;
+  }
+
+  add(spec: PanelSpec): void {
+    if (this.x + spec.w > 24) this.newline();
+    const gridPos = { h: spec.h, w: spec.w, x: this.x, y: this.y };
+    (this.collapsed ?? this.panels).push(buildPanel(spec, this.nextId++, gridPos));
+    this.x += spec.w;
+    this.bottom = Math.max(this.bottom, this.y + spec.h);
+  }
+}
+
+// ---------------------------------------------------------------- variables
+
+function datasourceVariable(): Json {
+  return {
+    name: 'datasource',
+    label: 'Data source',
+    type: 'datasource',
+    query: 'prometheus',
+    current: {},
+    hide: 0,
+    includeAll: false,
+    multi: false,
+    options: [],
+    refresh: 1,
+    regex: '',
+    skipUrlSync: false,
+  };
+}
+
+function queryVariable(name: string, label: string, query: string, options: { multi: boolean; sort?: number; current?: string }): Json {
+  return {
+    name,
+    label,
+    type: 'query',
+    datasource: DATASOURCE,
+    definition: query,
+    query: { qryType: 1, query, refId: 'PrometheusVariableQueryEditor-VariableQuery' },
+    current: options.current ? { selected: true, text: options.current, value: options.current } : {},
+    hide: 0,
+    includeAll: options.multi,
+    multi: options.multi,
+    ...(options.multi ? { allValue: '.+' } : {}),
+    options: [],
+    refresh: 2,
+    regex: '',
+    skipUrlSync: false,
+    sort: options.sort ?? 1,
+  };
+}
+
+function jobInstanceVariables(): Json[] {
+  return [
+    queryVariable('job', 'Job', 'label_values(mistral_up, job)', { multi: true }),
+    queryVariable('instance', 'Instance', 'label_values(mistral_up{job=~"$job"}, instance)', { multi: true }),
+  ];
+}
+
+/** The analytics window, single-valued: figures of different windows do not add up. */
+function windowVariable(metric: string): Json {
+  return queryVariable('window', 'Window', `label_values(${sel(metric)}, window)`, { multi: false, sort: 3, current: '7d' });
+}
+
+interface DashboardSpec {
+  uid: string;
+  title: string;
+  description: string;
+  time: string;
+  variables: Json[];
+  board: Board;
+}
+
+function dashboard(spec: DashboardSpec): Json {
+  return {
+    uid: spec.uid,
+    title: spec.title,
+    description: spec.description,
+    tags: ['mistral'],
+    editable: false,
+    graphTooltip: 1,
+    fiscalYearStartMonth: 0,
+    liveNow: false,
+    refresh: '5m',
+    schemaVersion: 39,
+    version: 1,
+    timezone: 'utc',
+    weekStart: '',
+    time: { from: spec.time, to: 'now' },
+    timepicker: {},
+    annotations: {
+      list: [
+        {
+          builtIn: 1,
+          datasource: { type: 'grafana', uid: '-- Grafana --' },
+          enable: true,
+          hide: true,
+          iconColor: 'rgba(0, 211, 255, 1)',
+          name: 'Annotations & Alerts',
+          type: 'dashboard',
+        },
+      ],
+    },
+    links: [{ asDropdown: true, icon: 'external link', includeVars: true, keepTime: true, tags: ['mistral'], targetBlank: false, title: 'Mistral dashboards', type: 'dashboards' }],
+    templating: { list: [datasourceVariable(), ...spec.variables] },
+    panels: spec.board.panels,
+  };
+}
+
+/** "Data age" of some endpoints: seconds since the freshest replica's last good refresh. */
+function dataAge(endpoints: string, what: string): PanelSpec {
+  return {
+    type: 'stat',
+    title: 'Data age',
+    description: `Seconds since the last successful refresh of ${what} (endpoints ${endpoints.split('|').join(', ')}), on the freshest replica. The exporter serves its last good answer while refreshes fail, and withdraws it after MAX_STALENESS.`,
+    unit: 's',
+    w: 8,
+    h: 5,
+    thresholds: [[null, 'green'], [3600, 'orange']],
+    targets: [{ expr: `time() - max by (api_endpoint) (${sel('mistral_exporter_last_success_timestamp_seconds', `api_endpoint=~"${endpoints}"`)})`, legend: '{{api_endpoint}}' }],
+  };
+}
+
+const YES_NO_BAD: Mapping[] = [
+  { value: '0', text: 'No', color: 'green' },
+  { value: '1', text: 'Yes', color: 'red' },
+];
+
+// ---------------------------------------------------------------- spend
+
+function spendDashboard(): Json {
+  const b = new Board();
+  const spendTotal = `sum by (currency) (${one('mistral_spend')})`;
+  const limit = `max by (currency) (${sel('mistral_spend_limit')})`;
+  const projected = `max by (currency) (${sel('mistral_spend_projected')})`;
+  // Now, to the minute: the same answer for every query within a minute (replicas compared in tests).
+  const NOW_MINUTE = 'scalar(floor(vector(time()) / 60)) * 60';
+  // Seconds elapsed in the current UTC calendar month, as the spend counts it (at least a minute).
+  const elapsed = 'scalar(clamp_min((day_of_month() - 1) * 86400 + hour() * 3600 + minute() * 60, 60))';
+
+  b.row('Month to date');
+  b.add({
+    type: 'stat',
+    title: 'Spend this month',
+    description: 'Month-to-date spend as the spend limit counts it: API, Vibe and other products together (`sum` of `mistral_spend` over `product`), from the spend-limit endpoint.',
+    unit: 'none',
+    money: true,
+    w: 4,
+    h: 5,
+    targets: [{ expr: spendTotal, legend: '{{currency}}' }],
+  });
+  b.add({
+    type: 'stat',
+    title: 'Monthly spend limit',
+    description: 'The organization\'s monthly spend limit (`usage_limit`). Empty when the organization has no monthly limit.',
+    unit: 'none',
+    money: true,
+    w: 4,
+    h: 5,
+    targets: [{ expr: limit, legend: '{{currency}}' }],
+  });
+  b.add({
+    type: 'gauge',
+    title: 'Limit utilisation',
+    description: 'Month-to-date spend divided by the monthly limit (`mistral_spend_limit_utilization_ratio`); at 100% the Admin API refuses calls until the month ends or the limit is raised. Empty without a limit.',
+    unit: 'percentunit',
+    min: 0,
+    max: 1,
+    w: 4,
+    h: 5,
+    thresholds: [[null, 'green'], [0.8, 'orange'], [1, 'red']],
+    targets: [{ expr: one('mistral_spend_limit_utilization_ratio'), legend: 'utilisation' }],
+  });
+  b.add({
+    type: 'stat',
+    title: 'Projected month-end spend',
+    description: 'Month-end spend if the month goes on at its pace so far: linear from month-to-date spend and the time elapsed in the UTC calendar month, computed by the exporter at each refresh. Absent during the first UTC day of the month.',
+    unit: 'none',
+    money: true,
+    w: 4,
+    h: 5,
+    targets: [{ expr: projected, legend: '{{currency}}' }],
+  });
+  b.add({
+    type: 'stat',
+    title: 'Projected spend vs limit',
+    description: 'Projected month-end spend as a share of the monthly limit: above 100% the limit will be reached before the month ends at the current pace. Empty without a limit and during the first UTC day of the month.',
+    unit: 'percentunit',
+    w: 4,
+    h: 5,
+    thresholds: [[null, 'green'], [0.8, 'orange'], [1, 'red']],
+    targets: [{ expr: `${projected} / on (currency) ${limit}`, legend: '{{currency}}' }],
+  });
+  b.add({
+    type: 'stat',
+    title: 'Time until the limit at the current pace',
+    description: 'An estimate: the spend left before the limit, divided by the average spend per second since the start of the UTC month. 0 once the limit is reached; empty without a limit.',
+    unit: 's',
+    w: 4,
+    h: 5,
+    thresholds: [[null, 'red'], [3 * 86400, 'orange'], [7 * 86400, 'green']],
+    targets: [{ expr: `clamp_min(${limit} - on (currency) ${spendTotal}, 0) / on (currency) (${spendTotal} / ${elapsed})`, legend: 'time left' }],
+  });
+  b.add({
+    type: 'stat',
+    title: 'Spend limit reached',
+    description: 'Whether the monthly spend limit is reached (`monthly_limit_reached`): when it is, the Admin API refuses calls and applications using Mistral stop working.',
+    unit: 'none',
+    w: 4,
+    h: 4,
+    mappings: YES_NO_BAD,
+    targets: [{ expr: one('mistral_spend_limit_reached'), legend: 'limit reached' }],
+  });
+  b.add({
+    type: 'stat',
+    title: 'Last payment failed',
+    description: 'Whether the last payment attempt failed (`last_payment_failure`).',
+    unit: 'none',
+    w: 4,
+    h: 4,
+    mappings: YES_NO_BAD,
+    targets: [{ expr: one('mistral_payment_last_failed'), legend: 'payment failed' }],
+  });
+  b.add({
+    type: 'stat',
+    title: 'Monthly limit enabled',
+    description: 'Whether the organization has a monthly spend limit (`no_monthly_limit` false). Without one, the limit, utilisation and time-to-limit panels are empty.',
+    unit: 'none',
+    w: 4,
+    h: 4,
+    mappings: [
+      { value: '0', text: 'No limit', color: 'blue' },
+      { value: '1', text: 'Enabled', color: 'green' },
+    ],
+    targets: [{ expr: one('mistral_spend_limit_enabled'), legend: 'limit enabled' }],
+  });
+  b.add({
+    type: 'stat',
+    title: 'Billing period start',
+    description: 'Start of the period the usage (cost and tokens) figures cover (`start_date` of the usage answer), UTC.',
+    unit: 'dateTimeAsIso',
+    w: 4,
+    h: 4,
+    targets: [{ expr: `${one('mistral_billing_period_start_timestamp_seconds')} * 1000`, legend: 'start' }],
+  });
+  b.add({
+    type: 'stat',
+    title: 'Billing period end',
+    description: 'End of the period the usage (cost and tokens) figures cover (`end_date` of the usage answer), UTC.',
+    unit: 'dateTimeAsIso',
+    w: 4,
+    h: 4,
+    targets: [{ expr: `${one('mistral_billing_period_end_timestamp_seconds')} * 1000`, legend: 'end' }],
+  });
+  b.add({
+    type: 'gauge',
+    title: 'Billing period elapsed',
+    description: 'Share of the billing period gone by: compare it with the limit utilisation (spend ahead of time when utilisation is higher).',
+    unit: 'percentunit',
+    min: 0,
+    max: 1,
+    w: 4,
+    h: 4,
+    targets: [
+      {
+        expr: `clamp((${NOW_MINUTE} - ${one('mistral_billing_period_start_timestamp_seconds')}) / (${one('mistral_billing_period_end_timestamp_seconds')} - ${one('mistral_billing_period_start_timestamp_seconds')}), 0, 1)`,
+        legend: 'elapsed',
+      },
+    ],
+  });
+
+  b.row('Spend over time');
+  b.add({
+    type: 'timeseries',
+    title: 'Spend, projection and limit',
+    description: 'Month-to-date spend (all products), the exporter\'s projected month-end spend and the monthly limit. Spend restarts from 0 each UTC month.',
+    unit: 'none',
+    money: true,
+    w: 12,
+    h: 9,
+    targets: [
+      { expr: spendTotal, legend: 'Spend ({{currency}})' },
+      { expr: projected, legend: 'Projected month-end ({{currency}})' },
+      { expr: limit, legend: 'Limit ({{currency}})' },
+    ],
+    overrides: [
+      {
+        matcher: { id: 'byFrameRefID', options: 'C' },
+        properties: [
+          { id: 'color', value: { fixedColor: 'red', mode: 'fixed' } },
+          { id: 'custom.lineStyle', value: { dash: [10, 10], fill: 'dash' } },
+          { id: 'custom.fillOpacity', value: 0 },
+        ],
+      },
+      {
+        matcher: { id: 'byFrameRefID', options: 'B' },
+        properties: [
+          { id: 'custom.lineStyle', value: { dash: [2, 4], fill: 'dot' } },
+          { id: 'custom.fillOpacity', value: 0 },
+        ],
+      },
+    ],
+  });
+  b.add({
+    type: 'timeseries',
+    title: 'Spend by product',
+    description: 'Month-to-date spend by product, stacked: `api` (API usage), `vibe` (Vibe usage) and `other` (the rest of the total).',
+    unit: 'none',
+    money: true,
+    w: 12,
+    h: 9,
+    custom: { stacking: { group: 'A', mode: 'normal' }, fillOpacity: 40 },
+    targets: [{ expr: `sum by (currency, product) (${one('mistral_spend')})`, legend: '{{product}} ({{currency}})' }],
+  });
+  b.add({
+    type: 'state-timeline',
+    title: 'Limit and payment state over time',
+    description: 'When the spend limit was reached (the API refusing calls) and when the last payment attempt had failed.',
+    unit: 'none',
+    w: 24,
+    h: 5,
+    mappings: YES_NO_BAD,
+    targets: [
+      { expr: one('mistral_spend_limit_reached'), legend: 'Spend limit reached' },
+      { expr: one('mistral_payment_last_failed'), legend: 'Last payment failed' },
+    ],
+  });
+
+  b.row('Cost this month');
+  b.add({
+    type: 'bargauge',
+    title: 'Cost by category this month',
+    description: 'Month-to-date cost by usage category (`completion`, `chat`, `ocr`, `vibe_code_completion`, ...), computed by the exporter from the usage quantities and unit prices (the API has no cost field). Entries without a price are left out (see "Usage entries without a price").',
+    unit: 'none',
+    money: true,
+    w: 12,
+    h: 11,
+    targets: [{ expr: `sort_desc(sum by (category, currency) (${one('mistral_usage_cost')}))`, legend: '{{category}} ({{currency}})' }],
+  });
+  b.add({
+    type: 'table',
+    title: 'Cost by model this month',
+    description: 'Month-to-date cost by model (the billing metric, a dated model id), all categories together, most expensive first.',
+    unit: 'none',
+    money: true,
+    w: 12,
+    h: 11,
+    table: { rename: { model: 'Model', currency: 'Currency', Value: 'Cost' }, sortBy: 'Cost' },
+    targets: [{ expr: `sum by (model, currency) (${one('mistral_usage_cost')})` }],
+  });
+  b.add({
+    type: 'timeseries',
+    title: 'Month-to-date cost by category',
+    description: 'Month-to-date cost by usage category over time, stacked; it restarts from 0 each month.',
+    unit: 'none',
+    money: true,
+    w: 24,
+    h: 9,
+    custom: { stacking: { group: 'A', mode: 'normal' }, fillOpacity: 40 },
+    targets: [{ expr: `sum by (category, currency) (${one('mistral_usage_cost')})`, legend: '{{category}} ({{currency}})' }],
+  });
+
+  b.row('Tokens and rate limits');
+  b.add({
+    type: 'bargauge',
+    title: 'Monthly token limit used, per model',
+    description: 'Month-to-date tokens of each model (all categories and token types) divided by its monthly token limit from the rate-limit endpoint. Models without a monthly limit are not shown.',
+    unit: 'percentunit',
+    min: 0,
+    max: 1,
+    w: 12,
+    h: 10,
+    thresholds: [[null, 'green'], [0.8, 'orange'], [1, 'red']],
+    targets: [
+      {
+        expr: `sort_desc(sum by (model) (${one('mistral_usage_tokens')}) / on (model) (max by (model) (${sel('mistral_rate_limit_tokens_per_month')}) > 0))`,
+        legend: '{{model}}',
+      },
+    ],
+  });
+  b.add({
+    type: 'table',
+    title: 'Tokens this month and token limits, per model',
+    description: 'Per model: month-to-date tokens (all categories and token types), the monthly token limit and the tokens-per-minute limit. A blank cell: no such figure for that model.',
+    unit: 'short',
+    w: 12,
+    h: 10,
+    table: { rename: { model: 'Model', 'Value #A': 'Used this month', 'Value #B': 'Monthly limit', 'Value #C': 'Per-minute limit' }, sortBy: 'Used this month' },
+    targets: [
+      { expr: `sum by (model) (${one('mistral_usage_tokens')})` },
+      { expr: `max by (model) (${sel('mistral_rate_limit_tokens_per_month')})` },
+      { expr: `max by (model) (${sel('mistral_rate_limit_tokens_per_minute')})` },
+    ],
+  });
+  b.add({
+    type: 'timeseries',
+    title: 'Tokens this month by model',
+    description: 'Month-to-date tokens by model (all categories and token types), over time; they restart from 0 each month.',
+    unit: 'short',
+    w: 18,
+    h: 9,
+    targets: [{ expr: `sum by (model) (${one('mistral_usage_tokens')})`, legend: '{{model}}' }],
+  });
+  b.add({
+    type: 'stat',
+    title: 'Request rate limit',
+    description: 'The organization\'s request rate limit from the rate-limit endpoint.',
+    unit: 'reqps',
+    w: 6,
+    h: 9,
+    targets: [{ expr: one('mistral_rate_limit_requests_per_second'), legend: 'requests per second' }],
+  });
+
+  b.row('Data quality');
+  b.add(dataAge('usage|spend_limit|rate_limit', 'the billing figures'));
+  b.add({
+    type: 'stat',
+    title: 'Usage entries without a price',
+    description: 'Usage entries for which the usage answer has no matching unit price: their cost is left out of the cost panels (the exporter logs each once). 0 when every entry is priced.',
+    unit: 'short',
+    w: 8,
+    h: 5,
+    thresholds: [[null, 'green'], [1, 'orange']],
+    targets: [{ expr: `sum(${one('mistral_usage_unpriced_entries')})`, legend: 'unpriced entries' }],
+  });
+
+  return dashboard({
+    uid: 'mistral-spend',
+    title: 'Mistral: spend and limits',
+    description: 'Month-to-date spend against the monthly spend limit, its projection, cost by category and model, and token use against the monthly token limits.',
+    time: 'now-30d',
+    variables: jobInstanceVariables(),
+    board: b,
+  });
+}
+
+// ---------------------------------------------------------------- le Chat
+
+function lechatDashboard(): Json {
+  const b = new Board();
+  const inWindow = (metric: string, title: string, what: string): PanelSpec => ({
+    type: 'stat',
+    title,
+    description: `${what} in the rolling window chosen above (\`window\`: the last N days up to the exporter's last refresh), all users.${FRESHNESS_NOTE}`,
+    unit: 'short',
+    w: 4,
+    h: 4,
+    targets: [{ expr: one(metric, WINDOW), legend: '{{window}}' }],
+  });
+
+  b.row('Users');
+  b.add({
+    type: 'bargauge',
+    title: 'Active users per window',
+    description: 'Users with at least one le Chat message in each configured rolling window (ANALYTICS_WINDOWS).',
+    unit: 'short',
+    w: 8,
+    h: 5,
+    targets: [{ expr: `max by (window) (${sel('mistral_lechat_active_users')})`, legend: '{{window}}' }],
+  });
+  b.add({
+    type: 'stat',
+    title: 'Daily active users',
+    description: 'Users active in le Chat on the last complete UTC day (by_time_stats).',
+    unit: 'short',
+    w: 4,
+    h: 5,
+    targets: [{ expr: one('mistral_lechat_daily_active_users'), legend: 'yesterday' }],
+  });
+  b.add({
+    type: 'stat',
+    title: 'Messages per active user',
+    description: 'Messages in the chosen window divided by the users active in it.',
+    unit: 'short',
+    decimals: 1,
+    w: 4,
+    h: 5,
+    targets: [{ expr: `sum(${one('mistral_lechat_messages', WINDOW)}) / sum(${one('mistral_lechat_active_users', WINDOW)})`, legend: 'messages per user' }],
+  });
+  b.add(dataAge('lechat_by_user|lechat_by_agent|lechat_by_time', 'the le Chat figures'));
+  b.add({
+    type: 'timeseries',
+    title: 'Daily active users over time',
+    description: 'Users active in le Chat on the last complete UTC day, as it was at each point in time: one step per day.',
+    unit: 'short',
+    w: 12,
+    h: 8,
+    targets: [{ expr: one('mistral_lechat_daily_active_users'), legend: 'daily active users' }],
+  });
+  b.add({
+    type: 'timeseries',
+    title: 'Active users per window over time',
+    description: 'Users with at least one message in each rolling window, over time.',
+    unit: 'short',
+    w: 12,
+    h: 8,
+    targets: [{ expr: `max by (window) (${sel('mistral_lechat_active_users')})`, legend: '{{window}}' }],
+  });
+
+  b.row('Activity in the window');
+  b.add(inWindow('mistral_lechat_messages', 'Messages', 'Messages sent'));
+  b.add(inWindow('mistral_lechat_conversations', 'Conversations', 'Conversations with at least one message'));
+  b.add(inWindow('mistral_lechat_files', 'Files', 'Files sent'));
+  b.add(inWindow('mistral_lechat_images', 'Images', 'Images sent'));
+  b.add(inWindow('mistral_lechat_spreadsheets', 'Spreadsheets', 'Spreadsheets sent'));
+  b.add(inWindow('mistral_lechat_messages_to_agents', 'Messages to agents', 'Messages sent to agents'));
+  b.add({
+    type: 'timeseries',
+    title: 'Messages, conversations and files over time',
+    description: 'Messages, conversations, messages to agents and files in the chosen rolling window, as it was at each point in time.',
+    unit: 'short',
+    w: 16,
+    h: 8,
+    targets: [
+      { expr: one('mistral_lechat_messages', WINDOW), legend: 'messages ({{window}})' },
+      { expr: one('mistral_lechat_conversations', WINDOW), legend: 'conversations ({{window}})' },
+      { expr: one('mistral_lechat_messages_to_agents', WINDOW), legend: 'messages to agents ({{window}})' },
+      { expr: one('mistral_lechat_files', WINDOW), legend: 'files ({{window}})' },
+    ],
+  });
+  b.add({
+    type: 'gauge',
+    title: 'Share of messages sent to agents',
+    description: 'Messages sent to agents as a share of all messages in the chosen window.',
+    unit: 'percentunit',
+    min: 0,
+    max: 1,
+    w: 8,
+    h: 8,
+    targets: [{ expr: `sum(${one('mistral_lechat_messages_to_agents', WINDOW)}) / sum(${one('mistral_lechat_messages', WINDOW)})`, legend: 'to agents' }],
+  });
+
+  b.row('Agents');
+  b.add({
+    type: 'table',
+    title: 'Top agents',
+    description: 'Per agent in the chosen window: messages, distinct users and conversations, busiest first. Only the LECHAT_AGENT_LIMIT busiest agents (on the longest window) have series; the exporter health dashboard shows how many were left out.',
+    unit: 'short',
+    w: 16,
+    h: 10,
+    table: { rename: { agent_id: 'Agent', 'Value #A': 'Messages', 'Value #B': 'Users', 'Value #C': 'Conversations' }, sortBy: 'Messages', hide: ['window'] },
+    targets: [
+      { expr: `max by (agent_id) (${sel('mistral_lechat_agent_messages', WINDOW)})` },
+      { expr: `max by (agent_id) (${sel('mistral_lechat_agent_users', WINDOW)})` },
+      { expr: `max by (agent_id) (${sel('mistral_lechat_agent_conversations', WINDOW)})` },
+    ],
+  });
+  b.add({
+    type: 'bargauge',
+    title: 'Top 10 agents by messages',
+    description: 'The ten agents with the most messages in the chosen window.',
+    unit: 'short',
+    w: 8,
+    h: 10,
+    targets: [{ expr: `topk(10, max by (agent_id) (${sel('mistral_lechat_agent_messages', WINDOW)}))`, legend: '{{agent_id}}' }],
+  });
+
+  b.row('Per user (opt-in: LECHAT_USER_METRICS=true)', { collapsed: true });
+  b.add({
+    type: 'table',
+    title: 'Most active users',
+    description: 'The 20 users with the most messages in the chosen window, with their conversations. Per-user series exist only with LECHAT_USER_METRICS=true; `user_id` is a keyed hash when LECHAT_USER_ID_HASH_KEY is set.',
+    unit: 'short',
+    w: 10,
+    h: 10,
+    table: { rename: { user_id: 'User', 'Value #A': 'Messages', 'Value #B': 'Conversations' }, sortBy: 'Messages' },
+    targets: [
+      { expr: `topk(20, max by (user_id) (${sel('mistral_lechat_user_messages', WINDOW)}))` },
+      {
+        expr: `max by (user_id) (${sel('mistral_lechat_user_conversations', WINDOW)}) and on (user_id) topk(20, max by (user_id) (${sel('mistral_lechat_user_messages', WINDOW)}))`,
+      },
+    ],
+  });
+  b.add({
+    type: 'table',
+    title: 'Least recently active users',
+    description: 'The 20 users whose last message (within the longest window) is oldest: seats going idle. Per-user series exist only with LECHAT_USER_METRICS=true.',
+    unit: 'dateTimeAsIso',
+    w: 9,
+    h: 10,
+    table: { rename: { user_id: 'User', Value: 'Last message' } },
+    targets: [{ expr: `bottomk(20, max by (user_id) (${sel('mistral_lechat_user_last_message_timestamp_seconds')})) * 1000` }],
+  });
+  b.add({
+    type: 'stat',
+    title: 'Users idle for 14 days or more',
+    description: 'Users kept in the per-user series whose last message is 14 days old or more. Per-user series exist only with LECHAT_USER_METRICS=true.',
+    unit: 'short',
+    w: 5,
+    h: 10,
+    targets: [{ expr: `count(time() - max by (user_id) (${sel('mistral_lechat_user_last_message_timestamp_seconds')}) >= 14 * 86400)`, legend: 'idle users' }],
+  });
+
+  return dashboard({
+    uid: 'mistral-lechat',
+    title: 'Mistral: le Chat adoption',
+    description: 'le Chat adoption from the Admin API analytics: active users, messages, conversations and files per rolling window, and the busiest agents.',
+    time: 'now-30d',
+    variables: [...jobInstanceVariables(), windowVariable('mistral_lechat_active_users')],
+    board: b,
+  });
+}
+
+// ---------------------------------------------------------------- Vibe Code
+
+function vibeDashboard(): Json {
+  const b = new Board();
+  const VIBE_WINDOW_NOTE = ' Vibe Code windows are the last N complete UTC days (`1d` is yesterday): figures change once a day.';
+  const byLabel = (metric: string, label: string, title: string, what: string, w: number, h: number): PanelSpec => ({
+    type: 'bargauge',
+    title,
+    description: `${what} in the chosen window, by \`${label}\`.${VIBE_WINDOW_NOTE}`,
+    unit: 'short',
+    w,
+    h,
+    targets: [{ expr: `sort_desc(max by (${label}) (${sel(metric, WINDOW)}))`, legend: `{{${label}}}` }],
+  });
+
+  b.row('Adoption');
+  b.add({
+    type: 'stat',
+    title: 'Daily active users',
+    description: 'Vibe Code users active on the last complete UTC day, all clients.',
+    unit: 'short',
+    w: 4,
+    h: 5,
+    targets: [{ expr: one('mistral_vibe_daily_active_users'), legend: 'yesterday' }],
+  });
+  b.add({
+    type: 'bargauge',
+    title: 'Daily active users by client',
+    description: 'Vibe Code users active on the last complete UTC day, per client (`cli`, `acp`, `programmatic`); a user may use several.',
+    unit: 'short',
+    w: 8,
+    h: 5,
+    targets: [{ expr: `max by (client) (${sel('mistral_vibe_daily_active_users_by_client')})`, legend: '{{client}}' }],
+  });
+  b.add({
+    type: 'stat',
+    title: 'Next-edit daily active users',
+    description: 'Users of IDE next-edit suggestions on the last complete UTC day.',
+    unit: 'short',
+    w: 4,
+    h: 5,
+    targets: [{ expr: one('mistral_vibe_next_edit_daily_active_users'), legend: 'yesterday' }],
+  });
+  b.add(dataAge('vibe_by_workspace|vibe_by_organization', 'the Vibe Code figures'));
+  b.add({
+    type: 'timeseries',
+    title: 'Daily active users over time',
+    description: 'Vibe Code daily active users (last complete UTC day) over time: all clients, per client, and next-edit users.',
+    unit: 'short',
+    w: 24,
+    h: 8,
+    targets: [
+      { expr: one('mistral_vibe_daily_active_users'), legend: 'all clients' },
+      { expr: `max by (client) (${sel('mistral_vibe_daily_active_users_by_client')})`, legend: '{{client}}' },
+      { expr: one('mistral_vibe_next_edit_daily_active_users'), legend: 'next-edit' },
+    ],
+  });
+
+  b.row('Sessions and prompts');
+  b.add(byLabel('mistral_vibe_sessions', 'client', 'Sessions by client', 'Vibe Code sessions', 6, 7));
+  b.add(byLabel('mistral_vibe_prompts', 'client', 'Prompts by client', 'User prompts', 6, 7));
+  b.add({
+    type: 'stat',
+    title: 'Prompts per session',
+    description: `User prompts divided by sessions in the chosen window, all clients.${VIBE_WINDOW_NOTE}`,
+    unit: 'short',
+    decimals: 1,
+    w: 4,
+    h: 7,
+    targets: [{ expr: `sum(${one('mistral_vibe_prompts', WINDOW)}) / sum(${one('mistral_vibe_sessions', WINDOW)})`, legend: 'prompts per session' }],
+  });
+  b.add({
+    type: 'stat',
+    title: 'Session time',
+    description: `Total time spent in Vibe Code sessions in the chosen window.${VIBE_WINDOW_NOTE}`,
+    unit: 's',
+    w: 4,
+    h: 7,
+    targets: [{ expr: one('mistral_vibe_session_duration_seconds', WINDOW), legend: '{{window}}' }],
+  });
+  b.add({
+    type: 'stat',
+    title: 'Average session length',
+    description: `Total session time divided by the number of sessions in the chosen window.${VIBE_WINDOW_NOTE}`,
+    unit: 's',
+    w: 4,
+    h: 7,
+    targets: [{ expr: `sum(${one('mistral_vibe_session_duration_seconds', WINDOW)}) / sum(${one('mistral_vibe_sessions', WINDOW)})`, legend: 'per session' }],
+  });
+  b.add({
+    type: 'timeseries',
+    title: 'Sessions by client over time',
+    description: `Sessions in the chosen window by client, as they were at each point in time.${VIBE_WINDOW_NOTE}`,
+    unit: 'short',
+    w: 24,
+    h: 8,
+    targets: [{ expr: `max by (client) (${sel('mistral_vibe_sessions', WINDOW)})`, legend: '{{client}}' }],
+  });
+
+  b.row('Tokens');
+  b.add({
+    type: 'bargauge',
+    title: 'Tokens by model',
+    description: `Tokens consumed by Vibe Code in the chosen window per model (as Vibe names it, e.g. an alias such as devstral-latest), all token types.${VIBE_WINDOW_NOTE}`,
+    unit: 'short',
+    w: 12,
+    h: 8,
+    targets: [{ expr: `sort_desc(sum by (model) (${one('mistral_vibe_tokens', WINDOW)}))`, legend: '{{model}}' }],
+  });
+  b.add({
+    type: 'bargauge',
+    title: 'Tokens by type',
+    description: `Tokens consumed by Vibe Code in the chosen window by token type (\`input\`, \`output\`, \`cached\`), all models.${VIBE_WINDOW_NOTE}`,
+    unit: 'short',
+    w: 12,
+    h: 8,
+    targets: [{ expr: `sort_desc(sum by (token_type) (${one('mistral_vibe_tokens', WINDOW)}))`, legend: '{{token_type}}' }],
+  });
+
+  b.row('Tool calls');
+  b.add(byLabel('mistral_vibe_tool_calls', 'status', 'Tool calls by status', 'Tool calls', 6, 8));
+  b.add({
+    type: 'stat',
+    title: 'Tool call success rate',
+    description: `Successful tool calls as a share of all tool calls (success, failure, skipped) in the chosen window.${VIBE_WINDOW_NOTE}`,
+    unit: 'percentunit',
+    w: 4,
+    h: 8,
+    thresholds: [[null, 'red'], [0.8, 'orange'], [0.95, 'green']],
+    targets: [
+      {
+        expr: `sum(${one('mistral_vibe_tool_calls', WINDOW, 'status="success"')}) / sum(${one('mistral_vibe_tool_calls', WINDOW)})`,
+        legend: 'success rate',
+      },
+    ],
+  });
+  b.add(byLabel('mistral_vibe_tool_call_approvals', 'approval', 'Tool calls by approval mode', 'Tool calls', 6, 8));
+  b.add({
+    type: 'bargauge',
+    title: 'Top tools',
+    description: `The ten most called tools in the chosen window. Only the VIBE_TOOL_LIMIT most called tools (on the longest window) have series.${VIBE_WINDOW_NOTE}`,
+    unit: 'short',
+    w: 8,
+    h: 8,
+    targets: [{ expr: `topk(10, max by (tool) (${sel('mistral_vibe_tool_calls_by_tool', WINDOW)}))`, legend: '{{tool}}' }],
+  });
+
+  b.row('Next-edit suggestions');
+  b.add(byLabel('mistral_vibe_next_edit_suggestions', 'outcome', 'Suggestions by outcome', 'IDE next-edit suggestions', 8, 8));
+  b.add({
+    type: 'stat',
+    title: 'Acceptance rate',
+    description: `Accepted next-edit suggestions as a share of all suggestions shown (accepted, rejected, timeout, aborted, dismissed) in the chosen window.${VIBE_WINDOW_NOTE}`,
+    unit: 'percentunit',
+    w: 4,
+    h: 8,
+    targets: [
+      {
+        expr: `sum(${one('mistral_vibe_next_edit_suggestions', WINDOW, 'outcome="accepted"')}) / sum(${one('mistral_vibe_next_edit_suggestions', WINDOW)})`,
+        legend: 'accepted',
+      },
+    ],
+  });
+  b.add(byLabel('mistral_vibe_next_edit_suggestions_by_surface', 'surface', 'Suggestions by surface', 'Next-edit suggestions shown', 6, 8));
+  b.add(byLabel('mistral_vibe_next_edit_lines', 'change', 'Lines changed through next-edit', 'Lines of code modified through next-edit', 6, 8));
+  b.add({
+    type: 'timeseries',
+    title: 'Acceptance rate over time',
+    description: `Next-edit acceptance rate in the chosen window, as it was at each point in time.${VIBE_WINDOW_NOTE}`,
+    unit: 'percentunit',
+    min: 0,
+    max: 1,
+    w: 24,
+    h: 7,
+    targets: [
+      {
+        expr: `sum(${one('mistral_vibe_next_edit_suggestions', WINDOW, 'outcome="accepted"')}) / sum(${one('mistral_vibe_next_edit_suggestions', WINDOW)})`,
+        legend: 'acceptance rate',
+      },
+    ],
+  });
+
+  return dashboard({
+    uid: 'mistral-vibe-code',
+    title: 'Mistral: Vibe Code',
+    description: 'Vibe Code adoption from the Admin API analytics: sessions, prompts, users, tokens, tool calls and IDE next-edit suggestions over the last complete UTC days.',
+    time: 'now-30d',
+    variables: [...jobInstanceVariables(), windowVariable('mistral_vibe_sessions')],
+    board: b,
+  });
+}
+
+// ---------------------------------------------------------------- exporter
+
+function exporterDashboard(): Json {
+  const b = new Board();
+  const UP_MAPPINGS: Mapping[] = [
+    { value: '0', text: 'DOWN', color: 'red' },
+    { value: '1', text: 'UP', color: 'green' },
+  ];
+  const perEndpoint = '{{api_endpoint}} · {{instance}}';
+
+  b.row('Status');
+  b.add({
+    type: 'stat',
+    title: 'Scrape target up',
+    description: 'Whether Prometheus could scrape each exporter replica (`up`).',
+    unit: 'none',
+    w: 4,
+    h: 7,
+    mappings: UP_MAPPINGS,
+    targets: [{ expr: sel('up'), legend: '{{instance}}' }],
+  });
+  b.add({
+    type: 'stat',
+    title: 'Admin API endpoints up',
+    description: 'Whether the last refresh of each Admin API endpoint succeeded (`mistral_up`), per replica. While an endpoint is down, its last good answer is served until MAX_STALENESS.',
+    unit: 'none',
+    w: 12,
+    h: 7,
+    mappings: UP_MAPPINGS,
+    options: { textMode: 'value_and_name' },
+    targets: [{ expr: sel('mistral_up'), legend: perEndpoint }],
+  });
+  b.add({
+    type: 'table',
+    title: 'Build info',
+    description: 'Version, revision and Node.js version of each exporter replica.',
+    unit: 'none',
+    w: 8,
+    h: 7,
+    table: { rename: { instance: 'Instance', version: 'Version', revision: 'Revision', nodejs_version: 'Node.js' }, hide: ['Value'] },
+    targets: [{ expr: sel('mistral_exporter_build_info') }],
+  });
+  b.add({
+    type: 'state-timeline',
+    title: 'Admin API endpoints up over time',
+    description: 'History of `mistral_up` per endpoint and replica: red while refreshes of the endpoint fail.',
+    unit: 'none',
+    w: 24,
+    h: 9,
+    mappings: UP_MAPPINGS,
+    targets: [{ expr: sel('mistral_up'), legend: perEndpoint }],
+  });
+
+  b.row('Freshness');
+  b.add({
+    type: 'timeseries',
+    title: 'Time since last successful refresh',
+    description: 'Seconds since each endpoint was last refreshed successfully, per replica. It grows while refreshes fail; compare with the refresh interval.',
+    unit: 's',
+    w: 12,
+    h: 8,
+    targets: [{ expr: `time() - ${sel('mistral_exporter_last_success_timestamp_seconds')}`, legend: perEndpoint }],
+  });
+  b.add({
+    type: 'bargauge',
+    title: 'Data age in refresh intervals',
+    description: 'Time since the last successful refresh divided by the endpoint\'s refresh interval: about 1 when healthy; the staleness alert fires above 3.',
+    unit: 'short',
+    decimals: 1,
+    w: 12,
+    h: 8,
+    thresholds: [[null, 'green'], [1.5, 'orange'], [3, 'red']],
+    targets: [
+      {
+        expr: `(time() - ${sel('mistral_exporter_last_success_timestamp_seconds')}) / ${sel('mistral_exporter_refresh_interval_seconds')}`,
+        legend: perEndpoint,
+      },
+    ],
+  });
+  b.add({
+    type: 'timeseries',
+    title: 'Refresh duration',
+    description: 'How long the last refresh of each endpoint took, retries included, per replica.',
+    unit: 's',
+    w: 12,
+    h: 8,
+    targets: [{ expr: sel('mistral_exporter_refresh_duration_seconds'), legend: perEndpoint }],
+  });
+  b.add({
+    type: 'table',
+    title: 'Refresh interval and last duration',
+    description: 'Per endpoint and replica: the configured refresh interval and how long the last refresh took.',
+    unit: 's',
+    w: 12,
+    h: 8,
+    table: { rename: { api_endpoint: 'Endpoint', instance: 'Instance', 'Value #A': 'Refresh interval', 'Value #B': 'Last refresh took' } },
+    targets: [{ expr: sel('mistral_exporter_refresh_interval_seconds') }, { expr: sel('mistral_exporter_refresh_duration_seconds') }],
+  });
+
+  b.row('Admin API requests');
+  b.add({
+    type: 'timeseries',
+    title: 'Admin API requests by status code',
+    description: 'HTTP requests sent to the Admin API per second, by status code (`error`: network error or timeout), per replica.',
+    unit: 'reqps',
+    w: 12,
+    h: 8,
+    targets: [{ expr: `sum by (instance, code) (rate(${sel('mistral_exporter_api_requests_total')}[$__rate_interval]))`, legend: '{{code}} · {{instance}}' }],
+  });
+  b.add({
+    type: 'timeseries',
+    title: 'Admin API requests by endpoint',
+    description: 'HTTP requests sent to the Admin API per second, by endpoint, per replica.',
+    unit: 'reqps',
+    w: 12,
+    h: 8,
+    targets: [{ expr: `sum by (instance, api_endpoint) (rate(${sel('mistral_exporter_api_requests_total')}[$__rate_interval]))`, legend: perEndpoint }],
+  });
+  const requests = `sum by (instance) (rate(${sel('mistral_exporter_api_requests_total')}[$__rate_interval]))`;
+  b.add({
+    type: 'timeseries',
+    title: 'Admin API error ratio',
+    description: 'Share of Admin API requests that did not answer 2xx (other status codes and network errors), per replica.',
+    unit: 'percentunit',
+    min: 0,
+    w: 8,
+    h: 8,
+    targets: [
+      {
+        expr: `(sum by (instance) (rate(${sel('mistral_exporter_api_requests_total', 'code!~"2.."')}[$__rate_interval])) or ${requests} * 0) / ${requests}`,
+        legend: '{{instance}}',
+      },
+    ],
+  });
+  b.add({
+    type: 'timeseries',
+    title: 'Retries by reason',
+    description: 'Admin API requests tried again per second, by reason (`429`, `5xx`, `timeout`, `network`), per replica.',
+    unit: 'reqps',
+    w: 8,
+    h: 8,
+    targets: [{ expr: `sum by (instance, reason) (rate(${sel('mistral_exporter_api_retries_total')}[$__rate_interval]))`, legend: '{{reason}} · {{instance}}' }],
+  });
+  b.add({
+    type: 'timeseries',
+    title: 'Parse errors',
+    description: 'Admin API answers that were not JSON or not of a shape the exporter understands, per endpoint and replica, counted per interval.',
+    unit: 'short',
+    w: 8,
+    h: 8,
+    targets: [{ expr: `sum by (instance, api_endpoint) (increase(${sel('mistral_exporter_parse_errors_total')}[$__rate_interval]))`, legend: perEndpoint }],
+  });
+
+  b.row('Caps and paths');
+  b.add({
+    type: 'stat',
+    title: 'Parse errors in the time range',
+    description: 'Admin API answers the exporter could not understand during the dashboard\'s time range, per replica.',
+    unit: 'short',
+    w: 6,
+    h: 7,
+    thresholds: [[null, 'green'], [1, 'orange']],
+    targets: [{ expr: `sum by (instance) (increase(${sel('mistral_exporter_parse_errors_total')}[$__range]))`, legend: '{{instance}}' }],
+  });
+  b.add({
+    type: 'bargauge',
+    title: 'Series dropped by cardinality caps',
+    description: 'Series a cardinality cap left out in the last good refresh, per capped metric (LECHAT_AGENT_LIMIT, LECHAT_USER_LIMIT, VIBE_TOOL_LIMIT). 0 when nothing was left out.',
+    unit: 'short',
+    w: 8,
+    h: 7,
+    thresholds: [[null, 'green'], [1, 'orange']],
+    targets: [{ expr: `max by (metric) (${sel('mistral_exporter_series_dropped')})`, legend: '{{metric}}' }],
+  });
+  b.add({
+    type: 'table',
+    title: 'Path variant in use',
+    description: 'The Admin API path each endpoint is read from, relative to MISTRAL_ADMIN_API_URL (MISTRAL_ADMIN_API_PATH_LAYOUT picks among the documented variants).',
+    unit: 'none',
+    w: 10,
+    h: 7,
+    table: { rename: { api_endpoint: 'Endpoint', path: 'Path' }, hide: ['Value'] },
+    targets: [{ expr: `max by (api_endpoint, path) (${sel('mistral_exporter_endpoint_path_info')})` }],
+  });
+
+  return dashboard({
+    uid: 'mistral-exporter',
+    title: 'Mistral: exporter health',
+    description: 'Health of the Mistral Admin API exporter: endpoint refreshes, data freshness, Admin API requests, retries and errors, cardinality caps, versions.',
+    time: 'now-6h',
+    variables: jobInstanceVariables(),
+    board: b,
+  });
+}
+
+/** File name in grafana-dashboards/ → dashboard JSON. */
+export function buildDashboards(): Record<string, Json> {
+  return {
+    'mistral-spend.json': spendDashboard(),
+    'mistral-lechat.json': lechatDashboard(),
+    'mistral-vibe-code.json': vibeDashboard(),
+    'mistral-exporter.json': exporterDashboard(),
+  };
+}
+
+/** The file's exact text. */
+export function renderDashboard(dashboard: Json): string {
+  return `${JSON.stringify(dashboard, null, 2)}\n`;
+}
+
+function main(): void {
+  const dir = new URL('../grafana-dashboards/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  for (const [file, dashboardJson] of Object.entries(buildDashboards())) {
+    writeFileSync(new URL(file, dir), renderDashboard(dashboardJson));
+    console.log(`grafana-dashboards/${file}`);
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();

@@ -1,0 +1,266 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildDashboards, renderDashboard } from '../scripts/dashboards.js';
+import {
+  allPanels,
+  DASHBOARD_DIR,
+  dashboardQueries,
+  dashboardVariables,
+  documentedMetrics,
+  emptyPanelsAllowed,
+  lintDashboard,
+  lintExpr,
+  loadDashboards,
+  metricSelectors,
+  parseEmptyPanels,
+} from './support/dashboards.js';
+import { hasTool, promtool } from './support/tools.js';
+
+type Json = Record<string, unknown>;
+
+const EXPECTED = {
+  'mistral-exporter.json': { uid: 'mistral-exporter', title: 'Mistral: exporter health' },
+  'mistral-lechat.json': { uid: 'mistral-lechat', title: 'Mistral: le Chat adoption' },
+  'mistral-spend.json': { uid: 'mistral-spend', title: 'Mistral: spend and limits' },
+  'mistral-vibe-code.json': { uid: 'mistral-vibe-code', title: 'Mistral: Vibe Code' },
+};
+
+const known = documentedMetrics();
+const dashboards = loadDashboards();
+const F = 'job=~"$job", instance=~"$instance"';
+
+function copy<T>(value: T): T {
+  return structuredClone(value);
+}
+
+function panelByTitle(dashboard: Json, title: string): Json {
+  const p = allPanels(dashboard).find((x) => x.title === title);
+  if (!p) throw new Error(`no panel ${title}`);
+  return p;
+}
+
+function spend(): Json {
+  return copy(dashboards.find((d) => d.file === 'mistral-spend.json')!.dashboard);
+}
+
+describe('grafana-dashboards/', () => {
+  it('holds the four dashboards, with stable uids and titles', () => {
+    expect(Object.fromEntries(dashboards.map(({ file, dashboard }) => [file, { uid: dashboard.uid, title: dashboard.title }]))).toEqual(EXPECTED);
+  });
+
+  it('is what scripts/dashboards.ts writes (run `npx tsx scripts/dashboards.ts` after changing it)', () => {
+    const built = buildDashboards();
+    expect(Object.keys(built).sort()).toEqual(dashboards.map((d) => d.file));
+    for (const [file, dashboard] of Object.entries(built)) {
+      expect(readFileSync(new URL(file, DASHBOARD_DIR), 'utf8'), file).toBe(renderDashboard(dashboard));
+    }
+  });
+
+  it('finds docs/metrics.md\'s metrics (the list the lint checks names against)', () => {
+    expect(known.size).toBeGreaterThan(50);
+    for (const m of ['mistral_spend', 'mistral_usage_cost', 'mistral_lechat_agent_messages', 'mistral_vibe_next_edit_lines', 'mistral_exporter_api_requests_total']) {
+      expect(known.has(m), m).toBe(true);
+    }
+  });
+
+  for (const { file, dashboard } of dashboards) {
+    it(`${file} follows every rule`, () => {
+      expect(lintDashboard(file, dashboard, known)).toEqual([]);
+    });
+  }
+
+  it('has no uid twice', () => {
+    const uids = dashboards.map((d) => d.dashboard.uid);
+    expect(new Set(uids).size).toBe(uids.length);
+  });
+
+  it('queries only documented metrics, and every dashboard has queries', () => {
+    const queries = dashboardQueries();
+    for (const file of Object.keys(EXPECTED)) expect(queries.filter((q) => q.file === file).length, file).toBeGreaterThan(10);
+    const used = new Set(queries.flatMap((q) => metricSelectors(q.expr).map((r) => r.name)));
+    for (const name of used) expect(name === 'up' || known.has(name), name).toBe(true);
+  });
+
+  it('lists the variables the end-to-end test resolves: job and instance everywhere, window on le Chat and Vibe Code', () => {
+    const vars = dashboardVariables();
+    for (const file of Object.keys(EXPECTED)) {
+      const names = vars.filter((v) => v.file === file).map((v) => v.name);
+      expect(names, file).toEqual(file === 'mistral-lechat.json' || file === 'mistral-vibe-code.json' ? ['job', 'instance', 'window'] : ['job', 'instance']);
+    }
+    for (const v of vars) expect(v.query, `${v.file}: ${v.name}`).toMatch(/^label_values\((?:(.+),\s*)?(\w+)\)$/);
+  });
+
+  it('README: every panel allowed to be empty exists, with a reason', () => {
+    const entries = parseEmptyPanels(readFileSync(new URL('README.md', DASHBOARD_DIR), 'utf8'));
+    expect(entries.length).toBeGreaterThan(0);
+    expect(emptyPanelsAllowed().size).toBe(entries.length);
+    for (const e of entries) {
+      const d = dashboards.find((x) => x.file === e.file);
+      expect(d, e.file).toBeDefined();
+      expect(allPanels(d!.dashboard).some((p) => p.title === e.panel && p.type !== 'row'), `${e.file}: ${e.panel}`).toBe(true);
+      expect(e.reason.length).toBeGreaterThan(10);
+    }
+  });
+
+  it('README: says how to import (UI, provisioning, the sidecar label) and describes the variables', () => {
+    const readme = readFileSync(new URL('README.md', DASHBOARD_DIR), 'utf8');
+    for (const s of ['## Variables', '## Import', 'provisioning', 'grafana_dashboard: "1"', ...Object.keys(EXPECTED)]) expect(readme).toContain(s);
+  });
+
+  it.runIf(hasTool('promtool'))('every query is valid PromQL (promtool check rules)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dashboards-'));
+    try {
+      const substitute = (expr: string) =>
+        expr
+          .replace(/\$__rate_interval|\$\{__rate_interval\}/g, '1m')
+          .replace(/\$__range|\$\{__range\}/g, '1h')
+          .replace(/\$__interval|\$\{__interval\}/g, '30s')
+          .replace(/\$\{?(job|instance|window)\}?/g, '.+');
+      const rules = dashboardQueries().map((q, i) => `      - record: dashboard:check_${i}:expr\n        expr: ${JSON.stringify(substitute(q.expr))}\n`);
+      const path = join(dir, 'rules.yml');
+      writeFileSync(path, `groups:\n  - name: dashboards\n    rules:\n${rules.join('')}`);
+      const r = promtool(['check', 'rules', path]);
+      expect(r.output).toContain('SUCCESS');
+      expect(r.status, r.output).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the dashboard lint catches', () => {
+  const ok = (expr: string) => expect(lintExpr(expr, known)).toEqual([]);
+  const bad = (expr: string, problem: RegExp) => {
+    const problems = lintExpr(expr, known);
+    expect(problems.some((p) => problem.test(p)), `${expr}\n${problems.join('\n')}`).toBe(true);
+  };
+
+  it('accepts the shapes the dashboards use', () => {
+    ok(`sum by (currency) (max without (instance, pod) (mistral_spend{${F}}))`);
+    ok(`sum by (instance, code) (rate(mistral_exporter_api_requests_total{${F}}[$__rate_interval]))`);
+    ok(`sum by (instance) (increase(mistral_exporter_parse_errors_total{${F}}[$__range]))`);
+    ok(`max by (metric) (mistral_exporter_series_dropped{${F}, metric=~"mistral_lechat_agent_.*"})`);
+    ok(`up{${F}}`);
+    ok(`topk(10, max by (tool) (mistral_vibe_tool_calls_by_tool{${F}, window=~"$window"}))`);
+  });
+
+  it('a selector without $instance or $job, or without braces', () => {
+    bad('mistral_spend{job=~"$job"}', /instance=~"\$instance"/);
+    bad('mistral_spend{instance=~"$instance"}', /job=~"\$job"/);
+    bad('max(mistral_spend)', /has no \{job/);
+    bad(`max(mistral_spend{${F}}) / mistral_spend_limit{job="x", instance=~"$instance"}`, /mistral_spend_limit.*job=~/);
+    bad(`{__name__="mistral_spend", ${F}}`, /without a metric name/);
+  });
+
+  it('an undocumented metric', () => {
+    bad(`max(mistral_spend_total_eur{${F}})`, /not a metric of docs\/metrics\.md/);
+    bad(`process_resident_memory_bytes{${F}}`, /not a metric of docs\/metrics\.md/);
+  });
+
+  it('a counter outside rate/increase, or over a fixed or wrong range', () => {
+    bad(`sum by (instance) (mistral_exporter_api_requests_total{${F}})`, /counter/);
+    bad(`sum by (instance) (delta(mistral_exporter_api_requests_total{${F}}[$__range]))`, /counter/);
+    bad(`sum by (instance) (rate(mistral_exporter_api_requests_total{${F}}[5m]))`, /ranges must be/);
+    bad(`sum by (instance) (rate(mistral_exporter_api_requests_total{${F}}[$__range]))`, /must use \$__rate_interval/);
+    bad(`max_over_time(mistral_spend{${F}}[1h:5m])`, /ranges must be|subqueries/);
+  });
+
+  it('a sum over replicas', () => {
+    bad(`sum(mistral_spend{${F}})`, /adds replicas up/);
+    bad(`sum by (currency) (mistral_spend{${F}})`, /adds replicas up/);
+    bad(`sum without (instance) (mistral_spend{${F}})`, /adds replicas up/);
+    bad(`count(mistral_lechat_agent_messages{${F}})`, /adds replicas up/);
+    bad(`sum(mistral_spend{${F}}) by (currency)`, /adds replicas up/);
+  });
+
+  it('brackets that do not close', () => {
+    bad(`max(mistral_spend{${F}}`, /unbalanced/);
+  });
+
+  it('a dashboard without the datasource variable, or with two', () => {
+    const d = spend();
+    const list = (d.templating as { list: Json[] }).list;
+    list.push({ ...list[0], name: 'ds2' });
+    expect(lintDashboard('x.json', d, known).join('\n')).toMatch(/exactly one datasource variable/);
+    (d.templating as { list: Json[] }).list = list.filter((v) => v.type !== 'datasource');
+    expect(lintDashboard('x.json', d, known).join('\n')).toMatch(/exactly one datasource variable, has 0/);
+  });
+
+  it('job and instance variables not as required', () => {
+    const d = spend();
+    const list = (d.templating as { list: Json[] }).list;
+    const instance = list.find((v) => v.name === 'instance')!;
+    instance.refresh = 1;
+    instance.multi = false;
+    const job = list.find((v) => v.name === 'job')!;
+    job.query = 'label_values(up, job)';
+    const problems = lintDashboard('x.json', d, known).join('\n');
+    expect(problems).toMatch(/variable instance must refresh on time range change/);
+    expect(problems).toMatch(/variable instance must be multi-valued/);
+    expect(problems).toMatch(/variable job query must be label_values\(mistral_up, job\)/);
+  });
+
+  it('a panel nested in a collapsed row without description or unit, or with its own datasource', () => {
+    const d = copy(dashboards.find((x) => x.file === 'mistral-lechat.json')!.dashboard);
+    const nested = allPanels(d).find((p) => p.title === 'Most active users')!;
+    delete nested.description;
+    (nested.fieldConfig as { defaults: Json }).defaults.unit = '';
+    nested.datasource = { type: 'prometheus', uid: 'P1809F7CD0C75ACF3' };
+    const problems = lintDashboard('x.json', d, known).join('\n');
+    expect(problems).toMatch(/"Most active users" has no description/);
+    expect(problems).toMatch(/"Most active users" has no valid unit/);
+    expect(problems).toMatch(/"Most active users" must use datasource/);
+  });
+
+  it('a target with a query that breaks a rule, or an unknown variable', () => {
+    const d = spend();
+    const target = (panelByTitle(d, 'Request rate limit').targets as Json[])[0]!;
+    target.expr = `sum(mistral_rate_limit_requests_per_second{job=~"$job", instance=~"$instance", x=~"$nosuch"})`;
+    const problems = lintDashboard('x.json', d, known).join('\n');
+    expect(problems).toMatch(/"Request rate limit": sum adds replicas up/);
+    expect(problems).toMatch(/uses \$nosuch/);
+  });
+
+  it('money in a fixed currency, without its currency label, or without 2 decimals', () => {
+    const d = spend();
+    const p = panelByTitle(d, 'Spend this month');
+    (p.fieldConfig as { defaults: Json }).defaults.unit = 'currencyEUR';
+    const p2 = panelByTitle(d, 'Spend by product');
+    ((p2.targets as Json[])[0] as Json).legendFormat = '{{product}}';
+    delete (p2.fieldConfig as { defaults: Json }).defaults.decimals;
+    const problems = lintDashboard('x.json', d, known).join('\n');
+    expect(problems).toMatch(/"Spend this month".*fixed currency unit/);
+    expect(problems).toMatch(/"Spend by product" target A: money must show its currency/);
+    expect(problems).toMatch(/"Spend by product": amounts of money have 2 decimals/);
+  });
+
+  it('timestamps shown as dates without * 1000', () => {
+    const d = spend();
+    const t = (panelByTitle(d, 'Billing period start').targets as Json[])[0]!;
+    t.expr = String(t.expr).replace(' * 1000', '');
+    expect(lintDashboard('x.json', d, known).join('\n')).toMatch(/takes milliseconds/);
+  });
+
+  it('duplicate panel ids, overlapping or out-of-grid panels, an editable dashboard', () => {
+    const d = spend();
+    const panels = d.panels as Json[];
+    (panels[2] as Json).id = (panels[1] as Json).id;
+    (panels[3] as Json).gridPos = { ...((panels[2] as Json).gridPos as Json) };
+    (panels[4] as Json).gridPos = { x: 20, y: 0, w: 8, h: 4 };
+    d.editable = true;
+    const problems = lintDashboard('x.json', d, known).join('\n');
+    expect(problems).toMatch(/duplicate panel ids/);
+    expect(problems).toMatch(/overlap/);
+    expect(problems).toMatch(/out of the 24-column grid/);
+    expect(problems).toMatch(/editable: false/);
+  });
+
+  it('a README bullet under "Panels that may be empty" in the wrong shape', () => {
+    expect(() => parseEmptyPanels('## Panels that may be empty\n\n- mistral-spend.json Projected spend (no reason)\n')).toThrow(/cannot read/);
+    expect(parseEmptyPanels('## Panels that may be empty\n\n- `a.json`: Some panel — a reason.\n\n## Next\n\n- `b.json`: Other — not read.\n')).toEqual([
+      { file: 'a.json', panel: 'Some panel', reason: 'a reason.' },
+    ]);
+  });
+});
