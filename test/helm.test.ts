@@ -1,0 +1,636 @@
+/**
+ * The Helm chart (helm/mistral-admin-exporter/), checked without helm: its
+ * values against its schema, its config values against the exporter's
+ * settings, its copies of the alerts and dashboards against their sources,
+ * the structure of its templates and its README. Where `helm` is on PATH,
+ * also `helm lint` and `helm template`; helm is not in CI, so its absence
+ * skips those tests (loudly) even under CI=true.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { DEFAULT_PORT, SETTINGS, type SettingDef } from '../src/config/settings.js';
+import {
+  ALERTS_COPY,
+  ALERTS_SOURCE,
+  CHART_DIR,
+  DASHBOARDS_COPY,
+  DASHBOARDS_SOURCE,
+  documentedValues,
+  syncedDeployment,
+  syncedReadme,
+  syncedSchema,
+  syncedValues,
+} from '../scripts/sync-chart.js';
+
+type Json = Record<string, unknown>;
+
+const read = (rel: string): string => readFileSync(join(CHART_DIR, rel), 'utf8');
+const VALUES_TEXT = read('values.yaml');
+const VALUES = parseYaml(VALUES_TEXT) as Json;
+const SCHEMA_TEXT = read('values.schema.json');
+const SCHEMA = JSON.parse(SCHEMA_TEXT) as Json;
+const TEMPLATES = join(CHART_DIR, 'templates');
+const template = (name: string): string => readFileSync(join(TEMPLATES, name), 'utf8');
+const DEPLOYMENT = template('deployment.yaml');
+const HELPERS = template('_helpers.tpl');
+
+const CI_FILES = readdirSync(join(CHART_DIR, 'ci'))
+  .filter((f) => f.endsWith('-values.yaml'))
+  .sort();
+
+const CI = process.env.CI === 'true';
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+/** Helm's merge of a values file over the defaults: maps merge, the rest replaces, null deletes. */
+function helmMerge(base: unknown, over: unknown): unknown {
+  if (!isMap(base) || !isMap(over)) return structuredClone(over);
+  const out: Json = structuredClone(base);
+  for (const [k, v] of Object.entries(over)) {
+    if (v === null) delete out[k];
+    else out[k] = k in out ? helmMerge(out[k], v) : structuredClone(v);
+  }
+  return out;
+}
+
+function isMap(v: unknown): v is Json {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function ciValues(file: string): Json {
+  return helmMerge(VALUES, parseYaml(read(join('ci', file))) ?? {}) as Json;
+}
+
+function with_(values: Json, path: string, value: unknown): Json {
+  const out = structuredClone(values);
+  const parts = path.split('.');
+  let node = out;
+  for (const p of parts.slice(0, -1)) node = node[p] as Json;
+  node[parts[parts.length - 1] as string] = value;
+  return out;
+}
+
+/** The settings that are `config.*` values: all but the secrets and the `_FILE` paths to them. */
+const SECRET_ENVS = Object.values(SETTINGS)
+  .filter((s: SettingDef<unknown>) => s.secret)
+  .map((s) => s.env);
+const CONFIG_SETTINGS = (Object.entries(SETTINGS) as Array<[string, SettingDef<unknown>]>).filter(
+  ([, s]) => !s.secret && !SECRET_ENVS.some((env) => s.env === `${env}_FILE`),
+);
+
+/** A config value as the chart renders it into its variable (helper envValue). */
+function envText(value: unknown): string {
+  if (Array.isArray(value)) return value.join(',');
+  return String(value);
+}
+
+/** The `set $settingEnv "key" "ENV"` pairs of deployment.yaml. */
+function envMapping(): Map<string, string> {
+  const pairs = [...DEPLOYMENT.matchAll(/\{\{-?\s*\$_ := set \$settingEnv "([^"]+)" "([^"]+)"\s*-?\}\}/g)];
+  return new Map(pairs.map((m) => [m[1] as string, m[2] as string]));
+}
+
+interface Action {
+  text: string;
+  line: number;
+}
+
+/** The template actions of a file (`{{ ... }}`), without comments. */
+function actions(source: string): Action[] {
+  const out: Action[] = [];
+  for (const m of source.matchAll(/\{\{-?\s*([\s\S]*?)\s*-?\}\}/g)) {
+    const text = (m[1] as string).trim();
+    const line = source.slice(0, m.index).split('\n').length;
+    if (text.startsWith('/*')) {
+      // Go's lexer: a comment is `{{/*` or `{{- /*`, and ends `*/}}` or `*/ -}}`, nothing in between.
+      if (!/^\{\{(- )?\/\*[\s\S]*?\*\/( -)?\}\}$/.test(m[0])) throw new Error(`line ${line}: malformed template comment`);
+      continue;
+    }
+    out.push({ text, line });
+  }
+  return out;
+}
+
+const OPENERS = /^(if|range|with|define|block)\b/;
+
+/** Checks that every if/range/with/define has its end; returns the index of the action closing the first block. */
+function checkBalance(name: string, source: string): number {
+  const all = actions(source);
+  let depth = 0;
+  let firstClose = -1;
+  all.forEach((a, i) => {
+    if (OPENERS.test(a.text)) depth++;
+    else if (a.text === 'end') {
+      depth--;
+      if (depth < 0) throw new Error(`${name}:${a.line}: {{ end }} without an opening block`);
+      if (depth === 0 && firstClose < 0) firstClose = i;
+    }
+  });
+  if (depth !== 0) throw new Error(`${name}: ${depth} block(s) without {{ end }}`);
+  return firstClose;
+}
+
+function hasPath(values: unknown, path: string): boolean {
+  let node = values;
+  for (const p of path.split('.')) {
+    if (!isMap(node) || !(p in node)) return false;
+    node = node[p];
+  }
+  return true;
+}
+
+/** Every key path of the values (maps only; lists and scalars are leaves). */
+function keyPaths(values: Json, prefix = ''): string[] {
+  return Object.entries(values).flatMap(([k, v]) => {
+    const path = prefix ? `${prefix}.${k}` : k;
+    return isMap(v) && Object.keys(v).length > 0 ? [path, ...keyPaths(v, path)] : [path];
+  });
+}
+
+function leafPaths(values: Json, prefix = ''): string[] {
+  return Object.entries(values).flatMap(([k, v]) => {
+    const path = prefix ? `${prefix}.${k}` : k;
+    return isMap(v) && Object.keys(v).length > 0 ? leafPaths(v, path) : [path];
+  });
+}
+
+const ALL_TEMPLATE_TEXT = readdirSync(TEMPLATES)
+  .map((f) => template(f))
+  .join('\n');
+
+// ---------------------------------------------------------------------------
+
+describe('values.schema.json', () => {
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  const validate: ValidateFunction = ajv.compile(SCHEMA);
+  const errors = (): string => ajv.errorsText(validate.errors);
+
+  it('is a draft-07 schema closed at the top level and for config', () => {
+    expect(SCHEMA.$schema).toBe('http://json-schema.org/draft-07/schema#');
+    expect(SCHEMA.additionalProperties).toBe(false);
+    const props = SCHEMA.properties as Record<string, Json>;
+    expect(props.config?.additionalProperties).toBe(false);
+    // Every top-level value has a schema, and the schema has nothing values.yaml lacks (but Helm's `global`).
+    expect(Object.keys(props).filter((k) => k !== 'global').sort()).toEqual(Object.keys(VALUES).sort());
+  });
+
+  it('validates values.yaml', () => {
+    expect(validate(VALUES), errors()).toBe(true);
+  });
+
+  it('ci/ holds the chart-testing values files', () => {
+    expect(CI_FILES).toEqual(expect.arrayContaining(['all-features-values.yaml', 'demo-values.yaml', 'existing-secret-values.yaml']));
+    expect(CI_FILES).not.toContain('default-values.yaml');
+  });
+
+  it.each(CI_FILES)('validates ci/%s merged over values.yaml', (file) => {
+    expect(validate(ciValues(file)), errors()).toBe(true);
+  });
+
+  it.each([
+    ['an unknown top-level key', (v: Json) => ({ ...v, replicas: 2 })],
+    ['a string config.port', (v: Json) => with_(v, 'config.port', '10460')],
+    ['a string service.port', (v: Json) => with_(v, 'service.port', '10460')],
+    ['a bad image.pullPolicy', (v: Json) => with_(v, 'image.pullPolicy', 'Sometimes')],
+    ['a bad service.type', (v: Json) => with_(v, 'service.type', 'Ingress')],
+    ['a config value that is not a setting', (v: Json) => with_(v, 'config.refreshIntervall', '1m')],
+    ['a config duration that is not one', (v: Json) => with_(v, 'config.refreshInterval', '5x')],
+    ['a config boolean as a string', (v: Json) => with_(v, 'config.lechatUserMetrics', 'yes')],
+    ['a bad log level', (v: Json) => with_(v, 'config.logLevel', 'verbose')],
+    ['an unknown endpoint in a list', (v: Json) => with_(v, 'config.endpoints', ['usage', 'billing'])],
+    ['a typo in a block', (v: Json) => with_(v, 'serviceMonitor.enable', true)],
+  ])('rejects %s', (_what, change) => {
+    expect(validate(change(VALUES))).toBe(false);
+  });
+
+  it("accepts each setting's default as the chart would be given it", () => {
+    for (const [key, s] of CONFIG_SETTINGS) {
+      if (s.default === undefined) continue;
+      const asValue = s.metavar === 'N' || s.metavar === 'PORT' ? Number(s.default) : s.metavar === 'BOOL' ? s.default === 'true' : s.default;
+      expect(validate(with_(VALUES, `config.${key}`, asValue)), `config.${key}=${s.default}: ${errors()}`).toBe(true);
+    }
+  });
+});
+
+describe('config values: one per exporter setting', () => {
+  const expected = CONFIG_SETTINGS.map(([key]) => key).sort();
+
+  it('covers every setting but the two secrets and their _FILE paths', () => {
+    expect(expected.length).toBe(Object.keys(SETTINGS).length - 4);
+    expect(expected).not.toContain('apiKey');
+    expect(expected).not.toContain('apiKeyFile');
+    expect(expected).not.toContain('lechatUserIdHashKey');
+    expect(expected).not.toContain('lechatUserIdHashKeyFile');
+  });
+
+  it('values.yaml has exactly one config value per setting, each null (the exporter default)', () => {
+    const config = VALUES.config as Json;
+    expect(Object.keys(config).sort()).toEqual(expected);
+    for (const v of Object.values(config)) expect(v).toBeNull();
+  });
+
+  it('values.schema.json has exactly one config property per setting', () => {
+    const props = (SCHEMA.properties as Record<string, Json>).config?.properties as Json;
+    expect(Object.keys(props).sort()).toEqual(expected);
+  });
+
+  it("each config value is documented with its variable, the setting's help and its default", () => {
+    const docs = new Map(documentedValues(VALUES_TEXT).map((d) => [d.key, d]));
+    const squash = (s: string): string => s.replace(/\s+/g, ' ');
+    for (const [key, s] of CONFIG_SETTINGS) {
+      const doc = docs.get(`config.${key}`);
+      expect(doc, `config.${key} has no "# --" comment`).toBeDefined();
+      expect(squash(doc?.description ?? '')).toContain(`\`${s.env}\``);
+      expect(squash(doc?.description ?? '')).toContain(squash(s.help));
+      if (s.default !== undefined) expect(doc?.defaultNote).toContain(`\`${s.default}\``);
+    }
+  });
+
+  it('templates/deployment.yaml maps each config value to its variable, and nothing else', () => {
+    const mapping = envMapping();
+    expect([...mapping.keys()].sort()).toEqual(expected);
+    for (const [key, s] of CONFIG_SETTINGS) expect(mapping.get(key), `config.${key}`).toBe(s.env);
+    // An unknown config key fails the render rather than being dropped.
+    expect(DEPLOYMENT).toMatch(/fail \(printf "config\.%s is not a setting of the exporter/);
+  });
+
+  it('renders a config value only when set (null, "" and [] are unset; false and 0 are set)', () => {
+    expect(DEPLOYMENT).toContain('range $key, $value := (.Values.config | default dict)');
+    expect(DEPLOYMENT).toMatch(/kindIs "invalid" \$value/);
+    expect(DEPLOYMENT).toMatch(/\(or \(kindIs "string" \$value\) \(kindIs "slice" \$value\)\) \(empty \$value\)/);
+  });
+
+  it('ci/all-features-values.yaml sets every config value, each one the exporter accepts', () => {
+    const config = (parseYaml(read('ci/all-features-values.yaml')) as Json).config as Json;
+    expect(Object.keys(config).sort()).toEqual(expected);
+    for (const [key, s] of CONFIG_SETTINGS) {
+      expect(() => s.parse(envText(config[key])), `config.${key}=${JSON.stringify(config[key])}`).not.toThrow();
+    }
+  });
+
+  it('the generated blocks (values, schema, env map) are those of src/config/settings.ts', () => {
+    expect(syncedValues(VALUES_TEXT), 'run: npx tsx scripts/sync-chart.ts').toBe(VALUES_TEXT);
+    expect(syncedSchema(SCHEMA_TEXT), 'run: npx tsx scripts/sync-chart.ts').toBe(SCHEMA_TEXT);
+    expect(syncedDeployment(DEPLOYMENT), 'run: npx tsx scripts/sync-chart.ts').toBe(DEPLOYMENT);
+  });
+
+  it('the ports agree with the exporter default', () => {
+    expect((VALUES.service as Json).port).toBe(DEFAULT_PORT);
+    expect(HELPERS).toContain(`}}${DEFAULT_PORT}{{`);
+  });
+});
+
+describe('files/: copies of the alerts and dashboards', () => {
+  const alertsThere = existsSync(ALERTS_SOURCE);
+  const dashboardsThere = existsSync(DASHBOARDS_SOURCE);
+  if (!CI && (!alertsThere || !dashboardsThere)) {
+    process.stderr.write(
+      `\n*** SKIPPED: chart copy checks: ${[!alertsThere && 'prometheus/alerts.yml', !dashboardsThere && 'grafana-dashboards/'].filter(Boolean).join(' and ')} ` +
+        'not found (under CI=true this fails). ***\n\n',
+    );
+  }
+
+  it.runIf(alertsThere || CI)('files/alerts.yml is byte-identical to prometheus/alerts.yml', () => {
+    expect(existsSync(ALERTS_SOURCE), 'prometheus/alerts.yml is missing').toBe(true);
+    expect(existsSync(ALERTS_COPY), 'run: npx tsx scripts/sync-chart.ts').toBe(true);
+    expect(readFileSync(ALERTS_COPY).equals(readFileSync(ALERTS_SOURCE)), 'run: npx tsx scripts/sync-chart.ts').toBe(true);
+  });
+
+  it.runIf(dashboardsThere || CI)('files/dashboards/ holds exactly grafana-dashboards/*.json, byte-identical', () => {
+    expect(existsSync(DASHBOARDS_SOURCE), 'grafana-dashboards/ is missing').toBe(true);
+    const sources = readdirSync(DASHBOARDS_SOURCE).filter((f) => f.endsWith('.json')).sort();
+    expect(sources.length).toBeGreaterThan(0);
+    expect(readdirSync(DASHBOARDS_COPY).sort(), 'run: npx tsx scripts/sync-chart.ts').toEqual(sources);
+    for (const f of sources) {
+      expect(readFileSync(join(DASHBOARDS_COPY, f)).equals(readFileSync(join(DASHBOARDS_SOURCE, f))), `${f}: run npx tsx scripts/sync-chart.ts`).toBe(true);
+    }
+  });
+
+  it('files/alerts.yml has the shape prometheusrule.yaml reads (groups of rules)', () => {
+    const file = parseYaml(readFileSync(ALERTS_COPY, 'utf8')) as { groups: Array<{ name: string; rules: Json[] }> };
+    expect(file.groups.length).toBeGreaterThan(0);
+    for (const g of file.groups) {
+      expect(typeof g.name).toBe('string');
+      expect(g.rules.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("every ci file's disabledAlerts names an alert of files/alerts.yml", () => {
+    const file = parseYaml(readFileSync(ALERTS_COPY, 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string }> }> };
+    const alerts = file.groups.flatMap((g) => g.rules.map((r) => r.alert)).filter(Boolean);
+    for (const f of CI_FILES) {
+      for (const name of ((ciValues(f).prometheusRule as Json).disabledAlerts as string[]) ?? []) expect(alerts).toContain(name);
+    }
+  });
+
+  it('every dashboard is JSON, small enough for a ConfigMap, and named as a valid ConfigMap suffix', () => {
+    for (const f of readdirSync(DASHBOARDS_COPY)) {
+      const text = readFileSync(join(DASHBOARDS_COPY, f), 'utf8');
+      expect(() => JSON.parse(text), f).not.toThrow();
+      expect(Buffer.byteLength(text), f).toBeLessThan(900 * 1024);
+      expect(f).toMatch(/^[a-z0-9][a-z0-9._-]*\.json$/i);
+    }
+  });
+});
+
+describe('templates (read, not rendered)', () => {
+  it.each(readdirSync(TEMPLATES).sort())('%s: every block has its end', (name) => {
+    expect(() => checkBalance(name, template(name))).not.toThrow();
+  });
+
+  it('every .Values reference names a value of values.yaml', () => {
+    const refs = new Set([...ALL_TEMPLATE_TEXT.matchAll(/\.Values\.([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)/g)].map((m) => m[1] as string));
+    expect(refs.size).toBeGreaterThan(20);
+    for (const ref of refs) expect(hasPath(VALUES, ref), `.Values.${ref}`).toBe(true);
+  });
+
+  it('every value of values.yaml is used by a template (itself or its parent block)', () => {
+    const refs = [...ALL_TEMPLATE_TEXT.matchAll(/\.Values\.([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)/g)].map((m) => m[1] as string);
+    for (const path of leafPaths(VALUES)) {
+      const used = refs.some((r) => path === r || path.startsWith(`${r}.`));
+      expect(used, `${path} is not used by any template`).toBe(true);
+    }
+  });
+
+  describe('deployment.yaml', () => {
+    it('fails the render without a key, saying to set existingSecret.name or apiKey.value', () => {
+      const required = /required "([^"]+)" \(\.Values\.existingSecret\.name \| default \.Values\.apiKey\.value\)/.exec(DEPLOYMENT);
+      expect(required, 'a `required` on existingSecret.name/apiKey.value').not.toBeNull();
+      expect(required?.[1]).toContain('existingSecret.name');
+      expect(required?.[1]).toContain('apiKey.value');
+      // ...outside demo mode only.
+      const demoGuard = DEPLOYMENT.indexOf('{{- if not .Values.demo }}');
+      expect(demoGuard).toBeGreaterThanOrEqual(0);
+      expect(demoGuard).toBeLessThan(DEPLOYMENT.indexOf('required "'));
+      expect(DEPLOYMENT).toMatch(/fail "Both existingSecret\.name and apiKey\.value are set/);
+    });
+
+    it('passes the key as a mounted file (MISTRAL_ADMIN_API_KEY_FILE), never as a plain variable', () => {
+      const env = /"name" "MISTRAL_ADMIN_API_KEY_FILE" "value" "([^"]+)"/.exec(DEPLOYMENT);
+      expect(env).not.toBeNull();
+      const file = env?.[1] as string;
+      const dir = file.slice(0, file.lastIndexOf('/'));
+      expect(DEPLOYMENT).toContain(`mountPath: ${dir}\n              readOnly: true`);
+      expect(DEPLOYMENT).toMatch(
+        /- name: api-key\n\s+secret:\n\s+secretName: \{\{ include "mistral-admin-exporter\.apiKeySecretName" \. \}\}\n\s+defaultMode: 0440\n\s+items:\n\s+- key: \{\{ include "mistral-admin-exporter\.apiKeySecretKey" \. \}\}\n\s+path: api-key/,
+      );
+      expect(file.endsWith('/api-key')).toBe(true);
+      // The same for the user-id hash key.
+      expect(DEPLOYMENT).toMatch(/"name" "LECHAT_USER_ID_HASH_KEY_FILE" "value" "\/etc\/mistral-admin-exporter\/user-id-hash-key\/user-id-hash-key"/);
+      // No secret by value: neither variable is ever set, nor read from a secretKeyRef.
+      for (const env of SECRET_ENVS) expect(ALL_TEMPLATE_TEXT).not.toMatch(new RegExp(`"${env}"|name: ${env}\\b(?!_FILE)`));
+      expect(ALL_TEMPLATE_TEXT).not.toContain('secretKeyRef');
+      expect(HELPERS).toMatch(/existingSecret\.key \| default "api-key"/);
+      expect((VALUES.existingSecret as Json).key).toBe('api-key');
+    });
+
+    it('has the restricted security context, no service links and no service account token', () => {
+      expect(DEPLOYMENT).toContain('automountServiceAccountToken: false');
+      expect(DEPLOYMENT).toContain('enableServiceLinks: false');
+      expect(DEPLOYMENT).toMatch(/\{\{- with \.Values\.podSecurityContext \}\}\n\s+securityContext:/);
+      expect(DEPLOYMENT).toMatch(/\{\{- with \.Values\.securityContext \}\}\n\s+securityContext:/);
+      expect(VALUES.podSecurityContext).toEqual({
+        runAsNonRoot: true,
+        runAsUser: 65532,
+        runAsGroup: 65532,
+        fsGroup: 65532,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(VALUES.securityContext).toEqual({
+        runAsNonRoot: true,
+        runAsUser: 65532,
+        runAsGroup: 65532,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+    });
+
+    it('probes /-/healthy (liveness) and /-/ready (readiness) on the named port, never /metrics', () => {
+      expect(DEPLOYMENT).toMatch(/livenessProbe:\n\s+httpGet:\n\s+path: \/-\/healthy\n\s+port: http\n/);
+      expect(DEPLOYMENT).toMatch(/readinessProbe:\n\s+httpGet:\n\s+path: \/-\/ready\n\s+port: http\n/);
+      expect(DEPLOYMENT).not.toContain('/metrics');
+      expect(DEPLOYMENT).toMatch(/- name: http\n\s+containerPort: \{\{ include "mistral-admin-exporter\.port" \. \}\}/);
+      for (const probe of ['livenessProbe', 'readinessProbe']) expect(JSON.stringify(VALUES[probe])).not.toMatch(/path|port|httpGet/);
+    });
+
+    it('adds --demo in demo mode and then mounts no key', () => {
+      expect(DEPLOYMENT).toContain('{{- if .Values.demo }}{{ $args = append $args "--demo" }}{{ end }}');
+      expect(VALUES.demo).toBe(false);
+      const demoDoc = documentedValues(VALUES_TEXT).find((d) => d.key === 'demo');
+      expect(demoDoc?.description).toMatch(/INVENTED data/);
+    });
+  });
+
+  it('service.yaml exposes the named port http', () => {
+    const service = template('service.yaml');
+    expect(service).toMatch(/- name: http\n\s+port: \{\{ \.Values\.service\.port \}\}\n\s+targetPort: http/);
+    expect((VALUES.service as Json).type).toBe('ClusterIP');
+  });
+
+  it('secret.yaml renders only for keys given as values', () => {
+    const secret = template('secret.yaml');
+    expect(secret).toContain('{{- if or $apiKey $userIdHashKey }}');
+    expect(HELPERS).toMatch(/and \(not \.Values\.demo\) \(not \.Values\.existingSecret\.name\) \.Values\.apiKey\.value/);
+    expect(HELPERS).toMatch(/and \(not \.Values\.userIdHashKey\.existingSecret\.name\) \.Values\.userIdHashKey\.value/);
+  });
+
+  it.each([
+    ['servicemonitor.yaml', 'serviceMonitor'],
+    ['prometheusrule.yaml', 'prometheusRule'],
+    ['dashboards-configmap.yaml', 'grafanaDashboards'],
+    ['networkpolicy.yaml', 'networkPolicy'],
+    ['pdb.yaml', 'podDisruptionBudget'],
+  ])('%s is wholly guarded by %s.enabled, off by default', (name, block) => {
+    const source = template(name);
+    const all = actions(source);
+    expect(all[0]?.text).toBe(`if .Values.${block}.enabled`);
+    expect(checkBalance(name, source)).toBe(all.length - 1);
+    expect(source.slice(0, source.indexOf('{{')).trim()).toBe('');
+    expect(source.slice(source.lastIndexOf('}}') + 2).trim()).toBe('');
+    expect((VALUES[block] as Json).enabled).toBe(false);
+  });
+
+  it('the ServiceMonitor scrapes /metrics on http, every 60s with a 30s timeout by default', () => {
+    const sm = template('servicemonitor.yaml');
+    expect(sm).toMatch(/- port: http\n\s+path: \/metrics/);
+    for (const key of ['interval', 'scrapeTimeout', 'metricRelabelings', 'relabelings', 'labels']) expect(sm).toContain(`.Values.serviceMonitor.${key}`);
+    expect(VALUES.serviceMonitor).toMatchObject({ interval: '60s', scrapeTimeout: '30s', jobName: 'mistral-admin-exporter' });
+  });
+
+  it('the PrometheusRule is files/alerts.yml minus disabledAlerts, plus extraRules', () => {
+    const rule = template('prometheusrule.yaml');
+    expect(rule).toContain('.Files.Get "files/alerts.yml" | fromYaml');
+    expect(rule).toMatch(/has \$alert \$disabled/);
+    expect(rule).toContain('.Values.prometheusRule.extraRules');
+    expect(rule).toContain('.Values.prometheusRule.additionalLabels');
+    expect(VALUES.prometheusRule).toMatchObject({ disabledAlerts: [], extraRules: [] });
+    // The alerts' job selector is the one the ServiceMonitor sets.
+    expect(readFileSync(ALERTS_COPY, 'utf8')).toContain(`job="${(VALUES.serviceMonitor as Json).jobName as string}"`);
+  });
+
+  it('one dashboard ConfigMap per files/dashboards/*.json, with the sidecar label from values', () => {
+    const cm = template('dashboards-configmap.yaml');
+    expect(cm).toContain('range $path, $_ := .Files.Glob "files/dashboards/*.json"');
+    expect(cm).toMatch(/labels:\n\s+\{\{- include "mistral-admin-exporter\.labels" \$ \| nindent 4 \}\}\n\s+\{\{- with \$\.Values\.grafanaDashboards\.labels \}\}/);
+    expect((VALUES.grafanaDashboards as Json).labels).toEqual({ grafana_dashboard: '1' });
+  });
+
+  it('the NetworkPolicy lets in scrapes from the selector and lets out DNS and HTTPS only', () => {
+    const np = template('networkpolicy.yaml');
+    expect(np).toContain('.Values.networkPolicy.ingressFrom');
+    expect(np).toMatch(/- port: 53\n\s+protocol: UDP/);
+    expect(np).toMatch(/- port: 443\n\s+protocol: TCP/);
+    expect(np).toMatch(/- port: http\n\s+protocol: TCP/);
+  });
+
+  it('the PodDisruptionBudget keeps minAvailable 1 by default', () => {
+    expect(VALUES.podDisruptionBudget).toEqual({ enabled: false, minAvailable: 1 });
+    expect(template('pdb.yaml')).toContain('minAvailable: {{ .Values.podDisruptionBudget.minAvailable }}');
+  });
+
+  it('NOTES.txt says how to reach /metrics, whether the ServiceMonitor is on, and warns in demo mode', () => {
+    const notes = template('NOTES.txt');
+    expect(notes).toContain('/metrics');
+    expect(notes).toContain('.Values.serviceMonitor.enabled');
+    expect(notes).toMatch(/\.Values\.demo[\s\S]*DEMO MODE/);
+  });
+});
+
+describe('chart metadata and docs', () => {
+  it('Chart.yaml names the chart, its version and the app version', () => {
+    const chart = parseYaml(read('Chart.yaml')) as Json;
+    expect(chart).toMatchObject({ apiVersion: 'v2', name: 'mistral-admin-exporter', version: '0.1.0', appVersion: '0.1.0' });
+    expect(chart.home).toBe('https://github.com/mistral-admin-exporter/mistral-admin-exporter');
+    expect(chart.description).toBeTruthy();
+    expect((chart.keywords as string[]).length).toBeGreaterThan(0);
+  });
+
+  it('.helmignore keeps files/ in the package', () => {
+    const patterns = read('.helmignore')
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('#'));
+    for (const p of patterns) expect(p).not.toMatch(/^\/?files|\.json$|\.yml$/);
+  });
+
+  it('every value is documented (a "# --" comment on it or on its block)', () => {
+    const documented = new Set(documentedValues(VALUES_TEXT).map((d) => d.key));
+    for (const path of leafPaths(VALUES)) {
+      const parts = path.split('.');
+      const covered = parts.some((_, i) => documented.has(parts.slice(0, i + 1).join('.')));
+      expect(covered, `${path} has no "# --" comment`).toBe(true);
+    }
+    for (const key of documented) expect(keyPaths(VALUES), key).toContain(key);
+  });
+
+  it("the README's values table is that of values.yaml", () => {
+    const readme = read('README.md');
+    expect(syncedReadme(readme, VALUES_TEXT, SCHEMA_TEXT), 'run: npx tsx scripts/sync-chart.ts').toBe(readme);
+    expect(readme).toContain('kubectl create secret generic mistral-admin-api --from-literal=api-key=');
+    expect(readme).toContain('--set existingSecret.name=mistral-admin-api');
+  });
+});
+
+// ---------------------------------------------------------------------------
+// With helm: lint and render. helm is not part of CI, so its absence skips these even under CI=true.
+
+const HELM = spawnSync('sh', ['-c', 'command -v helm'], { encoding: 'utf8' }).status === 0;
+if (!HELM) {
+  process.stderr.write('\n*** SKIPPED: helm not on PATH: `helm lint` and `helm template` of the chart did not run. ***\n\n');
+}
+
+function helm(args: string[]): { status: number; output: string; stdout: string } {
+  const r = spawnSync('helm', args, { encoding: 'utf8' });
+  return { status: r.status ?? 1, output: `${r.stdout}${r.stderr}`, stdout: r.stdout };
+}
+
+function render(args: string[]): Json[] {
+  const r = helm(['template', 'test', CHART_DIR, ...args]);
+  expect(r.status, r.output).toBe(0);
+  return parseAllDocuments(r.stdout)
+    .map((d) => d.toJS() as Json | null)
+    .filter((d): d is Json => d !== null);
+}
+
+function container(docs: Json[]): Json {
+  const deployment = docs.find((d) => d.kind === 'Deployment') as Json;
+  return ((deployment.spec as Json).template as { spec: { containers: Json[] } }).spec.containers[0] as Json;
+}
+
+describe('with helm', () => {
+  it.runIf(HELM).each(CI_FILES)('helm lint passes with ci/%s', (file) => {
+    const r = helm(['lint', '--strict', CHART_DIR, '--values', join(CHART_DIR, 'ci', file)]);
+    expect(r.status, r.output).toBe(0);
+  });
+
+  it.runIf(HELM)('rendering without a key fails, saying to set existingSecret.name or apiKey.value', () => {
+    const r = helm(['template', 'test', CHART_DIR]);
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain('existingSecret.name');
+    expect(r.output).toContain('apiKey.value');
+  });
+
+  it.runIf(HELM)('the schema is enforced by helm (a string port)', () => {
+    const r = helm(['template', 'test', CHART_DIR, '--set', 'demo=true', '--set-string', 'config.port=10460']);
+    expect(r.status).not.toBe(0);
+  });
+
+  it.runIf(HELM)('with an existing Secret: the key is a mounted file, nothing else is made', () => {
+    const docs = render(['--values', join(CHART_DIR, 'ci', 'existing-secret-values.yaml')]);
+    expect(docs.map((d) => d.kind).sort()).toEqual(['Deployment', 'Service']);
+    const c = container(docs);
+    const env = (c.env as Array<{ name: string; value?: string }>) ?? [];
+    expect(env).toContainEqual({ name: 'MISTRAL_ADMIN_API_KEY_FILE', value: '/etc/mistral-admin-exporter/api-key/api-key' });
+    expect(env.map((e) => e.name)).not.toContain('MISTRAL_ADMIN_API_KEY');
+    expect(c.args).toBeUndefined();
+  });
+
+  it.runIf(HELM)('demo mode: --demo, no key, no Secret', () => {
+    const docs = render(['--values', join(CHART_DIR, 'ci', 'demo-values.yaml')]);
+    expect(docs.map((d) => d.kind)).not.toContain('Secret');
+    const c = container(docs);
+    expect(c.args).toEqual(['--demo']);
+    expect(JSON.stringify(c)).not.toContain('MISTRAL_ADMIN_API_KEY');
+  });
+
+  it.runIf(HELM)('all features: every block renders, every config value becomes its variable', () => {
+    const docs = render(['--values', join(CHART_DIR, 'ci', 'all-features-values.yaml')]);
+    const kinds = docs.map((d) => d.kind);
+    for (const kind of ['Deployment', 'Service', 'Secret', 'ServiceMonitor', 'PrometheusRule', 'NetworkPolicy', 'PodDisruptionBudget']) expect(kinds).toContain(kind);
+    const dashboards = readdirSync(DASHBOARDS_COPY).filter((f) => f.endsWith('.json'));
+    const maps = docs.filter((d) => d.kind === 'ConfigMap');
+    expect(maps.length).toBe(dashboards.length);
+    for (const m of maps) expect((m.metadata as Json).labels).toMatchObject({ grafana_dashboard: '1' });
+
+    const env = new Map(((container(docs).env as Array<{ name: string; value: string }>) ?? []).map((e) => [e.name, e.value]));
+    const config = (parseYaml(read('ci/all-features-values.yaml')) as Json).config as Json;
+    for (const [key, s] of CONFIG_SETTINGS) {
+      expect(env.get(s.env), s.env).toBe(envText(config[key]));
+      expect(() => s.parse(env.get(s.env) as string)).not.toThrow();
+    }
+
+    const rule = docs.find((d) => d.kind === 'PrometheusRule') as { spec: { groups: Array<{ rules: Array<{ alert?: string }> }> } };
+    const rendered = rule.spec.groups.flatMap((g) => g.rules.map((r) => r.alert));
+    const file = parseYaml(readFileSync(ALERTS_COPY, 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string }> }> };
+    for (const r of file.groups.flatMap((g) => g.rules)) expect(rendered).toContain(r.alert);
+    expect(rendered).toContain('MistralSpendOverTenThousand');
+  });
+
+  it.runIf(HELM)('prometheusRule.disabledAlerts leaves an alert out; an unknown name fails', () => {
+    const file = parseYaml(readFileSync(ALERTS_COPY, 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string }> }> };
+    const first = file.groups.flatMap((g) => g.rules).find((r) => r.alert)?.alert as string;
+    const base = ['--set', 'demo=true', '--set', 'prometheusRule.enabled=true'];
+    const docs = render([...base, '--set', `prometheusRule.disabledAlerts={${first}}`]);
+    const rule = docs.find((d) => d.kind === 'PrometheusRule') as { spec: { groups: Array<{ rules: Array<{ alert?: string }> }> } };
+    expect(rule.spec.groups.flatMap((g) => g.rules.map((r) => r.alert))).not.toContain(first);
+    const r = helm(['template', 'test', CHART_DIR, ...base, '--set', 'prometheusRule.disabledAlerts={NoSuchAlert}']);
+    expect(r.status).not.toBe(0);
+    expect(r.output).toContain('NoSuchAlert');
+  });
+});
