@@ -1,17 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pseudonymise } from '../src/sources/lechat.js';
-import { samples, startHarness, valueOf, type Harness } from './support/harness.js';
+import { samples, startHarness, useHarness, valueOf } from './support/harness.js';
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-
-async function harness(options?: Parameters<typeof startHarness>[0]): Promise<Harness> {
-  h = await startHarness(options);
-  return h;
-}
+const harness = useHarness();
 
 const DAY_S = 86_400;
 const WINDOWS = [

@@ -1,17 +1,8 @@
 import { gunzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { CANARY_KEY, startHarness, valueOf, type Harness } from './support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { CANARY_KEY, startHarness, useHarness, valueOf } from './support/harness.js';
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-
-async function harness(options?: Parameters<typeof startHarness>[0]): Promise<Harness> {
-  h = await startHarness(options);
-  return h;
-}
+const harness = useHarness();
 
 describe('every value equals what the simulator served', () => {
   it('spend, limit and projection from spend-limit', async () => {

@@ -16,24 +16,14 @@ import {
   userStatsFamilies,
   type UserStatsOptions,
 } from '../src/sources/lechat.js';
-import { ParseError, type MetricFamily } from '../src/sources/types.js';
+import { ParseError } from '../src/sources/types.js';
 import { captureLogs } from './support/logs.js';
+import { flat } from './support/families.js';
 
 const DAY = 86_400_000;
 const W1: AnalyticsWindow = { label: '1d', ms: DAY, days: 1 };
 const W7: AnalyticsWindow = { label: '7d', ms: 7 * DAY, days: 7 };
 const NOW = Date.UTC(2026, 10, 15, 12, 0, 0);
-
-function flat(families: MetricFamily[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const f of families) {
-    for (const s of f.samples) {
-      const labels = Object.entries(s.labels).map(([k, v]) => `${k}="${v}"`).join(',');
-      out[labels ? `${f.name}{${labels}}` : f.name] = s.value;
-    }
-  }
-  return out;
-}
 
 /** A by_user_stats row; `messages` may be a numeric string, as the API may send. */
 const user = (user_id: string, messages: number | string, extra: Record<string, unknown> = {}) => ({

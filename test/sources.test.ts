@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseRateLimit, rateLimitFamilies } from '../src/sources/rate-limit.js';
 import { parseSpendLimit, spendLimitFamilies } from '../src/sources/spend-limit.js';
-import { ParseError, type MetricFamily } from '../src/sources/types.js';
+import { ParseError } from '../src/sources/types.js';
 import { parseUsage, unitOf, usageFamilies } from '../src/sources/usage.js';
-
-/** `name{a="x",b="y"}` → value, for compact assertions. */
-function flat(families: MetricFamily[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const f of families) {
-    for (const s of f.samples) {
-      const labels = Object.entries(s.labels)
-        .map(([k, v]) => `${k}="${v}"`)
-        .join(',');
-      out[labels ? `${f.name}{${labels}}` : f.name] = s.value;
-    }
-  }
-  return out;
-}
+import { flat } from './support/families.js';
 
 const entry = (o: Record<string, unknown>) => ({
   usage_type: 'usage',

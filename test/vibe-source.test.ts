@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AdminApi, GetOptions } from '../src/admin-api/types.js';
 import type { AnalyticsWindow } from '../src/config/settings.js';
 import type { ApiEndpoint } from '../src/endpoints.js';
-import { ParseError, type MetricFamily } from '../src/sources/types.js';
+import { ParseError } from '../src/sources/types.js';
 import {
   parseVibeOrganization,
   parseVibeWorkspace,
@@ -14,20 +14,7 @@ import {
   type VibeWorkspaceSnapshot,
 } from '../src/sources/vibe.js';
 import { captureLogs } from './support/logs.js';
-
-/** `name{a="x",b="y"}` → value, for compact assertions. */
-function flat(families: MetricFamily[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const f of families) {
-    for (const s of f.samples) {
-      const labels = Object.entries(s.labels)
-        .map(([k, v]) => `${k}="${v}"`)
-        .join(',');
-      out[labels ? `${f.name}{${labels}}` : f.name] = s.value;
-    }
-  }
-  return out;
-}
+import { flat } from './support/families.js';
 
 const DAY_MS = 86_400_000;
 const win = (days: number): AnalyticsWindow => ({ label: `${days}d`, ms: days * DAY_MS, days });

@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import type { RetryPolicy } from '../../src/admin-api/types.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { ApiEndpoint } from '../../src/endpoints.js';
@@ -87,6 +88,23 @@ export async function startHarness(
       await exporter.close();
       await sim.close();
     },
+  };
+}
+
+/**
+ * For test files whose tests each start one harness: `const harness =
+ * useHarness()`, then `await harness(options)` in a test; it is closed after
+ * the test, pass or fail.
+ */
+export function useHarness(): (options?: Parameters<typeof startHarness>[0]) => Promise<Harness> {
+  let current: Harness | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return async (options) => {
+    current = await startHarness(options);
+    return current;
   };
 }
 
