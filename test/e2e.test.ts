@@ -199,6 +199,25 @@ describe.runIf(enabled)('end to end with a real Prometheus', () => {
     for (const r of loaded) expect([r.name, r.health, r.lastError ?? '']).toEqual([r.name, 'ok', '']);
   });
 
+  it("runs every PromQL example of the README and the metrics reference", async () => {
+    const examples = ['../README.md', '../docs/metrics.md'].flatMap((doc) => {
+      const text = readFileSync(new URL(doc, import.meta.url), 'utf8');
+      // Each ```promql block holds queries separated by blank lines, with # comments.
+      return [...text.matchAll(/```promql\n([\s\S]*?)```/g)].flatMap((m) =>
+        (m[1] as string)
+          .split(/\n\s*\n/)
+          .map((q) => q.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n').trim())
+          .filter((q) => q !== '')
+          .map((q) => ({ doc, q })),
+      );
+    });
+    expect(examples.length).toBeGreaterThan(5);
+    for (const { doc, q } of examples) {
+      const r = await query(q);
+      expect(r.status, `${doc}: ${q}: ${r.error}`).toBe('success');
+    }
+  });
+
   it('fires no alert while the simulated organization is healthy', async () => {
     const res = await fetch(`${promUrl}/api/v1/alerts`);
     const body = (await res.json()) as { data: { alerts: Array<{ labels: { alertname: string }; state: string }> } };
