@@ -1,9 +1,9 @@
 import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
+import { constants, crc32, deflateRaw as deflateRawCallback } from 'node:zlib';
 import { Gauge, Registry, type RegistryContentType } from 'prom-client';
 import type { MetricFamily } from './sources/types.js';
 
-const gzip = promisify(gzipCallback);
+const deflateRaw = promisify(deflateRawCallback);
 
 export type Format = 'text' | 'openmetrics';
 
@@ -20,35 +20,76 @@ export function registryFor(format: Format): Registry<RegistryContentType> {
 }
 
 /**
- * One source's metric families, rendered once per refresh in both formats
- * and gzipped, so that a scrape is a buffer copy rather than a serialisation.
- * The OpenMetrics form has no `# EOF`: the server adds one after joining.
- * Gzip members can be concatenated into one valid gzip stream (RFC 1952), so
- * the compressed chunks are joined as they are.
+ * One source's metric families, rendered once per refresh in both formats,
+ * and compressed, so that a scrape is a buffer copy rather than a
+ * serialisation. The OpenMetrics form has no `# EOF`: the server adds one
+ * after joining.
+ *
+ * `deflated` is raw deflate ending in a sync flush and no final block: such
+ * pieces join, with the final block of the scrape's own metrics, into ONE
+ * deflate stream, so `/metrics` is a single gzip member. (Concatenated gzip
+ * members are valid gzip, but curl --compressed and other single-member
+ * decoders stop after the first one and would silently show a fraction of
+ * the series.)
  */
 export interface RenderedChunk {
   body: Record<Format, Buffer>;
-  gzip: Record<Format, Buffer>;
+  deflated: Record<Format, Buffer>;
   /** Samples in the chunk. */
   series: number;
 }
 
 export const EMPTY_CHUNK: RenderedChunk = {
   body: { text: Buffer.alloc(0), openmetrics: Buffer.alloc(0) },
-  gzip: { text: Buffer.alloc(0), openmetrics: Buffer.alloc(0) },
+  deflated: { text: Buffer.alloc(0), openmetrics: Buffer.alloc(0) },
   series: 0,
 };
+
+const SYNC_FLUSH = { finishFlush: constants.Z_SYNC_FLUSH };
 
 export async function renderChunk(families: readonly MetricFamily[]): Promise<RenderedChunk> {
   if (families.length === 0) return EMPTY_CHUNK;
   const text = Buffer.from(await renderFamilies(families, 'text'));
   const openmetrics = Buffer.from(stripEof(await renderFamilies(families, 'openmetrics')));
-  const [textGz, omGz] = await Promise.all([gzip(text), gzip(openmetrics)]);
+  const [textDeflated, omDeflated] = await Promise.all([deflateRaw(text, SYNC_FLUSH), deflateRaw(openmetrics, SYNC_FLUSH)]);
   return {
     body: { text, openmetrics },
-    gzip: { text: textGz, openmetrics: omGz },
+    deflated: { text: textDeflated, openmetrics: omDeflated },
     series: families.reduce((n, f) => n + f.samples.length, 0),
   };
+}
+
+/** gzip's fixed header: deflate, no name or time, unknown OS (RFC 1952). */
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff]);
+
+/**
+ * Joins chunks and a tail (the scrape's own metrics) into one gzip member.
+ * The CRC of the chunks is kept while they stay the same objects (between
+ * refreshes), so a scrape only checksums and compresses its small tail.
+ */
+export class GzipJoiner {
+  private readonly memo: Record<Format, { chunks: readonly RenderedChunk[]; crc: number; length: number }> = {
+    text: { chunks: [], crc: 0, length: 0 },
+    openmetrics: { chunks: [], crc: 0, length: 0 },
+  };
+
+  async join(chunks: readonly RenderedChunk[], tail: Buffer, format: Format): Promise<Buffer> {
+    let memo = this.memo[format];
+    if (memo.chunks.length !== chunks.length || memo.chunks.some((c, i) => c !== chunks[i])) {
+      let crc = 0;
+      let length = 0;
+      for (const c of chunks) {
+        crc = crc32(c.body[format], crc);
+        length += c.body[format].length;
+      }
+      memo = { chunks: [...chunks], crc, length };
+      this.memo[format] = memo;
+    }
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(crc32(tail, memo.crc) >>> 0, 0);
+    trailer.writeUInt32LE((memo.length + tail.length) % 2 ** 32, 4);
+    return Buffer.concat([GZIP_HEADER, ...chunks.map((c) => c.deflated[format]), await deflateRaw(tail), trailer]);
+  }
 }
 
 /**

@@ -1,14 +1,10 @@
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import Negotiator from 'negotiator';
 import { formatDuration } from './config/values.js';
-import { CONTENT_TYPES, type Format } from './exposition.js';
+import { CONTENT_TYPES, GzipJoiner, type Format } from './exposition.js';
 import type { Logger } from './logger.js';
 import type { OwnMetrics } from './own-metrics.js';
 import type { Scheduler } from './scheduler.js';
-
-const gzip = promisify(gzipCallback);
 
 export interface AppOptions {
   scheduler: Pick<Scheduler, 'chunks' | 'ready' | 'details'>;
@@ -45,6 +41,7 @@ export function wantsGzip(acceptEncoding: string | undefined): boolean {
 export function buildApp(options: AppOptions): FastifyInstance {
   const { scheduler, ownMetrics, version } = options;
   const now = options.now ?? Date.now;
+  const gzip = new GzipJoiner();
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     // A scrape every few seconds would drown the log; errors are still logged.
@@ -59,7 +56,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     reply.header('content-type', CONTENT_TYPES[format]).header('vary', 'Accept, Accept-Encoding').header('cache-control', 'no-store');
     if (wantsGzip(request.headers['accept-encoding'])) {
       reply.header('content-encoding', 'gzip');
-      return Buffer.concat([...chunks.map((c) => c.gzip[format]), await gzip(own)]);
+      return gzip.join(chunks, own, format);
     }
     return Buffer.concat([...chunks.map((c) => c.body[format]), own]);
   });

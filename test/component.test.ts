@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CANARY_KEY, startHarness, useHarness, valueOf } from './support/harness.js';
 
@@ -199,6 +199,8 @@ describe('HTTP', () => {
     expect(om.headers['content-type']).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
     expect(om.headers['content-encoding']).toBe('gzip');
     const body = gunzipSync(om.rawPayload).toString();
+    // One gzip member: curl --compressed and other single-member decoders see all of it.
+    expect(inflateRawSync(om.rawPayload.subarray(10, om.rawPayload.length - 8)).toString()).toBe(body);
     expect(body.match(/# EOF/g)).toHaveLength(1);
     expect(body.endsWith('# EOF\n')).toBe(true);
     expect(body).toContain('mistral_spend{currency="EUR",product="api"}');

@@ -1,6 +1,6 @@
-import { gunzipSync } from 'node:zlib';
+import { crc32, gunzipSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { renderChunk, stripEof } from '../src/exposition.js';
+import { GzipJoiner, renderChunk, stripEof } from '../src/exposition.js';
 import { OwnMetrics, type EndpointStatus } from '../src/own-metrics.js';
 import type { MetricFamily } from '../src/sources/types.js';
 
@@ -35,18 +35,36 @@ describe('renderChunk', () => {
     expect(om).not.toMatch(/\n\n/); // OpenMetrics allows no blank line
   });
 
-  it('gzips each format so that joined members inflate to the joined bodies', async () => {
+  it('joins chunks and a tail into ONE gzip member that a single-member decoder reads whole', async () => {
     const a = await renderChunk(families);
     const b = await renderChunk([{ ...families[0]!, name: 'mistral_other' }]);
+    const joiner = new GzipJoiner();
     for (const format of ['text', 'openmetrics'] as const) {
-      const joined = gunzipSync(Buffer.concat([a.gzip[format], b.gzip[format]]));
-      expect(joined.equals(Buffer.concat([a.body[format], b.body[format]]))).toBe(true);
+      const tail = Buffer.from('mistral_up{api_endpoint="usage"} 1\n');
+      const expected = Buffer.concat([a.body[format], b.body[format], tail]);
+      for (let scrape = 0; scrape < 2; scrape++) {
+        const gz = await joiner.join([a, b], tail, format);
+        expect(gunzipSync(gz).equals(expected)).toBe(true);
+        // The deflate data between header and trailer alone inflates to everything: one member, not several.
+        expect(inflateRawSync(gz.subarray(10, gz.length - 8)).equals(expected)).toBe(true);
+        expect(gz.readUInt32LE(gz.length - 8)).toBe(crc32(expected));
+        expect(gz.readUInt32LE(gz.length - 4)).toBe(expected.length);
+      }
     }
+  });
+
+  it('recomputes the checksum when the chunks change', async () => {
+    const a = await renderChunk(families);
+    const b = await renderChunk([{ ...families[0]!, name: 'mistral_other' }]);
+    const joiner = new GzipJoiner();
+    await joiner.join([a], Buffer.alloc(0), 'text');
+    const gz = await joiner.join([a, b], Buffer.alloc(0), 'text');
+    expect(gunzipSync(gz).equals(Buffer.concat([a.body.text, b.body.text]))).toBe(true);
   });
 
   it('renders nothing at all for no families', async () => {
     const chunk = await renderChunk([]);
-    expect(chunk.body.text.length + chunk.body.openmetrics.length + chunk.gzip.text.length).toBe(0);
+    expect(chunk.body.text.length + chunk.body.openmetrics.length + chunk.deflated.text.length).toBe(0);
   });
 
   it('strips only a final # EOF', () => {
