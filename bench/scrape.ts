@@ -132,7 +132,7 @@ Command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\` (bench/scrape.t
 | scrape, OpenMetrics + gzip (as Prometheus asks) | p50 ${ms(om.p50)} ms, p99 ${ms(om.p99)} ms, mean ${ms(om.mean)} ms |
 | scrape, text, no gzip | p50 ${ms(text.p50)} ms, p99 ${ms(text.p99)} ms, mean ${ms(text.mean)} ms |
 ${Object.entries(refreshMs)
-  .map(([e, t]) => `| refresh of ${e} (fetch, parse, render, gzip) | ${ms(t)} ms |`)
+  .map(([e, t]) => `| refresh of ${e} (fetch, parse, render, compress) | ${ms(t)} ms |`)
   .join('\n')}
 | longest event-loop block in the exporter during the refreshes (parse + render) | ${ms(longestBlockMs)} ms |
 `;
