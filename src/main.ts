@@ -41,8 +41,9 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     config = { ...config, apiUrl: simulator.url, apiKey: new Secret(demoKey), pathLayout: 'auto' };
   }
 
-  const apiKey = config.apiKey as Secret;
-  const logger = createLogger({ level: config.logLevel, secrets: [apiKey.reveal()] });
+  // Both secrets are scrubbed from every log line: the admin key, and the key that makes user pseudonyms unlinkable.
+  const secrets = [config.apiKey, config.analytics.userIdHashKey].flatMap((s) => (s ? [s.reveal()] : []));
+  const logger = createLogger({ level: config.logLevel, secrets });
   if (config.demo) {
     logger.warn(
       { api_url: config.apiUrl },

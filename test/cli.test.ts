@@ -125,9 +125,12 @@ describe('the command line', () => {
     sim = await startSimulator({ apiKey: key });
     const dir = mkdtempSync(join(tmpdir(), 'mae-'));
     writeFileSync(join(dir, 'key'), `${key}\n`);
-    const real = start(['--refresh-interval', '1h', '--max-staleness', '2h'], {
+    const hashKey = 'canary-hash-Vt6yN1';
+    const real = start(['--refresh-interval', '1h', '--analytics-refresh-interval', '1h', '--max-staleness', '2h'], {
       MISTRAL_ADMIN_API_KEY_FILE: join(dir, 'key'),
       MISTRAL_ADMIN_API_URL: sim.url,
+      LECHAT_USER_METRICS: 'true',
+      LECHAT_USER_ID_HASH_KEY: hashKey,
       LOG_LEVEL: 'debug',
     });
     const port = await real.port();
@@ -135,10 +138,13 @@ describe('the command line', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toContain('mistral_up{api_endpoint="spend_limit"} 1');
     expect(metrics).not.toContain(key);
+    expect(metrics).not.toContain(hashKey);
+    expect(metrics).toMatch(/^mistral_lechat_user_messages\{user_id="[0-9a-f]{16}",window="30d"\} \d+$/m);
     expect(real.lines.some((l) => l.includes('DEMO'))).toBe(false);
     real.child.kill('SIGINT');
     expect(await real.exited).toBe(0);
     expect(real.lines.join('\n')).not.toContain(key);
+    expect(real.lines.join('\n')).not.toContain(hashKey);
     expect(sim.requests.every((r) => r.method === 'GET')).toBe(true);
   });
 });
