@@ -18,6 +18,27 @@ export interface SeenRequest {
 export type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => unknown;
 
 /**
+ * Listens on a free loopback port and keeps the open sockets (plus any
+ * added to `sockets`), so that `close()` ends hanging ones too.
+ */
+async function listenOnLoopback(server: Server, sockets: Set<Socket>): Promise<{ port: number; url: string; close: () => Promise<void> }> {
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
  * A real HTTP server on 127.0.0.1, port 0, answering as the test scripts it.
  * `n` counts requests from 0. It records every request and the most that
  * were in flight at once.
@@ -50,23 +71,8 @@ export async function startServer(handler: Handler): Promise<{
       res.destroy(err as Error);
     });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    inFlight: () => inFlight,
-    maxInFlight: () => maxInFlight,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const { port, url, close } = await listenOnLoopback(server, sockets);
+  return { url, port, requests, inFlight: () => inFlight, maxInFlight: () => maxInFlight, close };
 }
 
 export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -175,20 +181,8 @@ export async function startProxy(): Promise<{ url: string; seen: string[]; close
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    seen,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const { url, close } = await listenOnLoopback(server, sockets);
+  return { url, seen, close };
 }
 
 const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'] as const;
