@@ -99,6 +99,21 @@ export function parseDailyActiveUsers(body: unknown, day: string): number {
   return users;
 }
 
+/** One request per window, exactly [now - window, now], each answer parsed into rows. */
+async function fetchRollingWindows<R>(
+  ctx: FetchContext,
+  endpoint: 'lechat_by_user' | 'lechat_by_agent',
+  windows: readonly AnalyticsWindow[],
+  parse: (body: unknown) => R[],
+): Promise<Array<Windowed<R>>> {
+  return Promise.all(
+    windows.map(async (window) => {
+      const res = await ctx.api.get(endpoint, { query: { ...rollingRange(ctx.now, window) }, signal: ctx.signal });
+      return { window, rows: parse(res.body) };
+    }),
+  );
+}
+
 // ---------------------------------------------------------------- by user
 
 export const LECHAT_USER_FAMILIES = {
@@ -251,15 +266,7 @@ export function lechatByUserSource(options: UserStatsOptions): Source<UserStatsS
   return {
     endpoint: 'lechat_by_user',
     describe: 'GET analytics le Chat by_user_stats',
-    async fetch(ctx: FetchContext) {
-      const windows = await Promise.all(
-        options.windows.map(async (window) => {
-          const res = await ctx.api.get('lechat_by_user', { query: { ...rollingRange(ctx.now, window) }, signal: ctx.signal });
-          return { window, rows: parseUserStats(res.body) };
-        }),
-      );
-      return { windows };
-    },
+    fetch: async (ctx) => ({ windows: await fetchRollingWindows(ctx, 'lechat_by_user', options.windows, parseUserStats) }),
     toFamilies: (s) => userStatsFamilies(s, options),
     seriesDropped: (s) => userStatsDropped(s, options),
   };
@@ -324,15 +331,7 @@ export function lechatByAgentSource(options: AgentStatsOptions): Source<AgentSta
   return {
     endpoint: 'lechat_by_agent',
     describe: 'GET analytics le Chat by_agent_stats',
-    async fetch(ctx: FetchContext) {
-      const windows = await Promise.all(
-        options.windows.map(async (window) => {
-          const res = await ctx.api.get('lechat_by_agent', { query: { ...rollingRange(ctx.now, window) }, signal: ctx.signal });
-          return { window, rows: parseAgentStats(res.body) };
-        }),
-      );
-      return { windows };
-    },
+    fetch: async (ctx) => ({ windows: await fetchRollingWindows(ctx, 'lechat_by_agent', options.windows, parseAgentStats) }),
     toFamilies: (s) => agentStatsFamilies(s, options),
     seriesDropped: (s) => agentStatsDropped(s, options),
   };
