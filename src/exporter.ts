@@ -5,7 +5,7 @@ import type { RetryPolicy } from './admin-api/types.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/index.js';
 import type { Logger } from './logger.js';
-import { OwnMetrics } from './own-metrics.js';
+import { OwnMetrics, type EndpointStatus } from './own-metrics.js';
 import { Scheduler } from './scheduler.js';
 import { buildApp } from './server.js';
 import { allSources } from './sources/index.js';
@@ -45,12 +45,12 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
 
   const sources = allSources({ endpoints: config.endpoints, workspaceIds: config.workspaceIds, analytics: config.analytics });
   const endpoints = sources.map((s) => s.endpoint);
-  let scheduler: Scheduler | undefined;
   const ownMetrics = new OwnMetrics({
     version: VERSION,
     revision: REVISION,
     endpoints,
-    statuses: () => scheduler?.statuses() ?? [],
+    // Read at scrape time, once the scheduler below exists.
+    statuses: (): EndpointStatus[] => scheduler.statuses(),
     processMetrics: deps.processMetrics,
   });
   const client = new AdminApiClient({
@@ -68,7 +68,7 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     userAgent: USER_AGENT,
     dispatcher: deps.dispatcher,
   });
-  scheduler = new Scheduler({
+  const scheduler = new Scheduler({
     sources,
     api: client,
     clock,
@@ -88,14 +88,13 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     apiUrl: config.apiUrl,
     now: () => clock.now(),
   });
-  const s = scheduler;
   return {
     app,
-    scheduler: s,
+    scheduler,
     ownMetrics,
     client,
     async close() {
-      await s.stop();
+      await scheduler.stop();
       await client.close();
     },
   };

@@ -179,7 +179,7 @@ export class Scheduler {
     return [...this.states.values()].map((s) => ({
       ...statusOf(s),
       describe: s.source.describe,
-      failure: s.up ? undefined : s.failure,
+      failure: s.failure,
       nextRefreshAt: s.nextRefreshAt,
       series: this.fresh.get(s.source.endpoint)?.chunk.series,
     }));
