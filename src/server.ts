@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import Negotiator from 'negotiator';
+import { systemClock } from './clock.js';
 import { formatDuration } from './config/values.js';
 import { CONTENT_TYPES, GzipJoiner, type Format } from './exposition.js';
 import type { Logger } from './logger.js';
@@ -40,7 +41,7 @@ export function wantsGzip(acceptEncoding: string | undefined): boolean {
 
 export function buildApp(options: AppOptions): FastifyInstance {
   const { scheduler, ownMetrics, version } = options;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? systemClock.now;
   const gzip = new GzipJoiner();
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,

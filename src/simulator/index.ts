@@ -3,6 +3,7 @@
  * public API reference only. Used by tests as the fake upstream and by the
  * demo mode. See `truth.ts` for the test oracle.
  */
+import { systemClock } from '../clock.js';
 import { FaultQueue, type Fault } from './faults.js';
 import { answer, type Query } from './handlers.js';
 import { createOrg } from './org.js';
@@ -24,7 +25,7 @@ export { DEFAULT_ORG_SIZE } from './org.js';
 export const DEFAULT_SPEND_LIMIT = 5000;
 
 export interface SimulatorOptions {
-  /** ms since epoch; default Date.now. */
+  /** ms since epoch; default the system clock. */
   now?: () => number;
   /** default 1 */
   seed?: number;
@@ -67,7 +68,7 @@ export interface Simulator {
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? systemClock.now;
   const nowSeconds = () => Math.floor(now() / 1000);
   const seed = options.seed ?? 1;
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { AnalyticsWindow } from '../config/settings.js';
+import { parseIsoTimestamp } from '../dates.js';
 import type { Secret } from '../secret.js';
 import { topIds } from './caps.js';
 import { family, type FamilyDef } from './families.js';
@@ -90,7 +91,7 @@ export function parseAgentStats(body: unknown): AgentRow[] {
 /** `unique_users_count` of the bucket starting at `day` (YYYY-MM-DD); 0 when the API has no such bucket. */
 export function parseDailyActiveUsers(body: unknown, day: string): number {
   const rows = data(body, 'lechat by_time_stats');
-  const dayStart = Date.parse(`${day}T00:00:00Z`) / 1000;
+  const dayStart = (parseIsoTimestamp(day) as number) / 1000;
   let users = 0;
   rows.forEach((row, i) => {
     const where = `lechat by_time_stats.data[${i}]`;

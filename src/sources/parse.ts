@@ -1,4 +1,5 @@
 import { Big } from 'big.js';
+import { parseIsoTimestamp } from '../dates.js';
 import { ParseError } from './types.js';
 
 /**
@@ -65,11 +66,11 @@ export function optionalString(v: unknown, where: string): string | undefined {
   throw new ParseError(`${where}: expected a string, got ${describe(v)}`);
 }
 
-/** A date-time string as Unix seconds, or undefined when absent or unreadable. */
+/** An ISO 8601 date-time string as Unix seconds (UTC when it has no offset), or undefined when absent or unreadable. */
 export function optionalTimestampSeconds(v: unknown): number | undefined {
-  if (typeof v !== 'string' || v.trim() === '') return undefined;
-  const ms = Date.parse(v);
-  return Number.isNaN(ms) ? undefined : ms / 1000;
+  if (typeof v !== 'string') return undefined;
+  const ms = parseIsoTimestamp(v);
+  return ms === undefined ? undefined : ms / 1000;
 }
 
 function describe(v: unknown): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRetryAfter } from '../../src/admin-api/client.js';
+import { inTimeZone, TIME_ZONES } from '../support/time-zone.js';
 
 const now = Date.UTC(2026, 10, 15, 12, 0, 0);
 
@@ -20,5 +21,11 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter('1.5', now)).toBeUndefined();
     expect(parseRetryAfter('-3', now)).toBeUndefined();
+  });
+});
+
+describe('parseRetryAfter under any time zone', () => {
+  it('reads an asctime date (no zone written) as GMT, not as local time', () => {
+    for (const tz of TIME_ZONES) inTimeZone(tz, () => expect(parseRetryAfter('Sun Nov 15 12:01:30 2026', now), tz).toBe(90_000));
   });
 });
