@@ -41,9 +41,11 @@ export async function startHarness(
     scrubLogs?: boolean;
     /** Process and runtime metrics vary from run to run: off unless asked for. */
     processMetrics?: boolean;
+    /** The clock's start, ms since the epoch; mid-month by default. */
+    start?: number;
   } = {},
 ): Promise<Harness> {
-  const clock = new ManualClock(HARNESS_START);
+  const clock = new ManualClock(options.start ?? HARNESS_START);
   const sim = await startSimulator({ now: () => clock.now(), apiKey: CANARY_KEY, ...options.sim });
   const command = loadConfig({
     argv: [],
