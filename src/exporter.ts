@@ -8,7 +8,7 @@ import type { Logger } from './logger.js';
 import { OwnMetrics, type EndpointStatus } from './own-metrics.js';
 import { Scheduler } from './scheduler.js';
 import { buildApp } from './server.js';
-import { allSources } from './sources/index.js';
+import { createSources } from './sources/catalog.js';
 import { REVISION, USER_AGENT, VERSION } from './version.js';
 
 export const DEFAULT_RETRY: RetryPolicy = {
@@ -43,7 +43,7 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
   const { logger } = deps;
   if (config.apiKey === undefined) throw new Error('no API key: a real exporter needs one (demo mode supplies its own)');
 
-  const sources = allSources({ endpoints: config.endpoints, workspaceIds: config.workspaceIds, analytics: config.analytics });
+  const sources = createSources(config.endpoints, { workspaceIds: config.workspaceIds, analytics: config.analytics });
   const endpoints = sources.map((s) => s.endpoint);
   const ownMetrics = new OwnMetrics({
     version: VERSION,

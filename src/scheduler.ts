@@ -208,7 +208,7 @@ export class Scheduler {
     let nextDelay = this.jittered(intervalMs);
 
     try {
-      const snapshot = await source.fetch({ api, signal, now: started, logger });
+      const snapshot = await source.fetch({ get: (query) => api.get(endpoint, { query, signal }), signal, now: started, logger });
       const chunk = await renderChunk(source.toFamilies(snapshot));
       state.seriesDropped = source.seriesDropped?.(snapshot) ?? {};
       const now = clock.now();

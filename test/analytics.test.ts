@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pseudonymise } from '../src/sources/lechat.js';
+import { pseudonymise } from '../src/sources/lechat-by-user.js';
 import { samples, startHarness, useHarness, valueOf } from './support/harness.js';
 
 const harness = useHarness();

@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { systemClock, type Clock } from '../src/clock.js';
 import { loadConfig } from '../src/config/index.js';
 import { createExporter, type Exporter } from '../src/exporter.js';
+import { API_ENDPOINTS } from '../src/endpoints.js';
 import { createLogger } from '../src/logger.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { dashboardQueries, dashboardVariables, EMPTY_ON_FIRST_UTC_DAY, emptyPanelsAllowed } from './support/dashboards.js';
@@ -136,7 +137,7 @@ function useStack(at: number) {
     prometheus.stderr?.on('data', (d: Buffer) => promLog.push(d.toString()));
     await waitFor('every endpoint of both replicas up in Prometheus', async () => {
       const r = await stack.query(`count(mistral_up{job="${JOB}"} == 1)`);
-      return Number(r.result[0]?.value[1] ?? 0) === 16;
+      return Number(r.result[0]?.value[1] ?? 0) === 2 * API_ENDPOINTS.length;
     });
     // Enough scrapes for rate() over 10s windows.
     await new Promise((r) => setTimeout(r, 6000));

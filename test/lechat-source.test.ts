@@ -1,24 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import type { AdminApi, GetOptions } from '../src/admin-api/types.js';
 import type { AnalyticsWindow } from '../src/config/settings.js';
-import type { ApiEndpoint } from '../src/endpoints.js';
 import { Secret } from '../src/secret.js';
+import { agentStatsDropped, agentStatsFamilies, parseAgentStats } from '../src/sources/lechat-by-agent.js';
+import { lechatByTime, parseDailyActiveUsers } from '../src/sources/lechat-by-time.js';
 import {
-  agentStatsDropped,
-  agentStatsFamilies,
-  lechatByTimeSource,
-  lechatByUserSource,
-  parseAgentStats,
-  parseDailyActiveUsers,
+  lechatByUser,
   parseUserStats,
   pseudonymise,
   userStatsDropped,
   userStatsFamilies,
   type UserStatsOptions,
-} from '../src/sources/lechat.js';
+} from '../src/sources/lechat-by-user.js';
 import { ParseError } from '../src/sources/types.js';
-import { captureLogs } from './support/logs.js';
 import { flat } from './support/families.js';
+import { readerOptions, recordingContext } from './support/readers.js';
 
 const DAY = 86_400_000;
 const W1: AnalyticsWindow = { label: '1d', ms: DAY, days: 1 };
@@ -122,15 +117,8 @@ describe('le Chat by user', () => {
   });
 
   it('asks for exactly [now - window, now] in Unix seconds, once per window', async () => {
-    const queries: Array<GetOptions['query']> = [];
-    const api: AdminApi = {
-      async get(endpoint: ApiEndpoint, options?: GetOptions) {
-        expect(endpoint).toBe('lechat_by_user');
-        queries.push(options?.query);
-        return { body: { start_time: 0, end_time: 0, data: [] }, status: 200, path: 'p' };
-      },
-    };
-    await lechatByUserSource(userOptions()).fetch({ api, signal: new AbortController().signal, now: NOW + 999, logger: captureLogs().logger });
+    const { ctx, queries } = recordingContext(NOW + 999, () => ({ start_time: 0, end_time: 0, data: [] }));
+    await lechatByUser.reader(readerOptions({ analytics: { windows: [W1, W7] } })).fetch(ctx);
     const end = NOW / 1000;
     expect(queries).toEqual([
       { start_time: end - 86_400, end_time: end },
@@ -210,18 +198,12 @@ describe('le Chat by time', () => {
   });
 
   it('asks for yesterday with day granularity, and rolls over at UTC midnight', async () => {
-    const queries: Array<GetOptions['query']> = [];
-    const api: AdminApi = {
-      async get(_e: ApiEndpoint, options?: GetOptions) {
-        queries.push(options?.query);
-        return { body: { data: [] }, status: 200, path: 'p' };
-      },
-    };
-    const source = lechatByTimeSource();
-    const ctx = (now: number) => ({ api, signal: new AbortController().signal, now, logger: captureLogs().logger });
-    expect((await source.fetch(ctx(Date.UTC(2026, 10, 15, 23, 59, 59)))).day).toBe('2026-11-14');
-    expect((await source.fetch(ctx(Date.UTC(2026, 10, 16, 0, 0, 1)))).day).toBe('2026-11-15');
-    expect(queries).toEqual([
+    const reader = lechatByTime.reader(readerOptions());
+    const before = recordingContext(Date.UTC(2026, 10, 15, 23, 59, 59), () => ({ data: [] }));
+    const after = recordingContext(Date.UTC(2026, 10, 16, 0, 0, 1), () => ({ data: [] }));
+    expect((await reader.fetch(before.ctx)).day).toBe('2026-11-14');
+    expect((await reader.fetch(after.ctx)).day).toBe('2026-11-15');
+    expect([...before.queries, ...after.queries]).toEqual([
       { start_time: Date.UTC(2026, 10, 14) / 1000, end_time: Date.UTC(2026, 10, 15) / 1000, granularity: 'day' },
       { start_time: Date.UTC(2026, 10, 15) / 1000, end_time: Date.UTC(2026, 10, 16) / 1000, granularity: 'day' },
     ]);

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { AdminApiError, type AdminApi, type ApiResponse, type GetOptions } from '../src/admin-api/types.js';
 import type { ApiEndpoint } from '../src/endpoints.js';
 import { Scheduler } from '../src/scheduler.js';
-import { rateLimitSource } from '../src/sources/rate-limit.js';
-import { spendLimitSource } from '../src/sources/spend-limit.js';
+import { createSources } from '../src/sources/catalog.js';
 import { captureLogs } from './support/logs.js';
 import { ManualClock, settle } from './support/manual-clock.js';
+import { readerOptions } from './support/readers.js';
 
 type Answer = (options: GetOptions | undefined) => Promise<ApiResponse> | ApiResponse;
 
@@ -43,7 +43,7 @@ function setup(options: { maxStalenessMs?: number; random?: () => number } = {})
   const logs = captureLogs();
   const parseErrors: ApiEndpoint[] = [];
   const scheduler = new Scheduler({
-    sources: [spendLimitSource(), rateLimitSource()],
+    sources: createSources(['spend_limit', 'rate_limit'], readerOptions()),
     api,
     clock,
     random: options.random ?? (() => 0.5), // no jitter

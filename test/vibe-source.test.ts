@@ -1,20 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { AdminApi, GetOptions } from '../src/admin-api/types.js';
 import type { AnalyticsWindow } from '../src/config/settings.js';
-import type { ApiEndpoint } from '../src/endpoints.js';
+import { createSources } from '../src/sources/catalog.js';
 import { ParseError } from '../src/sources/types.js';
+import { parseVibeOrganization, vibeByOrganization, vibeOrganizationFamilies } from '../src/sources/vibe-by-organization.js';
 import {
-  parseVibeOrganization,
   parseVibeWorkspace,
-  vibeByOrganizationSource,
-  vibeByWorkspaceSource,
-  vibeOrganizationFamilies,
+  vibeByWorkspace,
   vibeWorkspaceFamilies,
   vibeWorkspaceSeriesDropped,
   type VibeWorkspaceSnapshot,
-} from '../src/sources/vibe.js';
-import { captureLogs } from './support/logs.js';
+} from '../src/sources/vibe-by-workspace.js';
 import { flat } from './support/families.js';
+import { readerOptions, recordingContext } from './support/readers.js';
 
 const DAY_MS = 86_400_000;
 const win = (days: number): AnalyticsWindow => ({ label: `${days}d`, ms: days * DAY_MS, days });
@@ -363,40 +360,28 @@ describe('Vibe Code by organization', () => {
 });
 
 describe('Vibe Code sources', () => {
-  const ctx = (api: AdminApi) => ({ api, signal: new AbortController().signal, now: NOW, logger: captureLogs().logger });
   const RANGE = { start_time: Date.UTC(2026, 9, 16) / 1000, end_time: Date.UTC(2026, 10, 15) / 1000 };
+  const options = (workspaceIds: string[] = [], windows = WINDOWS) => readerOptions({ workspaceIds, analytics: { windows, toolLimit: 2 } });
 
   it('asks by_workspace once for the longest window, organization-wide without workspace_id', async () => {
-    const calls: Array<[ApiEndpoint, GetOptions['query']]> = [];
-    const api: AdminApi = {
-      async get(endpoint, options) {
-        calls.push([endpoint, options?.query]);
-        return { body: WORKSPACE_BODY, status: 200, path: 'p' };
-      },
-    };
-    const source = vibeByWorkspaceSource({ windows: WINDOWS, workspaceIds: [], toolLimit: 2 });
-    expect(source.endpoint).toBe('vibe_by_workspace');
-    expect(source.describe).toBe('GET analytics/vibe (by_workspace)');
-    const snap = await source.fetch(ctx(api));
-    expect(calls).toEqual([['vibe_by_workspace', RANGE]]);
+    const [source] = createSources(['vibe_by_workspace'], options());
+    expect(source?.endpoint).toBe('vibe_by_workspace');
+    expect(source?.describe).toBe('GET analytics/vibe (by_workspace)');
+    const { ctx, queries } = recordingContext(NOW, () => WORKSPACE_BODY);
+    const snap = (await source!.fetch(ctx)) as VibeWorkspaceSnapshot;
+    expect(queries).toEqual([RANGE]);
     expect(snap.fetchedAt).toBe(NOW);
-    expect(flat(source.toFamilies(snap))).toEqual(flat(vibeWorkspaceFamilies(snapshot())));
-    expect(source.seriesDropped?.(snap)).toEqual({ mistral_vibe_tool_calls_by_tool: 6 });
+    expect(flat(source!.toFamilies(snap))).toEqual(flat(vibeWorkspaceFamilies(snapshot())));
+    expect(source!.seriesDropped?.(snap)).toEqual({ mistral_vibe_tool_calls_by_tool: 6 });
   });
 
   it('asks by_workspace once per workspace, in parallel', async () => {
-    const calls: Array<GetOptions['query']> = [];
     const pending: Array<() => void> = [];
-    const api: AdminApi = {
-      get(_endpoint, options) {
-        calls.push(options?.query);
-        return new Promise((resolve) => pending.push(() => resolve({ body: WORKSPACE_BODY, status: 200, path: 'p' })));
-      },
-    };
-    const source = vibeByWorkspaceSource({ windows: WINDOWS, workspaceIds: ['ws-a', 'ws-b'], toolLimit: 2 });
-    const done = source.fetch(ctx(api));
+    const { ctx, queries } = recordingContext(NOW, () => new Promise((resolve) => pending.push(() => resolve(WORKSPACE_BODY))));
+    const reader = vibeByWorkspace.reader(options(['ws-a', 'ws-b']));
+    const done = reader.fetch(ctx);
     await Promise.resolve();
-    expect(calls).toEqual([
+    expect(queries).toEqual([
       { ...RANGE, workspace_id: 'ws-a' },
       { ...RANGE, workspace_id: 'ws-b' },
     ]);
@@ -404,28 +389,22 @@ describe('Vibe Code sources', () => {
     const snap = await done;
     expect(snap.byWorkspace).toBe(true);
     expect(snap.reports.map((r) => r.workspaceId)).toEqual(['ws-a', 'ws-b']);
-    expect(source.seriesDropped?.(snap)).toEqual({ mistral_vibe_tool_calls_by_tool: 12 });
+    expect(reader.seriesDropped?.(snap)).toEqual({ mistral_vibe_tool_calls_by_tool: 12 });
   });
 
   it('asks by_organization once for the longest window, never with workspace_id', async () => {
-    const calls: Array<[ApiEndpoint, GetOptions['query']]> = [];
-    const api: AdminApi = {
-      async get(endpoint, options) {
-        calls.push([endpoint, options?.query]);
-        return { body: ORGANIZATION_BODY, status: 200, path: 'p' };
-      },
-    };
-    const source = vibeByOrganizationSource({ windows: [win(7), win(14)] });
-    expect(source.endpoint).toBe('vibe_by_organization');
-    expect(source.describe).toBe('GET analytics/vibe (by_organization)');
-    const snap = await source.fetch(ctx(api));
-    expect(calls).toEqual([['vibe_by_organization', { start_time: Date.UTC(2026, 10, 1) / 1000, end_time: RANGE.end_time }]]);
-    expect(flat(source.toFamilies(snap))['mistral_vibe_next_edit_lines{change="inserted",window="14d"}']).toBe(110);
+    const [source] = createSources(['vibe_by_organization'], options(['ws-a'], [win(7), win(14)]));
+    expect(source?.endpoint).toBe('vibe_by_organization');
+    expect(source?.describe).toBe('GET analytics/vibe (by_organization)');
+    const { ctx, queries } = recordingContext(NOW, () => ORGANIZATION_BODY);
+    const snap = await source!.fetch(ctx);
+    expect(queries).toEqual([{ start_time: Date.UTC(2026, 10, 1) / 1000, end_time: RANGE.end_time }]);
+    expect(flat(source!.toFamilies(snap))['mistral_vibe_next_edit_lines{change="inserted",window="14d"}']).toBe(110);
   });
 
   it('lets a ParseError out of fetch for a body it cannot read', async () => {
-    const api: AdminApi = { get: async () => ({ body: { detail: 'x' }, status: 200, path: 'p' }) };
-    await expect(vibeByWorkspaceSource({ windows: WINDOWS, workspaceIds: [], toolLimit: 2 }).fetch(ctx(api))).rejects.toThrow(ParseError);
-    await expect(vibeByOrganizationSource({ windows: WINDOWS }).fetch(ctx(api))).rejects.toThrow(ParseError);
+    const { ctx } = recordingContext(NOW, () => ({ detail: 'x' }));
+    await expect(vibeByWorkspace.reader(options()).fetch(ctx)).rejects.toThrow(ParseError);
+    await expect(vibeByOrganization.reader(options()).fetch(ctx)).rejects.toThrow(ParseError);
   });
 });

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { ApiEndpoint, PathLayout } from '../endpoints.js';
+import { API_ENDPOINTS, type ApiEndpoint, type PathLayout } from '../endpoints.js';
 import { Secret } from '../secret.js';
+import { CATALOG } from '../sources/catalog.js';
 import {
-  INTERVAL_SETTINGS,
+  intervalSettingKeys,
   SECTIONS,
   SETTINGS,
   type AnalyticsWindow,
@@ -97,10 +98,10 @@ export function loadConfig(sources: ConfigSources): Command {
   const demo = flags.demo === true;
 
   const refreshIntervalsMs = Object.fromEntries(
-    Object.entries(INTERVAL_SETTINGS).map(([endpoint, [own, group]]) => [
-      endpoint,
-      (v[own] as number | undefined) ?? (v[group] as number),
-    ]),
+    API_ENDPOINTS.map((endpoint) => {
+      const [own, group] = intervalSettingKeys(endpoint);
+      return [endpoint, (v[own] as number | undefined) ?? (v[group] as number)];
+    }),
   ) as Record<ApiEndpoint, number>;
   const endpoints = v.endpoints as ApiEndpoint[];
 
@@ -250,7 +251,9 @@ export function helpText(version: string): string {
       for (const l of wrap(s.help, 72)) lines.push(`      ${l}`);
     }
   }
-  lines.push('', 'Endpoints: /metrics, /-/healthy, /-/ready, / (a landing page).', '');
+  lines.push('', 'Admin API endpoints read (MISTRAL_ENDPOINTS; all by default):');
+  for (const e of CATALOG) lines.push(`  ${e.id.padEnd(22)}${e.describe}`);
+  lines.push('', 'Endpoints served: /metrics, /-/healthy, /-/ready, / (a landing page).', '');
   return lines.join('\n');
 }
 

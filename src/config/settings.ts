@@ -1,4 +1,6 @@
 import { API_ENDPOINTS, PATH_LAYOUTS, type ApiEndpoint, type PathLayout } from '../endpoints.js';
+import { CATALOG } from '../sources/catalog.js';
+import type { IntervalGroup } from '../sources/types.js';
 import {
   formatBytes,
   parseBoolean,
@@ -69,15 +71,32 @@ function positiveDuration(text: string): number {
   return ms;
 }
 
-function intervalOverride(suffix: string, endpointPath: string, fallback = 'REFRESH_INTERVAL'): SettingDef<number> {
-  return def({
-    env: `REFRESH_INTERVAL_${suffix}`,
-    metavar: 'DURATION',
-    defaultNote: fallback,
-    section: 'Refresh and freshness',
-    help: `How often \`${endpointPath}\` is read; wins over ${fallback}.`,
-    parse: interval,
+/** The setting an interval group falls back to. */
+const GROUP_SETTING = { billing: 'refreshInterval', analytics: 'analyticsRefreshInterval' } as const satisfies Record<IntervalGroup, string>;
+
+type PascalCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Capitalize<Head>}${PascalCase<Tail>}` : Capitalize<S>;
+/** The key of an endpoint's own interval setting, e.g. `refreshIntervalSpendLimit`. */
+type IntervalKey<Id extends string> = `refreshInterval${PascalCase<Id>}`;
+
+export function intervalKey<Id extends ApiEndpoint>(id: Id): IntervalKey<Id> {
+  return `refreshInterval${id.split('_').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')}` as IntervalKey<Id>;
+}
+
+/** Each endpoint's own interval setting, `REFRESH_INTERVAL_<ID>`, which wins over its group's. */
+function intervalOverrides(): { [Id in ApiEndpoint as IntervalKey<Id>]: SettingDef<number> } {
+  const entries = CATALOG.map((e) => {
+    const fallback = e.intervalGroup === 'billing' ? 'REFRESH_INTERVAL' : 'ANALYTICS_REFRESH_INTERVAL';
+    const setting = def({
+      env: `REFRESH_INTERVAL_${e.id.toUpperCase()}`,
+      metavar: 'DURATION',
+      defaultNote: fallback,
+      section: 'Refresh and freshness',
+      help: `How often \`${e.title}\` is read; wins over ${fallback}.`,
+      parse: interval,
+    });
+    return [intervalKey(e.id), setting] as const;
   });
+  return Object.fromEntries(entries) as { [Id in ApiEndpoint as IntervalKey<Id>]: SettingDef<number> };
 }
 
 const DAY_MS = 86_400_000;
@@ -167,9 +186,6 @@ export const SETTINGS = {
     help: 'How often each endpoint is read in the background (jittered by up to 10%). Scrapes never call the API. At least 1s.',
     parse: interval,
   }),
-  refreshIntervalUsage: intervalOverride('USAGE', 'usage'),
-  refreshIntervalSpendLimit: intervalOverride('SPEND_LIMIT', 'spend-limit'),
-  refreshIntervalRateLimit: intervalOverride('RATE_LIMIT', 'rate-limit'),
   analyticsRefreshInterval: def<number>({
     env: 'ANALYTICS_REFRESH_INTERVAL',
     metavar: 'DURATION',
@@ -178,11 +194,7 @@ export const SETTINGS = {
     help: 'How often the le Chat and Vibe Code analytics endpoints are read (their figures move slowly). At least 1s.',
     parse: interval,
   }),
-  refreshIntervalLechatByUser: intervalOverride('LECHAT_BY_USER', 'le Chat by_user_stats', 'ANALYTICS_REFRESH_INTERVAL'),
-  refreshIntervalLechatByAgent: intervalOverride('LECHAT_BY_AGENT', 'le Chat by_agent_stats', 'ANALYTICS_REFRESH_INTERVAL'),
-  refreshIntervalLechatByTime: intervalOverride('LECHAT_BY_TIME', 'le Chat by_time_stats', 'ANALYTICS_REFRESH_INTERVAL'),
-  refreshIntervalVibeByWorkspace: intervalOverride('VIBE_BY_WORKSPACE', 'Vibe Code by_workspace', 'ANALYTICS_REFRESH_INTERVAL'),
-  refreshIntervalVibeByOrganization: intervalOverride('VIBE_BY_ORGANIZATION', 'Vibe Code by_organization', 'ANALYTICS_REFRESH_INTERVAL'),
+  ...intervalOverrides(),
   maxStaleness: def<number>({
     env: 'MAX_STALENESS',
     metavar: 'DURATION',
@@ -313,14 +325,9 @@ export type SettingValues = {
   [K in SettingKey]: (typeof SETTINGS)[K] extends SettingDef<infer T> ? T : never;
 };
 
-/** Each endpoint's interval: its own override setting, else the group's setting. */
-export const INTERVAL_SETTINGS = {
-  usage: ['refreshIntervalUsage', 'refreshInterval'],
-  spend_limit: ['refreshIntervalSpendLimit', 'refreshInterval'],
-  rate_limit: ['refreshIntervalRateLimit', 'refreshInterval'],
-  lechat_by_user: ['refreshIntervalLechatByUser', 'analyticsRefreshInterval'],
-  lechat_by_agent: ['refreshIntervalLechatByAgent', 'analyticsRefreshInterval'],
-  lechat_by_time: ['refreshIntervalLechatByTime', 'analyticsRefreshInterval'],
-  vibe_by_workspace: ['refreshIntervalVibeByWorkspace', 'analyticsRefreshInterval'],
-  vibe_by_organization: ['refreshIntervalVibeByOrganization', 'analyticsRefreshInterval'],
-} as const satisfies Record<ApiEndpoint, readonly [SettingKey, SettingKey]>;
+/** The two settings an endpoint's interval comes from: its own, else its group's. */
+export function intervalSettingKeys(id: ApiEndpoint): readonly [SettingKey, SettingKey] {
+  const endpoint = CATALOG.find((e) => e.id === id);
+  if (!endpoint) throw new Error(`no endpoint ${id} in the catalog`);
+  return [intervalKey(id), GROUP_SETTING[endpoint.intervalGroup]];
+}

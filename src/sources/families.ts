@@ -1,6 +1,9 @@
 import type { Big } from 'big.js';
 import type { MetricFamily, Sample } from './types.js';
 
+/** Said in every HELP text: the figures are not read at scrape time. */
+export const REFRESHED = 'Refreshed in the background on an interval, not at scrape time.';
+
 export interface FamilyDef {
   name: string;
   help: string;
@@ -14,6 +17,11 @@ export function family(def: FamilyDef, samples: Sample[]): MetricFamily {
 /** A sample with no labels, or nothing when the value is unknown. */
 export function single(value: number | undefined): Sample[] {
   return value === undefined ? [] : [{ labels: {}, value }];
+}
+
+/** An exact decimal as the nearest float, for a sample. */
+export function decimalToNumber(value: Big): number {
+  return Number(value.toString());
 }
 
 export function bool(value: boolean | undefined): number | undefined {
@@ -35,6 +43,6 @@ export class DecimalSums {
   }
 
   samples(): Sample[] {
-    return [...this.sums.values()].map(({ labels, total }) => ({ labels, value: Number(total.toString()) }));
+    return [...this.sums.values()].map(({ labels, total }) => ({ labels, value: decimalToNumber(total) }));
   }
 }

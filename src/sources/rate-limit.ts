@@ -1,6 +1,6 @@
-import { family, single, type FamilyDef } from './families.js';
+import { family, REFRESHED, single, type FamilyDef } from './families.js';
 import { expectObject, optionalNumber } from './parse.js';
-import { ParseError, type FetchContext, type MetricFamily, type Source } from './types.js';
+import { defineEndpoint, ParseError, type MetricFamily } from './types.js';
 
 /** GET rate-limit: the organization's request rate and per-model token limits. */
 export interface RateLimitSnapshot {
@@ -29,8 +29,6 @@ export function parseRateLimit(body: unknown): RateLimitSnapshot {
     }),
   };
 }
-
-const REFRESHED = 'Refreshed in the background on an interval, not at scrape time.';
 
 export const RATE_LIMIT_FAMILIES = {
   rps: {
@@ -64,14 +62,17 @@ export function rateLimitFamilies(s: RateLimitSnapshot): MetricFamily[] {
   ];
 }
 
-export function rateLimitSource(): Source<RateLimitSnapshot> {
-  return {
-    endpoint: 'rate_limit',
-    describe: 'GET rate-limit',
-    async fetch(ctx: FetchContext) {
-      const res = await ctx.api.get('rate_limit', { signal: ctx.signal });
-      return parseRateLimit(res.body);
-    },
+export const rateLimit = defineEndpoint({
+  id: 'rate_limit',
+  describe: 'GET rate-limit',
+  title: 'rate-limit',
+  paths: 'rate-limit',
+  intervalGroup: 'billing',
+  query: 'no parameters',
+  perWorkspace: false,
+  families: Object.values(RATE_LIMIT_FAMILIES),
+  reader: () => ({
+    fetch: async (ctx) => parseRateLimit((await ctx.get()).body),
     toFamilies: rateLimitFamilies,
-  };
-}
+  }),
+});

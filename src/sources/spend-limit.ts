@@ -1,8 +1,9 @@
 import { Big } from 'big.js';
-import { bool, family, single, type FamilyDef } from './families.js';
+import { bool, decimalToNumber, family, REFRESHED, single, type FamilyDef } from './families.js';
 import { expectObject, optionalBoolean, optionalDecimal, optionalString } from './parse.js';
-import { ParseError, type FetchContext, type MetricFamily, type Source } from './types.js';
+import { defineEndpoint, ParseError, type MetricFamily } from './types.js';
 import { UNKNOWN_CURRENCY } from './usage.js';
+import { DAY_MS } from './windows.js';
 
 /**
  * GET spend-limit: month-to-date spend as the limit counts it, the monthly
@@ -39,8 +40,6 @@ export function parseSpendLimit(body: unknown, fetchedAt: number): SpendLimitSna
     fetchedAt,
   };
 }
-
-const REFRESHED = 'Refreshed in the background on an interval, not at scrape time.';
 
 export const SPEND_LIMIT_FAMILIES = {
   spend: {
@@ -80,8 +79,6 @@ export const SPEND_LIMIT_FAMILIES = {
   },
 } as const satisfies Record<string, FamilyDef>;
 
-const DAY_MS = 86_400_000;
-
 /** Start and end (exclusive) of the UTC calendar month holding `t`. */
 export function utcMonthBounds(t: number): { start: number; end: number } {
   const d = new Date(t);
@@ -90,8 +87,6 @@ export function utcMonthBounds(t: number): { start: number; end: number } {
     end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
   };
 }
-
-const toNumber = (b: Big): number => Number(b.toString());
 
 /** Pure: the spend-limit metric families of a snapshot. */
 export function spendLimitFamilies(s: SpendLimitSnapshot): MetricFamily[] {
@@ -105,9 +100,9 @@ export function spendLimitFamilies(s: SpendLimitSnapshot): MetricFamily[] {
 
   const spend = reported
     ? [
-        { labels: { currency, product: 'api' }, value: toNumber(api) },
-        { labels: { currency, product: 'vibe' }, value: toNumber(vibe) },
-        { labels: { currency, product: 'other' }, value: other.gt(0) ? toNumber(other) : 0 },
+        { labels: { currency, product: 'api' }, value: decimalToNumber(api) },
+        { labels: { currency, product: 'vibe' }, value: decimalToNumber(vibe) },
+        { labels: { currency, product: 'other' }, value: other.gt(0) ? decimalToNumber(other) : 0 },
       ]
     : [];
 
@@ -115,31 +110,34 @@ export function spendLimitFamilies(s: SpendLimitSnapshot): MetricFamily[] {
   const month = utcMonthBounds(s.fetchedAt);
   const elapsed = s.fetchedAt - month.start;
   if (reported && elapsed >= DAY_MS) {
-    projected = toNumber(total.times(month.end - month.start).div(elapsed));
+    projected = decimalToNumber(total.times(month.end - month.start).div(elapsed));
   }
 
   return [
     family(SPEND_LIMIT_FAMILIES.spend, spend),
-    family(SPEND_LIMIT_FAMILIES.limit, hasLimit ? [{ labels: { currency }, value: toNumber(s.usageLimit as Big) }] : []),
+    family(SPEND_LIMIT_FAMILIES.limit, hasLimit ? [{ labels: { currency }, value: decimalToNumber(s.usageLimit as Big) }] : []),
     family(SPEND_LIMIT_FAMILIES.limitEnabled, single(s.noMonthlyLimit ? 0 : 1)),
     family(SPEND_LIMIT_FAMILIES.limitReached, single(bool(s.limitReached))),
     family(
       SPEND_LIMIT_FAMILIES.utilization,
-      single(reported && hasLimit && (s.usageLimit as Big).gt(0) ? toNumber(total.div(s.usageLimit as Big)) : undefined),
+      single(reported && hasLimit && (s.usageLimit as Big).gt(0) ? decimalToNumber(total.div(s.usageLimit as Big)) : undefined),
     ),
     family(SPEND_LIMIT_FAMILIES.projected, projected === undefined ? [] : [{ labels: { currency }, value: projected }]),
     family(SPEND_LIMIT_FAMILIES.paymentFailed, single(bool(s.paymentFailed))),
   ];
 }
 
-export function spendLimitSource(): Source<SpendLimitSnapshot> {
-  return {
-    endpoint: 'spend_limit',
-    describe: 'GET spend-limit',
-    async fetch(ctx: FetchContext) {
-      const res = await ctx.api.get('spend_limit', { signal: ctx.signal });
-      return parseSpendLimit(res.body, ctx.now);
-    },
+export const spendLimit = defineEndpoint({
+  id: 'spend_limit',
+  describe: 'GET spend-limit',
+  title: 'spend-limit',
+  paths: 'spend-limit',
+  intervalGroup: 'billing',
+  query: 'no parameters',
+  perWorkspace: false,
+  families: Object.values(SPEND_LIMIT_FAMILIES),
+  reader: () => ({
+    fetch: async (ctx) => parseSpendLimit((await ctx.get()).body, ctx.now),
     toFamilies: spendLimitFamilies,
-  };
-}
+  }),
+});

@@ -1,6 +1,9 @@
-import type { AdminApi } from '../admin-api/types.js';
-import type { ApiEndpoint } from '../endpoints.js';
+import type { ApiResponse, QueryValue } from '../admin-api/types.js';
+import type { AnalyticsConfig } from '../config/index.js';
+import type { PathLayout } from '../endpoints.js';
 import type { Logger } from '../logger.js';
+import type { ApiEndpoint } from './catalog.js';
+import type { FamilyDef } from './families.js';
 
 /** One sample of a gauge: its labels and value. */
 export interface Sample {
@@ -17,7 +20,12 @@ export interface MetricFamily {
 }
 
 export interface FetchContext {
-  api: AdminApi;
+  /**
+   * GETs this endpoint (at the path of the layout in use) with `query`,
+   * aborted with the refresh's `signal`. A source can only ever read its own
+   * endpoint, and only with GET.
+   */
+  get(query?: Record<string, QueryValue>): Promise<ApiResponse>;
   /** The refresh's deadline (and shutdown). */
   signal: AbortSignal;
   /** When the refresh started, in ms since the epoch (from the injected clock). */
@@ -25,23 +33,65 @@ export interface FetchContext {
   logger: Logger;
 }
 
-/**
- * One Admin API endpoint: how to fetch it into a typed snapshot, and a pure
- * function from that snapshot to metric families. Adding an endpoint is
- * adding one of these and listing it in sources/index.ts.
- */
-export interface Source<S = unknown> {
-  endpoint: ApiEndpoint;
-  /** Human name of the endpoint for log lines, e.g. `GET spend-limit`. */
-  describe: string;
+/** How to read one endpoint: fetch it into a typed snapshot, and a pure function from that snapshot to metric families. */
+export interface Reader<S> {
   fetch(ctx: FetchContext): Promise<S>;
   toFamilies(snapshot: S): MetricFamily[];
   /**
-   * For sources with cardinality caps: per capped metric, the series a cap
+   * For readers with cardinality caps: per capped metric, the series a cap
    * left out of this snapshot (0 when none). Feeds
    * `mistral_exporter_series_dropped{metric}`.
    */
   seriesDropped?(snapshot: S): Record<string, number>;
+}
+
+/** A reader bound to its endpoint, as the scheduler runs it (made by the catalog). */
+export interface Source<S = unknown> extends Reader<S> {
+  endpoint: ApiEndpoint;
+  /** Human name of the endpoint for log lines, e.g. `GET spend-limit`. */
+  describe: string;
+}
+
+/** What an endpoint's reader may depend on: the parts of the configuration that shape a query or a series. */
+export interface ReaderOptions {
+  workspaceIds: readonly string[];
+  analytics: AnalyticsConfig;
+}
+
+/**
+ * Which interval an endpoint follows unless its own `REFRESH_INTERVAL_<ID>`
+ * is set: REFRESH_INTERVAL (billing) or ANALYTICS_REFRESH_INTERVAL.
+ */
+export type IntervalGroup = 'billing' | 'analytics';
+
+/**
+ * Everything about one Admin API endpoint, declared in its own module under
+ * src/sources/ and listed once in src/sources/catalog.ts. The endpoint ids,
+ * `MISTRAL_ENDPOINTS`, the interval settings, the path candidates, the docs
+ * tables and the chart's values are all derived from these declarations.
+ */
+export interface Endpoint<Id extends string = string, S = unknown> {
+  /** The `api_endpoint` label value and `MISTRAL_ENDPOINTS` name, snake_case. */
+  readonly id: Id;
+  /** For log lines and the landing page, e.g. `GET spend-limit`. */
+  readonly describe: string;
+  /** Short name in settings help, e.g. `spend-limit`, `le Chat by_user_stats`. */
+  readonly title: string;
+  /** Its path below the base URL in each layout; one string when every layout agrees. */
+  readonly paths: string | Readonly<Record<PathLayout, string>>;
+  readonly intervalGroup: IntervalGroup;
+  /** What it is asked, in words (the docs' endpoint table). */
+  readonly query: string;
+  /** Whether it is read once per `MISTRAL_WORKSPACE_IDS` workspace (its series then carry `workspace_id`). */
+  readonly perWorkspace: boolean;
+  /** The metric families it exports. */
+  readonly families: readonly FamilyDef[];
+  reader(options: ReaderOptions): Reader<S>;
+}
+
+/** Declares an endpoint (the identity function, for its types: the id stays a literal). */
+export function defineEndpoint<const Id extends string, S>(endpoint: Endpoint<Id, S>): Endpoint<Id, S> {
+  return endpoint;
 }
 
 /** The answer did not have the shape the exporter understands. */

@@ -1,6 +1,6 @@
 import { Big } from 'big.js';
 import type { Logger } from '../logger.js';
-import { DecimalSums, family, single, type FamilyDef } from './families.js';
+import { DecimalSums, family, REFRESHED, single, type FamilyDef } from './families.js';
 import {
   expectArray,
   expectObject,
@@ -11,7 +11,8 @@ import {
   type Json,
   type JsonObject,
 } from './parse.js';
-import { ParseError, type FetchContext, type MetricFamily, type Source } from './types.js';
+import { defineEndpoint, ParseError, type MetricFamily } from './types.js';
+import { perWorkspace, withWorkspace, workspaceLabel } from './workspaces.js';
 
 /**
  * GET usage: month-to-date quantities per category, model and billing group,
@@ -215,8 +216,6 @@ function matchPrice(prices: Price[], eventType: string, model: string, group: st
   return best?.price;
 }
 
-const REFRESHED = 'Refreshed in the background on an interval, not at scrape time.';
-
 export const USAGE_FAMILIES = {
   cost: {
     name: 'mistral_usage_cost',
@@ -268,8 +267,8 @@ export const USAGE_FAMILIES = {
 /** Pure: the usage metric families of a snapshot. */
 export function usageFamilies(snapshot: UsageSnapshot): MetricFamily[] {
   const ws = snapshot.byWorkspace;
-  const withWs = (def: FamilyDef): FamilyDef => (ws ? { ...def, labelNames: [...def.labelNames, 'workspace_id'] } : def);
-  const wsLabel = (r: UsageReport): Record<string, string> => (ws ? { workspace_id: r.workspaceId ?? '' } : {});
+  const withWs = (def: FamilyDef): FamilyDef => withWorkspace(def, ws);
+  const wsLabel = (r: UsageReport): Record<string, string> => workspaceLabel(ws, r.workspaceId);
 
   const cost = new DecimalSums();
   const quantities: Record<Unit, DecimalSums> = {
@@ -315,45 +314,48 @@ export function currentMonthQuery(now: number): { month: number; year: number } 
   return { month: d.getUTCMonth() + 1, year: d.getUTCFullYear() };
 }
 
-export function usageSource(options: { workspaceIds: readonly string[] }): Source<UsageSnapshot> {
-  const reported = new Set<string>();
-  const reportOnce = (logger: Logger, key: string, message: string, fields: Record<string, unknown>) => {
-    if (reported.has(key)) return;
-    reported.add(key);
-    logger.warn(fields, message);
-  };
-
-  return {
-    endpoint: 'usage',
-    describe: 'GET usage',
-    async fetch(ctx: FetchContext): Promise<UsageSnapshot> {
-      const query = currentMonthQuery(ctx.now);
-      const targets: Array<string | undefined> = options.workspaceIds.length > 0 ? [...options.workspaceIds] : [undefined];
-      const reports = await Promise.all(
-        targets.map(async (workspaceId) => {
-          const res = await ctx.api.get('usage', { query: { ...query, workspace_id: workspaceId }, signal: ctx.signal });
-          return parseUsage(res.body, workspaceId);
-        }),
-      );
-      for (const report of reports) {
-        for (const [category, n] of report.unpricedEntries) {
-          if (n > 0) {
-            reportOnce(ctx.logger, `unpriced:${category}`, 'usage entries with no matching unit price: their cost is left out', {
+export const usage = defineEndpoint({
+  id: 'usage',
+  describe: 'GET usage',
+  title: 'usage',
+  paths: 'usage',
+  intervalGroup: 'billing',
+  query: '`month` and `year` of the current UTC month',
+  perWorkspace: true,
+  families: Object.values(USAGE_FAMILIES),
+  reader: ({ workspaceIds }) => {
+    const reported = new Set<string>();
+    const reportOnce = (logger: Logger, key: string, message: string, fields: Record<string, unknown>) => {
+      if (reported.has(key)) return;
+      reported.add(key);
+      logger.warn(fields, message);
+    };
+    return {
+      async fetch(ctx): Promise<UsageSnapshot> {
+        const query = currentMonthQuery(ctx.now);
+        const reports = await perWorkspace(workspaceIds, async (workspaceId) =>
+          parseUsage((await ctx.get({ ...query, workspace_id: workspaceId })).body, workspaceId),
+        );
+        for (const report of reports) {
+          for (const [category, n] of report.unpricedEntries) {
+            if (n > 0) {
+              reportOnce(ctx.logger, `unpriced:${category}`, 'usage entries with no matching unit price: their cost is left out', {
+                api_endpoint: 'usage',
+                category,
+                entries: n,
+              });
+            }
+          }
+          for (const eventType of report.unknownUnitEntries.keys()) {
+            reportOnce(ctx.logger, `unit:${eventType}`, 'usage event type with no known unit: its cost counts, its quantity is not exported', {
               api_endpoint: 'usage',
-              category,
-              entries: n,
+              event_type: eventType,
             });
           }
         }
-        for (const eventType of report.unknownUnitEntries.keys()) {
-          reportOnce(ctx.logger, `unit:${eventType}`, 'usage event type with no known unit: its cost counts, its quantity is not exported', {
-            api_endpoint: 'usage',
-            event_type: eventType,
-          });
-        }
-      }
-      return { byWorkspace: options.workspaceIds.length > 0, reports };
-    },
-    toFamilies: usageFamilies,
-  };
-}
+        return { byWorkspace: workspaceIds.length > 0, reports };
+      },
+      toFamilies: usageFamilies,
+    };
+  },
+});

@@ -1,0 +1,37 @@
+import { lechatByAgent } from './lechat-by-agent.js';
+import { lechatByTime } from './lechat-by-time.js';
+import { lechatByUser } from './lechat-by-user.js';
+import { rateLimit } from './rate-limit.js';
+import { spendLimit } from './spend-limit.js';
+import type { Endpoint, ReaderOptions, Source } from './types.js';
+import { usage } from './usage.js';
+import { vibeByOrganization } from './vibe-by-organization.js';
+import { vibeByWorkspace } from './vibe-by-workspace.js';
+
+/**
+ * Every Admin API endpoint the exporter reads, in the order its series
+ * appear on /metrics. This list is the one place an endpoint is wired:
+ * its id type, `MISTRAL_ENDPOINTS`, its interval setting, its paths, the
+ * docs' tables and the chart's values all come from it. An endpoint module
+ * left out of it fails test/catalog.test.ts.
+ */
+export const CATALOG = [spendLimit, usage, rateLimit, lechatByUser, lechatByAgent, lechatByTime, vibeByWorkspace, vibeByOrganization] as const;
+
+export type ApiEndpoint = (typeof CATALOG)[number]['id'];
+
+export const API_ENDPOINTS: readonly ApiEndpoint[] = CATALOG.map((e) => e.id);
+
+/** The declaration of one endpoint. */
+export function endpointOf(id: ApiEndpoint): Endpoint<ApiEndpoint> {
+  const endpoint = CATALOG.find((e) => e.id === id);
+  if (!endpoint) throw new Error(`no endpoint ${id} in the catalog`);
+  return endpoint as Endpoint<ApiEndpoint>;
+}
+
+/** The sources of `endpoints`, in the catalog's order, each bound to its endpoint. */
+export function createSources(endpoints: readonly ApiEndpoint[], options: ReaderOptions): Source[] {
+  return CATALOG.filter((e) => endpoints.includes(e.id)).map((e) => {
+    const reader = (e as Endpoint<ApiEndpoint>).reader(options);
+    return { ...reader, endpoint: e.id, describe: e.describe };
+  });
+}

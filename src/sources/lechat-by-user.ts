@@ -1,0 +1,196 @@
+import { createHmac } from 'node:crypto';
+import type { AnalyticsWindow } from '../config/settings.js';
+import type { Secret } from '../secret.js';
+import { family, REFRESHED, type FamilyDef } from './families.js';
+import { count, counts, data, fetchRollingWindows, id, rankOnLongest, type Counts, type Windowed } from './lechat-rows.js';
+import { optionalTimestampSeconds } from './parse.js';
+import { defineEndpoint, type MetricFamily, type Reader, type Sample } from './types.js';
+
+/** le Chat (Vibe Work) by_user_stats: per-window organization totals, and opt-in per-user series. */
+
+export interface UserRow extends Counts {
+  userId: string;
+  messagesToAgents: number;
+  lastMessageAt: number | undefined;
+}
+
+export function parseUserStats(body: unknown): UserRow[] {
+  return data(body, 'lechat by_user_stats').map((row, i) => {
+    const where = `lechat by_user_stats.data[${i}]`;
+    return {
+      userId: id(row, 'user_id', where),
+      ...counts(row, where),
+      messagesToAgents: count(row, 'messages_to_agents_count', where),
+      lastMessageAt: optionalTimestampSeconds(row.last_message_at),
+    };
+  });
+}
+
+export const LECHAT_USER_FAMILIES = {
+  activeUsers: {
+    name: 'mistral_lechat_active_users',
+    help: `le Chat users with at least one message in the window (rows of GET analytics by_user_stats). ${REFRESHED}`,
+    labelNames: ['window'],
+  },
+  messages: {
+    name: 'mistral_lechat_messages',
+    help: `le Chat messages in the window, all users (sum of messages_count, by_user_stats). ${REFRESHED}`,
+    labelNames: ['window'],
+  },
+  files: {
+    name: 'mistral_lechat_files',
+    help: `Files sent to le Chat in the window, all users (sum of files_count, by_user_stats). ${REFRESHED}`,
+    labelNames: ['window'],
+  },
+  images: {
+    name: 'mistral_lechat_images',
+    help: `Images in le Chat in the window, all users (sum of images_count, by_user_stats). ${REFRESHED}`,
+    labelNames: ['window'],
+  },
+  spreadsheets: {
+    name: 'mistral_lechat_spreadsheets',
+    help: `Spreadsheets in le Chat in the window, all users (sum of spreadsheets_count, by_user_stats). ${REFRESHED}`,
+    labelNames: ['window'],
+  },
+  conversations: {
+    name: 'mistral_lechat_conversations',
+    help: `le Chat conversations with a message in the window, all users (sum of unique_conversations_count, by_user_stats). ${REFRESHED}`,
+    labelNames: ['window'],
+  },
+  messagesToAgents: {
+    name: 'mistral_lechat_messages_to_agents',
+    help: `le Chat messages sent to agents in the window, all users (sum of messages_to_agents_count, by_user_stats). ${REFRESHED}`,
+    labelNames: ['window'],
+  },
+  userMessages: {
+    name: 'mistral_lechat_user_messages',
+    help: `le Chat messages of one user in the window (by_user_stats); opt-in (LECHAT_USER_METRICS), capped by LECHAT_USER_LIMIT. ${REFRESHED}`,
+    labelNames: ['user_id', 'window'],
+  },
+  userConversations: {
+    name: 'mistral_lechat_user_conversations',
+    help: `le Chat conversations of one user in the window (by_user_stats); opt-in, capped. ${REFRESHED}`,
+    labelNames: ['user_id', 'window'],
+  },
+  userMessagesToAgents: {
+    name: 'mistral_lechat_user_messages_to_agents',
+    help: `le Chat messages of one user to agents in the window (by_user_stats); opt-in, capped. ${REFRESHED}`,
+    labelNames: ['user_id', 'window'],
+  },
+  userLastMessage: {
+    name: 'mistral_lechat_user_last_message_timestamp_seconds',
+    help: `When the user last sent a le Chat message within the longest window (last_message_at, by_user_stats); opt-in, capped. Finds idle seats. ${REFRESHED}`,
+    labelNames: ['user_id'],
+  },
+} as const satisfies Record<string, FamilyDef>;
+
+const PER_USER_WINDOWED = ['userMessages', 'userConversations', 'userMessagesToAgents'] as const;
+
+export interface UserStatsSnapshot {
+  windows: Array<Windowed<UserRow>>;
+}
+
+export interface UserStatsOptions {
+  windows: readonly AnalyticsWindow[];
+  userMetrics: boolean;
+  userLimit: number;
+  /** When set, user ids are shown as a keyed hash. */
+  userIdHashKey: Secret | undefined;
+}
+
+/** A keyed hash of a user id: stable for one key, unlinkable to the id without it. */
+export function pseudonymise(userId: string, key: string): string {
+  return createHmac('sha256', key).update(userId).digest('hex').slice(0, 16);
+}
+
+function sum(rows: readonly Counts[], field: keyof Counts): number;
+function sum<R>(rows: readonly R[], pick: (r: R) => number): number;
+function sum<R>(rows: readonly R[], f: keyof Counts | ((r: R) => number)): number {
+  const pick = typeof f === 'function' ? f : (r: R) => (r as unknown as Counts)[f];
+  return rows.reduce((n, r) => n + pick(r), 0);
+}
+
+export function userStatsFamilies(s: UserStatsSnapshot, options: UserStatsOptions): MetricFamily[] {
+  const F = LECHAT_USER_FAMILIES;
+  const perWindow = (pick: (rows: UserRow[]) => number): Sample[] =>
+    s.windows.map(({ window, rows }) => ({ labels: { window: window.label }, value: pick(rows) }));
+  const families = [
+    family(F.activeUsers, perWindow((rows) => rows.filter((r) => r.messages > 0).length)),
+    family(F.messages, perWindow((rows) => sum(rows, 'messages'))),
+    family(F.files, perWindow((rows) => sum(rows, 'files'))),
+    family(F.images, perWindow((rows) => sum(rows, 'images'))),
+    family(F.spreadsheets, perWindow((rows) => sum(rows, 'spreadsheets'))),
+    family(F.conversations, perWindow((rows) => sum(rows, 'conversations'))),
+    family(F.messagesToAgents, perWindow((rows) => sum(rows, (r: UserRow) => r.messagesToAgents))),
+  ];
+  if (!options.userMetrics) return families;
+
+  const { kept } = rankOnLongest(s.windows, (r) => r.userId, options.userLimit);
+  const key = options.userIdHashKey?.reveal();
+  const label = new Map([...kept].map((u) => [u, key === undefined ? u : pseudonymise(u, key)]));
+  const values: Record<(typeof PER_USER_WINDOWED)[number], Sample[]> = { userMessages: [], userConversations: [], userMessagesToAgents: [] };
+  for (const { window, rows } of s.windows) {
+    const byUser = new Map(rows.map((r) => [r.userId, r]));
+    // The same users in every window: a kept user idle in a shorter window shows 0 there.
+    for (const [userId, user_id] of label) {
+      const r = byUser.get(userId);
+      const labels = { user_id, window: window.label };
+      values.userMessages.push({ labels, value: r?.messages ?? 0 });
+      values.userConversations.push({ labels, value: r?.conversations ?? 0 });
+      values.userMessagesToAgents.push({ labels, value: r?.messagesToAgents ?? 0 });
+    }
+  }
+  const lastMessage: Sample[] = [];
+  for (const r of s.windows[s.windows.length - 1]?.rows ?? []) {
+    const user_id = label.get(r.userId);
+    if (user_id !== undefined && r.lastMessageAt !== undefined) lastMessage.push({ labels: { user_id }, value: r.lastMessageAt });
+  }
+  return [
+    ...families,
+    family(F.userMessages, values.userMessages),
+    family(F.userConversations, values.userConversations),
+    family(F.userMessagesToAgents, values.userMessagesToAgents),
+    family(F.userLastMessage, lastMessage),
+  ];
+}
+
+export function userStatsDropped(s: UserStatsSnapshot, options: UserStatsOptions): Record<string, number> {
+  if (!options.userMetrics) return {};
+  const { dropped } = rankOnLongest(s.windows, (r) => r.userId, options.userLimit);
+  const F = LECHAT_USER_FAMILIES;
+  return {
+    [F.userMessages.name]: dropped * s.windows.length,
+    [F.userConversations.name]: dropped * s.windows.length,
+    [F.userMessagesToAgents.name]: dropped * s.windows.length,
+    [F.userLastMessage.name]: dropped,
+  };
+}
+
+export const lechatByUser = defineEndpoint({
+  id: 'lechat_by_user',
+  describe: 'GET analytics le Chat by_user_stats',
+  title: 'le Chat by_user_stats',
+  paths: {
+    brief: 'analytics/lechat/usage/by_user_stats',
+    legacy: 'analytics/vibe/usage/by_user_stats',
+    current: 'analytics/vibe/work/usage/by_user_stats',
+  },
+  intervalGroup: 'analytics',
+  query: '`start_time`, `end_time`: [now - window, now], one request per window',
+  perWorkspace: false,
+  families: Object.values(LECHAT_USER_FAMILIES),
+  reader: ({ analytics }): Reader<UserStatsSnapshot> => {
+    const options: UserStatsOptions = {
+      windows: analytics.windows,
+      userMetrics: analytics.userMetrics,
+      userLimit: analytics.userLimit,
+      userIdHashKey: analytics.userIdHashKey,
+    };
+    return {
+      fetch: async (ctx) => ({ windows: await fetchRollingWindows(ctx, options.windows, parseUserStats) }),
+      toFamilies: (s) => userStatsFamilies(s, options),
+      seriesDropped: (s) => userStatsDropped(s, options),
+    };
+  },
+});
+

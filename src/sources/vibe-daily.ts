@@ -1,0 +1,125 @@
+import { Big } from 'big.js';
+import type { AnalyticsWindow } from '../config/settings.js';
+import { expectArray, expectObject, optionalString, toDecimal, type Json, type JsonObject } from './parse.js';
+import { ParseError } from './types.js';
+import { completeDays } from './windows.js';
+
+/**
+ * What Vibe Code's two analytics endpoints (by_workspace, by_organization)
+ * share: daily series, one row per UTC day in parallel arrays, read exactly,
+ * and summed over each window's complete UTC days (today, being partial,
+ * never counts). Counts that do not add up across days (active users) are
+ * the last complete day's.
+ */
+
+/** A day's row of an array: its `YYYY-MM-DD` day and its counts, exact. */
+export interface DayRow<K extends string> {
+  day: string;
+  counts: Record<K, Big>;
+}
+
+/** A day's row that also names something (a model, a tool). */
+export interface KeyedDayRow<K extends string> extends DayRow<K> {
+  key: string;
+}
+
+export const ZERO = new Big(0);
+const DAY = /^\d{4}-\d{2}-\d{2}/;
+export const WINDOW = "summed over the window's complete UTC days";
+
+/** The array under `field`, or undefined when it is missing or null. */
+function optionalArray(root: JsonObject, field: string, where: string): Json[] | undefined {
+  const v = root[field];
+  return v === undefined || v === null ? undefined : expectArray(v, `${where}.${field}`);
+}
+
+/** `YYYY-MM-DD`; a date-time keeps its date part. */
+function readDay(v: Json | undefined, where: string): string {
+  const s = optionalString(v, where);
+  if (s === undefined) throw new ParseError(`${where}: missing`);
+  const m = DAY.exec(s.trim());
+  if (!m) throw new ParseError(`${where}: expected a YYYY-MM-DD day, got the string ${JSON.stringify(s.slice(0, 40))}`);
+  return m[0];
+}
+
+/** The counts named by `fields`; a missing or null count is 0. */
+function readCounts<K extends string>(row: JsonObject, where: string, fields: Readonly<Record<K, string>>): Record<K, Big> {
+  const counts = {} as Record<K, Big>;
+  for (const [key, field] of Object.entries(fields) as Array<[K, string]>) {
+    const v = row[field];
+    counts[key] = v === undefined || v === null ? ZERO : toDecimal(v, `${where}.${field}`);
+  }
+  return counts;
+}
+
+export function dayRows<K extends string>(list: Json[] | undefined, at: string, fields: Readonly<Record<K, string>>): DayRow<K>[] {
+  return (list ?? []).map((raw, i) => {
+    const where = `${at}[${i}]`;
+    const row = expectObject(raw, where);
+    return { day: readDay(row.day, `${where}.day`), counts: readCounts(row, where, fields) };
+  });
+}
+
+export function keyedDayRows<K extends string>(
+  list: Json[] | undefined,
+  at: string,
+  keyField: string,
+  fields: Readonly<Record<K, string>>,
+): KeyedDayRow<K>[] {
+  return (list ?? []).map((raw, i) => {
+    const where = `${at}[${i}]`;
+    const row = expectObject(raw, where);
+    return {
+      day: readDay(row.day, `${where}.day`),
+      key: optionalString(row[keyField], `${where}.${keyField}`) || 'unknown',
+      counts: readCounts(row, where, fields),
+    };
+  });
+}
+
+/** The named arrays of an answer; throws when it has none of them (it is not the answer asked for). */
+export function knownArrays<F extends string>(body: unknown, where: string, fields: readonly F[]): Record<F, Json[] | undefined> {
+  const root = expectObject(body, where);
+  const arrays = Object.fromEntries(fields.map((f) => [f, optionalArray(root, f, where)])) as Record<F, Json[] | undefined>;
+  if (fields.every((f) => arrays[f] === undefined)) {
+    throw new ParseError(`${where}: the answer has none of the known arrays (${fields.join(', ')})`);
+  }
+  return arrays;
+}
+
+// ---------------------------------------------------------------- sums
+
+/** Σ of each count over the rows whose day is in `days`; 0 for a day with no row. */
+export function sumDays<K extends string>(rows: readonly DayRow<K>[], days: ReadonlySet<string>, keys: readonly K[]): Record<K, Big> {
+  const sums = Object.fromEntries(keys.map((k) => [k, ZERO])) as Record<K, Big>;
+  for (const row of rows) {
+    if (!days.has(row.day)) continue;
+    for (const k of keys) sums[k] = sums[k].plus(row.counts[k]);
+  }
+  return sums;
+}
+
+/** Σ per key (model, tool) over the rows whose day is in `days`. */
+export function sumByKey<K extends string>(
+  rows: readonly KeyedDayRow<K>[],
+  days: ReadonlySet<string>,
+  keys: readonly K[],
+): Map<string, Record<K, Big>> {
+  const out = new Map<string, Record<K, Big>>();
+  for (const row of rows) {
+    if (!days.has(row.day)) continue;
+    let sums = out.get(row.key);
+    if (!sums) {
+      sums = Object.fromEntries(keys.map((k) => [k, ZERO])) as Record<K, Big>;
+      out.set(row.key, sums);
+    }
+    for (const k of keys) sums[k] = sums[k].plus(row.counts[k]);
+  }
+  return out;
+}
+
+/** Each window with the set of its complete UTC days. */
+export function windowDays(now: number, windows: readonly AnalyticsWindow[]): Array<{ label: string; days: Set<string> }> {
+  return windows.map((w) => ({ label: w.label, days: new Set(completeDays(now, w.days)) }));
+}
+
