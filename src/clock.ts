@@ -11,17 +11,31 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
-export type TimerHandle = { readonly id: number } | ReturnType<typeof globalThis.setTimeout>;
+export type TimerHandle = { readonly id: number } | SystemTimer;
+
+/** A system timer, re-armed in steps when its delay is longer than Node's timers allow. */
+interface SystemTimer {
+  timer: ReturnType<typeof globalThis.setTimeout> | undefined;
+}
+
+/** Node turns a longer delay into 1 ms (with a warning): a 30-day wait would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => {
-    const t = globalThis.setTimeout(fn, ms);
-    // A pending refresh or backoff must never keep the process alive on its own.
-    t.unref();
-    return t;
+    if (Number.isNaN(ms)) throw new RangeError('a timer delay is NaN');
+    const handle: SystemTimer = { timer: undefined };
+    const arm = (remaining: number): void => {
+      const step = Math.min(Math.max(0, remaining), MAX_TIMER_MS);
+      handle.timer = globalThis.setTimeout(() => (remaining > step ? arm(remaining - step) : fn()), step);
+      // A pending refresh or backoff must never keep the process alive on its own.
+      handle.timer.unref();
+    };
+    arm(ms);
+    return handle;
   },
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
+  clearTimeout: (handle) => globalThis.clearTimeout((handle as SystemTimer).timer),
 };
 
 /**

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 import { scrub } from './secret.js';
 
@@ -41,4 +42,19 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),
   );
+}
+
+/**
+ * Logs each distinct problem once (e.g. a usage category with no price), not
+ * at every refresh. The keys are remembered in a bounded LRU, so a stream of
+ * ever-new keys (a hostile or broken upstream) cannot grow memory: past
+ * `max` distinct keys the oldest may be logged again.
+ */
+export function warnOnce(max = 1000): (logger: Logger, key: string, fields: Record<string, unknown>, message: string) => void {
+  const seen = new LRUCache<string, true>({ max });
+  return (logger, key, fields, message) => {
+    if (seen.get(key)) return; // get, unlike has, keeps a recurring key recent
+    seen.set(key, true);
+    logger.warn(fields, message);
+  };
 }

@@ -2,19 +2,7 @@ import { Counter, Gauge, collectDefaultMetrics, type Registry, type RegistryCont
 import type { ClientObserver, RetryReason } from './admin-api/types.js';
 import type { ApiEndpoint } from './endpoints.js';
 import { registryFor, type Format } from './exposition.js';
-
-/** What the scheduler knows of one endpoint, read at every scrape. */
-export interface EndpointStatus {
-  endpoint: ApiEndpoint;
-  up: boolean;
-  intervalMs: number;
-  /** ms since the epoch; undefined until the first success. */
-  lastSuccessAt: number | undefined;
-  /** undefined until the first refresh ended. */
-  lastDurationMs: number | undefined;
-  /** Per capped metric, the series its cap left out in the last good refresh. */
-  seriesDropped: Readonly<Record<string, number>>;
-}
+import type { EndpointStatus } from './scheduler.js';
 
 export interface OwnMetricsOptions {
   version: string;

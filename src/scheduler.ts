@@ -1,11 +1,9 @@
-import { LRUCache } from 'lru-cache';
 import { AdminApiError, type AdminApi } from './admin-api/types.js';
 import { deadlineSignal, type Clock, type TimerHandle } from './clock.js';
 import { formatDuration } from './config/values.js';
 import type { ApiEndpoint } from './endpoints.js';
 import { renderChunk, type RenderedChunk } from './exposition.js';
 import type { Logger } from './logger.js';
-import type { EndpointStatus } from './own-metrics.js';
 import { ParseError, type Source } from './sources/types.js';
 
 export interface SchedulerOptions {
@@ -19,6 +17,19 @@ export interface SchedulerOptions {
   maxStalenessMs: number;
   requestTimeoutMs: number;
   onParseError: (endpoint: ApiEndpoint) => void;
+}
+
+/** What the scheduler knows of one endpoint, read at every scrape (own metrics) and by the landing page. */
+export interface EndpointStatus {
+  endpoint: ApiEndpoint;
+  up: boolean;
+  intervalMs: number;
+  /** ms since the epoch; undefined until the first success. */
+  lastSuccessAt: number | undefined;
+  /** undefined until the first refresh ended. */
+  lastDurationMs: number | undefined;
+  /** Per capped metric, the series its cap left out in the last good refresh. */
+  seriesDropped: Readonly<Record<string, number>>;
 }
 
 /** What a failed refresh was, for logs, the landing page and the next delay. */
@@ -43,6 +54,10 @@ interface SourceState {
   nextRefreshAt: number | undefined;
   /** Series the source's caps left out in its last good refresh, per metric. */
   seriesDropped: Record<string, number>;
+  /** The rendered last good refresh, until it is older than the max staleness. */
+  fresh: Fresh | undefined;
+  /** Withdraws `fresh` (with a log line) when it turns stale. */
+  stalenessTimer: TimerHandle | undefined;
 }
 
 interface Fresh {
@@ -61,35 +76,20 @@ const FORBIDDEN_MAX_MS = 15 * 60_000;
  * time, and keeps the rendered result of its last good refresh until it is
  * older than the max staleness. Scrapes read `chunks()`; they never wait for
  * or start a refresh.
+ *
+ * Staleness has one rule, `isFresh`: data older than MAX_STALENESS is never
+ * served, whenever it is read. A timer per endpoint only makes the
+ * withdrawal happen (and be logged) on time rather than at the next read.
  */
 export class Scheduler {
   private readonly states = new Map<ApiEndpoint, SourceState>();
-  private readonly fresh: LRUCache<ApiEndpoint, Fresh>;
   private readonly stopController = new AbortController();
   private readonly random: () => number;
-  private readonly stalenessTimers = new Map<ApiEndpoint, TimerHandle>();
   /** Loops run once started; a refresh before that (a test's) schedules nothing. */
   private started = false;
 
   constructor(private readonly options: SchedulerOptions) {
     this.random = options.random ?? Math.random;
-    const { clock, logger } = options;
-    this.fresh = new LRUCache<ApiEndpoint, Fresh>({
-      max: Math.max(1, options.sources.length),
-      ttl: options.maxStalenessMs,
-      // Staleness runs on the injected clock, read at every check.
-      perf: { now: () => clock.now() },
-      ttlResolution: 0,
-      allowStale: false,
-      updateAgeOnGet: false,
-      dispose: (value, endpoint, reason) => {
-        if (reason !== 'expire') return;
-        logger.warn(
-          { api_endpoint: endpoint, last_success: new Date(value.fetchedAt).toISOString() },
-          `data of ${endpoint} is older than MAX_STALENESS (${formatDuration(options.maxStalenessMs)}): its series are withdrawn until a refresh succeeds`,
-        );
-      },
-    });
     for (const source of options.sources) {
       this.states.set(source.endpoint, {
         source,
@@ -104,6 +104,8 @@ export class Scheduler {
         consecutiveFailures: 0,
         nextRefreshAt: undefined,
         seriesDropped: {},
+        fresh: undefined,
+        stalenessTimer: undefined,
       });
     }
   }
@@ -121,10 +123,10 @@ export class Scheduler {
     const { clock } = this.options;
     for (const state of this.states.values()) {
       if (state.timer !== undefined) clock.clearTimeout(state.timer);
+      if (state.stalenessTimer !== undefined) clock.clearTimeout(state.stalenessTimer);
       state.timer = undefined;
+      state.stalenessTimer = undefined;
     }
-    for (const timer of this.stalenessTimers.values()) clock.clearTimeout(timer);
-    this.stalenessTimers.clear();
   }
 
   /**
@@ -155,8 +157,8 @@ export class Scheduler {
   /** The rendered data of every source whose last good refresh is fresh enough, in source order. */
   chunks(): RenderedChunk[] {
     const out: RenderedChunk[] = [];
-    for (const endpoint of this.states.keys()) {
-      const f = this.fresh.get(endpoint);
+    for (const state of this.states.values()) {
+      const f = this.freshData(state);
       if (f) out.push(f.chunk);
     }
     return out;
@@ -181,7 +183,7 @@ export class Scheduler {
       describe: s.source.describe,
       failure: s.failure,
       nextRefreshAt: s.nextRefreshAt,
-      series: this.fresh.get(s.source.endpoint)?.chunk.series,
+      series: this.freshData(s)?.chunk.series,
     }));
   }
 
@@ -212,8 +214,8 @@ export class Scheduler {
       const chunk = await renderChunk(source.toFamilies(snapshot));
       state.seriesDropped = source.seriesDropped?.(snapshot) ?? {};
       const now = clock.now();
-      this.fresh.set(endpoint, { chunk, fetchedAt: now });
-      this.watchStaleness(endpoint, now);
+      state.fresh = { chunk, fetchedAt: now };
+      this.watchStaleness(state);
       if (!state.up && state.failure) {
         logger.info(
           { api_endpoint: endpoint, failed_refreshes: state.consecutiveFailures },
@@ -253,19 +255,29 @@ export class Scheduler {
     }
   }
 
-  /** Withdraws an endpoint's data (with a log line) once it is older than the max staleness. */
-  private watchStaleness(endpoint: ApiEndpoint, fetchedAt: number): void {
-    const { clock, maxStalenessMs } = this.options;
-    if (this.stopController.signal.aborted) return;
-    const previous = this.stalenessTimers.get(endpoint);
-    if (previous !== undefined) clock.clearTimeout(previous);
-    this.stalenessTimers.set(
-      endpoint,
-      clock.setTimeout(() => {
-        this.stalenessTimers.delete(endpoint);
-        this.fresh.purgeStale();
-      }, fetchedAt + maxStalenessMs - clock.now() + 1),
+  /** The last good data of `state`, or undefined once it is older than the max staleness (then withdrawn, with a log line). */
+  private freshData(state: SourceState): Fresh | undefined {
+    const { fresh } = state;
+    if (fresh === undefined) return undefined;
+    if (this.options.clock.now() - fresh.fetchedAt <= this.options.maxStalenessMs) return fresh;
+    state.fresh = undefined;
+    this.options.logger.warn(
+      { api_endpoint: state.source.endpoint, last_success: new Date(fresh.fetchedAt).toISOString() },
+      `data of ${state.source.endpoint} is older than MAX_STALENESS (${formatDuration(this.options.maxStalenessMs)}): its series are withdrawn until a refresh succeeds`,
     );
+    return undefined;
+  }
+
+  /** Arms the timer that withdraws the data of `state` as soon as it turns stale. */
+  private watchStaleness(state: SourceState): void {
+    const { clock, maxStalenessMs } = this.options;
+    if (state.stalenessTimer !== undefined) clock.clearTimeout(state.stalenessTimer);
+    state.stalenessTimer = undefined;
+    if (this.stopController.signal.aborted || state.fresh === undefined) return;
+    state.stalenessTimer = clock.setTimeout(() => {
+      state.stalenessTimer = undefined;
+      this.freshData(state);
+    }, state.fresh.fetchedAt + maxStalenessMs - clock.now() + 1);
   }
 
   private jittered(intervalMs: number): number {

@@ -1,7 +1,8 @@
 import { crc32, gunzipSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { GzipJoiner, renderChunk, stripEof } from '../src/exposition.js';
-import { OwnMetrics, type EndpointStatus } from '../src/own-metrics.js';
+import { OwnMetrics } from '../src/own-metrics.js';
+import type { EndpointStatus } from '../src/scheduler.js';
 import type { MetricFamily } from '../src/sources/types.js';
 
 const families: MetricFamily[] = [

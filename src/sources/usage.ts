@@ -1,5 +1,5 @@
 import { Big } from 'big.js';
-import type { Logger } from '../logger.js';
+import { warnOnce } from '../logger.js';
 import { DecimalSums, family, REFRESHED, single, type FamilyDef } from './families.js';
 import {
   expectArray,
@@ -324,12 +324,7 @@ export const usage = defineEndpoint({
   perWorkspace: true,
   families: Object.values(USAGE_FAMILIES),
   reader: ({ workspaceIds }) => {
-    const reported = new Set<string>();
-    const reportOnce = (logger: Logger, key: string, message: string, fields: Record<string, unknown>) => {
-      if (reported.has(key)) return;
-      reported.add(key);
-      logger.warn(fields, message);
-    };
+    const reportOnce = warnOnce();
     return {
       async fetch(ctx): Promise<UsageSnapshot> {
         const query = currentMonthQuery(ctx.now);
@@ -339,18 +334,13 @@ export const usage = defineEndpoint({
         for (const report of reports) {
           for (const [category, n] of report.unpricedEntries) {
             if (n > 0) {
-              reportOnce(ctx.logger, `unpriced:${category}`, 'usage entries with no matching unit price: their cost is left out', {
-                api_endpoint: 'usage',
-                category,
-                entries: n,
-              });
+              const fields = { api_endpoint: 'usage', category, entries: n };
+              reportOnce(ctx.logger, `unpriced:${category}`, fields, 'usage entries with no matching unit price: their cost is left out');
             }
           }
           for (const eventType of report.unknownUnitEntries.keys()) {
-            reportOnce(ctx.logger, `unit:${eventType}`, 'usage event type with no known unit: its cost counts, its quantity is not exported', {
-              api_endpoint: 'usage',
-              event_type: eventType,
-            });
+            const fields = { api_endpoint: 'usage', event_type: eventType };
+            reportOnce(ctx.logger, `unit:${eventType}`, fields, 'usage event type with no known unit: its cost counts, its quantity is not exported');
           }
         }
         return { byWorkspace: workspaceIds.length > 0, reports };
