@@ -41,20 +41,29 @@ const ASCTIME = /^[a-z]{3} ([a-z]{3}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d
 /** An HTTP date (e.g. a Retry-After value) as milliseconds since the epoch; undefined when it is not one. */
 export function parseHttpDate(text: string): number | undefined {
   const v = text.trim();
-  let parts: [string, string, string, string, string, string] | undefined; // day, month name, year, h, m, s
-  let m: RegExpExecArray | null;
-  if ((m = IMF_FIXDATE.exec(v))) parts = [m[1], m[2], m[3], m[4], m[5], m[6]] as typeof parts;
-  else if ((m = RFC_850.exec(v))) {
-    // Two-digit years: RFC 9110 reads one more than 50 years ahead as the past century; 19xx/20xx is enough here.
-    const yy = Number(m[3]);
-    parts = [m[1], m[2], String(yy >= 70 ? 1900 + yy : 2000 + yy), m[4], m[5], m[6]] as typeof parts;
-  } else if ((m = ASCTIME.exec(v))) parts = [m[2], m[1], m[6], m[3], m[4], m[5]] as typeof parts;
+  const parts = httpDateParts(v); // day, month name, year, h, m, s
   if (!parts) return undefined;
   const month = MONTHS.indexOf(parts[1].toLowerCase()) + 1;
   if (month === 0) return undefined;
   const [h, min, s] = [Number(parts[3]), Number(parts[4]), Number(parts[5])];
   if (h > 23 || min > 59 || s > 60) return undefined;
   return utcMs(Number(parts[2]), month, Number(parts[0]), h, min, Math.min(s, 59));
+}
+
+type DateParts = [day: string, monthName: string, year: string, hour: string, minute: string, second: string];
+
+function httpDateParts(v: string): DateParts | undefined {
+  const imf = IMF_FIXDATE.exec(v);
+  if (imf) return [imf[1], imf[2], imf[3], imf[4], imf[5], imf[6]] as DateParts;
+  const rfc850 = RFC_850.exec(v);
+  if (rfc850) {
+    // Two-digit years: RFC 9110 reads one more than 50 years ahead as the past century; 19xx/20xx is enough here.
+    const yy = Number(rfc850[3]);
+    return [rfc850[1], rfc850[2], String(yy >= 70 ? 1900 + yy : 2000 + yy), rfc850[4], rfc850[5], rfc850[6]] as DateParts;
+  }
+  const asctime = ASCTIME.exec(v);
+  if (asctime) return [asctime[2], asctime[1], asctime[6], asctime[3], asctime[4], asctime[5]] as DateParts;
+  return undefined;
 }
 
 /** `Z`, `+01`, `+0130` or `-01:30` as minutes east of UTC; none is UTC. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
 import closeWithGrace from 'close-with-grace';
-import { ConfigError, helpText, loadConfig, type Config } from './config/index.js';
+import { ConfigError, helpText, loadConfig, type Command, type Config } from './config/index.js';
 import { formatDuration } from './config/values.js';
 import { createExporter } from './exporter.js';
 import { createLogger } from './logger.js';
@@ -12,7 +12,7 @@ import { VERSION } from './version.js';
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
-  let command;
+  let command: Command;
   try {
     command = loadConfig({ argv, env });
   } catch (err) {

@@ -38,7 +38,7 @@ export class OwnMetrics implements ClientObserver {
   private readonly parseErrors: Counter<'api_endpoint'>[];
   private readonly paths = new Map<ApiEndpoint, string>();
 
-  constructor(private readonly options: OwnMetricsOptions) {
+  constructor(options: OwnMetricsOptions) {
     const { version, revision, endpoints, statuses } = options;
     const paths = this.paths;
 

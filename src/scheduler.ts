@@ -136,7 +136,7 @@ export class Scheduler {
   refresh(endpoint: ApiEndpoint): Promise<void> {
     const state = this.states.get(endpoint);
     if (!state) throw new Error(`no source for ${endpoint}`);
-    if (state.running) return state.running;
+    if (state.running !== undefined) return state.running;
     if (state.timer !== undefined) this.options.clock.clearTimeout(state.timer);
     state.timer = undefined;
     state.running = this.run(state).finally(() => {

@@ -5,8 +5,9 @@ const REDACTED = '[REDACTED]';
 /**
  * A value that must never be printed: the admin key can change the spend
  * limit. Every way an object turns into text (String(), JSON, util.inspect,
- * pino) shows `[REDACTED]`; only `reveal()` gives the value, and the one
- * caller that needs it is the Admin API client when it sets headers.
+ * pino) shows `[REDACTED]`; only `reveal()` gives the value: to the Admin
+ * API client (its headers, and scrubbing what it logs), to the logger's
+ * scrubbing at start, and, for the user-id hash key, to the HMAC.
  */
 export class Secret {
   readonly #value: string;

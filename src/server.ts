@@ -40,7 +40,7 @@ export function wantsGzip(acceptEncoding: string | undefined): boolean {
 }
 
 export function buildApp(options: AppOptions): FastifyInstance {
-  const { scheduler, ownMetrics, version } = options;
+  const { scheduler, ownMetrics } = options;
   const now = options.now ?? systemClock.now;
   const gzip = new GzipJoiner();
   const app = Fastify({

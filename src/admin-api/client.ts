@@ -18,7 +18,7 @@ import {
   type RetryReason,
 } from './types.js';
 
-export { getOnly, getOnlyInterceptor, ReadOnlyViolationError } from './get-only.js';
+export { getOnly, ReadOnlyViolationError } from './get-only.js';
 export { parseRetryAfter } from './retry-after.js';
 
 export interface AdminApiClientOptions {

@@ -1,4 +1,4 @@
-import type { ApiEndpoint, PathLayout } from '../endpoints.js';
+import type { ApiEndpoint } from '../endpoints.js';
 
 /** Why a request was tried again; the `reason` label of `mistral_exporter_api_retries_total`. */
 export type RetryReason = '429' | '5xx' | 'timeout' | 'network';
@@ -79,5 +79,3 @@ export interface RetryPolicy {
   /** The longest Retry-After the client waits; a longer one ends the call as `rate_limited`. */
   maxRetryAfterMs: number;
 }
-
-export type { PathLayout };

@@ -15,7 +15,7 @@ import {
 } from './settings.js';
 import { formatDuration } from './values.js';
 
-export { DEFAULT_PORT, SETTINGS, type AnalyticsWindow } from './settings.js';
+export { DEFAULT_PORT, type AnalyticsWindow } from './settings.js';
 
 export interface Config {
   /** Absent only in demo mode, where the simulator needs no key. */
@@ -195,6 +195,7 @@ function readSecret(
   } else {
     return undefined;
   }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this refuses
   if (/[\s\u0000-\u001f\u007f]/.test(value)) {
     throw new ConfigError(`${origin}: the value contains spaces or control characters; check how it was copied`);
   }

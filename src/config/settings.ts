@@ -15,8 +15,9 @@ import {
 /**
  * Every setting of the exporter, in one table: the environment variable, the
  * matching flag, the default, the help text and the parser. `--help`, the
- * README's settings table and (later) the Helm chart's values are made from
- * it, so they cannot drift apart.
+ * README's settings table and the Helm chart's values and schema are made
+ * from it (each endpoint's interval setting from the catalog), so they
+ * cannot drift apart.
  */
 export interface SettingDef<T> {
   env: string;

@@ -240,7 +240,6 @@ export const TOKEN_LIMITS: ReadonlyArray<readonly [ModelSpec, TokenLimit]> = [
 export const VIBE_MODELS: readonly string[] = ['devstral-latest', 'codestral-latest', 'mistral-medium-latest'];
 
 export const VIBE_CLIENTS = ['cli', 'acp', 'programmatic'] as const;
-export type VibeClient = (typeof VIBE_CLIENTS)[number];
 
 export const VIBE_TOOL_NAMES: readonly string[] = [
   'read_file', 'write_file', 'search_replace', 'run_command', 'grep', 'list_dir', 'glob', 'web_fetch',

@@ -58,12 +58,6 @@ export function addDecimal(a: Decimal, b: Decimal): Decimal {
   return normalise({ units: rescale(a, scale) + rescale(b, scale), scale });
 }
 
-export function sumDecimals(values: Iterable<Decimal>): Decimal {
-  let total = ZERO;
-  for (const v of values) total = addDecimal(total, v);
-  return total;
-}
-
 export function multiplyDecimal(a: Decimal, b: Decimal): Decimal {
   return normalise({ units: a.units * b.units, scale: a.scale + b.scale });
 }

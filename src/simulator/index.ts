@@ -15,12 +15,9 @@ import type { SpendState } from './usage.js';
 export type { Fault } from './faults.js';
 export type { Layout, SimEndpoint } from './routes.js';
 export type { RecordedRequest } from './server.js';
-export type { SimulatorTruth, UsageTruthQuery } from './truth.js';
-export type { SpendTruth, UsageTruth, UsageTruthRow } from './usage.js';
-export type { LeChatAgentTruth, LeChatUserTruth, LeChatWindowTruth } from './lechat.js';
-export type { ByClient, NextEditWindowTruth, VibeWindowTruth } from './vibe.js';
+export type { SimulatorTruth } from './truth.js';
+export type { UsageTruthRow } from './usage.js';
 export { ANALYTICS_PATHS } from './routes.js';
-export { DEFAULT_ORG_SIZE } from './org.js';
 
 export const DEFAULT_SPEND_LIMIT = 5000;
 

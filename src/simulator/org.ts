@@ -100,10 +100,10 @@ export function createOrg(seed: number, requested: Partial<OrgSize> = {}): SimOr
 
   const agentRandom = entityRandom('agents');
   const agentIds = Array.from({ length: size.agents }, () => uuidFrom(agentRandom));
-  const agentPopularity = agentIds.map((_, i) => 1 / Math.pow(i + 1, 0.9));
+  const agentPopularity = agentIds.map((_, i) => 1 / (i + 1) ** 0.9);
 
   const toolNames = Array.from({ length: size.tools }, (_, i) => VIBE_TOOL_NAMES[i] ?? `tool_${i + 1}`);
-  const toolWeights = toolNames.map((_, i) => 1 / Math.pow(i + 1, 0.8));
+  const toolWeights = toolNames.map((_, i) => 1 / (i + 1) ** 0.8);
 
   const workspaceWeights = [...workspaceIds.map((_, i) => 1 / (i + 1)), 0.05];
   const users: SimUser[] = [];

@@ -36,16 +36,8 @@ export function hash2(a: number, b: number): number {
   return fmix32(absorb(absorb(HASH_SEED, a), b) ^ 8);
 }
 
-export function hash3(a: number, b: number, c: number): number {
-  return fmix32(absorb(absorb(absorb(HASH_SEED, a), b), c) ^ 12);
-}
-
 export function hash4(a: number, b: number, c: number, d: number): number {
   return fmix32(absorb(absorb(absorb(absorb(HASH_SEED, a), b), c), d) ^ 16);
-}
-
-export function hash5(a: number, b: number, c: number, d: number, e: number): number {
-  return fmix32(absorb(absorb(absorb(absorb(absorb(HASH_SEED, a), b), c), d), e) ^ 20);
 }
 
 /** A further independent draw derived from an existing hash (the `k`-th one). */

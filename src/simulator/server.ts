@@ -187,7 +187,7 @@ export function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
       resolve({
         url: `http://${host}:${port}${options.basePath}`,
         close: () => {
-          if (closed) return closed;
+          if (closed !== undefined) return closed;
           for (const timer of timers) clearTimeout(timer);
           timers.clear();
           closed = new Promise<void>((done) => server.close(() => done()));

@@ -151,7 +151,7 @@ export function vibeByOrganizationBody(org: SimOrg, window: VibeWindow): JsonObj
       hour.suggestions, hour.accepted, hour.rejected, hour.timeout, hour.aborted, hour.dismissed,
       hour.forced, hour.widget, hour.linesInserted, hour.linesDeleted, hour.linesUnchanged,
     ];
-    values.forEach((v, i) => (sums[d * FIELDS + i]! += v));
+    for (const [i, v] of values.entries()) sums[d * FIELDS + i]! += v;
     if (lastUser[d] !== hour.user.index) {
       lastUser[d] = hour.user.index;
       active[d]! += 1;

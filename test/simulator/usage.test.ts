@@ -220,7 +220,7 @@ describe('simulator usage', () => {
     const evening = sim.truth.usage();
     const grew = evening.rows.filter((row, i) => new Big(row.value).gt(morning.rows[i]!.value));
     expect(grew.length).toBeGreaterThan(10);
-    evening.rows.forEach((row, i) => expect(new Big(row.value).gte(morning.rows[i]!.value)).toBe(true));
+    for (const [i, row] of evening.rows.entries()) expect(new Big(row.value).gte(morning.rows[i]!.value)).toBe(true);
     now = Date.UTC(2026, 10, 15, 0, 0, 0);
     const todayAtMidnight = [...usageEntries(await (await fetch(`${sim.url}/usage`)).json())].filter((e) => e.entry['timestamp'] === '2026-11-15T00:00:00Z');
     expect(todayAtMidnight.length).toBeGreaterThan(0);
