@@ -124,7 +124,7 @@ export class OwnMetrics implements ClientObserver {
       });
       new Gauge({
         name: 'mistral_exporter_series_dropped',
-        help: 'Series a cardinality cap (LECHAT_AGENT_LIMIT, LECHAT_USER_LIMIT, VIBE_TOOL_LIMIT) left out in the last good refresh, by metric.',
+        help: 'Series a cardinality cap (LECHAT_AGENT_LIMIT, LECHAT_USER_LIMIT, VIBE_TOOL_LIMIT) or the page cap of a paginated list (workspaces) left out in the last good refresh, by metric.',
         labelNames: ['metric'],
         registers: [registry],
         collect() {

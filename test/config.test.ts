@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_PORT, helpText, loadConfig, type Config } from '../src/config/index.js';
 import { formatDuration, parseBytes, parseDuration } from '../src/config/values.js';
+import { API_ENDPOINTS } from '../src/endpoints.js';
+import { CATALOG } from '../src/sources/catalog.js';
 
 const KEY = 'test-key-0123456789';
 
@@ -69,7 +71,7 @@ describe('loadConfig', () => {
     expect(c.apiUrl).toBe('https://console.mistral.ai/api/admin');
     expect(c.pathLayout).toBe('auto');
     expect(c.workspaceIds).toEqual([]);
-    expect(c.endpoints).toEqual(['spend_limit', 'usage', 'rate_limit', 'lechat_by_user', 'lechat_by_agent', 'lechat_by_time', 'vibe_by_workspace', 'vibe_by_organization']);
+    expect(c.endpoints).toEqual([...API_ENDPOINTS]);
     expect(c.refreshIntervalsMs).toMatchObject({ usage: 60_000, spend_limit: 60_000, rate_limit: 60_000, lechat_by_user: 600_000, vibe_by_organization: 600_000 });
     expect(c.analytics).toMatchObject({ agentLimit: 100, userMetrics: false, userLimit: 10_000, toolLimit: 50, userIdHashKey: undefined });
     expect(c.analytics.windows).toEqual([
@@ -95,16 +97,11 @@ describe('loadConfig', () => {
 
   it('lets a per-endpoint interval win over the global one, down to 1s', () => {
     const c = run([], { REFRESH_INTERVAL: '5m', REFRESH_INTERVAL_SPEND_LIMIT: '1s', ANALYTICS_REFRESH_INTERVAL: '20m', REFRESH_INTERVAL_VIBE_BY_WORKSPACE: '1s' });
-    expect(c.refreshIntervalsMs).toEqual({
-      usage: 300_000,
-      spend_limit: 1000,
-      rate_limit: 300_000,
-      lechat_by_user: 1_200_000,
-      lechat_by_agent: 1_200_000,
-      lechat_by_time: 1_200_000,
-      vibe_by_workspace: 1000,
-      vibe_by_organization: 1_200_000,
-    });
+    // Every endpoint follows its group's interval (billing: REFRESH_INTERVAL, analytics: ANALYTICS_REFRESH_INTERVAL) unless its own is set.
+    const expected = Object.fromEntries(CATALOG.map((e) => [e.id, e.intervalGroup === 'billing' ? 300_000 : 1_200_000]));
+    expect(c.refreshIntervalsMs).toEqual({ ...expected, spend_limit: 1000, vibe_by_workspace: 1000 });
+    expect(c.refreshIntervalsMs.usage).toBe(300_000);
+    expect(c.refreshIntervalsMs.lechat_by_user).toBe(1_200_000);
   });
 
   it('reads analytics windows as written, shortest first, and a subset of endpoints', () => {

@@ -9,6 +9,7 @@ import type { Granularity } from './time.js';
 import { yearMonthOf } from './time.js';
 import { rateLimitBody, spendLimitBody, spendTruth, usageBody, type JsonObject, type SpendState } from './usage.js';
 import { vibeByOrganizationBody, vibeByWorkspaceBody } from './vibe.js';
+import { workspacesBody } from './workspaces.js';
 
 export interface AnswerContext {
   readonly org: SimOrg;
@@ -57,6 +58,16 @@ class QueryReader {
     if (raw === undefined) return 'day';
     const found = GRANULARITIES.find((g) => g === raw);
     return found ?? this.issue('granularity', "Input should be 'hour', 'day', 'week' or 'month'", 'enum');
+  }
+
+  /** FastAPI's reading of a boolean query parameter. */
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.query[name]?.trim().toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+    if (['false', '0', 'no', 'off'].includes(raw)) return false;
+    this.issue(name, 'Input should be a valid boolean, unable to interpret input', 'bool_parsing');
+    return fallback;
   }
 
   text(name: string): string | undefined {
@@ -111,6 +122,12 @@ export function answer(ctx: AnswerContext, endpoint: SimEndpoint, query: Query =
     case 'vibe_by_organization': {
       const w = window(reader, ctx);
       return reader.rejection() ?? ok(vibeByOrganizationBody(ctx.org, w));
+    }
+    case 'workspaces': {
+      const page = reader.integer('page', false, { min: 1, max: Number.MAX_SAFE_INTEGER });
+      const pageSize = reader.integer('page_size', false, { min: 1, max: Number.MAX_SAFE_INTEGER });
+      const includeArchived = reader.boolean('is_archived', false);
+      return reader.rejection() ?? ok(workspacesBody(ctx.org, { page: page ?? 1, pageSize: pageSize ?? 25, includeArchived }));
     }
   }
 }

@@ -8,7 +8,8 @@ export type SimEndpoint =
   | 'lechat_by_agent'
   | 'lechat_by_time'
   | 'vibe_by_workspace'
-  | 'vibe_by_organization';
+  | 'vibe_by_organization'
+  | 'workspaces';
 
 /** brief: the usage-metrics doc page; legacy: the spec up to 2026-07; current: the spec from 2026-07-24. */
 export type Layout = 'brief' | 'legacy' | 'current';
@@ -19,6 +20,7 @@ const BILLING_PATHS: Readonly<Record<string, SimEndpoint>> = {
   usage: 'usage',
   'spend-limit': 'spend_limit',
   'rate-limit': 'rate_limit',
+  workspaces: 'workspaces',
 };
 
 export const ANALYTICS_PATHS: Readonly<Record<Layout, Readonly<Record<string, SimEndpoint>>>> = {

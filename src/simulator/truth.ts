@@ -10,6 +10,7 @@ import type { SimOrg } from './org.js';
 import { yearMonthOf } from './time.js';
 import { spendTruth, usageTruth, type SpendState, type SpendTruth, type UsageTruth } from './usage.js';
 import { nextEditWindowTruth, vibeWindowTruth, type NextEditWindowTruth, type VibeWindowTruth } from './vibe.js';
+import { simWorkspaces, type SimWorkspace } from './workspaces.js';
 
 export interface UsageTruthQuery {
   /** Default: the current UTC year. */
@@ -53,6 +54,8 @@ export interface SimulatorTruth {
   vibe(startSeconds: number, endSeconds: number, workspaceId?: string): VibeWindowTruth;
   /** Next-edit (IDE) activity over the days by_organization serves for [start, end). */
   nextEdit(startSeconds: number, endSeconds: number): NextEditWindowTruth;
+  /** The workspaces GET workspaces lists by default (not archived), as served. */
+  workspaces(): readonly SimWorkspace[];
 }
 
 export function createTruth(org: SimOrg, spend: SpendState, nowSeconds: () => number): SimulatorTruth {
@@ -78,5 +81,6 @@ export function createTruth(org: SimOrg, spend: SpendState, nowSeconds: () => nu
     lechat: (startSeconds, endSeconds) => lechatWindowTruth(org, { startSeconds, endSeconds, nowSeconds: nowSeconds() }),
     vibe: (startSeconds, endSeconds, workspaceId) => vibeWindowTruth(org, { startSeconds, endSeconds, nowSeconds: nowSeconds() }, workspaceId),
     nextEdit: (startSeconds, endSeconds) => nextEditWindowTruth(org, { startSeconds, endSeconds, nowSeconds: nowSeconds() }),
+    workspaces: () => simWorkspaces(org).filter((w) => !w.archived),
   };
 }

@@ -7,6 +7,7 @@ import type { Endpoint, ReaderOptions, Source } from './types.js';
 import { usage } from './usage.js';
 import { vibeByOrganization } from './vibe-by-organization.js';
 import { vibeByWorkspace } from './vibe-by-workspace.js';
+import { workspaces } from './workspaces.js';
 
 /**
  * Every Admin API endpoint the exporter reads, in the order its series
@@ -15,7 +16,17 @@ import { vibeByWorkspace } from './vibe-by-workspace.js';
  * docs' tables and the chart's values all come from it. An endpoint module
  * left out of it fails test/catalog.test.ts.
  */
-export const CATALOG = [spendLimit, usage, rateLimit, lechatByUser, lechatByAgent, lechatByTime, vibeByWorkspace, vibeByOrganization] as const;
+export const CATALOG = [
+  spendLimit,
+  usage,
+  rateLimit,
+  workspaces,
+  lechatByUser,
+  lechatByAgent,
+  lechatByTime,
+  vibeByWorkspace,
+  vibeByOrganization,
+] as const;
 
 export type ApiEndpoint = (typeof CATALOG)[number]['id'];
 

@@ -12,7 +12,7 @@ import {
   type JsonObject,
 } from './parse.js';
 import { defineEndpoint, ParseError, type MetricFamily } from './types.js';
-import { perWorkspace, withWorkspace, workspaceLabel } from './workspaces.js';
+import { perWorkspace, withWorkspace, workspaceLabel } from './per-workspace.js';
 
 /**
  * GET usage: month-to-date quantities per category, model and billing group,

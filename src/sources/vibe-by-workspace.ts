@@ -5,7 +5,7 @@ import { decimalToNumber, family, REFRESHED, type FamilyDef } from './families.j
 import { defineEndpoint, type MetricFamily, type Reader, type Sample } from './types.js';
 import { dayRows, keyedDayRows, knownArrays, sumByKey, sumDays, WINDOW, windowDays, ZERO, type DayRow, type KeyedDayRow } from './vibe-daily.js';
 import { completeDays, completeDaysRange, lastCompleteDay, longest } from './windows.js';
-import { perWorkspace, withWorkspace, workspaceLabel } from './workspaces.js';
+import { perWorkspace, withWorkspace, workspaceLabel } from './per-workspace.js';
 
 /**
  * GET analytics Vibe Code by_workspace: sessions, prompts, tokens, tool calls

@@ -1,22 +1,120 @@
-import type { FamilyDef } from './families.js';
+import type { Big } from 'big.js';
+import { decimalToNumber, family, REFRESHED, type FamilyDef } from './families.js';
+import { fetchPages } from './pages.js';
+import { expectObject, optionalBoolean, optionalDecimal, optionalNumber, optionalString } from './parse.js';
+import { defineEndpoint, ParseError, type MetricFamily, type Reader, type Sample } from './types.js';
+import { UNKNOWN_CURRENCY } from './usage.js';
 
 /**
- * Endpoints that take `workspace_id` (usage, Vibe Code by_workspace) are read
- * once per configured workspace, or once organization-wide when none is.
+ * GET workspaces (beta, paginated): the organization's workspaces that are
+ * not archived, their members and each one's own monthly spend limit (which
+ * suspends only that workspace when reached).
  */
-
-/** Reads once per workspace of `workspaceIds` in parallel, or once with no workspace when the list is empty. */
-export function perWorkspace<R>(workspaceIds: readonly string[], read: (workspaceId: string | undefined) => Promise<R>): Promise<R[]> {
-  const targets: Array<string | undefined> = workspaceIds.length > 0 ? [...workspaceIds] : [undefined];
-  return Promise.all(targets.map(read));
+export interface WorkspaceRow {
+  id: string;
+  name: string;
+  members: number | undefined;
+  /** Absent when the API gives the workspace no spend limit object. */
+  spendLimit: { value: Big | undefined; currency: string; noMonthlyLimit: boolean | undefined } | undefined;
 }
 
-/** The `workspace_id` label of a workspace's series, or none for organization-wide figures. */
-export function workspaceLabel(byWorkspace: boolean, workspaceId: string | undefined): Record<string, string> {
-  return byWorkspace ? { workspace_id: workspaceId ?? '' } : {};
+export interface WorkspacesSnapshot {
+  workspaces: WorkspaceRow[];
+  /** Workspaces the API counts but the page cap left unread. */
+  unread: number;
 }
 
-/** The family with a `workspace_id` label added when the figures are per workspace. */
-export function withWorkspace(def: FamilyDef, byWorkspace: boolean): FamilyDef {
-  return byWorkspace ? { ...def, labelNames: [...def.labelNames, 'workspace_id'] } : def;
+/** Most pages read per refresh, PAGE_SIZE workspaces each. */
+const MAX_PAGES = 100;
+const PAGE_SIZE = 100;
+
+export function parseWorkspaces(items: readonly unknown[]): WorkspaceRow[] {
+  const seen = new Set<string>();
+  const rows: WorkspaceRow[] = [];
+  items.forEach((raw, i) => {
+    const where = `workspaces.items[${i}]`;
+    const w = expectObject(raw, where);
+    const id = optionalString(w.uuid, `${where}.uuid`)?.trim();
+    if (!id) throw new ParseError(`${where}.uuid: missing`);
+    const name = optionalString(w.name, `${where}.name`);
+    if (name === undefined) throw new ParseError(`${where}.name: missing`);
+    // A workspace that moved between two pages shows twice: keep the first.
+    if (seen.has(id)) return;
+    seen.add(id);
+    const limit = w.spend_limit === null || w.spend_limit === undefined ? undefined : expectObject(w.spend_limit, `${where}.spend_limit`);
+    rows.push({
+      id,
+      name,
+      members: optionalNumber(w.members_count, `${where}.members_count`),
+      spendLimit: limit && {
+        value: optionalDecimal(limit.value, `${where}.spend_limit.value`),
+        currency: optionalString(limit.currency, `${where}.spend_limit.currency`)?.trim().toUpperCase() || UNKNOWN_CURRENCY,
+        noMonthlyLimit: optionalBoolean(limit.no_monthly_limit, `${where}.spend_limit.no_monthly_limit`),
+      },
+    });
+  });
+  return rows;
 }
+
+export const WORKSPACE_FAMILIES = {
+  info: {
+    name: 'mistral_workspace_info',
+    help: `A workspace of the organization that is not archived (GET workspaces); always 1. Join workspace_name onto any series with workspace_id. ${REFRESHED}`,
+    labelNames: ['workspace_id', 'workspace_name'],
+  },
+  members: {
+    name: 'mistral_workspace_members',
+    help: `Members of the workspace (members_count of GET workspaces); absent when the API does not say. ${REFRESHED}`,
+    labelNames: ['workspace_id'],
+  },
+  spendLimit: {
+    name: 'mistral_workspace_spend_limit',
+    help: `The workspace's own monthly spend limit in whole currency units (spend_limit.value of GET workspaces); reaching it suspends that workspace only. Absent without a limit. ${REFRESHED}`,
+    labelNames: ['workspace_id', 'currency'],
+  },
+  spendLimitEnabled: {
+    name: 'mistral_workspace_spend_limit_enabled',
+    help: `1 when the workspace has a monthly spend limit, 0 when no_monthly_limit is set (GET workspaces); absent when the API does not say. ${REFRESHED}`,
+    labelNames: ['workspace_id'],
+  },
+} as const satisfies Record<string, FamilyDef>;
+
+/** Pure: the workspaces metric families of a snapshot. */
+export function workspacesFamilies(s: WorkspacesSnapshot): MetricFamily[] {
+  const info: Sample[] = [];
+  const members: Sample[] = [];
+  const limits: Sample[] = [];
+  const enabled: Sample[] = [];
+  for (const w of s.workspaces) {
+    const workspace_id = w.id;
+    info.push({ labels: { workspace_id, workspace_name: w.name }, value: 1 });
+    if (w.members !== undefined) members.push({ labels: { workspace_id }, value: w.members });
+    const limit = w.spendLimit;
+    if (limit === undefined) continue;
+    const hasLimit = limit.noMonthlyLimit !== true && limit.value !== undefined;
+    if (hasLimit) limits.push({ labels: { workspace_id, currency: limit.currency }, value: decimalToNumber(limit.value as Big) });
+    if (limit.noMonthlyLimit !== undefined || limit.value !== undefined) enabled.push({ labels: { workspace_id }, value: hasLimit ? 1 : 0 });
+  }
+  const F = WORKSPACE_FAMILIES;
+  return [family(F.info, info), family(F.members, members), family(F.spendLimit, limits), family(F.spendLimitEnabled, enabled)];
+}
+
+export const workspaces = defineEndpoint({
+  id: 'workspaces',
+  describe: 'GET workspaces',
+  title: 'workspaces',
+  paths: 'workspaces',
+  intervalGroup: 'billing',
+  query: `\`is_archived=false\`, \`page\`, \`page_size=${PAGE_SIZE}\`: every page, at most ${MAX_PAGES}`,
+  perWorkspace: false,
+  families: Object.values(WORKSPACE_FAMILIES),
+  reader: (): Reader<WorkspacesSnapshot> => ({
+    async fetch(ctx) {
+      const pages = await fetchPages(ctx, 'workspaces', { pageSize: PAGE_SIZE, maxPages: MAX_PAGES, query: { is_archived: 'false' } });
+      const rows = parseWorkspaces(pages.items);
+      return { workspaces: rows, unread: pages.complete ? 0 : Math.max(0, pages.total - pages.items.length) };
+    },
+    toFamilies: workspacesFamilies,
+    seriesDropped: (s) => ({ [WORKSPACE_FAMILIES.info.name]: s.unread }),
+  }),
+});
