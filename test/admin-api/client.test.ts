@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { dispatcherOptions } from '../../src/admin-api/client.js';
+import { dispatcherOptions, ReadOnlyViolationError } from '../../src/admin-api/client.js';
 import { AdminApiError } from '../../src/admin-api/types.js';
 import { pathCandidates } from '../../src/endpoints.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -23,8 +23,8 @@ afterEach(async () => {
   vi.restoreAllMocks();
 });
 
-async function server(handler: Parameters<typeof startServer>[0]): Promise<TestServer> {
-  const s = await startServer(handler);
+async function server(...args: Parameters<typeof startServer>): Promise<TestServer> {
+  const s = await startServer(...args);
   cleanups.push(() => s.close());
   return s;
 }
@@ -86,24 +86,49 @@ describe('requests', () => {
 });
 
 describe('GET only', () => {
-  it('the client composes its dispatcher with the guard, which refuses anything but GET', async () => {
+  /**
+   * The client cannot be asked for anything but a GET: its one request
+   * hard-codes the method, and GetOptions holds only `query` and `signal`. So
+   * the guard is reached through the dispatcher the client composes: a real
+   * Agent, passed in, keeps what is composed over it and lists every request
+   * that enters it (outermost, above the client's interceptors).
+   */
+  class KeepsComposed extends Agent {
+    readonly composed: Dispatcher.ComposedDispatcher[] = [];
+    readonly entered: string[] = [];
+
+    override compose(
+      ...args: [Dispatcher.DispatcherComposeInterceptor[]] | Dispatcher.DispatcherComposeInterceptor[]
+    ): Dispatcher.ComposedDispatcher {
+      const interceptors = (Array.isArray(args[0]) ? args[0] : args) as Dispatcher.DispatcherComposeInterceptor[];
+      const entering: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+        this.entered.push(`${opts.method} ${opts.path}`);
+        return dispatch(opts, handler);
+      };
+      const composed = super.compose(...interceptors, entering);
+      this.composed.push(composed);
+      return composed;
+    }
+  }
+
+  it('what the client composes over a dispatcher passed in carries its GETs and refuses a POST before connecting', async () => {
     const s = await server((_req, res) => ok(res));
-    const agent = new Agent();
+    const agent = new KeepsComposed();
     cleanups.push(() => agent.close());
-    const compose = vi.spyOn(agent, 'compose');
     const { client: c } = client(s.url, { dispatcher: agent });
-    expect(compose).toHaveBeenCalledTimes(1);
-    const interceptor = compose.mock.calls[0]?.[0] as unknown as Dispatcher.DispatcherComposeInterceptor;
-    const inner = vi.fn(() => true);
-    const dispatch = interceptor(inner);
-    const handler = {} as Dispatcher.DispatchHandler;
-    expect(() => dispatch({ origin: s.url, path: '/spend-limit', method: 'POST' }, handler)).toThrow(/refused to send POST/);
-    expect(inner).not.toHaveBeenCalled();
-    dispatch({ origin: s.url, path: '/spend-limit', method: 'GET' }, handler);
-    expect(inner).toHaveBeenCalledTimes(1);
-    // And the client's own requests go through the composed dispatcher.
-    await c.get('spend_limit');
-    expect(s.requests.map((r) => r.method)).toEqual(['GET']);
+    expect(agent.composed).toHaveLength(1);
+    const guarded = agent.composed[0] as Dispatcher;
+    const refused: unknown = await guarded
+      .request({ origin: s.url, path: '/spend-limit', method: 'POST', body: '{"monthly_limit": 0}' })
+      .then(() => 'sent', (err: unknown) => err);
+    expect(refused).toBeInstanceOf(ReadOnlyViolationError);
+    expect((refused as Error).message).toBe('refused to send POST: the exporter only ever reads the Admin API');
+    // Nothing reached the server, not even a connection.
+    expect([s.requests.length, s.connections()]).toEqual([0, 0]);
+    // The client's own request goes through the same composed dispatcher, and arrives.
+    await expect(c.get('spend_limit')).resolves.toMatchObject({ status: 200 });
+    expect(agent.entered).toEqual(['POST /spend-limit', 'GET /spend-limit']);
+    expect(s.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /spend-limit']);
   });
 });
 
