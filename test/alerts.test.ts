@@ -247,10 +247,9 @@ describe('prometheus/alerts.yml', () => {
   });
 
   it('money in a description is printed with its currency', () => {
-    for (const a of alerts) {
-      const d = a.annotations?.description ?? '';
-      if (d.includes('printf "%.2f"')) expect(d, a.alert).toMatch(/currency/);
-    }
+    const withMoney = alerts.filter((a) => (a.annotations?.description ?? '').includes('printf "%.2f"'));
+    expect(withMoney.length).toBeGreaterThanOrEqual(3);
+    for (const a of withMoney) expect(a.annotations?.description, a.alert).toMatch(/currency/);
   });
 
   it('every runbook_url anchor is a heading of docs/runbooks.md, one section per alert', () => {
@@ -305,7 +304,9 @@ describe('prometheus/alerts.yml', () => {
       // Every metric the expression reads is inside such a max, unless it is absent() of `up`.
       if (!absentOfJob) {
         const bodies = replicaMaxBodies(expr);
-        for (const m of expr.matchAll(/\b(mistral_[a-z_]+|up)\b(?=\s*[{[)\s])/g)) {
+        const metrics = [...expr.matchAll(/\b(mistral_[a-z_]+|up)\b(?=\s*[{[)\s])/g)];
+        expect(metrics.length, `${name}: reads no metric the check recognises`).toBeGreaterThan(0);
+        for (const m of metrics) {
           const at = m.index ?? 0;
           expect(
             bodies.some((b) => b.start < at && at < b.end),

@@ -91,6 +91,7 @@ describe('le Chat', () => {
     const longest = sim.truth.lechat(now - 30 * DAY_S, now);
     const ranked = [...longest.byUser.entries()].sort((a, b) => b[1].messages - a[1].messages || (a[0] < b[0] ? -1 : 1));
     const kept = ranked.slice(0, 50);
+    expect(kept).toHaveLength(50);
     for (const [userId, u] of kept) {
       const user_id = pseudonymise(userId, key);
       expect(valueOf(text, 'mistral_lechat_user_messages', { user_id, window: '30d' })).toBe(u.messages);
@@ -137,6 +138,8 @@ describe('Vibe Code', () => {
       expect(valueOf(text, 'mistral_vibe_sessions', { client: 'other', ...w })).toBe(t.sessions.unnamed);
       expect(valueOf(text, 'mistral_vibe_prompts', { client: 'cli', ...w })).toBe(t.prompts.cli);
       expect(valueOf(text, 'mistral_vibe_prompts', { client: 'other', ...w })).toBe(t.prompts.unnamed);
+      expect(Object.keys(t.tokens).length, label).toBeGreaterThan(0);
+      expect(Object.keys(t.toolCallsByName).length, label).toBeGreaterThan(0);
       for (const [model, tokens] of Object.entries(t.tokens)) {
         expect(valueOf(text, 'mistral_vibe_tokens', { model, token_type: 'input', ...w })).toBe(tokens.input);
         expect(valueOf(text, 'mistral_vibe_tokens', { model, token_type: 'cached', ...w })).toBe(tokens.cached);

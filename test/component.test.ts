@@ -41,7 +41,9 @@ describe('every value equals what the simulator served', () => {
       const labels = { category: row.category, model: row.billingMetric, token_type: row.billingGroup };
       expect(valueOf(text, 'mistral_usage_tokens', labels), JSON.stringify(labels)).toBe(Number(row.value));
     }
-    for (const row of truth.rows.filter((r) => r.eventType.endsWith('_pages'))) {
+    const pageRows = truth.rows.filter((r) => r.eventType.endsWith('_pages'));
+    expect(pageRows.length).toBeGreaterThan(0);
+    for (const row of pageRows) {
       expect(valueOf(text, 'mistral_usage_pages', { category: row.category, model: row.billingMetric, billing_group: row.billingGroup })).toBe(Number(row.value));
     }
     const unpricedByCategory = new Map<string, number>();
@@ -77,13 +79,16 @@ describe('every value equals what the simulator served', () => {
     await refresh('usage');
     const text = await scrape();
     expect(workspaceIds.length).toBeGreaterThan(1);
+    let checked = 0;
     for (const workspaceId of workspaceIds) {
       const truth = sim.truth.usage({ workspaceId });
       for (const row of truth.rows.filter((r) => r.cost !== null)) {
+        checked++;
         const labels = { category: row.category, model: row.billingMetric, billing_group: row.billingGroup, currency: 'EUR', workspace_id: workspaceId };
         expect(valueOf(text, 'mistral_usage_cost', labels), JSON.stringify(labels)).toBe(Number(row.cost));
       }
     }
+    expect(checked, 'priced rows across the workspaces').toBeGreaterThan(workspaceIds.length);
     expect(text.split('\n').filter((l) => l.startsWith('mistral_usage_') && !l.includes('workspace_id='))).toEqual([]);
     const usageRequests = sim.requests.filter((r) => r.endpoint === 'usage');
     expect(usageRequests.map((r) => r.query.workspace_id).sort()).toEqual([...workspaceIds].sort());

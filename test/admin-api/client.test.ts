@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
-import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { dispatcherOptions } from '../../src/admin-api/client.js';
+import { Agent, type Dispatcher } from 'undici';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { dispatcherOptions, ReadOnlyViolationError } from '../../src/admin-api/client.js';
 import { AdminApiError } from '../../src/admin-api/types.js';
 import { pathCandidates } from '../../src/endpoints.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -20,11 +20,10 @@ afterAll(() => restoreEnv());
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()?.();
-  vi.restoreAllMocks();
 });
 
-async function server(handler: Parameters<typeof startServer>[0]): Promise<TestServer> {
-  const s = await startServer(handler);
+async function server(...args: Parameters<typeof startServer>): Promise<TestServer> {
+  const s = await startServer(...args);
   cleanups.push(() => s.close());
   return s;
 }
@@ -86,24 +85,49 @@ describe('requests', () => {
 });
 
 describe('GET only', () => {
-  it('the client composes its dispatcher with the guard, which refuses anything but GET', async () => {
+  /**
+   * The client cannot be asked for anything but a GET: its one request
+   * hard-codes the method, and GetOptions holds only `query` and `signal`. So
+   * the guard is reached through the dispatcher the client composes: a real
+   * Agent, passed in, keeps what is composed over it and lists every request
+   * that enters it (outermost, above the client's interceptors).
+   */
+  class KeepsComposed extends Agent {
+    readonly composed: Dispatcher.ComposedDispatcher[] = [];
+    readonly entered: string[] = [];
+
+    override compose(
+      ...args: [Dispatcher.DispatcherComposeInterceptor[]] | Dispatcher.DispatcherComposeInterceptor[]
+    ): Dispatcher.ComposedDispatcher {
+      const interceptors = (Array.isArray(args[0]) ? args[0] : args) as Dispatcher.DispatcherComposeInterceptor[];
+      const entering: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+        this.entered.push(`${opts.method} ${opts.path}`);
+        return dispatch(opts, handler);
+      };
+      const composed = super.compose(...interceptors, entering);
+      this.composed.push(composed);
+      return composed;
+    }
+  }
+
+  it('what the client composes over a dispatcher passed in carries its GETs and refuses a POST before connecting', async () => {
     const s = await server((_req, res) => ok(res));
-    const agent = new Agent();
+    const agent = new KeepsComposed();
     cleanups.push(() => agent.close());
-    const compose = vi.spyOn(agent, 'compose');
     const { client: c } = client(s.url, { dispatcher: agent });
-    expect(compose).toHaveBeenCalledTimes(1);
-    const interceptor = compose.mock.calls[0]?.[0] as unknown as Dispatcher.DispatcherComposeInterceptor;
-    const inner = vi.fn(() => true);
-    const dispatch = interceptor(inner);
-    const handler = {} as Dispatcher.DispatchHandler;
-    expect(() => dispatch({ origin: s.url, path: '/spend-limit', method: 'POST' }, handler)).toThrow(/refused to send POST/);
-    expect(inner).not.toHaveBeenCalled();
-    dispatch({ origin: s.url, path: '/spend-limit', method: 'GET' }, handler);
-    expect(inner).toHaveBeenCalledTimes(1);
-    // And the client's own requests go through the composed dispatcher.
-    await c.get('spend_limit');
-    expect(s.requests.map((r) => r.method)).toEqual(['GET']);
+    expect(agent.composed).toHaveLength(1);
+    const guarded = agent.composed[0] as Dispatcher;
+    const refused: unknown = await guarded
+      .request({ origin: s.url, path: '/spend-limit', method: 'POST', body: '{"monthly_limit": 0}' })
+      .then(() => 'sent', (err: unknown) => err);
+    expect(refused).toBeInstanceOf(ReadOnlyViolationError);
+    expect((refused as Error).message).toBe('refused to send POST: the exporter only ever reads the Admin API');
+    // Nothing reached the server, not even a connection.
+    expect([s.requests.length, s.connections()]).toEqual([0, 0]);
+    // The client's own request goes through the same composed dispatcher, and arrives.
+    await expect(c.get('spend_limit')).resolves.toMatchObject({ status: 200 });
+    expect(agent.entered).toEqual(['POST /spend-limit', 'GET /spend-limit']);
+    expect(s.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /spend-limit']);
   });
 });
 
@@ -505,18 +529,21 @@ describe('abort', () => {
 });
 
 describe('close', () => {
-  it('closes the dispatcher it created', async () => {
-    const s = await server((_req, res) => ok(res));
-    const close = vi.spyOn(EnvHttpProxyAgent.prototype, 'close');
-    const { client: c } = makeClient(s.url);
-    await c.get('usage');
-    await c.close();
-    // close is inherited (the spy also sees the inner agents): count the calls on the EnvHttpProxyAgent.
-    // (close() without a callback calls itself with one: count instances, not calls.)
-    const own = [...new Set(close.mock.contexts.filter((ctx) => ctx instanceof EnvHttpProxyAgent))] as unknown as Array<{ closed: boolean }>;
-    expect(own).toHaveLength(1);
-    expect(own[0]?.closed).toBe(true);
-    expect((await failure(c.get('usage'))).kind).toBe('aborted');
+  it('ends the connections of the dispatcher it created; later calls fail as aborted and send nothing', async () => {
+    // The server keeps idle connections and tells undici to keep them 10 minutes: only close() ends one during the test.
+    const s = await server((_req, res) => json(res, 200, { ok: true }, { 'keep-alive': 'timeout=600' }), { keepAliveTimeoutMs: 0 });
+    const { client: closed } = client(s.url);
+    const { client: other } = client(s.url);
+    await closed.get('usage');
+    await other.get('usage');
+    expect([s.connections(), s.openConnections()]).toEqual([2, 2]);
+    await closed.close();
+    await until(() => s.openConnections() === 1, "the closed client's connection to end");
+    const err = await failure(closed.get('usage'));
+    expect([err.kind, err.message]).toEqual(['aborted', 'the Admin API client is closed']);
+    // The connection still open is the other client's: it carries that client's next request.
+    await other.get('usage');
+    expect([s.requests.length, s.connections(), s.openConnections()]).toEqual([3, 2, 1]);
   });
 
   it('may be closed twice; a call waiting for a slot at close() ends as aborted, not pending forever', async () => {

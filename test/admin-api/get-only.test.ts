@@ -21,6 +21,8 @@ describe('the GET-only guard, against a real server', () => {
     await expect(
       dispatcher.request({ origin: server.url, path: '/spend-limit', method, body: method === 'POST' ? '{"monthly_limit": 0}' : undefined }),
     ).rejects.toThrow(ReadOnlyViolationError);
+    // Refused before undici connected.
+    expect(server.connections()).toBe(0);
     // A GET through the same dispatcher arrives; it is the only request the server ever saw.
     const res = await dispatcher.request({ origin: server.url, path: '/spend-limit', method: 'GET' });
     await res.body.dump();
@@ -33,13 +35,13 @@ describe('the GET-only guard, against a real server', () => {
     await expect(dispatcher.request({ origin: server.url, path: '/spend-limit', method: 'GET', body: 'x' })).rejects.toThrow(
       ReadOnlyViolationError,
     );
-    expect(server.requests).toHaveLength(0);
+    expect([server.requests.length, server.connections()]).toEqual([0, 0]);
   });
 
   it('refuses CONNECT and upgrades, which go through dispatch too', async () => {
     const { server, dispatcher } = await setup();
     await expect(dispatcher.connect({ origin: server.url, path: '/' })).rejects.toThrow(ReadOnlyViolationError);
     await expect(dispatcher.upgrade({ origin: server.url, path: '/' } as Parameters<typeof dispatcher.upgrade>[0])).rejects.toThrow(ReadOnlyViolationError);
-    expect(server.requests).toHaveLength(0);
+    expect([server.requests.length, server.connections()]).toEqual([0, 0]);
   });
 });

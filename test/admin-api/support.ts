@@ -19,18 +19,31 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => 
 
 /**
  * Listens on a free loopback port and keeps the open sockets (plus any
- * added to `sockets`), so that `close()` ends hanging ones too.
+ * added to `sockets`), so that `close()` ends hanging ones too. Counts the
+ * connections accepted and those still open.
  */
-async function listenOnLoopback(server: Server, sockets: Set<Socket>): Promise<{ port: number; url: string; close: () => Promise<void> }> {
+async function listenOnLoopback(
+  server: Server,
+  sockets: Set<Socket>,
+): Promise<{ port: number; url: string; connections: () => number; openConnections: () => number; close: () => Promise<void> }> {
+  let accepted = 0;
+  let open = 0;
   server.on('connection', (s) => {
+    accepted++;
+    open++;
     sockets.add(s);
-    s.on('close', () => sockets.delete(s));
+    s.on('close', () => {
+      open--;
+      sockets.delete(s);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     port,
     url: `http://127.0.0.1:${port}`,
+    connections: () => accepted,
+    openConnections: () => open,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -41,14 +54,23 @@ async function listenOnLoopback(server: Server, sockets: Set<Socket>): Promise<{
 /**
  * A real HTTP server on 127.0.0.1, port 0, answering as the test scripts it.
  * `n` counts requests from 0. It records every request and the most that
- * were in flight at once.
+ * were in flight at once, and counts connections (accepted, still open).
+ * `keepAliveTimeoutMs` sets how long the server keeps an idle connection
+ * (Node's default is 5 s; 0 keeps it until the client or `close()` ends it).
  */
-export async function startServer(handler: Handler): Promise<{
+export async function startServer(
+  handler: Handler,
+  options: { keepAliveTimeoutMs?: number } = {},
+): Promise<{
   url: string;
   port: number;
   requests: SeenRequest[];
   inFlight: () => number;
   maxInFlight: () => number;
+  /** Connections accepted so far. */
+  connections: () => number;
+  /** Connections not yet closed (by either side). */
+  openConnections: () => number;
   close: () => Promise<void>;
 }> {
   const requests: SeenRequest[] = [];
@@ -71,8 +93,9 @@ export async function startServer(handler: Handler): Promise<{
       res.destroy(err as Error);
     });
   });
-  const { port, url, close } = await listenOnLoopback(server, sockets);
-  return { url, port, requests, inFlight: () => inFlight, maxInFlight: () => maxInFlight, close };
+  if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
+  const { port, url, connections, openConnections, close } = await listenOnLoopback(server, sockets);
+  return { url, port, requests, inFlight: () => inFlight, maxInFlight: () => maxInFlight, connections, openConnections, close };
 }
 
 export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

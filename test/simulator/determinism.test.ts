@@ -58,6 +58,7 @@ describe('simulator determinism', () => {
     const window = [NOW_S - 7 * DAY_S, NOW_S] as const;
     const smallTruth = small.truth.lechat(...window);
     const largeTruth = large.truth.lechat(...window);
+    expect(smallTruth.byUser.size).toBeGreaterThan(0);
     for (const [id, counts] of smallTruth.byUser) expect(largeTruth.byUser.get(id)?.messages).toBe(counts.messages);
   });
 });

@@ -63,6 +63,7 @@ describe('simulator over HTTP: paths and layouts', () => {
     expect(missingFields(usage['fine_tuning'], REQUIRED.FineTuningDataJSON)).toEqual([]);
     expect(missingFields(usage['vibe_code'], REQUIRED.VibeCodeUsageDataJSON)).toEqual([]);
     for (const key of ['completion', 'ocr', 'connectors', 'audio', 'audio_characters', 'chat']) expect(missingFields(usage[key], ['models'])).toEqual([]);
+    expect(rowsOf(usage, 'prices').length).toBeGreaterThan(0);
     for (const row of rowsOf(usage, 'prices')) expect(missingFields(row, REQUIRED.PriceData)).toEqual([]);
 
     const spend = asObject((await getJson(`${sim.url}/spend-limit`)).body);

@@ -144,6 +144,7 @@ describe('simulator usage', () => {
       perSeries.set(key, [...(perSeries.get(key) ?? []), entry['timestamp'] as string]);
     }
     const expected = Array.from({ length: 15 }, (_, i) => `2026-11-${String(i + 1).padStart(2, '0')}T00:00:00Z`);
+    expect(perSeries.size).toBeGreaterThan(10);
     for (const days of perSeries.values()) expect(days).toEqual(expected);
     expect(body['start_date']).toBe('2026-11-01T00:00:00Z');
     expect(body['end_date']).toBe('2026-11-30T23:59:59Z');
@@ -168,7 +169,8 @@ describe('simulator usage', () => {
       expect(asObject(asArray(asObject(body)['detail'])[0])['loc']).toEqual(['query', 'month']);
     }
     const past = sim.truth.usage({ year: 2026, month: 5 });
-    expect(past.rows.every((r) => r.entries === 31)).toBe(true);
+    expect(past.rows.length).toBeGreaterThan(0);
+    expect(past.rows.filter((r) => r.entries !== 31)).toEqual([]);
   });
 
   it('serves nothing for a future month', async () => {
@@ -231,6 +233,7 @@ describe('simulator usage', () => {
     const sim = await simulator();
     const body = asObject((await getJson(`${sim.url}/rate-limit`)).body);
     const keys = Object.keys(asObject(body['tokens_limits_by_model']));
+    expect(keys.length).toBeGreaterThan(0);
     expect(keys.sort()).toEqual([...sim.truth.rateLimitedModelIds].sort());
     const billed = new Set([...usageEntries((await getJson(`${sim.url}/usage`)).body)].map((e) => e.entry['billing_metric']));
     for (const key of keys) {
