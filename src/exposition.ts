@@ -1,23 +1,15 @@
 import { promisify } from 'node:util';
 import { constants, crc32, deflateRaw as deflateRawCallback } from 'node:zlib';
-import { Gauge, Registry, type RegistryContentType } from 'prom-client';
 import type { MetricFamily } from './sources/types.js';
 
 const deflateRaw = promisify(deflateRawCallback);
 
 export type Format = 'text' | 'openmetrics';
 
-export const CONTENT_TYPES: Record<Format, RegistryContentType> = {
-  text: Registry.PROMETHEUS_CONTENT_TYPE,
-  openmetrics: Registry.OPENMETRICS_CONTENT_TYPE,
+export const CONTENT_TYPES: Record<Format, string> = {
+  text: 'text/plain; version=0.0.4; charset=utf-8',
+  openmetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8',
 };
-
-/** A registry rendering `format` (prom-client's typings omit the constructor argument). */
-export function registryFor(format: Format): Registry<RegistryContentType> {
-  const registry = new Registry<RegistryContentType>();
-  registry.setContentType(CONTENT_TYPES[format]);
-  return registry;
-}
 
 /**
  * One source's metric families, rendered once per refresh in both formats,
@@ -92,26 +84,73 @@ export class GzipJoiner {
   }
 }
 
+/** A family of any type, as prom-client's registries hold them (the process metrics) or as our own counters are kept. */
+export interface TypedFamily {
+  name: string;
+  help: string;
+  type: 'gauge' | 'counter' | 'histogram' | 'summary';
+  /** `name` overrides the family's name for that sample (a histogram's `_bucket`, `_sum`, `_count`). */
+  samples: ReadonlyArray<{ name?: string; labels: Readonly<Record<string, string | number>>; value: number }>;
+}
+
 /**
- * Renders gauge families with prom-client (escaping, number formatting and
- * the two formats are its job), one family at a time in a fresh registry,
- * yielding to the event loop between families: rendering 80 000 series
- * blocks for a few hundred milliseconds in all, and scrapes must not wait
- * for it in one piece. The result is the same text a single registry gives.
+ * Renders one family in the text format or OpenMetrics, without its trailing
+ * newline: the same bytes prom-client's registry gives (its escaping, its
+ * number formatting, its `_total` handling of counters in OpenMetrics), with
+ * no registry to build. The golden files hold it to that.
+ */
+export function renderFamily(family: TypedFamily, format: Format): string {
+  const counterInOpenMetrics = format === 'openmetrics' && family.type === 'counter';
+  const name = counterInOpenMetrics ? family.name.replace(/_total$/, '') : family.name;
+  const lines = [`# HELP ${escapeText(name)} ${escapeText(family.help)}`, `# TYPE ${escapeText(name)} ${family.type}`];
+  for (const sample of family.samples) {
+    const sampleName = counterInOpenMetrics ? `${sample.name ?? name}_total` : (sample.name ?? name);
+    const labels = Object.entries(sample.labels).map(([k, v]) => `${k}="${typeof v === 'string' ? escapeText(v).replace(/"/g, '\\"') : v}"`);
+    lines.push(`${sampleName}${labels.length > 0 ? `{${labels.join(',')}}` : ''} ${formatValue(sample.value)}`);
+  }
+  return lines.join('\n');
+}
+
+/** A body of families: blank lines between text-format families, none in OpenMetrics, which ends with `# EOF`. */
+export function joinFamilies(rendered: readonly string[], format: Format): string {
+  if (format === 'openmetrics') return `${rendered.join('\n')}\n# EOF\n`;
+  return `${rendered.join('\n\n')}\n`;
+}
+
+/**
+ * Renders gauge families, yielding to the event loop between families:
+ * rendering 80 000 series blocks for a while in all, and scrapes must not
+ * wait for it in one piece.
  */
 export async function renderFamilies(families: readonly MetricFamily[], format: Format): Promise<string> {
   const parts: string[] = [];
   for (const f of families) {
-    const registry = registryFor(format);
-    const gauge = new Gauge({ name: f.name, help: f.help, labelNames: [...f.labelNames], registers: [registry] });
-    for (const s of f.samples) gauge.set(s.labels, s.value);
-    const rendered = await registry.metrics();
-    parts.push(format === 'openmetrics' ? stripEof(rendered) : rendered);
+    parts.push(renderFamily({ ...gaugeSamples(f), type: 'gauge' }, format));
     await new Promise((resolve) => setImmediate(resolve));
   }
-  // prom-client separates text-format families with a blank line, and OpenMetrics ones with none.
-  const body = parts.join(format === 'text' ? '\n' : '');
-  return format === 'openmetrics' ? `${body}# EOF\n` : body;
+  return joinFamilies(parts, format);
+}
+
+/** A gauge's samples as prom-client would hold them: one per label set, the last value set winning, in first-set order. */
+function gaugeSamples(f: MetricFamily): Omit<TypedFamily, 'type'> {
+  const byLabels = new Map<string, { labels: Readonly<Record<string, string>>; value: number }>();
+  for (const s of f.samples) {
+    const key = f.labelNames.map((n) => s.labels[n]).join('\u0000');
+    const seen = byLabels.get(key);
+    if (seen) seen.value = s.value;
+    else byLabels.set(key, { labels: s.labels, value: s.value });
+  }
+  return { name: f.name, help: f.help, samples: [...byLabels.values()] };
+}
+
+function escapeText(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return 'Nan';
+  if (!Number.isFinite(value)) return value < 0 ? '-Inf' : '+Inf';
+  return `${value}`;
 }
 
 /** Removes the trailing `# EOF` of an OpenMetrics render; the caller adds one at the very end. */

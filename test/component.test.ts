@@ -24,6 +24,16 @@ describe('every value equals what the simulator served', () => {
     expect(valueOf(text, 'mistral_payment_last_failed')).toBe(0);
   });
 
+  it('without a monthly limit: no limit, no utilisation, no projection against a limit, and never an invented 0', async () => {
+    const { sim, refresh, scrape } = await harness({ sim: { org: { spendLimit: null } } });
+    await refresh('spend_limit');
+    const text = await scrape();
+    expect(valueOf(text, 'mistral_spend_limit_enabled')).toBe(0);
+    expect(text).not.toMatch(/^mistral_spend_limit_utilization_ratio /m);
+    expect(text).not.toMatch(/^mistral_spend_limit\{/m);
+    expect(valueOf(text, 'mistral_spend', { currency: 'EUR', product: 'api' })).toBe(sim.truth.spend().served.usage);
+  });
+
   it('cost and quantities from usage, to the last digit', async () => {
     const { sim, refresh, scrape } = await harness();
     await refresh('usage');

@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import { Agent, type Dispatcher } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { dispatcherOptions, ReadOnlyViolationError } from '../../src/admin-api/client.js';
-import { AdminApiError } from '../../src/admin-api/types.js';
+import type { AdminApiError } from '../../src/admin-api/types.js';
 import { pathCandidates } from '../../src/endpoints.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { CANARY, clearProxyEnv, failure, json, makeClient, startServer, until } from './support.js';

@@ -1,0 +1,106 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { type Format, joinFamilies, renderFamilies, renderFamily, type TypedFamily } from '../src/exposition.js';
+import type { MetricFamily } from '../src/sources/types.js';
+
+/**
+ * The exporter renders the exposition itself (no registry per refresh or per
+ * scrape); prom-client's registry is the reference it must match byte for
+ * byte, in both formats.
+ */
+const FORMATS: readonly Format[] = ['text', 'openmetrics'];
+const contentType = (format: Format) => (format === 'text' ? Registry.PROMETHEUS_CONTENT_TYPE : Registry.OPENMETRICS_CONTENT_TYPE);
+
+const GAUGES: MetricFamily[] = [
+  {
+    name: 'mistral_awkward',
+    help: 'Help with a "quote", a \\ backslash and a\nnewline.',
+    labelNames: ['model', 'window'],
+    samples: [
+      { labels: { model: 'a"b', window: '1d' }, value: 1.5 },
+      { labels: { window: '7d', model: 'c\nd\\e' }, value: 2e-7 },
+      { labels: { model: 'a"b', window: '1d' }, value: 3 }, // the same series again: the last value wins, in first place
+      { labels: { model: 'big', window: '1d' }, value: 1e21 },
+      { labels: { model: 'tiny', window: '1d' }, value: -0.000001 },
+      { labels: { model: 'inf', window: '1d' }, value: Number.POSITIVE_INFINITY },
+      { labels: { model: 'nan', window: '1d' }, value: Number.NaN },
+      { labels: { model: 'ünïcode ✓', window: '1d' }, value: 42 },
+    ],
+  },
+  { name: 'mistral_single', help: 'No labels.', labelNames: [], samples: [{ labels: {}, value: 0 }] },
+  { name: 'mistral_labelled_empty', help: 'No samples.', labelNames: ['model'], samples: [] },
+];
+
+async function promClient(format: Format, build: (registry: Registry) => void): Promise<string> {
+  const registry = new Registry();
+  registry.setContentType(contentType(format) as typeof Registry.PROMETHEUS_CONTENT_TYPE);
+  build(registry);
+  return registry.metrics();
+}
+
+describe('the exposition renderer, against prom-client', () => {
+  it.each(FORMATS)('gauges, with escaping, odd numbers and a repeated series: byte-identical (%s)', async (format) => {
+    const reference = await promClient(format, (registry) => {
+      for (const f of GAUGES) {
+        const g = new Gauge({ name: f.name, help: f.help, labelNames: [...f.labelNames], registers: [registry] });
+        for (const s of f.samples) g.set(s.labels, s.value);
+      }
+    });
+    expect(await renderFamilies(GAUGES, format)).toBe(reference);
+  });
+
+  it.each(FORMATS)('an unlabelled gauge with no value has no sample, where prom-client would invent a 0 (%s)', async (format) => {
+    const empty: MetricFamily = { name: 'mistral_spend_limit_utilization_ratio', help: 'Absent without a limit.', labelNames: [], samples: [] };
+    const reference = await promClient(format, (registry) => new Gauge({ name: empty.name, help: empty.help, registers: [registry] }));
+    expect(reference).toContain('mistral_spend_limit_utilization_ratio 0');
+    const ours = await renderFamilies([empty], format);
+    expect(ours).not.toMatch(/^mistral_spend_limit_utilization_ratio /m);
+    expect(ours).toContain('# TYPE mistral_spend_limit_utilization_ratio gauge');
+  });
+
+  it.each(FORMATS)('counters, named with _total, however often rendered (%s)', async (format) => {
+    const counter: TypedFamily = {
+      name: 'mistral_things_total',
+      help: 'Things.',
+      type: 'counter',
+      samples: [
+        { labels: { kind: 'a' }, value: 2 },
+        { labels: { kind: 'b' }, value: 0 },
+      ],
+    };
+    const reference = await promClient(format, (registry) => {
+      const c = new Counter({ name: counter.name, help: counter.help, labelNames: ['kind'], registers: [registry] });
+      c.inc({ kind: 'a' }, 2);
+      c.inc({ kind: 'b' }, 0);
+    });
+    const ours = joinFamilies([renderFamily(counter, format)], format);
+    expect(ours).toBe(reference);
+    expect(joinFamilies([renderFamily(counter, format)], format)).toBe(ours);
+  });
+
+  it.each(FORMATS)("prom-client's process and runtime metrics, read as data: the same lines but for values that moved (%s)", async (format) => {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const families = (await registry.getMetricsAsJSON()).map(
+      (m): TypedFamily => ({
+        name: m.name,
+        help: m.help,
+        type: String(m.type) as TypedFamily['type'],
+        samples: m.values.map((v) => {
+          const { metricName } = v as { metricName?: string };
+          return { ...(metricName === undefined ? {} : { name: metricName }), labels: v.labels as Record<string, string>, value: v.value };
+        }),
+      }),
+    );
+    registry.setContentType(contentType(format) as typeof Registry.PROMETHEUS_CONTENT_TYPE);
+    const reference = await registry.metrics();
+    const ours = joinFamilies(
+      families.map((f) => renderFamily(f, format)),
+      format,
+    );
+    const shape = (text: string) => text.split('\n').map((l) => (l.startsWith('#') ? l : l.replace(/ [^ ]+$/, ' <value>')));
+    expect(families.length).toBeGreaterThan(10);
+    expect(families.some((f) => f.type === 'histogram') && families.some((f) => f.type === 'counter')).toBe(true);
+    expect(shape(ours)).toEqual(shape(reference));
+  });
+});
