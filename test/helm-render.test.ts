@@ -1,0 +1,330 @@
+/**
+ * The Helm chart rendered: by `helm` when it is on PATH, else by helm-render
+ * (../shared/tools/helm-render, which renders as `helm template` does and runs
+ * `helm lint`'s offline rules). Every rendered object is checked against the
+ * Kubernetes and Prometheus Operator schemas (kubernetes-models) and against
+ * the other objects (selectors, ports, names). Renders: the defaults, every
+ * ci/*-values.yaml, every helm command of the chart's README, and hostile
+ * values. Under CI=true these tests run and fail when neither tool works;
+ * elsewhere they are skipped with a loud line on stderr.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { ALERTS_COPY, CHART_DIR, DASHBOARDS_COPY, ROOT } from '../scripts/sync-chart.js';
+import { SETTINGS, type SettingDef } from '../src/config/settings.js';
+import { findChartTool, parseManifests, shellCommands, type ChartTool, type Manifest, type Run } from './support/helm.js';
+import { manifestErrors } from './support/k8s.js';
+import { hasTool, promtool } from './support/tools.js';
+
+type Json = Record<string, unknown>;
+
+const CI = process.env.CI === 'true';
+const FOUND = findChartTool();
+const RUN = FOUND.tool !== undefined || CI;
+if (!RUN) {
+  process.stderr.write(
+    `\n*** SKIPPED: the Helm chart was not rendered (helm lint, helm template, schema checks of the objects): ${FOUND.why}. ` +
+      'Under CI=true this fails. ***\n\n',
+  );
+}
+const PROMTOOL = RUN && hasTool('promtool');
+
+function tool(): ChartTool {
+  if (FOUND.tool === undefined) throw new Error(`neither helm nor helm-render works: ${FOUND.why}`);
+  return FOUND.tool;
+}
+
+const CI_FILES = readdirSync(join(CHART_DIR, 'ci'))
+  .filter((f) => f.endsWith('-values.yaml'))
+  .sort();
+const ciFile = (f: string): string => join(CHART_DIR, 'ci', f);
+const readChart = (rel: string): string => readFileSync(join(CHART_DIR, rel), 'utf8');
+
+/** The least a render needs: a Secret holding the key. */
+const KEY = ['--set', 'existingSecret.name=s'];
+
+function template(args: readonly string[], release = 'test'): Run {
+  return tool().template(release, CHART_DIR, args);
+}
+
+/** Renders, expecting success; returns the objects. */
+function render(args: readonly string[], release = 'test'): Manifest[] {
+  const r = template(args, release);
+  expect(r.status, r.output).toBe(0);
+  return parseManifests(r.stdout);
+}
+
+/** Renders, expecting failure; returns what the tool said. */
+function renderFails(args: readonly string[], release = 'test'): string {
+  const r = template(args, release);
+  expect(r.status, `the render should have failed:\n${r.stdout}`).not.toBe(0);
+  expect(r.stderr).toMatch(/Error/);
+  return r.stderr;
+}
+
+const metadata = (o: Manifest): Json => (o.metadata ?? {}) as Json;
+const nameOf = (o: Manifest): string => metadata(o).name as string;
+const ofKind = (objects: readonly Manifest[], kind: string): Manifest[] => objects.filter((o) => o.kind === kind);
+const one = (objects: readonly Manifest[], kind: string): Manifest => {
+  const found = ofKind(objects, kind);
+  expect(found.map(nameOf), `one ${kind}`).toHaveLength(1);
+  return found[0] as Manifest;
+};
+
+interface Container {
+  name: string;
+  args?: string[];
+  env?: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+  ports?: Array<{ name?: string; containerPort: number }>;
+  volumeMounts?: Array<{ name: string; mountPath: string }>;
+}
+interface PodSpec {
+  containers: Container[];
+  volumes?: Array<{ name: string; secret?: { secretName: string } }>;
+}
+
+function podOf(objects: readonly Manifest[]): { labels: Json; spec: PodSpec } {
+  const template = ((one(objects, 'Deployment').spec as Json).template ?? {}) as { metadata?: { labels?: Json }; spec: PodSpec };
+  return { labels: template.metadata?.labels ?? {}, spec: template.spec };
+}
+
+function containerOf(objects: readonly Manifest[]): Container {
+  return podOf(objects).spec.containers[0] as Container;
+}
+
+function matches(selector: Json | undefined, labels: Json): boolean {
+  const wanted = (selector?.matchLabels ?? {}) as Json;
+  return Object.keys(wanted).length > 0 && Object.entries(wanted).every(([k, v]) => labels[k] === v);
+}
+
+/** What the objects of one release must agree on among themselves. */
+function chartErrors(objects: readonly Manifest[]): string[] {
+  const errors: string[] = [];
+  const seen = new Set<string>();
+  for (const o of objects) {
+    const id = `${String(o.kind)} ${String(metadata(o).namespace)}/${nameOf(o)}`;
+    if (seen.has(id)) errors.push(`${id} is rendered twice`);
+    seen.add(id);
+    if (nameOf(o).length > 63) errors.push(`${id}: the name is longer than 63 characters`);
+  }
+  const text = JSON.stringify(objects);
+  for (const bad of ['%!', '<nil>', '<no value>']) if (text.includes(bad)) errors.push(`a rendered value holds ${bad}`);
+
+  const deployments = ofKind(objects, 'Deployment');
+  if (deployments.length !== 1) return [...errors, `${deployments.length} Deployments`];
+  const pod = podOf(objects);
+  const c = pod.spec.containers[0] as Container;
+  const deploymentSpec = one(objects, 'Deployment').spec as Json;
+  if (!matches(deploymentSpec.selector as Json, pod.labels)) errors.push("the Deployment's selector does not select its pods");
+  const portNames = new Set((c.ports ?? []).map((p) => p.name));
+  const envNames = (c.env ?? []).map((e) => e.name);
+  if (new Set(envNames).size !== envNames.length) errors.push(`an environment variable is set twice: ${envNames.join(', ')}`);
+  const volumes = new Set((pod.spec.volumes ?? []).map((v) => v.name));
+  for (const m of c.volumeMounts ?? []) if (!volumes.has(m.name)) errors.push(`volumeMount ${m.name} has no volume`);
+  for (const v of pod.spec.volumes ?? []) {
+    if (v.secret && !v.secret.secretName) errors.push(`volume ${v.name} names no Secret`);
+  }
+
+  for (const svc of ofKind(objects, 'Service')) {
+    const spec = svc.spec as { selector?: Json; ports: Array<{ name: string; targetPort: unknown }> };
+    if (!matches({ matchLabels: spec.selector }, pod.labels)) errors.push(`Service ${nameOf(svc)} does not select the pods`);
+    for (const p of spec.ports) if (typeof p.targetPort === 'string' && !portNames.has(p.targetPort)) errors.push(`Service port ${p.name}: no container port ${p.targetPort}`);
+  }
+  const service = ofKind(objects, 'Service')[0];
+  for (const sm of ofKind(objects, 'ServiceMonitor')) {
+    const spec = sm.spec as { selector: Json; namespaceSelector?: { matchNames?: string[] }; endpoints: Array<{ port: string }> };
+    if (!service || !matches(spec.selector, metadata(service).labels as Json)) errors.push('the ServiceMonitor does not select the Service');
+    if (service && !spec.namespaceSelector?.matchNames?.includes(metadata(service).namespace as string)) errors.push("the ServiceMonitor does not look in the Service's namespace");
+    const servicePorts = ((service?.spec as Json | undefined)?.ports ?? []) as Array<{ name: string }>;
+    for (const e of spec.endpoints) if (!servicePorts.some((p) => p.name === e.port)) errors.push(`ServiceMonitor endpoint port ${e.port} is not a port of the Service`);
+  }
+  for (const kind of ['PodDisruptionBudget', 'NetworkPolicy']) {
+    for (const o of ofKind(objects, kind)) {
+      const spec = o.spec as { selector?: Json; podSelector?: Json };
+      if (!matches(spec.selector ?? spec.podSelector, pod.labels)) errors.push(`${kind} ${nameOf(o)} does not select the pods`);
+    }
+  }
+  for (const np of ofKind(objects, 'NetworkPolicy')) {
+    const ingress = ((np.spec as Json).ingress ?? []) as Array<{ ports?: Array<{ port: unknown }> }>;
+    for (const rule of ingress) {
+      for (const p of rule.ports ?? []) if (typeof p.port === 'string' && !portNames.has(p.port)) errors.push(`NetworkPolicy ingress port ${p.port} is not a container port`);
+    }
+  }
+  return errors;
+}
+
+/** promtool's verdict on the rule groups of the PrometheusRules (when promtool is there). */
+function ruleErrors(objects: readonly Manifest[]): string[] {
+  const rules = ofKind(objects, 'PrometheusRule');
+  if (!PROMTOOL || rules.length === 0) return [];
+  const dir = mkdtempSync(join(tmpdir(), 'chart-rules-'));
+  try {
+    return rules.flatMap((rule) => {
+      const file = join(dir, `${nameOf(rule)}.yml`);
+      writeFileSync(file, stringifyYaml({ groups: (rule.spec as Json).groups }));
+      const r = promtool(['check', 'rules', file]);
+      return r.status === 0 ? [] : [`PrometheusRule ${nameOf(rule)}: promtool check rules: ${r.output}`];
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Renders, expecting success, and checks every object; returns the objects. */
+async function renderValid(args: readonly string[], release = 'test'): Promise<Manifest[]> {
+  const objects = render(args, release);
+  expect(objects.length).toBeGreaterThan(0);
+  expect([...(await manifestErrors(objects)), ...chartErrors(objects), ...ruleErrors(objects)]).toEqual([]);
+  return objects;
+}
+
+/**
+ * The arguments of `helm template` for a README command line (`helm install`,
+ * `helm upgrade --install`, `helm template`), and its release name.
+ */
+function templateArgs(words: readonly string[]): { release: string; args: string[] } {
+  const passed = new Set(['--set', '--set-string', '--set-json', '--set-file', '--set-literal', '-f', '--values', '-n', '--namespace', '--kube-version', '-a', '--api-versions']);
+  const dropped = new Set(['--timeout', '--version', '--description', '--wait', '--atomic', '--create-namespace', '--install', '--dry-run', '--debug', '--wait-for-jobs', '--reset-values', '--reuse-values']);
+  const takesValue = new Set(['--timeout', '--version', '--description']);
+  const positional: string[] = [];
+  const args: string[] = [];
+  for (let i = 2; i < words.length; i++) {
+    const w = words[i] as string;
+    const [flag, inline] = w.startsWith('-') && w.includes('=') ? [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)] : [w, undefined];
+    if (passed.has(flag)) {
+      const value = inline ?? words[++i];
+      if (value === undefined) throw new Error(`${flag} without a value in: ${words.join(' ')}`);
+      args.push(flag, flag === '-f' || flag === '--values' ? join(ROOT, value) : value);
+    } else if (dropped.has(flag)) {
+      if (takesValue.has(flag) && inline === undefined) i++;
+    } else if (w.startsWith('-')) {
+      throw new Error(`a flag this test does not know, in the README: ${w} (add it to templateArgs)`);
+    } else {
+      positional.push(w);
+    }
+  }
+  const chart = positional[positional.length - 1];
+  if (chart !== './helm/mistral-admin-exporter' && chart !== 'helm/mistral-admin-exporter') throw new Error(`a README command for another chart: ${words.join(' ')}`);
+  return { release: positional.length > 1 ? (positional[0] as string) : 'release-name', args };
+}
+
+const README_COMMANDS = shellCommands(readChart('README.md')).filter((w) => w[0] === 'helm' && ['install', 'upgrade', 'template'].includes(w[1] as string));
+
+/** The settings that are `config.*` values: all but the secrets and the `_FILE` paths to them. */
+const SECRET_ENVS = Object.values(SETTINGS)
+  .filter((s: SettingDef<unknown>) => s.secret)
+  .map((s) => s.env);
+const CONFIG_SETTINGS = (Object.entries(SETTINGS) as Array<[string, SettingDef<unknown>]>).filter(
+  ([, s]) => !s.secret && !SECRET_ENVS.some((env) => s.env === `${env}_FILE`),
+);
+
+function envText(value: unknown): string {
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
+
+type Rule = { alert?: string; record?: string; labels?: Record<string, string> };
+function ruleList(objects: readonly Manifest[]): Array<Rule & { group: string }> {
+  const rule = one(objects, 'PrometheusRule').spec as { groups: Array<{ name: string; rules: Rule[] }> };
+  return rule.groups.flatMap((g) => g.rules.map((r) => ({ ...r, group: g.name })));
+}
+
+// ---------------------------------------------------------------------------
+
+describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () => {
+  it('helm or helm-render works', () => {
+    expect(FOUND.tool, FOUND.why).toBeDefined();
+  });
+
+  it('the defaults with a Secret for the key: a Deployment and a Service, valid', async () => {
+    const objects = await renderValid(KEY);
+    expect(objects.map((o) => o.kind).sort()).toEqual(['Deployment', 'Service']);
+  });
+
+  it('without a key the render fails, saying to set existingSecret.name or apiKey.value', () => {
+    const out = renderFails([]);
+    expect(out).toContain('existingSecret.name');
+    expect(out).toContain('apiKey.value');
+  });
+
+  it('the schema is enforced (a string port)', () => {
+    expect(renderFails(['--set', 'demo=true', '--set-string', 'config.port=10460'])).toMatch(/config\.port|port/);
+  });
+
+  it.each(CI_FILES)('ci/%s renders, every object valid', async (file) => {
+    await renderValid(['--values', ciFile(file)]);
+  });
+
+  it.each(CI_FILES)('helm lint --strict passes with ci/%s', (file) => {
+    const r = tool().lint(CHART_DIR, ['--values', ciFile(file)]);
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).not.toMatch(/\[(WARNING|ERROR)\]/);
+  });
+
+  it.runIf(FOUND.tool?.strictTemplate !== undefined).each(CI_FILES)('ci/%s renders with missingkey=error (what helm lint --strict also does)', (file) => {
+    const r = (tool().strictTemplate as NonNullable<ChartTool['strictTemplate']>)('test', CHART_DIR, ['--values', ciFile(file)]);
+    expect(r.status, r.output).toBe(0);
+  });
+
+  it("the README's helm commands are found", () => {
+    expect(README_COMMANDS.length).toBeGreaterThanOrEqual(2);
+    expect(README_COMMANDS.some((w) => w.includes('--set'))).toBe(true);
+  });
+
+  it.each(README_COMMANDS.map((w) => [w.join(' '), w] as const))('README: %s renders, every object valid', async (_line, words) => {
+    const { release, args } = templateArgs(words);
+    await renderValid(args, release);
+  });
+
+  it('with an existing Secret: the key is a mounted file, nothing else is made', async () => {
+    const objects = await renderValid(['--values', ciFile('existing-secret-values.yaml')]);
+    expect(objects.map((o) => o.kind).sort()).toEqual(['Deployment', 'Service']);
+    const c = containerOf(objects);
+    expect(c.env).toContainEqual({ name: 'MISTRAL_ADMIN_API_KEY_FILE', value: '/etc/mistral-admin-exporter/api-key/api-key' });
+    expect((c.env ?? []).map((e) => e.name)).not.toContain('MISTRAL_ADMIN_API_KEY');
+    expect(c.args).toBeUndefined();
+    const volume = (podOf(objects).spec.volumes ?? []).find((v) => v.name === 'api-key');
+    expect(volume?.secret?.secretName).toBe('mistral-admin-api');
+  });
+
+  it('demo mode: --demo, no key, no Secret', async () => {
+    const objects = await renderValid(['--values', ciFile('demo-values.yaml')]);
+    expect(objects.map((o) => o.kind)).not.toContain('Secret');
+    const c = containerOf(objects);
+    expect(c.args).toEqual(['--demo']);
+    expect(JSON.stringify(c)).not.toContain('MISTRAL_ADMIN_API_KEY');
+  });
+
+  it('all features: every block renders, every config value becomes its variable', async () => {
+    const objects = await renderValid(['--values', ciFile('all-features-values.yaml')]);
+    const kinds = objects.map((o) => o.kind);
+    for (const kind of ['Deployment', 'Service', 'Secret', 'ServiceMonitor', 'PrometheusRule', 'NetworkPolicy', 'PodDisruptionBudget']) expect(kinds).toContain(kind);
+    const dashboards = readdirSync(DASHBOARDS_COPY).filter((f) => f.endsWith('.json'));
+    const maps = ofKind(objects, 'ConfigMap');
+    expect(maps.length).toBe(dashboards.length);
+    for (const m of maps) expect(metadata(m).labels).toMatchObject({ grafana_dashboard: '1' });
+
+    const env = new Map((containerOf(objects).env ?? []).map((e) => [e.name, e.value]));
+    const config = (parseYaml(readChart('ci/all-features-values.yaml')) as Json).config as Json;
+    for (const [key, s] of CONFIG_SETTINGS) {
+      expect(env.get(s.env), s.env).toBe(envText(config[key]));
+      expect(() => s.parse(env.get(s.env) as string)).not.toThrow();
+    }
+
+    const rendered = ruleList(objects).map((r) => r.alert);
+    const file = parseYaml(readFileSync(ALERTS_COPY, 'utf8')) as { groups: Array<{ rules: Rule[] }> };
+    for (const r of file.groups.flatMap((g) => g.rules)) expect(rendered).toContain(r.alert);
+    expect(rendered).toContain('MistralSpendOverTenThousand');
+  });
+
+  it('prometheusRule.disabledAlerts leaves an alert out; an unknown name fails', async () => {
+    const file = parseYaml(readFileSync(ALERTS_COPY, 'utf8')) as { groups: Array<{ rules: Rule[] }> };
+    const first = file.groups.flatMap((g) => g.rules).find((r) => r.alert)?.alert as string;
+    const base = ['--set', 'demo=true', '--set', 'prometheusRule.enabled=true'];
+    const objects = await renderValid([...base, '--set', `prometheusRule.disabledAlerts={${first}}`]);
+    expect(ruleList(objects).map((r) => r.alert)).not.toContain(first);
+    expect(renderFails([...base, '--set', 'prometheusRule.disabledAlerts={NoSuchAlert}'])).toContain('NoSuchAlert');
+  });
+});
