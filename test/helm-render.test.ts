@@ -327,4 +327,23 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
     expect(ruleList(objects).map((r) => r.alert)).not.toContain(first);
     expect(renderFails([...base, '--set', 'prometheusRule.disabledAlerts={NoSuchAlert}'])).toContain('NoSuchAlert');
   });
+
+  describe('names', () => {
+    const dashboards = readdirSync(DASHBOARDS_COPY)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.replace(/\.json$/, '').toLowerCase().replace(/_/g, '-'));
+
+    it.each([
+      ['a long release name', 'mistral-exporter-finops-prod-eu', []],
+      ['the longest release name helm allows (53)', `mistral-${'x'.repeat(42)}-eu`, []],
+      ['a 63-character fullnameOverride', 'test', ['--set', `fullnameOverride=${'f'.repeat(63)}`]],
+    ] as const)('%s: one ConfigMap per dashboard, each named apart, at most 63 characters', async (_what, release, extra) => {
+      const objects = await renderValid([...KEY, '--set', 'grafanaDashboards.enabled=true', ...extra], release);
+      const names = ofKind(objects, 'ConfigMap').map(nameOf);
+      expect(names).toHaveLength(dashboards.length);
+      expect(new Set(names).size).toBe(names.length);
+      for (const d of dashboards) expect(names.filter((n) => n.endsWith(`-${d}`)), d).toHaveLength(1);
+      for (const n of names) expect(n.length).toBeLessThanOrEqual(63);
+    });
+  });
 });
