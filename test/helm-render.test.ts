@@ -346,4 +346,33 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
       for (const n of names) expect(n.length).toBeLessThanOrEqual(63);
     });
   });
+
+  describe('the ServiceMonitor', () => {
+    const SM = ['--set', 'demo=true', '--set', 'serviceMonitor.enabled=true'];
+    const endpoint = (objects: readonly Manifest[]): Json => ((one(objects, 'ServiceMonitor').spec as Json).endpoints as Json[])[0] as Json;
+
+    it('serviceMonitor.interval=15s alone: no scrapeTimeout longer than the interval', async () => {
+      const e = endpoint(await renderValid([...SM, '--set', 'serviceMonitor.interval=15s']));
+      expect(e.interval).toBe('15s');
+      // Unset, Prometheus' timeout applies, which it caps at the interval.
+      expect(e.scrapeTimeout).toBeUndefined();
+    });
+
+    it.each([
+      ['a timeout as long as the interval', '1m', '60s'],
+      ['a shorter timeout', '2m', '1m30s'],
+    ])('%s renders', async (_what, interval, timeout) => {
+      const e = endpoint(await renderValid([...SM, '--set', `serviceMonitor.interval=${interval}`, '--set', `serviceMonitor.scrapeTimeout=${timeout}`]));
+      expect(e).toMatchObject({ interval, scrapeTimeout: timeout });
+    });
+
+    it.each([
+      ['a timeout longer than the interval', ['interval=15s', 'scrapeTimeout=30s'], /serviceMonitor\.scrapeTimeout.*30s.*serviceMonitor\.interval.*15s/],
+      ['a timeout without an interval', ['interval=', 'scrapeTimeout=10s'], /serviceMonitor\.scrapeTimeout.*serviceMonitor\.interval/],
+      ['an interval of 0s', ['interval=0s'], /serviceMonitor\.interval/],
+      ['units out of order', ['interval=30s1m'], /serviceMonitor\.interval/],
+    ])('%s fails the render, naming the values', (_what, sets, message) => {
+      expect(renderFails([...SM, ...sets.flatMap((s) => ['--set', `serviceMonitor.${s}`])])).toMatch(message);
+    });
+  });
 });

@@ -458,11 +458,11 @@ describe('templates (read, not rendered)', () => {
     expect((VALUES[block] as Json).enabled).toBe(false);
   });
 
-  it('the ServiceMonitor scrapes /metrics on http, every 60s with a 30s timeout by default', () => {
+  it("the ServiceMonitor scrapes /metrics on http, every 60s with Prometheus' timeout by default", () => {
     const sm = template('servicemonitor.yaml');
     expect(sm).toMatch(/- port: http\n\s+path: \/metrics/);
     for (const key of ['interval', 'scrapeTimeout', 'metricRelabelings', 'relabelings', 'labels']) expect(sm).toContain(`.Values.serviceMonitor.${key}`);
-    expect(VALUES.serviceMonitor).toMatchObject({ interval: '60s', scrapeTimeout: '30s', jobName: 'mistral-admin-exporter' });
+    expect(VALUES.serviceMonitor).toMatchObject({ interval: '60s', scrapeTimeout: '', jobName: 'mistral-admin-exporter' });
   });
 
   it('the PrometheusRule is files/alerts.yml minus disabledAlerts, plus extraRules', () => {

@@ -121,3 +121,33 @@ print 1e+06), the rest as written.
 {{- else }}{{ . }}
 {{- end }}
 {{- end }}
+
+{{/*
+A duration in milliseconds, read as the exporter reads its durations
+(parseDuration, src/config/values.ts) and Prometheus its own: parts
+<number><unit> from the largest unit to the smallest, each unit once, units
+ms, s, m, h, d, w, and y (365d) when .prometheus is true. Fails, naming .what,
+when .value is not one.
+  include "mistral-admin-exporter.durationMs" (dict "what" "config.x" "value" "1h30m") | int64
+*/}}
+{{- define "mistral-admin-exporter.durationMs" -}}
+{{- $units := dict "y" 31536000000 "w" 604800000 "d" 86400000 "h" 3600000 "m" 60000 "s" 1000 "ms" 1 }}
+{{- $text := toString .value | trim }}
+{{- $parts := regexFindAll `[0-9]+(\.[0-9]+)?(ms|s|m|h|d|w|y)` $text -1 }}
+{{- $ok := and $parts (eq (join "" $parts) $text) }}
+{{- $total := 0.0 }}
+{{- $previous := 0 }}
+{{- range $part := $parts }}
+{{- $number := regexFind `^[0-9]+(\.[0-9]+)?` $part }}
+{{- $unit := trimPrefix $number $part }}
+{{- $size := get $units $unit }}
+{{- if and $previous (ge $size $previous) }}{{ $ok = false }}{{ end }}
+{{- if and (eq $unit "y") (not $.prometheus) }}{{ $ok = false }}{{ end }}
+{{- $previous = $size }}
+{{- $total = addf $total (mulf $number $size) }}
+{{- end }}
+{{- if not $ok }}
+{{- fail (printf "%s=%q is not a duration: write e.g. 30s, 5m or 1h30m (units ms, s, m, h, d, w, from the largest to the smallest, each once)." .what $text) }}
+{{- end }}
+{{- round $total 0 | int64 }}
+{{- end }}
