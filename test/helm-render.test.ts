@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { ALERTS_COPY, CHART_DIR, DASHBOARDS_COPY, ROOT } from '../scripts/sync-chart.js';
+import { ConfigError, loadConfig } from '../src/config/index.js';
 import { SETTINGS, type SettingDef } from '../src/config/settings.js';
 import { findChartTool, parseManifests, shellCommands, type ChartTool, type Manifest, type Run } from './support/helm.js';
 import { manifestErrors } from './support/k8s.js';
@@ -231,6 +232,118 @@ function ruleList(objects: readonly Manifest[]): Array<Rule & { group: string }>
   return rule.groups.flatMap((g) => g.rules.map((r) => ({ ...r, group: g.name })));
 }
 
+/**
+ * What the exporter makes of an environment and arguments: null when it would
+ * run, else why not (its ConfigError, or that it would print and exit).
+ */
+function exporterRefusal(env: Record<string, string>, argv: readonly string[]): string | null {
+  try {
+    const command = loadConfig({ argv, env, readFile: () => 'a-key-from-the-mounted-secret' });
+    return command.kind === 'run' ? null : `it would print its ${command.kind} and exit`;
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+}
+
+/** The container's environment (plain values) and arguments, as the exporter would get them. */
+function exporterInput(objects: readonly Manifest[]): { env: Record<string, string>; argv: string[] } {
+  const c = containerOf(objects);
+  const env: Record<string, string> = {};
+  for (const e of c.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+  return { env, argv: c.args ?? [] };
+}
+
+/** `--set-json` arguments for each config value. */
+function configArgs(config: Json): string[] {
+  return Object.entries(config).flatMap(([k, v]) => ['--set-json', `config.${k}=${JSON.stringify(v)}`]);
+}
+
+/** The variables the exporter would get for these config values (those the chart sets). */
+function configEnv(config: Json): Record<string, string> {
+  const env: Record<string, string> = { MISTRAL_ADMIN_API_KEY_FILE: '/etc/mistral-admin-exporter/api-key/api-key' };
+  for (const [key, value] of Object.entries(config)) {
+    const s = (SETTINGS as Record<string, SettingDef<unknown>>)[key];
+    if (s === undefined) throw new Error(`not a setting: ${key}`);
+    if (value !== null && envText(value) !== '') env[s.env] = envText(value);
+  }
+  return env;
+}
+
+/**
+ * Config values, each accepted by the exporter or refused: the chart must
+ * render the first and fail on the second (naming the value), never pass a
+ * value the exporter refuses at start.
+ */
+const CONFIG_CASES: Array<[string, Json]> = [
+  ['maxConcurrentRequests 0', { maxConcurrentRequests: 0 }],
+  ['maxConcurrentRequests 1', { maxConcurrentRequests: 1 }],
+  ['maxConcurrentRequests 64', { maxConcurrentRequests: 64 }],
+  ['maxConcurrentRequests 65', { maxConcurrentRequests: 65 }],
+  ['lechatUserLimit 1000001', { lechatUserLimit: 1_000_001 }],
+  ['vibeToolLimit 0', { vibeToolLimit: 0 }],
+  ['windows 1d,7d,30d as a list', { analyticsWindows: ['1d', '7d', '30d'] }],
+  ['windows 48h,2w', { analyticsWindows: '48h,2w' }],
+  ['a window of 36h', { analyticsWindows: '1d,36h' }],
+  ['a window of 12h, as a list', { analyticsWindows: ['1d', '12h'] }],
+  ['a window of 0d', { analyticsWindows: '0d' }],
+  ['a window of 1440m', { analyticsWindows: '1440m' }],
+  ['a window of 1.5d', { analyticsWindows: ['1.5d'] }],
+  ['windows 1d and 24h (the same length)', { analyticsWindows: '1d,24h' }],
+  ['windows 1d,1d (one window)', { analyticsWindows: '1d, 1d' }],
+  ['windows "," (none)', { analyticsWindows: ',' }],
+  ['windows "1d 7d" (no comma)', { analyticsWindows: '1d 7d' }],
+  ['refreshInterval 999ms', { refreshInterval: '999ms' }],
+  ['refreshInterval 1000ms', { refreshInterval: '1000ms' }],
+  ['refreshInterval 0.5s', { refreshInterval: '0.5s' }],
+  ['refreshInterval 1.5s', { refreshInterval: '1.5s' }],
+  ['refreshIntervalUsage 500ms', { refreshIntervalUsage: '500ms' }],
+  ['analyticsRefreshInterval 0s', { analyticsRefreshInterval: '0s' }],
+  ['refreshInterval 30s1m (units out of order)', { refreshInterval: '30s1m' }],
+  ['refreshInterval 1m1m (a unit twice)', { refreshInterval: '1m1m' }],
+  ['refreshInterval 1h30m under maxStaleness 2h', { refreshInterval: '1h30m', maxStaleness: '2h' }],
+  ['refreshInterval 1y', { refreshInterval: '1y' }],
+  ['requestTimeout 0s', { requestTimeout: '0s' }],
+  ['requestTimeout 1ms', { requestTimeout: '1ms' }],
+  ['maxStaleness 0s', { maxStaleness: '0s' }],
+  ['refreshInterval 2h, longer than the default staleness', { refreshInterval: '2h' }],
+  ['refreshInterval 1h, as long as the default staleness', { refreshInterval: '1h' }],
+  ['maxStaleness 10m, as long as the default analytics interval', { maxStaleness: '10m' }],
+  ['maxStaleness 11m', { maxStaleness: '11m' }],
+  ['refreshIntervalVibeByWorkspace 3h over maxStaleness 2h', { refreshIntervalVibeByWorkspace: '3h', maxStaleness: '2h' }],
+  ['an interval over the staleness, for an endpoint not read', { endpoints: 'usage,spend_limit', analyticsRefreshInterval: '2h' }],
+  ['maxResponseSize 1023 (bytes)', { maxResponseSize: '1023' }],
+  ['maxResponseSize 1023 as a number', { maxResponseSize: 1023 }],
+  ['maxResponseSize 1KiB', { maxResponseSize: '1KiB' }],
+  ['maxResponseSize 1 kB (1000 bytes)', { maxResponseSize: '1 kB' }],
+  ['maxResponseSize 0.5KiB', { maxResponseSize: '0.5KiB' }],
+  ['maxResponseSize 1.5MiB', { maxResponseSize: '1.5MiB' }],
+  ['maxResponseSize 32XB', { maxResponseSize: '32XB' }],
+  ['endpoints all,usage', { endpoints: 'all,usage' }],
+  ['endpoints [all, usage]', { endpoints: ['all', 'usage'] }],
+  ['endpoints all,all', { endpoints: 'all,all' }],
+  ['endpoints " usage , spend_limit "', { endpoints: ' usage , spend_limit ' }],
+  ['endpoints usage,billing', { endpoints: 'usage,billing' }],
+  ['endpoints ","', { endpoints: ',' }],
+  ['apiUrl with a port and a trailing slash', { apiUrl: 'https://admin.example:8443/api/admin/' }],
+  ['apiUrl over http, an IPv6 address', { apiUrl: 'http://[fd00::1]:8080/admin' }],
+  ['apiUrl with credentials', { apiUrl: 'https://user:pw@api.mistral.ai/v1/admin' }],
+  ['apiUrl with a query', { apiUrl: 'https://api.mistral.ai/v1/admin?x=1' }],
+  ['apiUrl with a fragment', { apiUrl: 'https://api.mistral.ai/v1/admin#x' }],
+  ['apiUrl over ftp', { apiUrl: 'ftp://api.mistral.ai/v1/admin' }],
+  ['apiUrl with port 99999', { apiUrl: 'https://api.mistral.ai:99999/v1/admin' }],
+  ['apiUrl with a space in the host', { apiUrl: 'https://api mistral.ai/v1/admin' }],
+];
+
+/** Values the exporter takes but the chart refuses, on purpose (the reason in each name). */
+const STRICTER_CASES: Array<[string, Json]> = [
+  ['port 0: the probes and the Service need a fixed port', { port: 0 }],
+  ['apiUrl https:///v1/admin: the exporter would read it as host "v1"', { apiUrl: 'https:///v1/admin' }],
+  ['apiUrl with port 0: no service listens there', { apiUrl: 'https://api.mistral.ai:0/v1/admin' }],
+  ['logLevel INFO: the schema lists the levels as the exporter documents them', { logLevel: 'INFO' }],
+  ['refreshInterval " 5m": the schema takes durations as written, without spaces', { refreshInterval: ' 5m' }],
+];
+
 // ---------------------------------------------------------------------------
 
 describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () => {
@@ -373,6 +486,37 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
       ['units out of order', ['interval=30s1m'], /serviceMonitor\.interval/],
     ])('%s fails the render, naming the values', (_what, sets, message) => {
       expect(renderFails([...SM, ...sets.flatMap((s) => ['--set', `serviceMonitor.${s}`])])).toMatch(message);
+    });
+  });
+
+  describe('config values: refused by the chart exactly when the exporter refuses them', () => {
+    it.each(CONFIG_CASES)('%s', (_what, config) => {
+      const refusal = exporterRefusal(configEnv(config), []);
+      const r = template([...KEY, ...configArgs(config)]);
+      if (refusal === null) {
+        expect(r.status, `the exporter accepts ${JSON.stringify(config)}, the chart should too:\n${r.output}`).toBe(0);
+        const input = exporterInput(parseManifests(r.stdout));
+        expect(exporterRefusal(input.env, input.argv)).toBeNull();
+      } else {
+        expect(r.status, `the exporter refuses ${JSON.stringify(config)} (${refusal}); the chart rendered it`).not.toBe(0);
+        const named = Object.keys(config).some((k) => r.stderr.includes(`config.${k}`));
+        expect(named, `the message names the value: ${r.stderr}`).toBe(true);
+        // The templates refuse it too, not only the schema.
+        const unchecked = template([...KEY, '--skip-schema-validation', ...configArgs(config)]);
+        expect(unchecked.status, `without the schema, the templates rendered ${JSON.stringify(config)}`).not.toBe(0);
+        expect(Object.keys(config).some((k) => unchecked.stderr.includes(`config.${k}`)), unchecked.stderr).toBe(true);
+      }
+    });
+
+    it.each(STRICTER_CASES)('stricter than the exporter: %s', (_what, config) => {
+      expect(exporterRefusal(configEnv(config), [])).toBeNull();
+      const out = renderFails([...KEY, ...configArgs(config)]);
+      expect(Object.keys(config).some((k) => out.includes(`config.${k}`)), out).toBe(true);
+    });
+
+    it.each(CI_FILES)('ci/%s: the exporter starts with what the chart renders', (file) => {
+      const input = exporterInput(render(['--values', ciFile(file)]));
+      expect(exporterRefusal(input.env, input.argv)).toBeNull();
     });
   });
 });

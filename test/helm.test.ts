@@ -21,6 +21,7 @@ import {
   DASHBOARDS_COPY,
   DASHBOARDS_SOURCE,
   documentedValues,
+  settingsTemplate,
   syncedDeployment,
   syncedReadme,
   syncedSchema,
@@ -278,6 +279,7 @@ describe('config values: one per exporter setting', () => {
     expect(syncedValues(VALUES_TEXT), 'run: npx tsx scripts/sync-chart.ts').toBe(VALUES_TEXT);
     expect(syncedSchema(SCHEMA_TEXT), 'run: npx tsx scripts/sync-chart.ts').toBe(SCHEMA_TEXT);
     expect(syncedDeployment(DEPLOYMENT), 'run: npx tsx scripts/sync-chart.ts').toBe(DEPLOYMENT);
+    expect(template('_settings.tpl'), 'run: npx tsx scripts/sync-chart.ts').toBe(settingsTemplate());
   });
 
   it('the ports agree with the exporter default', () => {

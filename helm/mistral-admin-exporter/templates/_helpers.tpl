@@ -151,3 +151,171 @@ when .value is not one.
 {{- end }}
 {{- round $total 0 | int64 }}
 {{- end }}
+
+{{/*
+The exporter's settings as the pod will get them, as JSON: for each setting
+given a value, {"text": the value as the exporter reads it, "what": where it
+comes from}. A config.<key> value counts when it is set (not null, "" or []).
+*/}}
+{{- define "mistral-admin-exporter.givenSettings" -}}
+{{- $s := include "mistral-admin-exporter.settings" . | fromJson }}
+{{- $given := dict }}
+{{- range $key, $value := (.Values.config | default dict) }}
+{{- if and (hasKey $s.settings $key) (not (kindIs "invalid" $value)) }}
+{{- $text := include "mistral-admin-exporter.envValue" $value }}
+{{- if trim $text }}
+{{- $_ := set $given $key (dict "text" $text "what" (printf "config.%s" $key)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toJson $given }}
+{{- end }}
+
+{{/*
+Fails the render on a setting the exporter would refuse when it starts
+(src/config/settings.ts and src/config/index.ts), rather than leave a pod
+that restarts forever: durations and sizes it cannot read or that are too
+short, numbers out of range, analytics windows that are not whole days,
+unknown endpoints, a URL it refuses, and a maxStaleness not longer than the
+longest refresh interval of the endpoints read. Settings not given are
+checked at their defaults, as they take part in the cross-checks.
+*/}}
+{{- define "mistral-admin-exporter.checkConfig" -}}
+{{- $s := include "mistral-admin-exporter.settings" . | fromJson }}
+{{- $given := include "mistral-admin-exporter.givenSettings" . | fromJson }}
+{{- $day := 86400000 }}
+{{- $ms := dict }}
+{{- $shown := dict }}
+{{- $read := $s.endpoints }}
+{{- range $key, $def := $s.settings }}
+{{- $text := "" }}
+{{- $what := printf "config.%s" $key }}
+{{- $note := "" }}
+{{- if hasKey $given $key }}
+{{- $text = (get $given $key).text }}
+{{- $what = (get $given $key).what }}
+{{- else if hasKey $def "default" }}
+{{- $text = $def.default }}
+{{- $note = " (the exporter's default)" }}
+{{- end }}
+{{- if $text }}
+{{- $bad := printf "%s=%q%s" $what $text $note }}
+{{- $_ := set $shown $key $bad }}
+{{- if eq $def.kind "duration" }}
+{{- $n := include "mistral-admin-exporter.durationMs" (dict "what" $what "value" $text) | int64 }}
+{{- $min := int64 $def.minMs }}
+{{- if lt $n $min }}
+{{- if eq $min 1 }}
+{{- fail (printf "%s: must be longer than 0s." $bad) }}
+{{- else if eq (mod $min 1000) 0 }}
+{{- fail (printf "%s: must be at least %ds." $bad (div $min 1000)) }}
+{{- else }}
+{{- fail (printf "%s: must be at least %dms." $bad $min) }}
+{{- end }}
+{{- end }}
+{{- $_ := set $ms $key $n }}
+{{- else if eq $def.kind "integer" }}
+{{- $t := trim $text }}
+{{- if or (not (regexMatch `^[0-9]{1,15}$` $t)) (lt (int64 $t) (int64 $def.min)) (and (hasKey $def "max") (gt (int64 $t) (int64 $def.max))) }}
+{{- if hasKey $def "max" }}
+{{- fail (printf "%s: must be a whole number from %d to %d." $bad (int64 $def.min) (int64 $def.max)) }}
+{{- else }}
+{{- fail (printf "%s: must be a whole number of at least %d." $bad (int64 $def.min)) }}
+{{- end }}
+{{- end }}
+{{- else if eq $def.kind "size" }}
+{{- $t := trim $text }}
+{{- $units := dict "" 1 "b" 1 "kb" 1000 "mb" 1000000 "gb" 1000000000 "kib" 1024 "mib" 1048576 "gib" 1073741824 }}
+{{- $number := regexFind `^[0-9]+(\.[0-9]+)?` $t }}
+{{- $unit := trimPrefix $number $t | trim | lower }}
+{{- if or (not $number) (not (regexMatch `^[a-z]*$` $unit)) (not (hasKey $units $unit)) }}
+{{- fail (printf "%s: not a size (write e.g. 32MiB, 500kB or 1048576)." $bad) }}
+{{- end }}
+{{- $bytes := round (mulf $number (get $units $unit)) 0 | int64 }}
+{{- if lt $bytes (int64 $def.minBytes) }}
+{{- fail (printf "%s: must be at least %d bytes (1KiB)." $bad (int64 $def.minBytes)) }}
+{{- end }}
+{{- else if eq $def.kind "url" }}
+{{- $url := trim $text }}
+{{- if not (regexMatch $s.urlPattern $url) }}
+{{- fail (printf "%s: must be an http:// or https:// URL without credentials, query or fragment, e.g. https://console.mistral.ai/api/admin." $bad) }}
+{{- end }}
+{{- $port := regexFind `:[0-9]+$` (urlParse $url).host | trimPrefix ":" }}
+{{- if and $port (or (lt (int64 $port) 1) (gt (int64 $port) 65535)) }}
+{{- fail (printf "%s: the port must be from 1 to 65535." $bad) }}
+{{- end }}
+{{- else if or (eq $def.kind "windows") (eq $def.kind "endpoints") }}
+{{- $items := list }}
+{{- range $piece := splitList "," $text }}
+{{- $item := trim $piece }}
+{{- if and $item (not (has $item $items)) }}{{ $items = append $items $item }}{{ end }}
+{{- end }}
+{{- if eq $def.kind "windows" }}
+{{- if not $items }}
+{{- fail (printf "%s: needs at least one window, e.g. 1d,7d,30d." $bad) }}
+{{- end }}
+{{- $lengths := list }}
+{{- range $window := $items }}
+{{- $n := include "mistral-admin-exporter.durationMs" (dict "what" (printf "%s, window" $what) "value" $window) | int64 }}
+{{- if or (lt $n $day) (ne (mod $n $day) 0) }}
+{{- fail (printf "%s: %s is not a whole number of days (Vibe Code's figures are daily): use e.g. 1d, 7d, 30d." $bad $window) }}
+{{- end }}
+{{- if not (regexMatch `^[a-z0-9]+$` $window) }}
+{{- fail (printf "%s: write each window as one number and unit, e.g. 7d or 2w, not %s." $bad $window) }}
+{{- end }}
+{{- if has $n $lengths }}
+{{- fail (printf "%s: two windows have the same length." $bad) }}
+{{- end }}
+{{- $lengths = append $lengths $n }}
+{{- end }}
+{{- else }}
+{{- if and (eq (len $items) 1) (eq (first $items) "all") }}
+{{- $read = $s.endpoints }}
+{{- else if not $items }}
+{{- fail (printf "%s: needs at least one endpoint, or all." $bad) }}
+{{- else }}
+{{- range $item := $items }}
+{{- if eq $item "all" }}
+{{- fail (printf "%s: all stands alone: write all, or a list of endpoints." $bad) }}
+{{- else if not (has $item $s.endpoints) }}
+{{- fail (printf "%s: %s is not an endpoint: write all, or some of %s." $bad $item (join ", " $s.endpoints)) }}
+{{- end }}
+{{- end }}
+{{- $read = list }}
+{{- range $e := $s.endpoints }}{{ if has $e $items }}{{ $read = append $read $e }}{{ end }}{{ end }}
+{{- end }}
+{{- end }}
+{{- else if eq $def.kind "bool" }}
+{{- if not (has (trim $text | lower) (list "true" "1" "yes" "on" "false" "0" "no" "off")) }}
+{{- fail (printf "%s: not a boolean (use true or false)." $bad) }}
+{{- end }}
+{{- else if eq $def.kind "choice" }}
+{{- $choice := ternary (lower $text) $text $def.caseInsensitive | trim }}
+{{- if not (has $choice $def.choices) }}
+{{- fail (printf "%s: must be one of %s." $bad (join ", " $def.choices)) }}
+{{- end }}
+{{- else if eq $def.kind "address" }}
+{{- if regexMatch `\s` (trim $text) }}
+{{- fail (printf "%s: not an address." $bad) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- /* Data older than maxStaleness is withdrawn: it must outlast the longest refresh interval of the endpoints read. */}}
+{{- $slowest := 0 }}
+{{- $slowestKey := "" }}
+{{- $slowestEndpoint := "" }}
+{{- range $e := $read }}
+{{- $pair := get $s.endpointIntervals $e }}
+{{- $key := ternary (index $pair 0) (index $pair 1) (hasKey $ms (index $pair 0)) }}
+{{- $n := get $ms $key | int64 }}
+{{- if gt $n (int64 $slowest) }}
+{{- $slowest = $n }}
+{{- $slowestKey = $key }}
+{{- $slowestEndpoint = $e }}
+{{- end }}
+{{- end }}
+{{- if le (get $ms "maxStaleness" | int64) (int64 $slowest) }}
+{{- fail (printf "%s must be longer than the longest refresh interval, %s (for %s), or data would be withdrawn between two good refreshes: lengthen it, or shorten that interval." (get $shown "maxStaleness") (get $shown $slowestKey) $slowestEndpoint) }}
+{{- end }}
+{{- end }}
