@@ -519,4 +519,29 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
       expect(exporterRefusal(input.env, input.argv)).toBeNull();
     });
   });
+
+  describe('the PrometheusRule', () => {
+    it("additionalRuleLabels go on every alert, extraRules' too; an alert's own label wins; recording rules keep theirs", async () => {
+      const extraRules = [
+        { alert: 'MistralExtraAlert', expr: 'vector(1) > 0', labels: { severity: 'info' } },
+        { alert: 'MistralExtraOwnTeam', expr: 'vector(1) > 0', labels: { team: 'platform' } },
+        { alert: 'MistralExtraNoLabels', expr: 'vector(1) > 0' },
+        { record: 'mistral:extra:sum', expr: 'sum(mistral_up)' },
+      ];
+      const objects = await renderValid([
+        '--set', 'demo=true',
+        '--set', 'prometheusRule.enabled=true',
+        '--set', 'prometheusRule.additionalRuleLabels.team=finops',
+        '--set-json', `prometheusRule.extraRules=${JSON.stringify(extraRules)}`,
+      ]);
+      const rules = ruleList(objects);
+      const alerts = rules.filter((r) => r.alert);
+      expect(alerts.length).toBeGreaterThan(extraRules.length);
+      for (const a of alerts.filter((r) => r.alert !== 'MistralExtraOwnTeam')) expect(a.labels, a.alert).toMatchObject({ team: 'finops' });
+      const byName = new Map(rules.map((r) => [r.alert ?? r.record, r]));
+      expect(byName.get('MistralExtraAlert')?.labels).toEqual({ severity: 'info', team: 'finops' });
+      expect(byName.get('MistralExtraOwnTeam')?.labels).toEqual({ team: 'platform' });
+      expect(byName.get('mistral:extra:sum')?.labels).toBeUndefined();
+    });
+  });
 });
