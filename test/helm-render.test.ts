@@ -544,4 +544,33 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
       expect(byName.get('mistral:extra:sum')?.labels).toBeUndefined();
     });
   });
+
+  describe('the NetworkPolicy', () => {
+    /** The ports of the egress rules other than DNS. */
+    const apiPorts = (objects: readonly Manifest[]): unknown[] => {
+      const egress = ((one(objects, 'NetworkPolicy').spec as Json).egress ?? []) as Array<{ ports?: Array<{ port: unknown }> }>;
+      return egress.flatMap((rule) => (rule.ports ?? []).map((p) => p.port)).filter((p) => p !== 53);
+    };
+
+    it.each([
+      ['the default URL', undefined, 443],
+      ['https with a port', 'https://admin.example:8443/api/admin', 8443],
+      ['plain http', 'http://mistral-proxy.internal/admin', 80],
+      ['http with a port', 'http://mistral-proxy.internal:3128/admin', 3128],
+      ['an IPv6 address with a port', 'http://[fd00::1]:8080/admin', 8080],
+      ['https with its own port written out', 'https://api.mistral.ai:443/v1/admin', 443],
+    ])('lets out the port of config.apiUrl: %s', async (_what, url, port) => {
+      const objects = await renderValid([...KEY, '--set', 'networkPolicy.enabled=true', ...(url === undefined ? [] : ['--set', `config.apiUrl=${url}`])]);
+      expect(apiPorts(objects)).toEqual([port]);
+    });
+
+    it.each([
+      ['a port out of range', 'https://api.mistral.ai:99999/v1/admin', /config\.apiUrl=.*port must be from 1 to 65535/],
+      ['credentials', 'https://u:p@api.mistral.ai/v1/admin', /config\.apiUrl=.*without credentials/],
+    ])('a config.apiUrl with %s fails the render with the same message', (_what, url, message) => {
+      const base = [...KEY, '--set', `config.apiUrl=${url}`, '--skip-schema-validation'];
+      expect(renderFails([...base, '--set', 'networkPolicy.enabled=true'])).toMatch(message);
+      expect(renderFails(base)).toMatch(message);
+    });
+  });
 });

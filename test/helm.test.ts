@@ -485,11 +485,11 @@ describe('templates (read, not rendered)', () => {
     expect((VALUES.grafanaDashboards as Json).labels).toEqual({ grafana_dashboard: '1' });
   });
 
-  it('the NetworkPolicy lets in scrapes from the selector and lets out DNS and HTTPS only', () => {
+  it("the NetworkPolicy lets in scrapes from the selector and lets out DNS and the Admin API's port only", () => {
     const np = template('networkpolicy.yaml');
     expect(np).toContain('.Values.networkPolicy.ingressFrom');
     expect(np).toMatch(/- port: 53\n\s+protocol: UDP/);
-    expect(np).toMatch(/- port: 443\n\s+protocol: TCP/);
+    expect(np).toMatch(/- port: \{\{ include "mistral-admin-exporter\.apiPort" \. \}\}\n\s+protocol: TCP/);
     expect(np).toMatch(/- port: http\n\s+protocol: TCP/);
   });
 

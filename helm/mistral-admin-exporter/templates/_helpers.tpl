@@ -319,3 +319,17 @@ checked at their defaults, as they take part in the cross-checks.
 {{- fail (printf "%s must be longer than the longest refresh interval, %s (for %s), or data would be withdrawn between two good refreshes: lengthen it, or shorten that interval." (get $shown "maxStaleness") (get $shown $slowestKey) $slowestEndpoint) }}
 {{- end }}
 {{- end }}
+
+{{/*
+The port of the Admin API: that of the URL the exporter will use (config.apiUrl,
+or its default), written in it or the scheme's (443 for https, 80 for http).
+*/}}
+{{- define "mistral-admin-exporter.apiPort" -}}
+{{- $s := include "mistral-admin-exporter.settings" . | fromJson }}
+{{- $given := include "mistral-admin-exporter.givenSettings" . | fromJson }}
+{{- $url := (get $s.settings "apiUrl").default }}
+{{- if hasKey $given "apiUrl" }}{{ $url = (get $given "apiUrl").text | trim }}{{ end }}
+{{- $parsed := urlParse $url }}
+{{- $port := regexFind `:[0-9]+$` $parsed.host | trimPrefix ":" }}
+{{- if $port }}{{ $port | int }}{{ else if eq (lower $parsed.scheme) "http" }}80{{ else }}443{{ end }}
+{{- end }}
