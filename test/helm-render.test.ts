@@ -573,4 +573,44 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
       expect(renderFails(base)).toMatch(message);
     });
   });
+
+  describe('null values', () => {
+    const ALL_ON = ['serviceMonitor', 'prometheusRule', 'grafanaDashboards', 'networkPolicy', 'podDisruptionBudget'].flatMap((b) => ['--set', `${b}.enabled=true`]);
+
+    it('--set existingSecret=null fails saying what to do instead, not with a nil pointer', () => {
+      const out = renderFails(['--set', 'apiKey.value=k', '--set', 'existingSecret=null']);
+      expect(out).toContain('existingSecret is missing');
+      expect(out).toContain('leave existingSecret.name empty');
+      expect(out).not.toMatch(/nil pointer/);
+    });
+
+    /** The key paths of the chart's own blocks (those its schema spells out), not of Kubernetes objects passed through. */
+    function chartKeyPaths(values: Json, schema: Json, prefix = ''): string[] {
+      const props = (schema.properties ?? {}) as Record<string, Json>;
+      return Object.entries(values).flatMap(([k, v]) => {
+        const path = prefix ? `${prefix}.${k}` : k;
+        const sub = props[k];
+        const nested = v !== null && typeof v === 'object' && !Array.isArray(v) && sub?.properties !== undefined;
+        return [path, ...(nested ? chartKeyPaths(v as Json, sub as Json, path) : [])];
+      });
+    }
+    const PATHS = chartKeyPaths(parseYaml(readChart('values.yaml')) as Json, JSON.parse(readChart('values.schema.json')) as Json).filter((p) => !p.startsWith('config.'));
+
+    it('the chart has blocks to null', () => {
+      expect(PATHS).toEqual(expect.arrayContaining(['existingSecret', 'existingSecret.name', 'userIdHashKey.existingSecret', 'image.repository', 'serviceMonitor']));
+    });
+
+    it.each(PATHS)('--set %s=null: a valid render, or a failure naming it (never a Go error)', async (path) => {
+      const args = [...KEY, ...ALL_ON, '--set', `${path}=null`];
+      const r = template(args);
+      if (r.status === 0) {
+        const objects = parseManifests(r.stdout);
+        expect([...(await manifestErrors(objects)), ...chartErrors(objects)]).toEqual([]);
+      } else {
+        expect(r.stderr).not.toMatch(/nil pointer|%!|<nil>|wrong type|error calling/);
+        const leaf = path.split('.').pop() as string;
+        expect(r.stderr.includes(path) || r.stderr.includes(leaf), r.stderr).toBe(true);
+      }
+    });
+  });
 });

@@ -161,6 +161,9 @@ function leafPaths(values: Json, prefix = ''): string[] {
   });
 }
 
+/** The first line of every template: the check that the blocks of values are there (not removed by a null). */
+const CHECK_BLOCKS = '{{- include "mistral-admin-exporter.checkBlocks" . }}\n';
+
 const ALL_TEMPLATE_TEXT = readdirSync(TEMPLATES)
   .map((f) => template(f))
   .join('\n');
@@ -342,6 +345,13 @@ describe('files/: copies of the alerts and dashboards', () => {
 });
 
 describe('templates (read, not rendered)', () => {
+  it.each(readdirSync(TEMPLATES).filter((f) => !f.startsWith('_')).sort())(
+    '%s starts with checkBlocks (Helm runs the templates in an order of its own: each must check first)',
+    (name) => {
+      expect(template(name).startsWith(CHECK_BLOCKS)).toBe(true);
+    },
+  );
+
   it.each(readdirSync(TEMPLATES).sort())('%s: every block has its end', (name) => {
     expect(() => checkBalance(name, template(name))).not.toThrow();
   });
@@ -451,7 +461,8 @@ describe('templates (read, not rendered)', () => {
     ['networkpolicy.yaml', 'networkPolicy'],
     ['pdb.yaml', 'podDisruptionBudget'],
   ])('%s is wholly guarded by %s.enabled, off by default', (name, block) => {
-    const source = template(name);
+    // After the one line every template starts with (checkBlocks), the whole file is the `if`.
+    const source = template(name).replace(CHECK_BLOCKS, '');
     const all = actions(source);
     expect(all[0]?.text).toBe(`if .Values.${block}.enabled`);
     expect(checkBalance(name, source)).toBe(all.length - 1);

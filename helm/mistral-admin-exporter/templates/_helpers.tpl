@@ -333,3 +333,35 @@ or its default), written in it or the scheme's (443 for https, 80 for http).
 {{- $port := regexFind `:[0-9]+$` $parsed.host | trimPrefix ":" }}
 {{- if $port }}{{ $port | int }}{{ else if eq (lower $parsed.scheme) "http" }}80{{ else }}443{{ end }}
 {{- end }}
+
+{{/*
+The blocks of values whose keys the templates read must be maps. A null
+(`--set existingSecret=null`, or `existingSecret: null` in a values file)
+removes a block from the values altogether, which would end the render with
+Go's "nil pointer evaluating interface {}.name"; this says what to do instead.
+Included first by every template (Helm runs them in an order of its own).
+*/}}
+{{- define "mistral-admin-exporter.checkBlocks" -}}
+{{- $instead := dict
+  "image" "set image.repository, image.tag or image.digest"
+  "apiKey" "to give no key here, leave apiKey.value empty (its default)"
+  "existingSecret" "to use no existing Secret, leave existingSecret.name empty (its default) and give apiKey.value, or set demo=true"
+  "userIdHashKey" "to hash no user ids, leave userIdHashKey.value and userIdHashKey.existingSecret.name empty (their defaults)"
+  "userIdHashKey.existingSecret" "to use no existing Secret, leave userIdHashKey.existingSecret.name empty (its default)"
+  "service" "set service.type, service.port, service.labels or service.annotations"
+  "serviceMonitor" "to create none, set serviceMonitor.enabled=false (its default)"
+  "prometheusRule" "to create none, set prometheusRule.enabled=false (its default)"
+  "grafanaDashboards" "to create none, set grafanaDashboards.enabled=false (its default)"
+  "networkPolicy" "to create none, set networkPolicy.enabled=false (its default)"
+  "podDisruptionBudget" "to create none, set podDisruptionBudget.enabled=false (its default)"
+}}
+{{- range $path := list "image" "apiKey" "existingSecret" "userIdHashKey" "userIdHashKey.existingSecret" "service" "serviceMonitor" "prometheusRule" "grafanaDashboards" "networkPolicy" "podDisruptionBudget" }}
+{{- $node := $.Values }}
+{{- range $part := splitList "." $path }}
+{{- if kindIs "map" $node }}{{ $node = get $node $part }}{{ else }}{{ $node = "" }}{{ end }}
+{{- end }}
+{{- if not (kindIs "map" $node) }}
+{{- fail (printf "%s is missing: a null (--set %s=null, or %s: null in a values file) removes the whole block, whose values the chart reads. Instead: %s." $path $path $path (get $instead $path)) }}
+{{- end }}
+{{- end }}
+{{- end }}
