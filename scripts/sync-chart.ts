@@ -304,19 +304,33 @@ function checkByMetavar(key: string, setting: Setting): Check {
 
 /**
  * What templates/_settings.tpl holds: the exporter's settings as the chart's
- * checks need them (variable, flag, default, what a value must be), and
- * which endpoints read which interval.
+ * checks need them (variable, flag, default, what a value must be), which
+ * endpoints read which interval, and the flags and variables the chart sets
+ * itself (so that extraArgs and extraEnv may not).
  */
 export function chartSettings(): Record<string, unknown> {
   const settings: Record<string, unknown> = {};
   for (const [key, s] of configSettings()) {
     settings[key] = { env: s.env, flag: s.flag, ...(s.default === undefined ? {} : { default: s.default }), ...checkByMetavar(key, s) };
   }
+  const owned: Record<string, string> = {};
+  const ownedEnv: Record<string, string> = {};
+  for (const [key, s] of ENTRIES) {
+    let why: string | undefined;
+    if (s.metavar === 'PORT') why = `the chart sets the exporter's port from config.${key} (the container port, the probes and the Service follow it): set config.${key} instead`;
+    else if (s.secret) why = 'a key must not be in the pod\'s environment: give it as a Secret (existingSecret.name, or userIdHashKey.existingSecret.name), which the chart mounts as a file';
+    else if (isChartManaged(s)) why = 'the chart sets it to the file it mounts from the Secret (existingSecret, or userIdHashKey.existingSecret)';
+    if (why === undefined) continue;
+    ownedEnv[s.env] = why;
+    if (s.flag !== undefined) owned[s.flag] = why;
+  }
   return {
     settings,
     urlPattern: `^${URL_RE}$`,
     endpoints: [...API_ENDPOINTS],
     endpointIntervals: INTERVAL_SETTINGS,
+    chartFlags: owned,
+    chartEnv: ownedEnv,
   };
 }
 

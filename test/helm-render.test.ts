@@ -122,6 +122,8 @@ function chartErrors(objects: readonly Manifest[]): string[] {
   if (!matches(deploymentSpec.selector as Json, pod.labels)) errors.push("the Deployment's selector does not select its pods");
   const portNames = new Set((c.ports ?? []).map((p) => p.name));
   const envNames = (c.env ?? []).map((e) => e.name);
+  for (const name of SECRET_ENVS) if (envNames.includes(name)) errors.push(`the key ${name} is in the environment`);
+  if (JSON.stringify(c.env ?? []).includes('secretKeyRef')) errors.push('an environment variable is read from a Secret');
   if (new Set(envNames).size !== envNames.length) errors.push(`an environment variable is set twice: ${envNames.join(', ')}`);
   const volumes = new Set((pod.spec.volumes ?? []).map((v) => v.name));
   for (const m of c.volumeMounts ?? []) if (!volumes.has(m.name)) errors.push(`volumeMount ${m.name} has no volume`);
@@ -610,6 +612,63 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
         expect(r.stderr).not.toMatch(/nil pointer|%!|<nil>|wrong type|error calling/);
         const leaf = path.split('.').pop() as string;
         expect(r.stderr.includes(path) || r.stderr.includes(leaf), r.stderr).toBe(true);
+      }
+    });
+  });
+
+  describe('extraArgs and extraEnv', () => {
+    type EnvVar = { name: string; value?: string; valueFrom?: Json };
+    const secretRef = { secretKeyRef: { name: 'mistral-admin-api', key: 'api-key' } };
+    /** [what, extraArgs, extraEnv, config, undefined when the chart renders it, else what its message says] */
+    const CASES: Array<[string, string[], EnvVar[], Json, RegExp | undefined]> = [
+      ['a flag of a setting', ['--log-level=debug'], [], {}, undefined],
+      ['a flag and its value as two arguments', ['--refresh-interval', '5m'], [], {}, undefined],
+      ['a proxy and a CA', [], [{ name: 'HTTPS_PROXY', value: 'http://proxy:3128' }, { name: 'NODE_EXTRA_CA_CERTS', value: '/etc/ssl/ca.crt' }], {}, undefined],
+      ["a setting's variable that config does not set", [], [{ name: 'REFRESH_INTERVAL', value: '5m' }], {}, undefined],
+      ["a setting's variable from a ConfigMap", [], [{ name: 'REFRESH_INTERVAL', valueFrom: { configMapKeyRef: { name: 'c', key: 'k' } } }], {}, undefined],
+      ['--port=', ['--port=9999'], [], {}, /extraArgs --port.*config\.port/],
+      ['--port and its value', ['--port', '9999'], [], {}, /extraArgs --port.*config\.port/],
+      ['--api-key-file', ['--api-key-file=/tmp/key'], [], {}, /extraArgs --api-key-file.*Secret/],
+      ['--lechat-user-id-hash-key-file', ['--lechat-user-id-hash-key-file=/tmp/k'], [], {}, /extraArgs --lechat-user-id-hash-key-file/],
+      ['--demo', ['--demo'], [], {}, /extraArgs --demo.*demo=true/],
+      ['--help', ['--help'], [], {}, /extraArgs --help.*exit/],
+      ['--version', ['--version'], [], {}, /extraArgs --version.*exit/],
+      ['an unknown flag', ['--no-such-flag=1'], [], {}, /extraArgs --no-such-flag.*not a flag/],
+      ['a short flag', ['-v'], [], {}, /extraArgs "-v"/],
+      ['an argument that is not a flag', ['debug'], [], {}, /extraArgs "debug"/],
+      ['a flag without its value', ['--refresh-interval'], [], {}, /extraArgs --refresh-interval.*needs a value/],
+      ['a flag whose value looks like a flag', ['--host', '--port=1'], [], {}, /extraArgs --host/],
+      ['a flag value the exporter refuses', ['--refresh-interval=500ms'], [], {}, /extraArgs --refresh-interval="500ms".*at least 1s/],
+      ['an empty flag value', ['--log-level='], [], {}, /extraArgs --log-level="": must be one of/],
+      ['an empty --host', ['--host='], [], {}, /extraArgs --host="": not an address/],
+      ['an empty --workspace-ids (none)', ['--workspace-ids='], [], {}, undefined],
+      ['an empty variable (unset)', [], [{ name: 'LOG_LEVEL', value: '' }], {}, undefined],
+      ['a flag that wins over config, refused in the cross-check', ['--max-staleness=30m'], [], { refreshInterval: '45m' }, /extraArgs --max-staleness="30m"/],
+      ['a flag that wins over a config value the exporter would refuse', ['--refresh-interval=1m'], [], { maxStaleness: '20m', refreshInterval: '1h' }, undefined],
+      ['MISTRAL_ADMIN_API_KEY', [], [{ name: 'MISTRAL_ADMIN_API_KEY', value: 'k' }], {}, /extraEnv MISTRAL_ADMIN_API_KEY.*environment/],
+      ['MISTRAL_ADMIN_API_KEY from a Secret', [], [{ name: 'MISTRAL_ADMIN_API_KEY', valueFrom: secretRef }], {}, /extraEnv MISTRAL_ADMIN_API_KEY.*environment/],
+      ['LECHAT_USER_ID_HASH_KEY', [], [{ name: 'LECHAT_USER_ID_HASH_KEY', valueFrom: secretRef }], {}, /extraEnv LECHAT_USER_ID_HASH_KEY/],
+      ['MISTRAL_ADMIN_API_KEY_FILE', [], [{ name: 'MISTRAL_ADMIN_API_KEY_FILE', value: '/tmp/key' }], {}, /extraEnv MISTRAL_ADMIN_API_KEY_FILE/],
+      ['PORT', [], [{ name: 'PORT', value: '9999' }], {}, /extraEnv PORT.*config\.port/],
+      ['a variable config sets too', [], [{ name: 'LOG_LEVEL', value: 'debug' }], { logLevel: 'info' }, /extraEnv LOG_LEVEL.*config\.logLevel/],
+      ['a variable set twice', [], [{ name: 'HTTPS_PROXY', value: 'a' }, { name: 'HTTPS_PROXY', value: 'b' }], {}, /extraEnv HTTPS_PROXY.*twice/],
+      ["a setting's variable the exporter refuses", [], [{ name: 'MAX_CONCURRENT_REQUESTS', value: '0' }], {}, /extraEnv MAX_CONCURRENT_REQUESTS="0"/],
+    ];
+
+    it.each(CASES)('%s', async (_what, extraArgs, extraEnv, config, message) => {
+      const args = [...KEY, '--set-json', `extraArgs=${JSON.stringify(extraArgs)}`, '--set-json', `extraEnv=${JSON.stringify(extraEnv)}`, ...configArgs(config)];
+      const env = { ...configEnv(config) };
+      for (const e of extraEnv) if (e.value !== undefined) env[e.name] = e.value;
+      const refusal = exporterRefusal(env, extraArgs);
+      if (message === undefined) {
+        expect(refusal, 'the exporter accepts it').toBeNull();
+        const objects = await renderValid(args);
+        const input = exporterInput(objects);
+        expect(exporterRefusal(input.env, input.argv)).toBeNull();
+        expect(containerOf(objects).ports?.[0]?.containerPort).toBe(10460);
+      } else {
+        // Whatever the exporter refuses, the chart refuses; the chart refuses more (the port, the keys, --demo).
+        expect(renderFails(args)).toMatch(message);
       }
     });
   });

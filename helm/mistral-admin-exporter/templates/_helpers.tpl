@@ -155,7 +155,11 @@ when .value is not one.
 {{/*
 The exporter's settings as the pod will get them, as JSON: for each setting
 given a value, {"text": the value as the exporter reads it, "what": where it
-comes from}. A config.<key> value counts when it is set (not null, "" or []).
+comes from}. As in the exporter, a flag in extraArgs wins over a variable
+(config.<key>, or the setting's variable in extraEnv), and a config value
+counts when it is set (not null, "" or []). Fails on what extraArgs and
+extraEnv may not hold: what the chart sets itself (the port, the key files),
+a key, a variable config also sets, and arguments the exporter refuses.
 */}}
 {{- define "mistral-admin-exporter.givenSettings" -}}
 {{- $s := include "mistral-admin-exporter.settings" . | fromJson }}
@@ -166,6 +170,70 @@ comes from}. A config.<key> value counts when it is set (not null, "" or []).
 {{- if trim $text }}
 {{- $_ := set $given $key (dict "text" $text "what" (printf "config.%s" $key)) }}
 {{- end }}
+{{- end }}
+{{- end }}
+{{- /* extraEnv: a setting's variable with a plain value is checked like config; valueFrom is the user's to answer for. */}}
+{{- $envKey := dict }}
+{{- $flagKey := dict }}
+{{- range $key, $def := $s.settings }}
+{{- $_ := set $envKey $def.env $key }}
+{{- $_ := set $flagKey $def.flag $key }}
+{{- end }}
+{{- $names := list }}
+{{- range $e := (.Values.extraEnv | default list) }}
+{{- $name := get $e "name" | toString }}
+{{- if has $name $names }}
+{{- fail (printf "extraEnv %s: set twice." $name) }}
+{{- end }}
+{{- $names = append $names $name }}
+{{- if hasKey $s.chartEnv $name }}
+{{- fail (printf "extraEnv %s: %s." $name (get $s.chartEnv $name)) }}
+{{- else if hasKey $envKey $name }}
+{{- $key := get $envKey $name }}
+{{- if hasKey $given $key }}
+{{- fail (printf "extraEnv %s: also set by config.%s; keep config.%s (which the chart checks)." $name $key $key) }}
+{{- end }}
+{{- $value := get $e "value" | toString }}
+{{- if and (hasKey $e "value") (trim $value) }}
+{{- $_ := set $given $key (dict "text" $value "what" (printf "extraEnv %s" $name)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- /* extraArgs, read as the exporter reads its arguments (node's parseArgs, strict, no positionals): --flag=value, or --flag value. */}}
+{{- $args := .Values.extraArgs | default list }}
+{{- $skip := false }}
+{{- range $i, $arg := $args }}
+{{- if $skip }}
+{{- $skip = false }}
+{{- else }}
+{{- $arg = toString $arg }}
+{{- if or (not (hasPrefix "--" $arg)) (eq $arg "--") }}
+{{- fail (printf "extraArgs %q: the exporter takes only flags (--flag=value, or --flag value), and refuses anything else when it starts; see mistral-admin-exporter --help." $arg) }}
+{{- end }}
+{{- $parts := splitn "=" 2 (trimPrefix "--" $arg) }}
+{{- $flag := $parts._0 }}
+{{- if has $flag (list "help" "version") }}
+{{- fail (printf "extraArgs --%s: the exporter would print its %s and exit, and the pod restart forever." $flag $flag) }}
+{{- else if eq $flag "demo" }}
+{{- fail "extraArgs --demo: set demo=true instead (the chart then mounts no key, and says it is demo mode)." }}
+{{- else if hasKey $s.chartFlags $flag }}
+{{- fail (printf "extraArgs --%s: %s." $flag (get $s.chartFlags $flag)) }}
+{{- else if not (hasKey $flagKey $flag) }}
+{{- fail (printf "extraArgs --%s: not a flag of the exporter, which would refuse to start; see mistral-admin-exporter --help." $flag) }}
+{{- end }}
+{{- $value := $parts._1 }}
+{{- if not (contains "=" $arg) }}
+{{- $next := add1 $i }}
+{{- if ge $next (len $args) }}
+{{- fail (printf "extraArgs --%s: needs a value (--%s=VALUE)." $flag $flag) }}
+{{- end }}
+{{- $value = index $args $next | toString }}
+{{- if hasPrefix "-" $value }}
+{{- fail (printf "extraArgs --%s %s: the exporter takes a value starting with - as a flag; write --%s=%s." $flag $value $flag $value) }}
+{{- end }}
+{{- $skip = true }}
+{{- end }}
+{{- $_ := set $given (get $flagKey $flag) (dict "text" $value "what" (printf "extraArgs --%s" $flag)) }}
 {{- end }}
 {{- end }}
 {{- toJson $given }}
@@ -198,7 +266,8 @@ checked at their defaults, as they take part in the cross-checks.
 {{- $text = $def.default }}
 {{- $note = " (the exporter's default)" }}
 {{- end }}
-{{- if $text }}
+{{- /* An empty flag value is still a value (--log-level= is refused); empty variables are unset. */}}
+{{- if or $text (hasKey $given $key) }}
 {{- $bad := printf "%s=%q%s" $what $text $note }}
 {{- $_ := set $shown $key $bad }}
 {{- if eq $def.kind "duration" }}
@@ -295,7 +364,7 @@ checked at their defaults, as they take part in the cross-checks.
 {{- fail (printf "%s: must be one of %s." $bad (join ", " $def.choices)) }}
 {{- end }}
 {{- else if eq $def.kind "address" }}
-{{- if regexMatch `\s` (trim $text) }}
+{{- if or (not (trim $text)) (regexMatch `\s` (trim $text)) }}
 {{- fail (printf "%s: not an address." $bad) }}
 {{- end }}
 {{- end }}
