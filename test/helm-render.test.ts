@@ -672,4 +672,24 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
       }
     });
   });
+
+  describe('Chart.yaml', () => {
+    const chart = parseYaml(readChart('Chart.yaml')) as Json;
+
+    it('has an icon, a file of this repository, so helm lint no longer asks for one', () => {
+      const icon = String(chart.icon);
+      const prefix = 'https://raw.githubusercontent.com/mistral-admin-exporter/mistral-admin-exporter/main/';
+      expect(icon.startsWith(prefix), icon).toBe(true);
+      expect(readFileSync(join(ROOT, icon.slice(prefix.length)), 'utf8')).toMatch(/^<svg[\s>]/);
+      const r = tool().lint(CHART_DIR, ['--values', ciFile('demo-values.yaml')]);
+      expect(r.status, r.output).toBe(0);
+      expect(r.output).not.toMatch(/icon is recommended/);
+    });
+
+    it('states the Kubernetes versions it supports: an older one fails the render', async () => {
+      expect(chart.kubeVersion).toBe('>=1.25.0-0');
+      await renderValid([...KEY, '--kube-version', '1.25.0']);
+      expect(renderFails([...KEY, '--kube-version', '1.24.17'])).toMatch(/kubeVersion/);
+    });
+  });
 });
