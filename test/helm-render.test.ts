@@ -125,8 +125,12 @@ function chartErrors(objects: readonly Manifest[]): string[] {
   for (const name of SECRET_ENVS) if (envNames.includes(name)) errors.push(`the key ${name} is in the environment`);
   if (JSON.stringify(c.env ?? []).includes('secretKeyRef')) errors.push('an environment variable is read from a Secret');
   if (new Set(envNames).size !== envNames.length) errors.push(`an environment variable is set twice: ${envNames.join(', ')}`);
-  const volumes = new Set((pod.spec.volumes ?? []).map((v) => v.name));
+  const volumeNames = (pod.spec.volumes ?? []).map((v) => v.name);
+  const volumes = new Set(volumeNames);
+  if (volumes.size !== volumeNames.length) errors.push(`a volume name is used twice: ${volumeNames.join(', ')}`);
   for (const m of c.volumeMounts ?? []) if (!volumes.has(m.name)) errors.push(`volumeMount ${m.name} has no volume`);
+  const mountPaths = (c.volumeMounts ?? []).map((m) => m.mountPath.replace(/\/$/, ''));
+  if (new Set(mountPaths).size !== mountPaths.length) errors.push(`a mount path is used twice: ${mountPaths.join(', ')}`);
   for (const v of pod.spec.volumes ?? []) {
     if (v.secret && !v.secret.secretName) errors.push(`volume ${v.name} names no Secret`);
   }
@@ -690,6 +694,51 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
       expect(chart.kubeVersion).toBe('>=1.25.0-0');
       await renderValid([...KEY, '--kube-version', '1.25.0']);
       expect(renderFails([...KEY, '--kube-version', '1.24.17'])).toMatch(/kubeVersion/);
+    });
+  });
+
+  describe('hostile values', () => {
+    const ALL = ['--values', ciFile('all-features-values.yaml')];
+    const tricky = 'a: "quoted" {{ braces }} # not a comment\n  second line, \\ and \u00e9';
+    /** [what, arguments, release, undefined when it renders (every object valid), else what the failure says] */
+    const CASES: Array<[string, string[], string, RegExp | undefined]> = [
+      ['annotations and label-free text with quotes, braces, colons and newlines', [...ALL, '--set-json', `podAnnotations=${JSON.stringify({ 'example.com/note': tricky })}`, '--set-json', `service.annotations=${JSON.stringify({ 'example.com/note': tricky })}`, '--set-json', `grafanaDashboards.annotations=${JSON.stringify({ grafana_folder: tricky })}`], 'test', undefined],
+      ['a job name with quotes and a backslash (in PromQL)', [...ALL, '--set-json', `serviceMonitor.jobName=${JSON.stringify('my "job" \\ x')}`], 'test', undefined],
+      ['extraRules with quotes and a multi-line expression', [...ALL, '--set-json', `prometheusRule.extraRules=${JSON.stringify([{ alert: 'Q', expr: 'sum(\n  mistral_up{job="a\\"b"}\n) > 0', annotations: { summary: 'a: "quoted" # not a comment\n  second line, \\ and \u00e9' } }])}`], 'test', undefined],
+      ['priorityClassName "true", a string', [...KEY, '--set-string', 'priorityClassName=true'], 'test', undefined],
+      ['config.host "::" and a workspace id that YAML reads as a number', [...KEY, '--set-string', 'config.host=::', '--set-json', 'config.workspaceIds=["0123","1e3","true"]'], 'test', undefined],
+      ['an image tag of 128 characters', [...KEY, '--set', `image.tag=${'v'.repeat(128)}`], 'test', undefined],
+      ['an image tag with a dot at character 63', [...KEY, '--set', `image.tag=${'1'.repeat(62)}.${'2'.repeat(10)}`], 'test', undefined],
+      ['an image digest', [...KEY, '--set', `image.digest=sha256:${'a'.repeat(64)}`], 'test', undefined],
+      ['the longest release name, every feature on', ALL, `r${'1'.repeat(51)}x`, undefined],
+      ['a release name with a dot', KEY, 'my.release', /fullnameOverride/],
+      ['a release name starting with a digit', KEY, '1st', /fullnameOverride/],
+      ['a fullnameOverride with capitals', [...KEY, '--set', 'fullnameOverride=Mistral'], 'test', /fullnameOverride/],
+      ['a nameOverride with an underscore', [...KEY, '--set', 'nameOverride=mistral_exporter'], 'test', /nameOverride/],
+      ['an image tag with a plus', [...KEY, '--set', 'image.tag=1.0+build'], 'test', /image\.tag/],
+      ['a label value with a space', [...KEY, '--set', 'podLabels.team=fin ops'], 'test', /podLabels/],
+      ['a label name with a space', [...KEY, '--set-json', 'podLabels={"fin ops":"x"}'], 'test', /podLabels/],
+      ['a label value of 64 characters', [...KEY, '--set', `service.labels.team=${'x'.repeat(64)}`], 'test', /service\.labels/],
+      ['podLabels redefining a label of the chart', [...KEY, '--set-json', 'podLabels={"app.kubernetes.io/name":"other"}'], 'test', /podLabels.*app\.kubernetes\.io\/name/],
+      ['service.labels redefining a label of the chart', [...KEY, '--set-json', 'service.labels={"app.kubernetes.io/part-of":"monitoring"}'], 'test', /service\.labels.*app\.kubernetes\.io\/part-of/],
+      ['a namespace with capitals', [...KEY, '--set', 'serviceMonitor.enabled=true', '--set', 'serviceMonitor.namespace=Monitoring'], 'test', /serviceMonitor\.namespace/],
+      ['a priorityClassName with capitals', [...KEY, '--set', 'priorityClassName=High'], 'test', /priorityClassName/],
+      ['an alert label name Prometheus refuses', [...KEY, '--set', 'prometheusRule.enabled=true', '--set', 'prometheusRule.additionalRuleLabels.team-name=x'], 'test', /additionalRuleLabels/],
+      ['minAvailable 150%', [...KEY, '--set', 'podDisruptionBudget.enabled=true', '--set', 'podDisruptionBudget.minAvailable=150%'], 'test', /minAvailable/],
+      ['an api key with a space inside', ['--set', 'apiKey.value=abc def'], 'test', /apiKey\.value/],
+      ['a user-id hash key with a control character', [...KEY, '--set-json', 'userIdHashKey.value="abc\\u0007def"'], 'test', /userIdHashKey\.value/],
+      ['an extra volume named like one of the chart', [...KEY, '--set-json', 'extraVolumes=[{"name":"tmp","emptyDir":{}}]'], 'test', /extraVolumes.*tmp/],
+      ['an extra mount over /tmp', [...KEY, '--set-json', 'extraVolumes=[{"name":"scratch","emptyDir":{}}]', '--set-json', 'extraVolumeMounts=[{"name":"scratch","mountPath":"/tmp"}]'], 'test', /extraVolumeMounts.*\/tmp/],
+    ];
+
+    it.each(CASES)('%s', async (_what, args, release, message) => {
+      if (message === undefined) await renderValid(args, release);
+      else expect(renderFails(args, release)).toMatch(message);
+    });
+
+    it('an api key given with a trailing newline is stored trimmed', async () => {
+      const secret = one(await renderValid(['--set-json', 'apiKey.value="the-key\\n"']), 'Secret');
+      expect(Buffer.from((secret.data as Record<string, string>)['api-key'] as string, 'base64').toString()).toBe('the-key');
     });
   });
 });

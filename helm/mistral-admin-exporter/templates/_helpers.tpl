@@ -10,16 +10,22 @@ The full name of the resources: fullnameOverride, or <release>-<chart> (just
 the release's name when it already contains the chart's). 63 characters at most.
 */}}
 {{- define "mistral-admin-exporter.fullname" -}}
+{{- $fullname := "" }}
 {{- if .Values.fullnameOverride }}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- $fullname = .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
 {{- else }}
 {{- $name := default .Chart.Name .Values.nameOverride }}
 {{- if contains $name .Release.Name }}
-{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- $fullname = .Release.Name | trunc 63 | trimSuffix "-" }}
 {{- else }}
-{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- $fullname = printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
 {{- end }}
 {{- end }}
+{{- /* The Service takes this name: it must be a DNS-1035 label, which a release name need not be. */}}
+{{- if not (regexMatch `^[a-z]([-a-z0-9]*[a-z0-9])?$` $fullname) }}
+{{- fail (printf "The resources would be named %q, which is not a DNS-1035 label (lower case letters, digits and -, starting with a letter) as a Service's name must be: set fullnameOverride, or use a release name starting with a letter, without dots." $fullname) }}
+{{- end }}
+{{- $fullname }}
 {{- end }}
 
 {{/*
@@ -35,7 +41,7 @@ Labels of every resource.
 {{- define "mistral-admin-exporter.labels" -}}
 helm.sh/chart: {{ include "mistral-admin-exporter.chart" . }}
 {{ include "mistral-admin-exporter.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | quote }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | regexReplaceAll "[^A-Za-z0-9]+$" "" | quote }}
 app.kubernetes.io/component: exporter
 app.kubernetes.io/part-of: mistral-admin-exporter
 app.kubernetes.io/managed-by: {{ .Release.Service }}
@@ -432,5 +438,49 @@ Included first by every template (Helm runs them in an order of its own).
 {{- if not (kindIs "map" $node) }}
 {{- fail (printf "%s is missing: a null (--set %s=null, or %s: null in a values file) removes the whole block, whose values the chart reads. Instead: %s." $path $path $path (get $instead $path)) }}
 {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+What the schema cannot check in the pod's values: that the labels given do not
+redefine the chart's own (the selectors rely on them, and a key twice breaks
+the YAML), and that extra volumes and mounts keep clear of the chart's.
+Included by deployment.yaml.
+*/}}
+{{- define "mistral-admin-exporter.checkPod" -}}
+{{- $own := include "mistral-admin-exporter.labels" . | fromYaml }}
+{{- range $what, $labels := dict "podLabels" .Values.podLabels "service.labels" .Values.service.labels "serviceMonitor.labels" .Values.serviceMonitor.labels "prometheusRule.additionalLabels" .Values.prometheusRule.additionalLabels "grafanaDashboards.labels" .Values.grafanaDashboards.labels }}
+{{- range $key, $_ := ($labels | default dict) }}
+{{- if hasKey $own $key }}
+{{- fail (printf "%s: %s is a label the chart sets itself (to %s): leave it out (the chart's selectors rely on its labels, and a key twice breaks the YAML)." $what $key (get $own $key)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $volumes := list "tmp" "api-key" "user-id-hash-key" }}
+{{- range $v := (.Values.extraVolumes | default list) }}
+{{- $name := get $v "name" | toString }}
+{{- if has $name $volumes }}
+{{- fail (printf "extraVolumes: %s is the name of a volume of the chart, or of another extra volume: give it another name." $name) }}
+{{- end }}
+{{- $volumes = append $volumes $name }}
+{{- end }}
+{{- $paths := list }}
+{{- range $m := (.Values.extraVolumeMounts | default list) }}
+{{- $path := get $m "mountPath" | toString | trimSuffix "/" }}
+{{- if or (eq $path "/tmp") (hasPrefix "/etc/mistral-admin-exporter" $path) (has $path $paths) }}
+{{- fail (printf "extraVolumeMounts: %s is where the chart mounts a volume of its own (/tmp, /etc/mistral-admin-exporter/...), or another extra mount: mount it elsewhere." $path) }}
+{{- end }}
+{{- $paths = append $paths $path }}
+{{- end }}
+{{- end }}
+
+{{/*
+A key given as a value, as the exporter will read it from the mounted file:
+trimmed, and then without spaces or control characters (the exporter refuses
+such a key when it starts).
+*/}}
+{{- define "mistral-admin-exporter.checkKey" -}}
+{{- if regexMatch `[\p{Z}\p{Cc}\x{feff}]` (trim .value) }}
+{{- fail (printf "%s: the key contains spaces or control characters, which the exporter refuses: check how it was copied." .what) }}
 {{- end }}
 {{- end }}
