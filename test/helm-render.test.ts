@@ -16,7 +16,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { ALERTS_COPY, CHART_DIR, DASHBOARDS_COPY, ROOT } from '../scripts/sync-chart.js';
 import { ConfigError, loadConfig } from '../src/config/index.js';
 import { SETTINGS, type SettingDef } from '../src/config/settings.js';
-import { findChartTool, parseManifests, shellCommands, type ChartTool, type Manifest, type Run } from './support/helm.js';
+import { findChartTool, parseManifests, shellCommands, shellWords, type ChartTool, type Manifest, type Run } from './support/helm.js';
 import { manifestErrors } from './support/k8s.js';
 import { hasTool, promtool } from './support/tools.js';
 
@@ -218,7 +218,13 @@ function templateArgs(words: readonly string[]): { release: string; args: string
   return { release: positional.length > 1 ? (positional[0] as string) : 'release-name', args };
 }
 
-const README_COMMANDS = shellCommands(readChart('README.md')).filter((w) => w[0] === 'helm' && ['install', 'upgrade', 'template'].includes(w[1] as string));
+/** The ```yaml blocks of the README: values examples. */
+const README_VALUES = [...readChart('README.md').matchAll(/^```yaml\n([\s\S]*?)^```/gm)].map((m) => m[1] as string);
+
+/** The `--set ...` spans of the README's text. */
+const README_SETS = [...readChart('README.md').matchAll(/`(--set(?:-string|-json)? [^`]+)`/g)].map((m) => shellWords((m[1] as string).replace(/\n/g, ' ')));
+
+const README_COMMANDS = [...shellCommands(readChart('README.md')), ...shellCommands(readFileSync(join(ROOT, 'README.md'), 'utf8'))].filter((w) => w[0] === 'helm' && ['install', 'upgrade', 'template'].includes(w[1] as string));
 
 /** The settings that are `config.*` values: all but the secrets and the `_FILE` paths to them. */
 const SECRET_ENVS = Object.values(SETTINGS)
@@ -389,12 +395,29 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
 
   it("the README's helm commands are found", () => {
     expect(README_COMMANDS.length).toBeGreaterThanOrEqual(2);
+    expect(README_SETS.length).toBeGreaterThanOrEqual(3);
+    expect(README_VALUES.length).toBeGreaterThanOrEqual(1);
     expect(README_COMMANDS.some((w) => w.includes('--set'))).toBe(true);
   });
 
   it.each(README_COMMANDS.map((w) => [w.join(' '), w] as const))('README: %s renders, every object valid', async (_line, words) => {
     const { release, args } = templateArgs(words);
     await renderValid(args, release);
+  });
+
+  it.each(README_SETS.map((w) => [w.join(' '), w] as const))('README, in the text: %s renders, every object valid', async (_line, words) => {
+    await renderValid([...KEY, ...words]);
+  });
+
+  it.each(README_VALUES.map((v, i) => [i + 1, v] as const))("README: values example %i renders, every object valid", async (_n, values) => {
+    const dir = mkdtempSync(join(tmpdir(), 'chart-readme-'));
+    try {
+      const file = join(dir, 'values.yaml');
+      writeFileSync(file, values);
+      await renderValid([...KEY, '--values', file]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('with an existing Secret: the key is a mounted file, nothing else is made', async () => {
