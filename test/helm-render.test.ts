@@ -180,9 +180,15 @@ function ruleErrors(objects: readonly Manifest[]): string[] {
   }
 }
 
-/** Renders, expecting success, and checks every object; returns the objects. */
+/**
+ * Renders, expecting success, and checks every object; returns the objects.
+ * With helm-render, renders with missingkey=error too (as `helm lint --strict`
+ * does), so that no template reads a key that may be absent.
+ */
 async function renderValid(args: readonly string[], release = 'test'): Promise<Manifest[]> {
   const objects = render(args, release);
+  const strict = tool().strictTemplate?.(release, CHART_DIR, args);
+  if (strict !== undefined) expect(strict.status, `with missingkey=error: ${strict.output}`).toBe(0);
   expect(objects.length).toBeGreaterThan(0);
   expect([...(await manifestErrors(objects)), ...chartErrors(objects), ...ruleErrors(objects)]).toEqual([]);
   return objects;

@@ -148,7 +148,7 @@ when .value is not one.
 {{- $unit := trimPrefix $number $part }}
 {{- $size := get $units $unit }}
 {{- if and $previous (ge $size $previous) }}{{ $ok = false }}{{ end }}
-{{- if and (eq $unit "y") (not $.prometheus) }}{{ $ok = false }}{{ end }}
+{{- if and (eq $unit "y") (not (get $ "prometheus")) }}{{ $ok = false }}{{ end }}
 {{- $previous = $size }}
 {{- $total = addf $total (mulf $number $size) }}
 {{- end }}
@@ -217,7 +217,7 @@ a key, a variable config also sets, and arguments the exporter refuses.
 {{- fail (printf "extraArgs %q: the exporter takes only flags (--flag=value, or --flag value), and refuses anything else when it starts; see mistral-admin-exporter --help." $arg) }}
 {{- end }}
 {{- $parts := splitn "=" 2 (trimPrefix "--" $arg) }}
-{{- $flag := $parts._0 }}
+{{- $flag := index $parts "_0" }}
 {{- if has $flag (list "help" "version") }}
 {{- fail (printf "extraArgs --%s: the exporter would print its %s and exit, and the pod restart forever." $flag $flag) }}
 {{- else if eq $flag "demo" }}
@@ -227,7 +227,7 @@ a key, a variable config also sets, and arguments the exporter refuses.
 {{- else if not (hasKey $flagKey $flag) }}
 {{- fail (printf "extraArgs --%s: not a flag of the exporter, which would refuse to start; see mistral-admin-exporter --help." $flag) }}
 {{- end }}
-{{- $value := $parts._1 }}
+{{- $value := index $parts "_1" }}
 {{- if not (contains "=" $arg) }}
 {{- $next := add1 $i }}
 {{- if ge $next (len $args) }}
