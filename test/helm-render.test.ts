@@ -364,6 +364,32 @@ const STRICTER_CASES: Array<[string, Json]> = [
 
 // ---------------------------------------------------------------------------
 
+describe('the object checks (test/support/k8s.ts) catch what they are for', () => {
+  const deployment = (container: Json): Manifest => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'x' },
+    spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [container] } } },
+  });
+
+  it('a valid object passes', async () => {
+    expect(await manifestErrors([deployment({ name: 'c', image: 'i', ports: [{ containerPort: 80 }] })])).toEqual([]);
+  });
+
+  it.each([
+    ['a kind without a model', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'x' } }, /no model of example\.com\/v1 Widget/],
+    ['a schema violation', deployment({ name: 'c', image: 'i', ports: [{ containerPort: '80' }] }), /containerPort must be integer/],
+    ['a bad name', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Not_A_Name' } }, /not a DNS subdomain/],
+    ['a Service name starting with a digit', { apiVersion: 'v1', kind: 'Service', metadata: { name: '1st' }, spec: {} }, /DNS-1035/],
+    ['a bad label value', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', labels: { a: 'b c' } } }, /bad value/],
+    ['a bad pod label', { ...deployment({ name: 'c', image: 'i' }), spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { 'a b': 'c' } }, spec: { containers: [{ name: 'c' }] } } } }, /spec\.template\.metadata\.labels/],
+    ['a scrapeTimeout longer than the interval', { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'x' }, spec: { selector: {}, endpoints: [{ port: 'http', interval: '15s', scrapeTimeout: '30s' }] } }, /scrapeTimeout 30s is longer than the interval 15s/],
+  ] as const)('%s', async (_what, object, message) => {
+    const errors = await manifestErrors([object as Manifest]);
+    expect(errors.join('\n')).toMatch(message);
+  });
+});
+
 describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () => {
   it('helm or helm-render works', () => {
     expect(FOUND.tool, FOUND.why).toBeDefined();
