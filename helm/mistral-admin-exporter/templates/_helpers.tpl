@@ -251,8 +251,9 @@ Fails the render on a setting the exporter would refuse when it starts
 that restarts forever: durations and sizes it cannot read or that are too
 short, numbers out of range, analytics windows that are not whole days,
 unknown endpoints, a URL it refuses, and a maxStaleness not longer than the
-longest refresh interval of the endpoints read. Settings not given are
-checked at their defaults, as they take part in the cross-checks.
+longest refresh interval of the endpoints read. The values are those of
+givenSettings (config, extraEnv, extraArgs); settings not given are checked at
+their defaults, as they take part in the cross-checks.
 */}}
 {{- define "mistral-admin-exporter.checkConfig" -}}
 {{- $s := include "mistral-admin-exporter.settings" . | fromJson }}
@@ -308,7 +309,7 @@ checked at their defaults, as they take part in the cross-checks.
 {{- end }}
 {{- $bytes := round (mulf $number (get $units $unit)) 0 | int64 }}
 {{- if lt $bytes (int64 $def.minBytes) }}
-{{- fail (printf "%s: must be at least %d bytes (1KiB)." $bad (int64 $def.minBytes)) }}
+{{- fail (printf "%s: must be at least %d bytes." $bad (int64 $def.minBytes)) }}
 {{- end }}
 {{- else if eq $def.kind "url" }}
 {{- $url := trim $text }}
