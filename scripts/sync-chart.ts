@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { API_ENDPOINTS, PATH_LAYOUTS } from '../src/endpoints.js';
-import { LOG_LEVELS, SETTINGS, type SettingDef, type SettingKey } from '../src/config/settings.js';
+import { intervalSettingKeys, LOG_LEVELS, SETTINGS, type SettingDef, type SettingKey } from '../src/config/settings.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CHART_DIR = join(ROOT, 'helm', 'mistral-admin-exporter');
@@ -32,6 +32,7 @@ const VALUES = join(CHART_DIR, 'values.yaml');
 const SCHEMA = join(CHART_DIR, 'values.schema.json');
 const DEPLOYMENT = join(CHART_DIR, 'templates', 'deployment.yaml');
 const README = join(CHART_DIR, 'README.md');
+export const SETTINGS_TEMPLATE = join(CHART_DIR, 'templates', '_settings.tpl');
 
 // ---------------------------------------------------------------------------
 // Settings → config values
@@ -58,37 +59,130 @@ function configKeyOfEnv(env: string): string | undefined {
   return configSettings().find(([, s]) => s.env === env)?.[0];
 }
 
-const DURATION_RE = '([0-9]+(\\.[0-9]+)?(ms|s|m|h|d|w))+';
+/** A number as the exporter's duration and size parsers read it. */
+const NUMBER_RE = '[0-9]+(\\.[0-9]+)?';
+
+/**
+ * A duration the exporter reads (src/config/values.ts parseDuration): parts
+ * `<number><unit>` from the largest unit to the smallest, each unit once.
+ * Every part is optional, so "" (unset) matches too.
+ */
+const DURATION_RE = ['w', 'd', 'h', 'm', 's', 'ms'].map((unit) => `(${NUMBER_RE}${unit})?`).join('');
+
+/** An analytics window: one whole number and one unit (the window label, `^[a-z0-9]+$`). */
+const WINDOW_RE = '[0-9]+(ms|s|m|h|d|w)';
+
+/** A size (parseBytes): a number and an optional unit. */
+const SIZE_RE = `${NUMBER_RE}\\s*([kKmMgG][iI]?[bB]|[bB])?`;
+
+/**
+ * An http(s) URL the exporter accepts (parseHttpUrl): a host name, an IPv4
+ * address or a bracketed IPv6 one, an optional port, a path; no credentials,
+ * query or fragment. Stricter than WHATWG URL parsing where that is lenient.
+ */
+const OCTET_RE = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const HOST_RE = `(\\[[0-9A-Fa-f:.]+\\]|([A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*\\.?|${OCTET_RE}(\\.${OCTET_RE}){3})`;
+const URL_RE = `https?://${HOST_RE}(:[0-9]{1,5})?(/[^\\s?#]*)?`;
+
+/**
+ * A comma-separated list of `item` as parseList splits it: at least one item,
+ * blanks and spaces around the commas allowed. Or "" (unset).
+ */
+function commaListRe(item: string): string {
+  return `^(|[\\s,]*(${item})(\\s*,[\\s,]*(${item}))*[\\s,]*)$`;
+}
+
+/**
+ * The bounds of what a setting's parser accepts, found by asking the parser
+ * itself (src/config/settings.ts keeps them inside its closures): the
+ * smallest and largest n for which `parse(format(n))` does not throw,
+ * searched from the setting's default. Accepted values are taken to be one
+ * interval, which holds for integers, durations and sizes.
+ */
+export function acceptedRange(setting: Setting, format: (n: number) => string, start: number, ceiling: number): { min: number; max: number | undefined } {
+  const accepts = (n: number): boolean => {
+    try {
+      setting.parse(format(n));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!accepts(start)) throw new Error(`sync-chart: ${setting.env} refuses its own default ${format(start)}`);
+  let lo = 0;
+  let hi = start;
+  if (accepts(0)) hi = 0;
+  // Smallest accepted in (lo, hi]: accepts(hi) holds, accepts(lo) does not (unless hi is 0).
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (accepts(mid)) hi = mid;
+    else lo = mid;
+  }
+  const min = hi;
+  if (accepts(ceiling)) return { min, max: undefined };
+  lo = start;
+  hi = ceiling;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (accepts(mid)) lo = mid;
+    else hi = mid;
+  }
+  return { min, max: lo };
+}
+
+const CEILING = 2 ** 40;
+
+function integerRange(setting: Setting): { min: number; max: number | undefined } {
+  return acceptedRange(setting, String, Number(setting.default ?? 1), CEILING);
+}
+
+/** The shortest duration (ms) a duration setting accepts. */
+function durationMinMs(setting: Setting): number {
+  return acceptedRange(setting, (n) => `${n}ms`, 3_600_000, CEILING).min;
+}
+
+/** The smallest size (bytes) a size setting accepts. */
+function sizeMinBytes(setting: Setting): number {
+  return acceptedRange(setting, String, 1024 ** 2, CEILING).min;
+}
 
 type JsonSchema = Record<string, unknown>;
 
 /** The schema of a config value, by the setting's metavar. Null or "" means unset. */
 function schemaByMetavar(key: string, setting: Setting): JsonSchema {
-  const stringOrList = (items: JsonSchema): JsonSchema => ({ type: ['string', 'array', 'null'], items });
+  const stringOrList = (items: JsonSchema, stringPattern?: string): JsonSchema => ({
+    type: ['string', 'array', 'null'],
+    ...(stringPattern === undefined ? {} : { pattern: stringPattern }),
+    items,
+  });
   switch (setting.metavar) {
     case 'DURATION':
-      return { type: ['string', 'null'], pattern: `^(${DURATION_RE})?$` };
-    case 'N':
-      return { type: ['integer', 'null'], minimum: 0 };
+      return { type: ['string', 'null'], pattern: `^${DURATION_RE}$` };
+    case 'N': {
+      const { min, max } = integerRange(setting);
+      return { type: ['integer', 'null'], minimum: min, ...(max === undefined ? {} : { maximum: max }) };
+    }
     case 'PORT':
       // 0 ("any free port") makes no sense in a pod: probes and Service need a fixed one.
-      return { type: ['integer', 'null'], minimum: 1, maximum: 65535 };
+      return { type: ['integer', 'null'], minimum: 1, maximum: integerRange(setting).max };
     case 'BOOL':
       return { type: ['boolean', 'null'] };
     case 'URL':
-      return { type: ['string', 'null'], pattern: '^(|https?://.+)$' };
+      return { type: ['string', 'null'], pattern: `^(|${URL_RE})$` };
     case 'ADDRESS':
       return { type: ['string', 'null'], pattern: '^\\S*$' };
     case 'SIZE':
-      return { type: ['string', 'integer', 'null'], pattern: '^(|[0-9]+(\\.[0-9]+)?\\s*([kKmMgG][iI]?[bB]|[bB])?)$', minimum: 1024 };
+      return { type: ['string', 'integer', 'null'], pattern: `^(|${SIZE_RE})$`, minimum: sizeMinBytes(setting) };
     case 'LAYOUT':
       return { type: ['string', 'null'], enum: ['', 'auto', ...PATH_LAYOUTS, null] };
     case 'LEVEL':
       return { type: ['string', 'null'], enum: ['', ...LOG_LEVELS, null] };
-    case 'NAME,...':
-      return stringOrList({ type: 'string', enum: ['all', ...API_ENDPOINTS] });
+    case 'NAME,...': {
+      const names = ['all', ...API_ENDPOINTS];
+      return stringOrList({ type: 'string', enum: names }, commaListRe(names.join('|')));
+    }
     case 'WINDOW,...':
-      return stringOrList({ type: 'string', pattern: `^${DURATION_RE}$` });
+      return stringOrList({ type: 'string', pattern: `^${WINDOW_RE}$` }, commaListRe(WINDOW_RE));
     case 'ID,ID,...':
       return stringOrList({ type: 'string', minLength: 1 });
     default:
@@ -166,6 +260,95 @@ export function envMappingLines(): string[] {
     '{{- $settingEnv := dict }}',
     ...configSettings().map(([key, s]) => `{{- $_ := set $settingEnv ${JSON.stringify(key)} ${JSON.stringify(s.env)} }}`),
   ];
+}
+
+/** How the chart's templates check a setting's value (templates/_helpers.tpl, checkConfig). */
+type Check =
+  | { kind: 'duration'; minMs: number }
+  | { kind: 'integer'; min: number; max: number | undefined }
+  | { kind: 'size'; minBytes: number }
+  | { kind: 'url' | 'windows' | 'endpoints' | 'list' | 'bool' | 'address' }
+  | { kind: 'choice'; choices: string[]; caseInsensitive: boolean };
+
+function checkByMetavar(key: string, setting: Setting): Check {
+  switch (setting.metavar) {
+    case 'DURATION':
+      return { kind: 'duration', minMs: durationMinMs(setting) };
+    case 'N':
+    case 'PORT': {
+      const { min, max } = integerRange(setting);
+      return { kind: 'integer', min: setting.metavar === 'PORT' ? Math.max(min, 1) : min, max };
+    }
+    case 'SIZE':
+      return { kind: 'size', minBytes: sizeMinBytes(setting) };
+    case 'URL':
+      return { kind: 'url' };
+    case 'WINDOW,...':
+      return { kind: 'windows' };
+    case 'NAME,...':
+      return { kind: 'endpoints' };
+    case 'ID,ID,...':
+      return { kind: 'list' };
+    case 'BOOL':
+      return { kind: 'bool' };
+    case 'ADDRESS':
+      return { kind: 'address' };
+    case 'LAYOUT':
+      return { kind: 'choice', choices: ['auto', ...PATH_LAYOUTS], caseInsensitive: false };
+    case 'LEVEL':
+      return { kind: 'choice', choices: [...LOG_LEVELS], caseInsensitive: true };
+    default:
+      throw new Error(`sync-chart: setting ${key} has metavar ${setting.metavar}: add it to checkByMetavar in scripts/sync-chart.ts`);
+  }
+}
+
+/**
+ * What templates/_settings.tpl holds: the exporter's settings as the chart's
+ * checks need them (variable, flag, default, what a value must be), which
+ * endpoints read which interval, and the flags and variables the chart sets
+ * itself (so that extraArgs and extraEnv may not).
+ */
+export function chartSettings(): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  for (const [key, s] of configSettings()) {
+    settings[key] = { env: s.env, flag: s.flag, ...(s.default === undefined ? {} : { default: s.default }), ...checkByMetavar(key, s) };
+  }
+  const owned: Record<string, string> = {};
+  const ownedEnv: Record<string, string> = {};
+  for (const [key, s] of ENTRIES) {
+    let why: string | undefined;
+    if (s.metavar === 'PORT') why = `the chart sets the exporter's port from config.${key} (the container port, the probes and the Service follow it): set config.${key} instead`;
+    else if (s.secret) why = 'a key must not be in the pod\'s environment: give it as a Secret (existingSecret.name, or userIdHashKey.existingSecret.name), which the chart mounts as a file';
+    else if (isChartManaged(s)) why = 'the chart sets it to the file it mounts from the Secret (existingSecret, or userIdHashKey.existingSecret)';
+    if (why === undefined) continue;
+    ownedEnv[s.env] = why;
+    if (s.flag !== undefined) owned[s.flag] = why;
+  }
+  return {
+    settings,
+    urlPattern: `^${URL_RE}$`,
+    endpoints: [...API_ENDPOINTS],
+    endpointIntervals: Object.fromEntries(API_ENDPOINTS.map((e) => [e, intervalSettingKeys(e)])),
+    chartFlags: owned,
+    chartEnv: ownedEnv,
+  };
+}
+
+/** templates/_settings.tpl: chartSettings() as JSON in a named template. */
+export function settingsTemplate(): string {
+  const json = JSON.stringify(chartSettings(), null, 2);
+  if (json.includes('{{') || json.includes('}}')) throw new Error('sync-chart: the settings JSON would contain template delimiters');
+  return [
+    '{{- /*',
+    'Generated by scripts/sync-chart.ts from src/config/settings.ts: do not edit, run',
+    '`npx tsx scripts/sync-chart.ts`. The exporter\'s settings as the checks of',
+    '_helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" . | fromJson',
+    '*/}}',
+    '{{- define "mistral-admin-exporter.settings" -}}',
+    json,
+    '{{- end }}',
+    '',
+  ].join('\n');
 }
 
 // ---------------------------------------------------------------------------
@@ -345,6 +528,7 @@ function main(check: boolean): number {
   const schema = syncedSchema(readFileSync(SCHEMA, 'utf8'));
   write(SCHEMA, schema);
   write(DEPLOYMENT, syncedDeployment(readFileSync(DEPLOYMENT, 'utf8')));
+  write(SETTINGS_TEMPLATE, settingsTemplate());
   write(README, syncedReadme(readFileSync(README, 'utf8'), values, schema));
 
   if (stale.length === 0) {

@@ -10,16 +10,22 @@ The full name of the resources: fullnameOverride, or <release>-<chart> (just
 the release's name when it already contains the chart's). 63 characters at most.
 */}}
 {{- define "mistral-admin-exporter.fullname" -}}
+{{- $fullname := "" }}
 {{- if .Values.fullnameOverride }}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- $fullname = .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
 {{- else }}
 {{- $name := default .Chart.Name .Values.nameOverride }}
 {{- if contains $name .Release.Name }}
-{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- $fullname = .Release.Name | trunc 63 | trimSuffix "-" }}
 {{- else }}
-{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- $fullname = printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
 {{- end }}
 {{- end }}
+{{- /* The Service takes this name: it must be a DNS-1035 label, which a release name need not be. */}}
+{{- if not (regexMatch `^[a-z]([-a-z0-9]*[a-z0-9])?$` $fullname) }}
+{{- fail (printf "The resources would be named %q, which is not a DNS-1035 label (lower case letters, digits and -, starting with a letter) as a Service's name must be: set fullnameOverride, or use a release name starting with a letter, without dots." $fullname) }}
+{{- end }}
+{{- $fullname }}
 {{- end }}
 
 {{/*
@@ -35,7 +41,7 @@ Labels of every resource.
 {{- define "mistral-admin-exporter.labels" -}}
 helm.sh/chart: {{ include "mistral-admin-exporter.chart" . }}
 {{ include "mistral-admin-exporter.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | quote }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | regexReplaceAll "[^A-Za-z0-9]+$" "" | quote }}
 app.kubernetes.io/component: exporter
 app.kubernetes.io/part-of: mistral-admin-exporter
 app.kubernetes.io/managed-by: {{ .Release.Service }}
@@ -119,5 +125,363 @@ print 1e+06), the rest as written.
 {{- if kindIs "slice" . }}{{ join "," . }}
 {{- else if or (kindIs "float64" .) (kindIs "int64" .) (kindIs "int" .) }}{{ . | int64 }}
 {{- else }}{{ . }}
+{{- end }}
+{{- end }}
+
+{{/*
+A duration in milliseconds, read as the exporter reads its durations
+(parseDuration, src/config/values.ts) and Prometheus its own: parts
+<number><unit> from the largest unit to the smallest, each unit once, units
+ms, s, m, h, d, w, and y (365d) when .prometheus is true. Fails, naming .what,
+when .value is not one.
+  include "mistral-admin-exporter.durationMs" (dict "what" "config.x" "value" "1h30m") | int64
+*/}}
+{{- define "mistral-admin-exporter.durationMs" -}}
+{{- $units := dict "y" 31536000000 "w" 604800000 "d" 86400000 "h" 3600000 "m" 60000 "s" 1000 "ms" 1 }}
+{{- $text := toString .value | trim }}
+{{- $parts := regexFindAll `[0-9]+(\.[0-9]+)?(ms|s|m|h|d|w|y)` $text -1 }}
+{{- $ok := and $parts (eq (join "" $parts) $text) }}
+{{- $total := 0.0 }}
+{{- $previous := 0 }}
+{{- range $part := $parts }}
+{{- $number := regexFind `^[0-9]+(\.[0-9]+)?` $part }}
+{{- $unit := trimPrefix $number $part }}
+{{- $size := get $units $unit }}
+{{- if and $previous (ge $size $previous) }}{{ $ok = false }}{{ end }}
+{{- if and (eq $unit "y") (not (get $ "prometheus")) }}{{ $ok = false }}{{ end }}
+{{- $previous = $size }}
+{{- $total = addf $total (mulf $number $size) }}
+{{- end }}
+{{- if not $ok }}
+{{- fail (printf "%s=%q is not a duration: write e.g. 30s, 5m or 1h30m (units ms, s, m, h, d, w, from the largest to the smallest, each once)." .what $text) }}
+{{- end }}
+{{- round $total 0 | int64 }}
+{{- end }}
+
+{{/*
+The exporter's settings as the pod will get them, as JSON: for each setting
+given a value, {"text": the value as the exporter reads it, "what": where it
+comes from}. As in the exporter, a flag in extraArgs wins over a variable
+(config.<key>, or the setting's variable in extraEnv), and a config value
+counts when it is set (not null, "" or []). Fails on what extraArgs and
+extraEnv may not hold: what the chart sets itself (the port, the key files),
+a key, a variable config also sets, and arguments the exporter refuses.
+*/}}
+{{- define "mistral-admin-exporter.givenSettings" -}}
+{{- $s := include "mistral-admin-exporter.settings" . | fromJson }}
+{{- $given := dict }}
+{{- range $key, $value := (.Values.config | default dict) }}
+{{- if and (hasKey $s.settings $key) (not (kindIs "invalid" $value)) }}
+{{- $text := include "mistral-admin-exporter.envValue" $value }}
+{{- if trim $text }}
+{{- $_ := set $given $key (dict "text" $text "what" (printf "config.%s" $key)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- /* extraEnv: a setting's variable with a plain value is checked like config; valueFrom is the user's to answer for. */}}
+{{- $envKey := dict }}
+{{- $flagKey := dict }}
+{{- range $key, $def := $s.settings }}
+{{- $_ := set $envKey $def.env $key }}
+{{- $_ := set $flagKey $def.flag $key }}
+{{- end }}
+{{- $names := list }}
+{{- range $e := (.Values.extraEnv | default list) }}
+{{- $name := get $e "name" | toString }}
+{{- if has $name $names }}
+{{- fail (printf "extraEnv %s: set twice." $name) }}
+{{- end }}
+{{- $names = append $names $name }}
+{{- if hasKey $s.chartEnv $name }}
+{{- fail (printf "extraEnv %s: %s." $name (get $s.chartEnv $name)) }}
+{{- else if hasKey $envKey $name }}
+{{- $key := get $envKey $name }}
+{{- if hasKey $given $key }}
+{{- fail (printf "extraEnv %s: also set by config.%s; keep config.%s (which the chart checks)." $name $key $key) }}
+{{- end }}
+{{- $value := get $e "value" | toString }}
+{{- if and (hasKey $e "value") (trim $value) }}
+{{- $_ := set $given $key (dict "text" $value "what" (printf "extraEnv %s" $name)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- /* extraArgs, read as the exporter reads its arguments (node's parseArgs, strict, no positionals): --flag=value, or --flag value. */}}
+{{- $args := .Values.extraArgs | default list }}
+{{- $skip := false }}
+{{- range $i, $arg := $args }}
+{{- if $skip }}
+{{- $skip = false }}
+{{- else }}
+{{- $arg = toString $arg }}
+{{- if or (not (hasPrefix "--" $arg)) (eq $arg "--") }}
+{{- fail (printf "extraArgs %q: the exporter takes only flags (--flag=value, or --flag value), and refuses anything else when it starts; see mistral-admin-exporter --help." $arg) }}
+{{- end }}
+{{- $parts := splitn "=" 2 (trimPrefix "--" $arg) }}
+{{- $flag := index $parts "_0" }}
+{{- if has $flag (list "help" "version") }}
+{{- fail (printf "extraArgs --%s: the exporter would print its %s and exit, and the pod restart forever." $flag $flag) }}
+{{- else if eq $flag "demo" }}
+{{- fail "extraArgs --demo: set demo=true instead (the chart then mounts no key, and says it is demo mode)." }}
+{{- else if hasKey $s.chartFlags $flag }}
+{{- fail (printf "extraArgs --%s: %s." $flag (get $s.chartFlags $flag)) }}
+{{- else if not (hasKey $flagKey $flag) }}
+{{- fail (printf "extraArgs --%s: not a flag of the exporter, which would refuse to start; see mistral-admin-exporter --help." $flag) }}
+{{- end }}
+{{- $value := index $parts "_1" }}
+{{- if not (contains "=" $arg) }}
+{{- $next := add1 $i }}
+{{- if ge $next (len $args) }}
+{{- fail (printf "extraArgs --%s: needs a value (--%s=VALUE)." $flag $flag) }}
+{{- end }}
+{{- $value = index $args $next | toString }}
+{{- if hasPrefix "-" $value }}
+{{- fail (printf "extraArgs --%s %s: the exporter takes a value starting with - as a flag; write --%s=%s." $flag $value $flag $value) }}
+{{- end }}
+{{- $skip = true }}
+{{- end }}
+{{- $_ := set $given (get $flagKey $flag) (dict "text" $value "what" (printf "extraArgs --%s" $flag)) }}
+{{- end }}
+{{- end }}
+{{- toJson $given }}
+{{- end }}
+
+{{/*
+Fails the render on a setting the exporter would refuse when it starts
+(src/config/settings.ts and src/config/index.ts), rather than leave a pod
+that restarts forever: durations and sizes it cannot read or that are too
+short, numbers out of range, analytics windows that are not whole days,
+unknown endpoints, a URL it refuses, and a maxStaleness not longer than the
+longest refresh interval of the endpoints read. The values are those of
+givenSettings (config, extraEnv, extraArgs); settings not given are checked at
+their defaults, as they take part in the cross-checks.
+*/}}
+{{- define "mistral-admin-exporter.checkConfig" -}}
+{{- $s := include "mistral-admin-exporter.settings" . | fromJson }}
+{{- $given := include "mistral-admin-exporter.givenSettings" . | fromJson }}
+{{- $day := 86400000 }}
+{{- $ms := dict }}
+{{- $shown := dict }}
+{{- $read := $s.endpoints }}
+{{- range $key, $def := $s.settings }}
+{{- $text := "" }}
+{{- $what := printf "config.%s" $key }}
+{{- $note := "" }}
+{{- if hasKey $given $key }}
+{{- $text = (get $given $key).text }}
+{{- $what = (get $given $key).what }}
+{{- else if hasKey $def "default" }}
+{{- $text = $def.default }}
+{{- $note = " (the exporter's default)" }}
+{{- end }}
+{{- /* An empty flag value is still a value (--log-level= is refused); empty variables are unset. */}}
+{{- if or $text (hasKey $given $key) }}
+{{- $bad := printf "%s=%q%s" $what $text $note }}
+{{- $_ := set $shown $key $bad }}
+{{- if eq $def.kind "duration" }}
+{{- $n := include "mistral-admin-exporter.durationMs" (dict "what" $what "value" $text) | int64 }}
+{{- $min := int64 $def.minMs }}
+{{- if lt $n $min }}
+{{- if eq $min 1 }}
+{{- fail (printf "%s: must be longer than 0s." $bad) }}
+{{- else if eq (mod $min 1000) 0 }}
+{{- fail (printf "%s: must be at least %ds." $bad (div $min 1000)) }}
+{{- else }}
+{{- fail (printf "%s: must be at least %dms." $bad $min) }}
+{{- end }}
+{{- end }}
+{{- $_ := set $ms $key $n }}
+{{- else if eq $def.kind "integer" }}
+{{- $t := trim $text }}
+{{- if or (not (regexMatch `^[0-9]{1,15}$` $t)) (lt (int64 $t) (int64 $def.min)) (and (hasKey $def "max") (gt (int64 $t) (int64 $def.max))) }}
+{{- if hasKey $def "max" }}
+{{- fail (printf "%s: must be a whole number from %d to %d." $bad (int64 $def.min) (int64 $def.max)) }}
+{{- else }}
+{{- fail (printf "%s: must be a whole number of at least %d." $bad (int64 $def.min)) }}
+{{- end }}
+{{- end }}
+{{- else if eq $def.kind "size" }}
+{{- $t := trim $text }}
+{{- $units := dict "" 1 "b" 1 "kb" 1000 "mb" 1000000 "gb" 1000000000 "kib" 1024 "mib" 1048576 "gib" 1073741824 }}
+{{- $number := regexFind `^[0-9]+(\.[0-9]+)?` $t }}
+{{- $unit := trimPrefix $number $t | trim | lower }}
+{{- if or (not $number) (not (regexMatch `^[a-z]*$` $unit)) (not (hasKey $units $unit)) }}
+{{- fail (printf "%s: not a size (write e.g. 32MiB, 500kB or 1048576)." $bad) }}
+{{- end }}
+{{- $bytes := round (mulf $number (get $units $unit)) 0 | int64 }}
+{{- if lt $bytes (int64 $def.minBytes) }}
+{{- fail (printf "%s: must be at least %d bytes." $bad (int64 $def.minBytes)) }}
+{{- end }}
+{{- else if eq $def.kind "url" }}
+{{- $url := trim $text }}
+{{- if not (regexMatch $s.urlPattern $url) }}
+{{- fail (printf "%s: must be an http:// or https:// URL without credentials, query or fragment, e.g. https://console.mistral.ai/api/admin." $bad) }}
+{{- end }}
+{{- $port := regexFind `:[0-9]+$` (urlParse $url).host | trimPrefix ":" }}
+{{- if and $port (or (lt (int64 $port) 1) (gt (int64 $port) 65535)) }}
+{{- fail (printf "%s: the port must be from 1 to 65535." $bad) }}
+{{- end }}
+{{- else if or (eq $def.kind "windows") (eq $def.kind "endpoints") }}
+{{- $items := list }}
+{{- range $piece := splitList "," $text }}
+{{- $item := trim $piece }}
+{{- if and $item (not (has $item $items)) }}{{ $items = append $items $item }}{{ end }}
+{{- end }}
+{{- if eq $def.kind "windows" }}
+{{- if not $items }}
+{{- fail (printf "%s: needs at least one window, e.g. 1d,7d,30d." $bad) }}
+{{- end }}
+{{- $lengths := list }}
+{{- range $window := $items }}
+{{- $n := include "mistral-admin-exporter.durationMs" (dict "what" (printf "%s, window" $what) "value" $window) | int64 }}
+{{- if or (lt $n $day) (ne (mod $n $day) 0) }}
+{{- fail (printf "%s: %s is not a whole number of days (Vibe Code's figures are daily): use e.g. 1d, 7d, 30d." $bad $window) }}
+{{- end }}
+{{- if not (regexMatch `^[a-z0-9]+$` $window) }}
+{{- fail (printf "%s: write each window as one number and unit, e.g. 7d or 2w, not %s." $bad $window) }}
+{{- end }}
+{{- if has $n $lengths }}
+{{- fail (printf "%s: two windows have the same length." $bad) }}
+{{- end }}
+{{- $lengths = append $lengths $n }}
+{{- end }}
+{{- else }}
+{{- if and (eq (len $items) 1) (eq (first $items) "all") }}
+{{- $read = $s.endpoints }}
+{{- else if not $items }}
+{{- fail (printf "%s: needs at least one endpoint, or all." $bad) }}
+{{- else }}
+{{- range $item := $items }}
+{{- if eq $item "all" }}
+{{- fail (printf "%s: all stands alone: write all, or a list of endpoints." $bad) }}
+{{- else if not (has $item $s.endpoints) }}
+{{- fail (printf "%s: %s is not an endpoint: write all, or some of %s." $bad $item (join ", " $s.endpoints)) }}
+{{- end }}
+{{- end }}
+{{- $read = list }}
+{{- range $e := $s.endpoints }}{{ if has $e $items }}{{ $read = append $read $e }}{{ end }}{{ end }}
+{{- end }}
+{{- end }}
+{{- else if eq $def.kind "bool" }}
+{{- if not (has (trim $text | lower) (list "true" "1" "yes" "on" "false" "0" "no" "off")) }}
+{{- fail (printf "%s: not a boolean (use true or false)." $bad) }}
+{{- end }}
+{{- else if eq $def.kind "choice" }}
+{{- $choice := ternary (lower $text) $text $def.caseInsensitive | trim }}
+{{- if not (has $choice $def.choices) }}
+{{- fail (printf "%s: must be one of %s." $bad (join ", " $def.choices)) }}
+{{- end }}
+{{- else if eq $def.kind "address" }}
+{{- if or (not (trim $text)) (regexMatch `\s` (trim $text)) }}
+{{- fail (printf "%s: not an address." $bad) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- /* Data older than maxStaleness is withdrawn: it must outlast the longest refresh interval of the endpoints read. */}}
+{{- $slowest := 0 }}
+{{- $slowestKey := "" }}
+{{- $slowestEndpoint := "" }}
+{{- range $e := $read }}
+{{- $pair := get $s.endpointIntervals $e }}
+{{- $key := ternary (index $pair 0) (index $pair 1) (hasKey $ms (index $pair 0)) }}
+{{- $n := get $ms $key | int64 }}
+{{- if gt $n (int64 $slowest) }}
+{{- $slowest = $n }}
+{{- $slowestKey = $key }}
+{{- $slowestEndpoint = $e }}
+{{- end }}
+{{- end }}
+{{- if le (get $ms "maxStaleness" | int64) (int64 $slowest) }}
+{{- fail (printf "%s must be longer than the longest refresh interval, %s (for %s), or data would be withdrawn between two good refreshes: lengthen it, or shorten that interval." (get $shown "maxStaleness") (get $shown $slowestKey) $slowestEndpoint) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The port of the Admin API: that of the URL the exporter will use (config.apiUrl,
+or its default), written in it or the scheme's (443 for https, 80 for http).
+*/}}
+{{- define "mistral-admin-exporter.apiPort" -}}
+{{- $s := include "mistral-admin-exporter.settings" . | fromJson }}
+{{- $given := include "mistral-admin-exporter.givenSettings" . | fromJson }}
+{{- $url := (get $s.settings "apiUrl").default }}
+{{- if hasKey $given "apiUrl" }}{{ $url = (get $given "apiUrl").text | trim }}{{ end }}
+{{- $parsed := urlParse $url }}
+{{- $port := regexFind `:[0-9]+$` $parsed.host | trimPrefix ":" }}
+{{- if $port }}{{ $port | int }}{{ else if eq (lower $parsed.scheme) "http" }}80{{ else }}443{{ end }}
+{{- end }}
+
+{{/*
+The blocks of values whose keys the templates read must be maps. A null
+(`--set existingSecret=null`, or `existingSecret: null` in a values file)
+removes a block from the values altogether, which would end the render with
+Go's "nil pointer evaluating interface {}.name"; this says what to do instead.
+Included first by every template (Helm runs them in an order of its own).
+*/}}
+{{- define "mistral-admin-exporter.checkBlocks" -}}
+{{- $instead := dict
+  "image" "set image.repository, image.tag or image.digest"
+  "apiKey" "to give no key here, leave apiKey.value empty (its default)"
+  "existingSecret" "to use no existing Secret, leave existingSecret.name empty (its default) and give apiKey.value, or set demo=true"
+  "userIdHashKey" "to hash no user ids, leave userIdHashKey.value and userIdHashKey.existingSecret.name empty (their defaults)"
+  "userIdHashKey.existingSecret" "to use no existing Secret, leave userIdHashKey.existingSecret.name empty (its default)"
+  "service" "set service.type, service.port, service.labels or service.annotations"
+  "serviceMonitor" "to create none, set serviceMonitor.enabled=false (its default)"
+  "prometheusRule" "to create none, set prometheusRule.enabled=false (its default)"
+  "grafanaDashboards" "to create none, set grafanaDashboards.enabled=false (its default)"
+  "networkPolicy" "to create none, set networkPolicy.enabled=false (its default)"
+  "podDisruptionBudget" "to create none, set podDisruptionBudget.enabled=false (its default)"
+}}
+{{- range $path := list "image" "apiKey" "existingSecret" "userIdHashKey" "userIdHashKey.existingSecret" "service" "serviceMonitor" "prometheusRule" "grafanaDashboards" "networkPolicy" "podDisruptionBudget" }}
+{{- $node := $.Values }}
+{{- range $part := splitList "." $path }}
+{{- if kindIs "map" $node }}{{ $node = get $node $part }}{{ else }}{{ $node = "" }}{{ end }}
+{{- end }}
+{{- if not (kindIs "map" $node) }}
+{{- fail (printf "%s is missing: a null (--set %s=null, or %s: null in a values file) removes the whole block, whose values the chart reads. Instead: %s." $path $path $path (get $instead $path)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+What the schema cannot check in the pod's values: that the labels given do not
+redefine the chart's own (the selectors rely on them, and a key twice breaks
+the YAML), and that extra volumes and mounts keep clear of the chart's.
+Included by deployment.yaml.
+*/}}
+{{- define "mistral-admin-exporter.checkPod" -}}
+{{- $own := include "mistral-admin-exporter.labels" . | fromYaml }}
+{{- range $what, $labels := dict "podLabels" .Values.podLabels "service.labels" .Values.service.labels "serviceMonitor.labels" .Values.serviceMonitor.labels "prometheusRule.additionalLabels" .Values.prometheusRule.additionalLabels "grafanaDashboards.labels" .Values.grafanaDashboards.labels }}
+{{- range $key, $_ := ($labels | default dict) }}
+{{- if hasKey $own $key }}
+{{- fail (printf "%s: %s is a label the chart sets itself (to %s): leave it out (the chart's selectors rely on its labels, and a key twice breaks the YAML)." $what $key (get $own $key)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $volumes := list "tmp" "api-key" "user-id-hash-key" }}
+{{- range $v := (.Values.extraVolumes | default list) }}
+{{- $name := get $v "name" | toString }}
+{{- if has $name $volumes }}
+{{- fail (printf "extraVolumes: %s is the name of a volume of the chart, or of another extra volume: give it another name." $name) }}
+{{- end }}
+{{- $volumes = append $volumes $name }}
+{{- end }}
+{{- $paths := list }}
+{{- range $m := (.Values.extraVolumeMounts | default list) }}
+{{- $path := get $m "mountPath" | toString | trimSuffix "/" }}
+{{- if or (eq $path "/tmp") (hasPrefix "/etc/mistral-admin-exporter" $path) (has $path $paths) }}
+{{- fail (printf "extraVolumeMounts: %s is where the chart mounts a volume of its own (/tmp, /etc/mistral-admin-exporter/...), or another extra mount: mount it elsewhere." $path) }}
+{{- end }}
+{{- $paths = append $paths $path }}
+{{- end }}
+{{- end }}
+
+{{/*
+A key given as a value, as the exporter will read it from the mounted file:
+trimmed, and then without spaces or control characters (the exporter refuses
+such a key when it starts).
+*/}}
+{{- define "mistral-admin-exporter.checkKey" -}}
+{{- if regexMatch `[\p{Z}\p{Cc}\x{feff}]` (trim .value) }}
+{{- fail (printf "%s: the key contains spaces or control characters, which the exporter refuses: check how it was copied." .what) }}
 {{- end }}
 {{- end }}
