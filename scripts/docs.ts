@@ -2,11 +2,10 @@
  * Rewrites the generated parts of the docs from the code that defines them:
  * the README's settings table (src/config/settings.ts) and the metrics
  * reference's endpoint table (the catalog, src/sources/catalog.ts).
- * `npm run docs` writes them; `--check` only says which are out of date.
- * test/catalog.test.ts and test/config.test.ts fail while they differ.
+ * `npm run generate` writes them (scripts/generate.ts); test/catalog.test.ts
+ * fails while they differ.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { settingsMarkdownTable } from '../src/config/index.js';
 import { intervalSettingKeys, SETTINGS } from '../src/config/settings.js';
 import { PATH_LAYOUTS } from '../src/endpoints.js';
@@ -45,15 +44,9 @@ export function generatedDocs(): Array<[URL, string]> {
   ];
 }
 
-function main(check: boolean): number {
+/** Rewrites the generated parts of the docs (unless `check`); returns the files that were out of date. */
+export function writeDocs(check: boolean): string[] {
   const stale = generatedDocs().filter(([file, content]) => readFileSync(file, 'utf8') !== content);
   for (const [file, content] of stale) if (!check) writeFileSync(file, content);
-  const names = stale.map(([file]) => file.pathname.replace(/^.*\/(README\.md|docs\/metrics\.md)$/, '$1'));
-  if (names.length === 0) console.log('docs: up to date');
-  else console.log(`docs: ${check ? 'out of date' : 'updated'}: ${names.join(', ')}`);
-  return check && names.length > 0 ? 1 : 0;
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = main(process.argv.includes('--check'));
+  return stale.map(([file]) => file.pathname.replace(/^.*\/(?=README\.md$|docs\/)/, ''));
 }

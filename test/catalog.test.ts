@@ -80,7 +80,7 @@ describe('documents generated from the catalog and the settings', () => {
   });
 
   it.each(generatedDocs().map(([file, content]) => [file.pathname.replace(/^.*\/(?=README\.md|docs\/)/, ''), file, content] as const))(
-    '%s is up to date (run `npm run docs`)',
+    '%s is up to date (run `npm run generate`)',
     (_name, file, content) => {
       expect(readFileSync(file, 'utf8')).toBe(content);
     },

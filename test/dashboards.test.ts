@@ -52,7 +52,7 @@ describe('grafana-dashboards/', () => {
     expect(Object.fromEntries(dashboards.map(({ file, dashboard }) => [file, { uid: dashboard.uid, title: dashboard.title }]))).toEqual(EXPECTED);
   });
 
-  it('is what scripts/dashboards.ts writes (run `npx tsx scripts/dashboards.ts` after changing it)', () => {
+  it('is what scripts/dashboards.ts makes (run `npm run generate` after changing it)', () => {
     const built = buildDashboards();
     expect(Object.keys(built).sort()).toEqual(dashboards.map((d) => d.file));
     for (const [file, dashboard] of Object.entries(built)) {

@@ -279,10 +279,10 @@ describe('config values: one per exporter setting', () => {
   });
 
   it('the generated blocks (values, schema, env map) are those of src/config/settings.ts', () => {
-    expect(syncedValues(VALUES_TEXT), 'run: npx tsx scripts/sync-chart.ts').toBe(VALUES_TEXT);
-    expect(syncedSchema(SCHEMA_TEXT), 'run: npx tsx scripts/sync-chart.ts').toBe(SCHEMA_TEXT);
-    expect(syncedDeployment(DEPLOYMENT), 'run: npx tsx scripts/sync-chart.ts').toBe(DEPLOYMENT);
-    expect(template('_settings.tpl'), 'run: npx tsx scripts/sync-chart.ts').toBe(settingsTemplate());
+    expect(syncedValues(VALUES_TEXT), 'run: npm run generate').toBe(VALUES_TEXT);
+    expect(syncedSchema(SCHEMA_TEXT), 'run: npm run generate').toBe(SCHEMA_TEXT);
+    expect(syncedDeployment(DEPLOYMENT), 'run: npm run generate').toBe(DEPLOYMENT);
+    expect(template('_settings.tpl'), 'run: npm run generate').toBe(settingsTemplate());
   });
 
   it('the ports agree with the exporter default', () => {
@@ -303,17 +303,17 @@ describe('files/: copies of the alerts and dashboards', () => {
 
   it.runIf(alertsThere || CI)('files/alerts.yml is byte-identical to prometheus/alerts.yml', () => {
     expect(existsSync(ALERTS_SOURCE), 'prometheus/alerts.yml is missing').toBe(true);
-    expect(existsSync(ALERTS_COPY), 'run: npx tsx scripts/sync-chart.ts').toBe(true);
-    expect(readFileSync(ALERTS_COPY).equals(readFileSync(ALERTS_SOURCE)), 'run: npx tsx scripts/sync-chart.ts').toBe(true);
+    expect(existsSync(ALERTS_COPY), 'run: npm run generate').toBe(true);
+    expect(readFileSync(ALERTS_COPY).equals(readFileSync(ALERTS_SOURCE)), 'run: npm run generate').toBe(true);
   });
 
   it.runIf(dashboardsThere || CI)('files/dashboards/ holds exactly grafana-dashboards/*.json, byte-identical', () => {
     expect(existsSync(DASHBOARDS_SOURCE), 'grafana-dashboards/ is missing').toBe(true);
     const sources = readdirSync(DASHBOARDS_SOURCE).filter((f) => f.endsWith('.json')).sort();
     expect(sources.length).toBeGreaterThan(0);
-    expect(readdirSync(DASHBOARDS_COPY).sort(), 'run: npx tsx scripts/sync-chart.ts').toEqual(sources);
+    expect(readdirSync(DASHBOARDS_COPY).sort(), 'run: npm run generate').toEqual(sources);
     for (const f of sources) {
-      expect(readFileSync(join(DASHBOARDS_COPY, f)).equals(readFileSync(join(DASHBOARDS_SOURCE, f))), `${f}: run npx tsx scripts/sync-chart.ts`).toBe(true);
+      expect(readFileSync(join(DASHBOARDS_COPY, f)).equals(readFileSync(join(DASHBOARDS_SOURCE, f))), `${f}: run npm run generate`).toBe(true);
     }
   });
 
@@ -550,7 +550,7 @@ describe('chart metadata and docs', () => {
 
   it("the README's values table is that of values.yaml", () => {
     const readme = read('README.md');
-    expect(syncedReadme(readme, VALUES_TEXT, SCHEMA_TEXT), 'run: npx tsx scripts/sync-chart.ts').toBe(readme);
+    expect(syncedReadme(readme, VALUES_TEXT, SCHEMA_TEXT), 'run: npm run generate').toBe(readme);
     expect(readme).toContain('kubectl create secret generic mistral-admin-api --from-literal=api-key=');
     expect(readme).toContain('--set existingSecret.name=mistral-admin-api');
   });
