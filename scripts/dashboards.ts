@@ -31,6 +31,11 @@ function one(metric: string, ...matchers: string[]): string {
   return `max without (instance, pod) (${sel(metric, ...matchers)})`;
 }
 
+/** One analytics figure divided by another, both in the chosen window and summed over their labels, e.g. prompts per session. */
+function windowRatio(numerator: string, denominator: string, ...numeratorMatchers: string[]): string {
+  return `sum(${one(numerator, WINDOW, ...numeratorMatchers)}) / sum(${one(denominator, WINDOW)})`;
+}
+
 const MONEY_NOTE =
   ' Amounts are in the currency shown beside them (the `currency` label: the ISO 4217 code the Admin API gives, `XXX` when it names none); Grafana cannot take a unit from a label, so the unit is plain numbers with 2 decimals.';
 
@@ -68,7 +73,7 @@ interface PanelSpec {
   min?: number;
   max?: number;
   /** [from value, colour] steps; the first step's value is null (base). */
-  thresholds?: Array<[number | null, string]>;
+  thresholds?: Steps;
   mappings?: Mapping[];
   /** Extra panel options merged over the type's defaults. */
   options?: Json;
@@ -96,9 +101,14 @@ const stateTimeline = panelOf('state-timeline');
 
 const isMoney = (spec: PanelSpec): boolean => spec.unit === 'money';
 
-const DEFAULT_THRESHOLDS: Array<[number | null, string]> = [[null, 'green']];
+type Steps = Array<[number | null, string]>;
+const DEFAULT_THRESHOLDS: Steps = [[null, 'green']];
+/** A share of a limit: orange from 80%, red at 100%. */
+const OF_LIMIT: Steps = [[null, 'green'], [0.8, 'orange'], [1, 'red']];
+/** A count of things that should not happen: orange from the first. */
+const ANY_IS_WARNING: Steps = [[null, 'green'], [1, 'orange']];
 
-function thresholds(steps: Array<[number | null, string]>): Json {
+function thresholds(steps: Steps): Json {
   return { mode: 'absolute', steps: steps.map(([value, color]) => ({ color, value })) };
 }
 
@@ -417,7 +427,7 @@ function spendDashboard(): Json {
     description: 'Month-to-date spend divided by the monthly limit (`mistral_spend_limit_utilization_ratio`); at 100% the Admin API refuses calls until the month ends or the limit is raised. Empty without a limit.',
     min: 0,
     max: 1,
-    thresholds: [[null, 'green'], [0.8, 'orange'], [1, 'red']],
+    thresholds: OF_LIMIT,
     targets: [{ expr: one('mistral_spend_limit_utilization_ratio'), legend: 'utilisation' }],
   }));
   b.add(stat('Projected month-end spend', 'money', [4, 5], {
@@ -426,7 +436,7 @@ function spendDashboard(): Json {
   }));
   b.add(stat('Projected spend vs limit', 'percentunit', [4, 5], {
     description: 'Projected month-end spend as a share of the monthly limit: above 100% the limit will be reached before the month ends at the current pace. Empty without a limit and during the first UTC day of the month.',
-    thresholds: [[null, 'green'], [0.8, 'orange'], [1, 'red']],
+    thresholds: OF_LIMIT,
     targets: [{ expr: `${projected} / on (currency) ${limit}`, legend: '{{currency}}' }],
   }));
   b.add(stat('Time until the limit at the current pace', 's', [4, 5], {
@@ -533,7 +543,7 @@ function spendDashboard(): Json {
     description: 'Month-to-date tokens of each model (all categories and token types) divided by its monthly token limit from the rate-limit endpoint. Models without a monthly limit are not shown.',
     min: 0,
     max: 1,
-    thresholds: [[null, 'green'], [0.8, 'orange'], [1, 'red']],
+    thresholds: OF_LIMIT,
     targets: [
       {
         expr: `sort_desc(sum by (model) (${one('mistral_usage_tokens')}) / on (model) (max by (model) (${sel('mistral_rate_limit_tokens_per_month')}) > 0))`,
@@ -563,7 +573,7 @@ function spendDashboard(): Json {
   b.add(dataAge('usage|spend_limit|rate_limit', 'the billing figures'));
   b.add(stat('Usage entries without a price', 'short', [8, 5], {
     description: 'Usage entries for which the usage answer has no matching unit price: their cost is left out of the cost panels (the exporter logs each once). 0 when every entry is priced.',
-    thresholds: [[null, 'green'], [1, 'orange']],
+    thresholds: ANY_IS_WARNING,
     targets: [{ expr: `sum(${one('mistral_usage_unpriced_entries')})`, legend: 'unpriced entries' }],
   }));
 
@@ -599,7 +609,7 @@ function lechatDashboard(): Json {
   b.add(stat('Messages per active user', 'short', [4, 5], {
     description: 'Messages in the chosen window divided by the users active in it.',
     decimals: 1,
-    targets: [{ expr: `sum(${one('mistral_lechat_messages', WINDOW)}) / sum(${one('mistral_lechat_active_users', WINDOW)})`, legend: 'messages per user' }],
+    targets: [{ expr: windowRatio('mistral_lechat_messages', 'mistral_lechat_active_users'), legend: 'messages per user' }],
   }));
   b.add(dataAge('lechat_by_user|lechat_by_agent|lechat_by_time', 'the le Chat figures'));
   b.add(timeSeries('Daily active users over time', 'short', [12, 8], {
@@ -631,7 +641,7 @@ function lechatDashboard(): Json {
     description: 'Messages sent to agents as a share of all messages in the chosen window.',
     min: 0,
     max: 1,
-    targets: [{ expr: `sum(${one('mistral_lechat_messages_to_agents', WINDOW)}) / sum(${one('mistral_lechat_messages', WINDOW)})`, legend: 'to agents' }],
+    targets: [{ expr: windowRatio('mistral_lechat_messages_to_agents', 'mistral_lechat_messages'), legend: 'to agents' }],
   }));
 
   b.row('Agents');
@@ -690,6 +700,7 @@ function vibeDashboard(): Json {
       description: `${what} in the chosen window, by \`${label}\`.${VIBE_WINDOW_NOTE}`,
       targets: [{ expr: `sort_desc(max by (${label}) (${sel(metric, WINDOW)}))`, legend: `{{${label}}}` }],
     });
+  const acceptance = windowRatio('mistral_vibe_next_edit_suggestions', 'mistral_vibe_next_edit_suggestions', 'outcome="accepted"');
 
   b.row('Adoption');
   b.add(stat('Daily active users', 'short', [4, 5], {
@@ -720,7 +731,7 @@ function vibeDashboard(): Json {
   b.add(stat('Prompts per session', 'short', [4, 7], {
     description: `User prompts divided by sessions in the chosen window, all clients.${VIBE_WINDOW_NOTE}`,
     decimals: 1,
-    targets: [{ expr: `sum(${one('mistral_vibe_prompts', WINDOW)}) / sum(${one('mistral_vibe_sessions', WINDOW)})`, legend: 'prompts per session' }],
+    targets: [{ expr: windowRatio('mistral_vibe_prompts', 'mistral_vibe_sessions'), legend: 'prompts per session' }],
   }));
   b.add(stat('Session time', 's', [4, 7], {
     description: `Total time spent in Vibe Code sessions in the chosen window.${VIBE_WINDOW_NOTE}`,
@@ -728,7 +739,7 @@ function vibeDashboard(): Json {
   }));
   b.add(stat('Average session length', 's', [4, 7], {
     description: `Total session time divided by the number of sessions in the chosen window.${VIBE_WINDOW_NOTE}`,
-    targets: [{ expr: `sum(${one('mistral_vibe_session_duration_seconds', WINDOW)}) / sum(${one('mistral_vibe_sessions', WINDOW)})`, legend: 'per session' }],
+    targets: [{ expr: windowRatio('mistral_vibe_session_duration_seconds', 'mistral_vibe_sessions'), legend: 'per session' }],
   }));
   b.add(timeSeries('Sessions by client over time', 'short', [24, 8], {
     description: `Sessions in the chosen window by client, as they were at each point in time.${VIBE_WINDOW_NOTE}`,
@@ -750,12 +761,7 @@ function vibeDashboard(): Json {
   b.add(stat('Tool call success rate', 'percentunit', [4, 8], {
     description: `Successful tool calls as a share of all tool calls (success, failure, skipped) in the chosen window.${VIBE_WINDOW_NOTE}`,
     thresholds: [[null, 'red'], [0.8, 'orange'], [0.95, 'green']],
-    targets: [
-      {
-        expr: `sum(${one('mistral_vibe_tool_calls', WINDOW, 'status="success"')}) / sum(${one('mistral_vibe_tool_calls', WINDOW)})`,
-        legend: 'success rate',
-      },
-    ],
+    targets: [{ expr: windowRatio('mistral_vibe_tool_calls', 'mistral_vibe_tool_calls', 'status="success"'), legend: 'success rate' }],
   }));
   b.add(byLabel('mistral_vibe_tool_call_approvals', 'approval', 'Tool calls by approval mode', 'Tool calls', 6, 8));
   b.add(barGauge('Top tools', 'short', [8, 8], {
@@ -767,12 +773,7 @@ function vibeDashboard(): Json {
   b.add(byLabel('mistral_vibe_next_edit_suggestions', 'outcome', 'Suggestions by outcome', 'IDE next-edit suggestions', 8, 8));
   b.add(stat('Acceptance rate', 'percentunit', [4, 8], {
     description: `Accepted next-edit suggestions as a share of all suggestions shown (accepted, rejected, timeout, aborted, dismissed) in the chosen window.${VIBE_WINDOW_NOTE}`,
-    targets: [
-      {
-        expr: `sum(${one('mistral_vibe_next_edit_suggestions', WINDOW, 'outcome="accepted"')}) / sum(${one('mistral_vibe_next_edit_suggestions', WINDOW)})`,
-        legend: 'accepted',
-      },
-    ],
+    targets: [{ expr: acceptance, legend: 'accepted' }],
   }));
   b.add(byLabel('mistral_vibe_next_edit_suggestions_by_surface', 'surface', 'Suggestions by surface', 'Next-edit suggestions shown', 6, 8));
   b.add(byLabel('mistral_vibe_next_edit_lines', 'change', 'Lines changed through next-edit', 'Lines of code modified through next-edit', 6, 8));
@@ -780,12 +781,7 @@ function vibeDashboard(): Json {
     description: `Next-edit acceptance rate in the chosen window, as it was at each point in time.${VIBE_WINDOW_NOTE}`,
     min: 0,
     max: 1,
-    targets: [
-      {
-        expr: `sum(${one('mistral_vibe_next_edit_suggestions', WINDOW, 'outcome="accepted"')}) / sum(${one('mistral_vibe_next_edit_suggestions', WINDOW)})`,
-        legend: 'acceptance rate',
-      },
-    ],
+    targets: [{ expr: acceptance, legend: 'acceptance rate' }],
   }));
 
   return dashboard({
@@ -807,6 +803,10 @@ function exporterDashboard(): Json {
     { value: '1', text: 'UP', color: 'green' },
   ];
   const perEndpoint = '{{api_endpoint}} · {{instance}}';
+  /** Per-second rate of an exporter counter, summed by the given labels (instance among them). */
+  const rate = (by: string, metric: string, ...matchers: string[]) => `sum by (${by}) (rate(${sel(metric, ...matchers)}[$__rate_interval]))`;
+  const REQUESTS = 'mistral_exporter_api_requests_total';
+  const requests = rate('instance', REQUESTS);
 
   b.row('Status');
   b.add(stat('Scrape target up', 'none', [4, 7], {
@@ -860,26 +860,20 @@ function exporterDashboard(): Json {
   b.row('Admin API requests');
   b.add(timeSeries('Admin API requests by status code', 'reqps', [12, 8], {
     description: 'HTTP requests sent to the Admin API per second, by status code (`error`: network error or timeout), per replica.',
-    targets: [{ expr: `sum by (instance, code) (rate(${sel('mistral_exporter_api_requests_total')}[$__rate_interval]))`, legend: '{{code}} · {{instance}}' }],
+    targets: [{ expr: rate('instance, code', REQUESTS), legend: '{{code}} · {{instance}}' }],
   }));
   b.add(timeSeries('Admin API requests by endpoint', 'reqps', [12, 8], {
     description: 'HTTP requests sent to the Admin API per second, by endpoint, per replica.',
-    targets: [{ expr: `sum by (instance, api_endpoint) (rate(${sel('mistral_exporter_api_requests_total')}[$__rate_interval]))`, legend: perEndpoint }],
+    targets: [{ expr: rate('instance, api_endpoint', REQUESTS), legend: perEndpoint }],
   }));
-  const requests = `sum by (instance) (rate(${sel('mistral_exporter_api_requests_total')}[$__rate_interval]))`;
   b.add(timeSeries('Admin API error ratio', 'percentunit', [8, 8], {
     description: 'Share of Admin API requests that did not answer 2xx (other status codes and network errors), per replica.',
     min: 0,
-    targets: [
-      {
-        expr: `(sum by (instance) (rate(${sel('mistral_exporter_api_requests_total', 'code!~"2.."')}[$__rate_interval])) or ${requests} * 0) / ${requests}`,
-        legend: '{{instance}}',
-      },
-    ],
+    targets: [{ expr: `(${rate('instance', REQUESTS, 'code!~"2.."')} or ${requests} * 0) / ${requests}`, legend: '{{instance}}' }],
   }));
   b.add(timeSeries('Retries by reason', 'reqps', [8, 8], {
     description: 'Admin API requests tried again per second, by reason (`429`, `5xx`, `timeout`, `network`), per replica.',
-    targets: [{ expr: `sum by (instance, reason) (rate(${sel('mistral_exporter_api_retries_total')}[$__rate_interval]))`, legend: '{{reason}} · {{instance}}' }],
+    targets: [{ expr: rate('instance, reason', 'mistral_exporter_api_retries_total'), legend: '{{reason}} · {{instance}}' }],
   }));
   b.add(timeSeries('Parse errors', 'short', [8, 8], {
     description: 'Admin API answers that were not JSON or not of a shape the exporter understands, per endpoint and replica, counted per interval.',
@@ -889,12 +883,12 @@ function exporterDashboard(): Json {
   b.row('Caps and paths');
   b.add(stat('Parse errors in the time range', 'short', [6, 7], {
     description: 'Admin API answers the exporter could not understand during the dashboard\'s time range, per replica.',
-    thresholds: [[null, 'green'], [1, 'orange']],
+    thresholds: ANY_IS_WARNING,
     targets: [{ expr: `sum by (instance) (increase(${sel('mistral_exporter_parse_errors_total')}[$__range]))`, legend: '{{instance}}' }],
   }));
   b.add(barGauge('Series dropped by cardinality caps', 'short', [8, 7], {
     description: 'Series a cardinality cap left out in the last good refresh, per capped metric (LECHAT_AGENT_LIMIT, LECHAT_USER_LIMIT, VIBE_TOOL_LIMIT). 0 when nothing was left out.',
-    thresholds: [[null, 'green'], [1, 'orange']],
+    thresholds: ANY_IS_WARNING,
     targets: [{ expr: `max by (metric) (${sel('mistral_exporter_series_dropped')})`, legend: '{{metric}}' }],
   }));
   b.add(table('Path variant in use', 'none', [10, 7], {
