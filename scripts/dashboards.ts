@@ -331,16 +331,16 @@ function queryVariable(name: string, label: string, query: string, options: { mu
   };
 }
 
-function jobInstanceVariables(): Json[] {
-  return [
+/** Data source, job and instance on every dashboard; the analytics window where `window` names a metric that has the label. */
+function variables(window: string | undefined): Json[] {
+  const list = [
+    datasourceVariable(),
     queryVariable('job', 'Job', 'label_values(mistral_up, job)', { multi: true }),
     queryVariable('instance', 'Instance', 'label_values(mistral_up{job=~"$job"}, instance)', { multi: true }),
   ];
-}
-
-/** The analytics window, single-valued: figures of different windows do not add up. */
-function windowVariable(metric: string): Json {
-  return queryVariable('window', 'Window', `label_values(${sel(metric)}, window)`, { multi: false, sort: 3, current: '7d' });
+  // Single-valued: figures of different windows do not add up.
+  if (window) list.push(queryVariable('window', 'Window', `label_values(${sel(window)}, window)`, { multi: false, sort: 3, current: '7d' }));
+  return list;
 }
 
 interface DashboardSpec {
@@ -348,7 +348,8 @@ interface DashboardSpec {
   title: string;
   description: string;
   time: string;
-  variables: Json[];
+  /** A metric with a `window` label, for dashboards of analytics windows. */
+  window?: string;
   board: Board;
 }
 
@@ -383,7 +384,7 @@ function dashboard(spec: DashboardSpec): Json {
       ],
     },
     links: [{ asDropdown: true, icon: 'external link', includeVars: true, keepTime: true, tags: ['mistral'], targetBlank: false, title: 'Mistral dashboards', type: 'dashboards' }],
-    templating: { list: [datasourceVariable(), ...spec.variables] },
+    templating: { list: variables(spec.window) },
     panels: spec.board.panels,
   };
 }
@@ -582,7 +583,6 @@ function spendDashboard(): Json {
     title: 'Mistral: spend and limits',
     description: 'Month-to-date spend against the monthly spend limit, its projection, cost by category and model, and token use against the monthly token limits.',
     time: 'now-30d',
-    variables: jobInstanceVariables(),
     board: b,
   });
 }
@@ -685,7 +685,7 @@ function lechatDashboard(): Json {
     title: 'Mistral: le Chat adoption',
     description: 'le Chat adoption from the Admin API analytics: active users, messages, conversations and files per rolling window, and the busiest agents.',
     time: 'now-30d',
-    variables: [...jobInstanceVariables(), windowVariable('mistral_lechat_active_users')],
+    window: 'mistral_lechat_active_users',
     board: b,
   });
 }
@@ -789,7 +789,7 @@ function vibeDashboard(): Json {
     title: 'Mistral: Vibe Code',
     description: 'Vibe Code adoption from the Admin API analytics: sessions, prompts, users, tokens, tool calls and IDE next-edit suggestions over the last complete UTC days.',
     time: 'now-30d',
-    variables: [...jobInstanceVariables(), windowVariable('mistral_vibe_sessions')],
+    window: 'mistral_vibe_sessions',
     board: b,
   });
 }
@@ -902,7 +902,6 @@ function exporterDashboard(): Json {
     title: 'Mistral: exporter health',
     description: 'Health of the Mistral Admin API exporter: endpoint refreshes, data freshness, Admin API requests, retries and errors, cardinality caps, versions.',
     time: 'now-6h',
-    variables: jobInstanceVariables(),
     board: b,
   });
 }
