@@ -416,9 +416,7 @@ function checkJobInstanceVariable(v: Json | undefined, name: string, label: stri
   }
   const w = `${where}: variable ${name}`;
   if (v.type !== 'query') problems.push(`${w} must be a query variable, not ${String(v.type)}`);
-  if (!sameDatasource(v.datasource)) problems.push(`${w} must use datasource \${datasource}`);
   if (variableQuery(v) !== query) problems.push(`${w} query must be ${query}, is ${variableQuery(v)}`);
-  if (v.refresh !== 2) problems.push(`${w} must refresh on time range change (refresh: 2)`);
   if (v.label !== label) problems.push(`${w} must be labelled ${label}`);
   if (v.multi !== true || v.includeAll !== true) problems.push(`${w} must be multi-valued with an All option`);
   if (v.allValue !== '.+') problems.push(`${w} allValue must be .+`);
@@ -452,10 +450,11 @@ export function lintDashboard(file: string, dashboard: Json, known: Set<string> 
   checkJobInstanceVariable(byName.get('instance'), 'instance', 'Instance', 'label_values(mistral_up{job=~"$job"}, instance)', problems, where);
   for (const v of vars) {
     if (v.type !== 'datasource' && v.type !== 'query') problems.push(`${where}: variable ${String(v.name)} is of type ${String(v.type)}: only datasource and query variables (not editable in place)`);
-    if (v.type !== 'query' || v.name === 'job' || v.name === 'instance') continue;
+    if (v.type !== 'query') continue;
     const w = `${where}: variable ${String(v.name)}`;
     if (!sameDatasource(v.datasource)) problems.push(`${w} must use datasource \${datasource}`);
     if (v.refresh !== 2) problems.push(`${w} must refresh on time range change (refresh: 2)`);
+    if (v.name === 'job' || v.name === 'instance') continue; // their exact queries are checked above
     const m = /^label_values\((.+),\s*(\w+)\)$/.exec(variableQuery(v));
     if (!m) problems.push(`${w} must be label_values(selector, label)`);
     else problems.push(...lintExpr(m[1] as string, known).map((p) => `${w}: ${p}`));
