@@ -2,11 +2,9 @@
  * Builds the Grafana dashboards in grafana-dashboards/ from code, so that
  * every panel follows the same rules (datasource variable, job/instance
  * matchers, units, money as currency-labelled amounts, max across replicas).
- * Run with `npx tsx scripts/dashboards.ts`; a test fails while the JSON files
- * differ from what this writes (test/dashboards.test.ts).
+ * `npm run generate` writes them (scripts/generate.ts); a test fails while
+ * the JSON files differ from what this makes (test/dashboards.test.ts).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 
 type Json = Record<string, unknown>;
 
@@ -920,14 +918,3 @@ export function buildDashboards(): Record<string, Json> {
 export function renderDashboard(dashboard: Json): string {
   return `${JSON.stringify(dashboard, null, 2)}\n`;
 }
-
-function main(): void {
-  const dir = new URL('../grafana-dashboards/', import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  for (const [file, dashboardJson] of Object.entries(buildDashboards())) {
-    writeFileSync(new URL(file, dir), renderDashboard(dashboardJson));
-    console.log(`grafana-dashboards/${file}`);
-  }
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();
