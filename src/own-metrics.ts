@@ -3,6 +3,7 @@ import type { ClientObserver, RetryReason } from './admin-api/types.js';
 import type { ApiEndpoint } from './endpoints.js';
 import { type Format, joinFamilies, renderFamily, type TypedFamily } from './exposition.js';
 import type { EndpointStatus } from './scheduler.js';
+import { UNREADABLE_REASONS } from './sources/types.js';
 
 export interface OwnMetricsOptions {
   version: string;
@@ -153,6 +154,16 @@ export class OwnMetrics implements ClientObserver {
         help: 'Series a cardinality cap (LECHAT_AGENT_LIMIT, LECHAT_USER_LIMIT, VIBE_TOOL_LIMIT) or the page cap of a paginated list (workspaces) left out in the last good refresh, by metric.',
         type: 'gauge',
         samples: all.flatMap((s) => Object.entries(s.seriesDropped).map(([metric, value]) => ({ labels: { metric }, value }))),
+      },
+      {
+        name: 'mistral_exporter_unreadable_entries',
+        help: 'Entries of the last good answer (rows, items, prices) skipped because they could not be read, by endpoint and reason (missing, not_a_number, wrong_type); the rest of the answer is served. Absent before the first success.',
+        type: 'gauge',
+        samples: all.flatMap((s) =>
+          s.unreadable === undefined
+            ? []
+            : UNREADABLE_REASONS.map((reason) => ({ labels: { api_endpoint: s.endpoint, reason }, value: s.unreadable?.[reason]?.count ?? 0 })),
+        ),
       },
       {
         name: 'mistral_exporter_endpoint_path_info',

@@ -4,7 +4,7 @@ import { formatDuration } from './config/values.js';
 import type { ApiEndpoint } from './endpoints.js';
 import { renderChunk, type RenderedChunk } from './exposition.js';
 import type { Logger } from './logger.js';
-import { ParseError, type Source } from './sources/types.js';
+import { ParseError, type Source, type Unreadable } from './sources/types.js';
 
 export interface SchedulerOptions {
   sources: readonly Source[];
@@ -30,6 +30,8 @@ export interface EndpointStatus {
   lastDurationMs: number | undefined;
   /** Per capped metric, the series its cap left out in the last good refresh. */
   seriesDropped: Readonly<Record<string, number>>;
+  /** Entries of the last good answer skipped because they could not be read, by reason; undefined before the first success. */
+  unreadable: Unreadable | undefined;
 }
 
 /** What a failed refresh was, for logs, the landing page and the next delay. */
@@ -54,6 +56,8 @@ interface SourceState {
   nextRefreshAt: number | undefined;
   /** Series the source's caps left out in its last good refresh, per metric. */
   seriesDropped: Record<string, number>;
+  /** Entries of its last good answer that could not be read. */
+  unreadable: Unreadable | undefined;
   /** The rendered last good refresh, until it is older than the max staleness. */
   fresh: Fresh | undefined;
   /** Withdraws `fresh` (with a log line) when it turns stale. */
@@ -104,6 +108,7 @@ export class Scheduler {
         consecutiveFailures: 0,
         nextRefreshAt: undefined,
         seriesDropped: {},
+        unreadable: undefined,
         fresh: undefined,
         stalenessTimer: undefined,
       });
@@ -213,6 +218,7 @@ export class Scheduler {
       const snapshot = await source.fetch({ get: (query) => api.get(endpoint, { query, signal }), signal, now: started, logger });
       const chunk = await renderChunk(source.toFamilies(snapshot));
       state.seriesDropped = source.seriesDropped?.(snapshot) ?? {};
+      this.noteUnreadable(state, source.unreadable?.(snapshot) ?? {});
       const now = clock.now();
       state.fresh = { chunk, fetchedAt: now };
       this.watchStaleness(state);
@@ -255,6 +261,24 @@ export class Scheduler {
     }
   }
 
+  /** Keeps what a good answer left unread, and logs it when the reasons change (not at every refresh). */
+  private noteUnreadable(state: SourceState, unreadable: Unreadable): void {
+    const key = (u: Unreadable | undefined) => Object.keys(u ?? {}).sort().join(',');
+    const changed = key(unreadable) !== key(state.unreadable);
+    state.unreadable = unreadable;
+    if (!changed) return;
+    const entries = Object.entries(unreadable) as Array<[string, { count: number; example: string }]>;
+    if (entries.length === 0) {
+      this.options.logger.info({ api_endpoint: state.source.endpoint }, `${state.source.describe}: every entry of the answer is readable again`);
+      return;
+    }
+    const total = entries.reduce((n, [, e]) => n + e.count, 0);
+    this.options.logger.warn(
+      { api_endpoint: state.source.endpoint, unreadable: Object.fromEntries(entries.map(([reason, e]) => [reason, e.count])), first: entries[0]?.[1].example },
+      `${state.source.describe}: ${total} entr${total === 1 ? 'y' : 'ies'} of the answer could not be read and were left out (the rest is served); see mistral_exporter_unreadable_entries`,
+    );
+  }
+
   /** The last good data of `state`, or undefined once it is older than the max staleness (then withdrawn, with a log line). */
   private freshData(state: SourceState): Fresh | undefined {
     const { fresh } = state;
@@ -293,6 +317,7 @@ function statusOf(s: SourceState): EndpointStatus {
     lastSuccessAt: s.lastSuccessAt,
     lastDurationMs: s.lastDurationMs,
     seriesDropped: s.seriesDropped,
+    unreadable: s.unreadable,
   };
 }
 

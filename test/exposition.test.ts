@@ -81,7 +81,7 @@ describe('OwnMetrics', () => {
       revision: 'abc',
       endpoints: ['spend_limit', 'usage'],
       statuses: (): EndpointStatus[] => [
-        { endpoint: 'spend_limit', up: true, intervalMs: 60_000, lastSuccessAt: 1_700_000_000_000, lastDurationMs: 250, seriesDropped: {} },
+        { endpoint: 'spend_limit', up: true, intervalMs: 60_000, lastSuccessAt: 1_700_000_000_000, lastDurationMs: 250, seriesDropped: {}, unreadable: {} },
         {
           endpoint: 'usage',
           up: false,
@@ -89,6 +89,7 @@ describe('OwnMetrics', () => {
           lastSuccessAt: undefined,
           lastDurationMs: undefined,
           seriesDropped: { mistral_lechat_agent_messages: 21, mistral_vibe_tool_calls_by_tool: 0 },
+          unreadable: undefined,
         },
       ],
       processMetrics,

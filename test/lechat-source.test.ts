@@ -186,7 +186,7 @@ describe('le Chat by agent', () => {
 });
 
 describe('le Chat by time', () => {
-  it('reads the last complete day from day buckets, 0 when it has none', () => {
+  it('reads the last complete day from day buckets; a day the API has no row for is unknown (undefined), never 0', () => {
     const body = {
       data: [
         { time_bucket: '2026-11-13T00:00:00Z', unique_users_count: 7, messages_count: 1 },
@@ -194,7 +194,8 @@ describe('le Chat by time', () => {
       ],
     };
     expect(parseDailyActiveUsers(body, '2026-11-14')).toBe(12);
-    expect(parseDailyActiveUsers(body, '2026-11-15')).toBe(0);
+    expect(parseDailyActiveUsers(body, '2026-11-15')).toBeUndefined();
+    expect(parseDailyActiveUsers({ data: [{ time_bucket: '2026-11-14T00:00:00Z', unique_users_count: 0 }] }, '2026-11-14')).toBe(0);
   });
 
   it('asks for yesterday with day granularity, and rolls over at UTC midnight', async () => {

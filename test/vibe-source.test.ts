@@ -10,6 +10,7 @@ import {
   vibeWorkspaceSeriesDropped,
   type VibeWorkspaceSnapshot,
 } from '../src/sources/vibe-by-workspace.js';
+import { UnreadableTally } from '../src/sources/unreadable.js';
 import { flat } from './support/families.js';
 import { readerOptions, recordingContext } from './support/readers.js';
 
@@ -277,21 +278,32 @@ describe('Vibe Code by workspace', () => {
 
   it.each<[string, unknown, RegExp]>([
     ['not an object', [], /^vibe by_workspace: expected an object, got an array$/],
-    [
-      'a non-numeric count',
-      { sessions: [session('2026-11-11', 1, 1, 0, 0), session('2026-11-12', 1, 1, 0, 0), session('2026-11-13', 1, 1, 0, 0), session('2026-11-14', 'x', 1, 0, 0)] },
-      /^vibe by_workspace\.sessions\[3\]\.nb_sessions: expected a number, got the string "x"$/,
-    ],
-    ['a row that is not an object', { tool_calls: [calls('2026-11-14', [1, 1, 1, 1, 1, 1]), 7] }, /^vibe by_workspace\.tool_calls\[1\]: expected an object, got number 7$/],
+    ['an array whose only row has a non-numeric count', { sessions: [session('2026-11-14', 'x', 1, 0, 0)] }, /^vibe by_workspace\.sessions: none of its 1 entries is readable \(the first: vibe by_workspace\.sessions\[0\]\.nb_sessions: expected a number, got the string "x"\)$/],
     ['an array that is not an array', { consumed_tokens: { devstral: 1 } }, /^vibe by_workspace\.consumed_tokens: expected an array, got an object$/],
-    ['a row without a day', { session_durations: [{ total_duration_hours: 1 }] }, /^vibe by_workspace\.session_durations\[0\]\.day: missing$/],
+    ['a row without a day', { session_durations: [{ total_duration_hours: 1 }] }, /vibe by_workspace\.session_durations\[0\]\.day: missing\)$/],
     ['a day that is not a date', { session_durations: [{ day: 'yesterday', total_duration_hours: 1 }] }, /session_durations\[0\]\.day: expected a YYYY-MM-DD day/],
     ['a non-numeric duration', { session_durations: [duration('2026-11-14', 'long')] }, /session_durations\[0\]\.total_duration_hours: expected a number/],
     ['a model that is not a string', { consumed_tokens: [{ day: '2026-11-14', model: 3, input_tokens: 1 }] }, /consumed_tokens\[0\]\.model: expected a string/],
     ['none of the known arrays', { start_time: 1, end_time: 2, data: [] }, /^vibe by_workspace: the answer has none of the known arrays/],
-  ])('rejects %s with a ParseError naming the field', (_name, body, message) => {
+  ])('refuses %s with a ParseError naming the field', (_name, body, message) => {
     expect(() => parseVibeWorkspace(body)).toThrow(ParseError);
     expect(() => parseVibeWorkspace(body)).toThrow(message);
+  });
+
+  it('skips and counts a row it cannot read, and serves the rest of the answer', () => {
+    const tally = new UnreadableTally();
+    const body = {
+      sessions: [session('2026-11-11', 1, 1, 0, 0), session('2026-11-12', 1, 1, 0, 0), session('2026-11-13', 1, 1, 0, 0), session('2026-11-14', 'x', 1, 0, 0)],
+      tool_calls: [calls('2026-11-14', [1, 1, 1, 1, 1, 1]), 7, { day: '2026-11-13', total: 1 }],
+    };
+    const report = parseVibeWorkspace(body, undefined, tally);
+    expect(report.sessions.map((r) => r.day)).toEqual(['2026-11-11', '2026-11-12', '2026-11-13']);
+    expect(report.toolCalls).toHaveLength(1);
+    expect(tally.result()).toEqual({
+      not_a_number: { count: 1, example: 'vibe by_workspace.sessions[3].nb_sessions: expected a number, got the string "x"' },
+      wrong_type: { count: 1, example: 'vibe by_workspace.tool_calls[1]: expected an object, got number 7' },
+      missing: { count: 1, example: 'vibe by_workspace.tool_calls[2].status_success: missing' },
+    });
   });
 });
 
@@ -351,9 +363,9 @@ describe('Vibe Code by organization', () => {
   it.each<[string, unknown, RegExp]>([
     ['not an object', 'nope', /^vibe by_organization: expected an object, got the string "nope"$/],
     ['none of the known arrays', { sessions: [] }, /^vibe by_organization: the answer has none of the known arrays/],
-    ['a non-numeric count', { next_edit_suggestions: [{ day: '2026-11-14', outcome_accepted: 'lots' }] }, /^vibe by_organization\.next_edit_suggestions\[0\]\.outcome_accepted: expected a number, got the string "lots"$/],
-    ['a row that is not an object', { next_edit_active_users: [null] }, /^vibe by_organization\.next_edit_active_users\[0\]: expected an object, got null$/],
-  ])('rejects %s with a ParseError naming the field', (_name, body, message) => {
+    ['an array whose only row has a non-numeric count', { next_edit_suggestions: [{ day: '2026-11-14', outcome_accepted: 'lots' }] }, /next_edit_suggestions\[0\]\.outcome_accepted: expected a number, got the string "lots"\)$/],
+    ['an array whose only row is null', { next_edit_active_users: [null] }, /next_edit_active_users\[0\]: expected an object, got null\)$/],
+  ])('refuses %s with a ParseError naming the field', (_name, body, message) => {
     expect(() => parseVibeOrganization(body)).toThrow(ParseError);
     expect(() => parseVibeOrganization(body)).toThrow(message);
   });

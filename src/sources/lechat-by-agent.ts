@@ -1,7 +1,8 @@
 import type { AnalyticsWindow } from '../config/settings.js';
 import { family, REFRESHED, type FamilyDef } from './families.js';
-import { count, counts, data, fetchRollingWindows, id, rankOnLongest, type Counts, type Windowed } from './lechat-rows.js';
-import { defineEndpoint, type MetricFamily, type Reader, type Sample } from './types.js';
+import { count, counts, fetchRollingWindows, id, rankOnLongest, readData, type Counts, type Windowed } from './lechat-rows.js';
+import { defineEndpoint, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
+import { UnreadableTally } from './unreadable.js';
 
 /** le Chat (Vibe Work) by_agent_stats: per agent and window, capped to the busiest agents. */
 
@@ -10,11 +11,12 @@ export interface AgentRow extends Counts {
   users: number;
 }
 
-export function parseAgentStats(body: unknown): AgentRow[] {
-  return data(body, 'lechat by_agent_stats').map((row, i) => {
-    const where = `lechat by_agent_stats.data[${i}]`;
-    return { agentId: id(row, 'agent_id', where), ...counts(row, where), users: count(row, 'unique_users_count', where) };
-  });
+export function parseAgentStats(body: unknown, tally = new UnreadableTally()): AgentRow[] {
+  return readData(body, 'lechat by_agent_stats', tally, (row, where) => ({
+    agentId: id(row, 'agent_id', where),
+    ...counts(row, where),
+    users: count(row, 'unique_users_count', where),
+  }));
 }
 
 export const LECHAT_AGENT_FAMILIES = {
@@ -37,6 +39,7 @@ export const LECHAT_AGENT_FAMILIES = {
 
 export interface AgentStatsSnapshot {
   windows: Array<Windowed<AgentRow>>;
+  unreadable?: Unreadable;
 }
 
 export interface AgentStatsOptions {
@@ -86,9 +89,10 @@ export const lechatByAgent = defineEndpoint({
   reader: ({ analytics }): Reader<AgentStatsSnapshot> => {
     const options: AgentStatsOptions = { windows: analytics.windows, agentLimit: analytics.agentLimit };
     return {
-      fetch: async (ctx) => ({ windows: await fetchRollingWindows(ctx, options.windows, parseAgentStats) }),
+      fetch: (ctx) => fetchRollingWindows(ctx, options.windows, parseAgentStats),
       toFamilies: (s) => agentStatsFamilies(s, options),
       seriesDropped: (s) => agentStatsDropped(s, options),
+      unreadable: (s) => s.unreadable ?? {},
     };
   },
 });

@@ -1,22 +1,26 @@
 import { parseIsoTimestamp } from '../dates.js';
-import { family, REFRESHED, type FamilyDef } from './families.js';
-import { count, data } from './lechat-rows.js';
+import { family, REFRESHED, single, type FamilyDef } from './families.js';
+import { count, readData } from './lechat-rows.js';
 import { optionalTimestampSeconds } from './parse.js';
-import { defineEndpoint, type Reader } from './types.js';
+import { defineEndpoint, ParseError, type Reader, type Unreadable } from './types.js';
+import { UnreadableTally } from './unreadable.js';
 import { completeDaysRange, lastCompleteDay } from './windows.js';
 
 /** le Chat (Vibe Work) by_time_stats: the daily active users of the last complete UTC day. */
 
-/** `unique_users_count` of the bucket starting at `day` (YYYY-MM-DD); 0 when the API has no such bucket. */
-export function parseDailyActiveUsers(body: unknown, day: string): number {
-  const rows = data(body, 'lechat by_time_stats');
+/**
+ * `unique_users_count` of the bucket starting at `day` (YYYY-MM-DD), or
+ * undefined when the API has no readable bucket for that day (not loaded
+ * yet, or unreadable): an unknown day is absent, never 0.
+ */
+export function parseDailyActiveUsers(body: unknown, day: string, tally = new UnreadableTally()): number | undefined {
   const dayStart = (parseIsoTimestamp(day) as number) / 1000;
-  let users = 0;
-  rows.forEach((row, i) => {
-    const where = `lechat by_time_stats.data[${i}]`;
-    if (optionalTimestampSeconds(row.time_bucket) === dayStart) users = count(row, 'unique_users_count', where);
+  const buckets = readData(body, 'lechat by_time_stats', tally, (row, where) => {
+    const start = optionalTimestampSeconds(row.time_bucket);
+    if (start === undefined) throw new ParseError(`${where}.time_bucket: missing or not a date-time`, row.time_bucket == null ? 'missing' : 'wrong_type');
+    return { start, users: count(row, 'unique_users_count', where) };
   });
-  return users;
+  return buckets.find((b) => b.start === dayStart)?.users;
 }
 
 export const LECHAT_TIME_FAMILIES = {
@@ -29,7 +33,9 @@ export const LECHAT_TIME_FAMILIES = {
 
 export interface TimeStatsSnapshot {
   day: string;
-  dailyActiveUsers: number;
+  /** Undefined when the API has no readable row for the day. */
+  dailyActiveUsers: number | undefined;
+  unreadable?: Unreadable;
 }
 
 export const lechatByTime = defineEndpoint({
@@ -49,8 +55,10 @@ export const lechatByTime = defineEndpoint({
     async fetch(ctx) {
       const day = lastCompleteDay(ctx.now);
       const res = await ctx.get({ ...completeDaysRange(ctx.now, 1), granularity: 'day' });
-      return { day, dailyActiveUsers: parseDailyActiveUsers(res.body, day) };
+      const tally = new UnreadableTally();
+      return { day, dailyActiveUsers: parseDailyActiveUsers(res.body, day, tally), unreadable: tally.result() };
     },
-    toFamilies: (s) => [family(LECHAT_TIME_FAMILIES.dailyActiveUsers, [{ labels: {}, value: s.dailyActiveUsers }])],
+    toFamilies: (s) => [family(LECHAT_TIME_FAMILIES.dailyActiveUsers, single(s.dailyActiveUsers))],
+    unreadable: (s) => s.unreadable ?? {},
   }),
 });

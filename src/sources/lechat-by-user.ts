@@ -2,9 +2,10 @@ import { createHmac } from 'node:crypto';
 import type { AnalyticsWindow } from '../config/settings.js';
 import type { Secret } from '../secret.js';
 import { family, REFRESHED, type FamilyDef } from './families.js';
-import { count, counts, data, fetchRollingWindows, id, rankOnLongest, type Counts, type Windowed } from './lechat-rows.js';
+import { count, counts, fetchRollingWindows, id, rankOnLongest, readData, type Counts, type Windowed } from './lechat-rows.js';
 import { optionalTimestampSeconds } from './parse.js';
-import { defineEndpoint, type MetricFamily, type Reader, type Sample } from './types.js';
+import { defineEndpoint, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
+import { UnreadableTally } from './unreadable.js';
 
 /** le Chat (Vibe Work) by_user_stats: per-window organization totals, and opt-in per-user series. */
 
@@ -14,16 +15,13 @@ export interface UserRow extends Counts {
   lastMessageAt: number | undefined;
 }
 
-export function parseUserStats(body: unknown): UserRow[] {
-  return data(body, 'lechat by_user_stats').map((row, i) => {
-    const where = `lechat by_user_stats.data[${i}]`;
-    return {
-      userId: id(row, 'user_id', where),
-      ...counts(row, where),
-      messagesToAgents: count(row, 'messages_to_agents_count', where),
-      lastMessageAt: optionalTimestampSeconds(row.last_message_at),
-    };
-  });
+export function parseUserStats(body: unknown, tally = new UnreadableTally()): UserRow[] {
+  return readData(body, 'lechat by_user_stats', tally, (row, where) => ({
+    userId: id(row, 'user_id', where),
+    ...counts(row, where),
+    messagesToAgents: count(row, 'messages_to_agents_count', where),
+    lastMessageAt: optionalTimestampSeconds(row.last_message_at),
+  }));
 }
 
 export const LECHAT_USER_FAMILIES = {
@@ -88,6 +86,7 @@ const PER_USER_WINDOWED = ['userMessages', 'userConversations', 'userMessagesToA
 
 export interface UserStatsSnapshot {
   windows: Array<Windowed<UserRow>>;
+  unreadable?: Unreadable;
 }
 
 export interface UserStatsOptions {
@@ -187,9 +186,10 @@ export const lechatByUser = defineEndpoint({
       userIdHashKey: analytics.userIdHashKey,
     };
     return {
-      fetch: async (ctx) => ({ windows: await fetchRollingWindows(ctx, options.windows, parseUserStats) }),
+      fetch: (ctx) => fetchRollingWindows(ctx, options.windows, parseUserStats),
       toFamilies: (s) => userStatsFamilies(s, options),
       seriesDropped: (s) => userStatsDropped(s, options),
+      unreadable: (s) => s.unreadable ?? {},
     };
   },
 });

@@ -1,7 +1,8 @@
 import type { AnalyticsWindow } from '../config/settings.js';
 import { topIds } from './caps.js';
-import { expectArray, expectObject, optionalString, toNumber, type JsonObject } from './parse.js';
-import { ParseError, type FetchContext } from './types.js';
+import { expectArray, expectObject, optionalString, requiredCount, type JsonObject } from './parse.js';
+import { ParseError, type FetchContext, type Unreadable } from './types.js';
+import { readEach, UnreadableTally } from './unreadable.js';
 import { rollingRange } from './windows.js';
 
 /**
@@ -24,17 +25,18 @@ export interface Windowed<R> {
   rows: R[];
 }
 
-export function data(body: unknown, what: string): JsonObject[] {
+/**
+ * The rows of the answer's `data` array, each read with `read`: a row that
+ * cannot be read is skipped and tallied, the rest are kept (see `readEach`).
+ */
+export function readData<R>(body: unknown, what: string, tally: UnreadableTally, read: (row: JsonObject, where: string) => R): R[] {
   const root = expectObject(body, what);
-  if (root.data === undefined) throw new ParseError(`${what}: the answer has no data array`);
-  return expectArray(root.data, `${what}.data`).map((row, i) => expectObject(row, `${what}.data[${i}]`));
+  if (root.data === undefined) throw new ParseError(`${what}: the answer has no data array`, 'missing');
+  return readEach(expectArray(root.data, `${what}.data`), `${what}.data`, tally, (item, where) => read(expectObject(item, where), where));
 }
 
-/** A count: a number or numeric string; absent or null counts 0 (the API is a preview). */
-export function count(row: JsonObject, field: string, where: string): number {
-  const v = row[field];
-  return v === undefined || v === null ? 0 : toNumber(v, `${where}.${field}`);
-}
+/** A count the schema requires: a row without it is unreadable, never a 0. */
+export const count = requiredCount;
 
 export function counts(row: JsonObject, where: string): Counts {
   return {
@@ -48,17 +50,21 @@ export function counts(row: JsonObject, where: string): Counts {
 
 export function id(row: JsonObject, field: string, where: string): string {
   const v = optionalString(row[field], `${where}.${field}`);
-  if (v === undefined || v === '') throw new ParseError(`${where}.${field}: missing`);
+  if (v === undefined || v === '') throw new ParseError(`${where}.${field}: missing`, 'missing');
   return v;
 }
 
-/** One request per window, exactly [now - window, now], each answer parsed into rows. */
-export function fetchRollingWindows<R>(
+/** One request per window, exactly [now - window, now], each answer parsed into rows; what could not be read, over all windows. */
+export async function fetchRollingWindows<R>(
   ctx: FetchContext,
   windows: readonly AnalyticsWindow[],
-  parse: (body: unknown) => R[],
-): Promise<Array<Windowed<R>>> {
-  return Promise.all(windows.map(async (window) => ({ window, rows: parse((await ctx.get({ ...rollingRange(ctx.now, window) })).body) })));
+  parse: (body: unknown, tally: UnreadableTally) => R[],
+): Promise<{ windows: Array<Windowed<R>>; unreadable: Unreadable }> {
+  const tally = new UnreadableTally();
+  const read = await Promise.all(
+    windows.map(async (window) => ({ window, rows: parse((await ctx.get({ ...rollingRange(ctx.now, window) })).body, tally) })),
+  );
+  return { windows: read, unreadable: tally.result() };
 }
 
 /** Ranks on the longest window by messages: the kept ids and how many were left out. */

@@ -1,32 +1,47 @@
 import { family, REFRESHED, single, type FamilyDef } from './families.js';
-import { expectObject, optionalNumber } from './parse.js';
-import { defineEndpoint, ParseError, type MetricFamily } from './types.js';
+import { expectObject, optionalNumber, optionalString, type Json } from './parse.js';
+import { defineEndpoint, ParseError, type MetricFamily, type Unreadable } from './types.js';
+import { readEach, UnreadableTally } from './unreadable.js';
 
 /** GET rate-limit: the organization's request rate and per-model token limits. */
 export interface RateLimitSnapshot {
   requestsPerSecond: number | undefined;
   models: Array<{ model: string; tokensPerMinute: number | undefined; tokensPerMonth: number | undefined }>;
+  unreadable?: Unreadable;
 }
 
-export function parseRateLimit(body: unknown): RateLimitSnapshot {
+const WHERE = 'rate-limit.tokens_limits_by_model';
+
+/**
+ * The schema has `tokens_limits_by_model` as a map of model → limits; the
+ * docs' own example shows an array of objects naming their model. Both are
+ * read; an entry that cannot be read is skipped and tallied.
+ */
+export function parseRateLimit(body: unknown, tally = new UnreadableTally()): RateLimitSnapshot {
   const root = expectObject(body, 'rate-limit');
   if (root.requests_per_second === undefined && root.tokens_limits_by_model === undefined) {
-    throw new ParseError('rate-limit: neither requests_per_second nor tokens_limits_by_model is in the answer');
+    throw new ParseError('rate-limit: neither requests_per_second nor tokens_limits_by_model is in the answer', 'missing');
   }
-  const byModel = root.tokens_limits_by_model === undefined || root.tokens_limits_by_model === null
-    ? {}
-    : expectObject(root.tokens_limits_by_model, 'rate-limit.tokens_limits_by_model');
+  const raw = root.tokens_limits_by_model;
+  // A map names each entry by its key; an array entry names its model in a field.
+  const map = raw === undefined || raw === null || Array.isArray(raw) ? undefined : expectObject(raw, WHERE);
+  const items: Json[] = map ? Object.values(map) : Array.isArray(raw) ? raw : [];
+  const keys = map ? Object.keys(map) : undefined;
+  const read = (item: Json, where: string, index: number) => {
+    const at = keys ? `${WHERE}.${keys[index]}` : where;
+    const limits = expectObject(item, at);
+    const model = (keys ? keys[index] : (optionalString(limits.model, `${at}.model`) ?? optionalString(limits.model_name, `${at}.model_name`)))?.trim();
+    if (!model) throw new ParseError(`${at}.model: missing`, 'missing');
+    return {
+      model,
+      tokensPerMinute: optionalNumber(limits.tokens_per_minute, `${at}.tokens_per_minute`),
+      tokensPerMonth: optionalNumber(limits.tokens_per_month, `${at}.tokens_per_month`),
+    };
+  };
   return {
     requestsPerSecond: optionalNumber(root.requests_per_second, 'rate-limit.requests_per_second'),
-    models: Object.entries(byModel).map(([model, raw]) => {
-      const at = `rate-limit.tokens_limits_by_model.${model}`;
-      const limits = expectObject(raw, at);
-      return {
-        model,
-        tokensPerMinute: optionalNumber(limits.tokens_per_minute, `${at}.tokens_per_minute`),
-        tokensPerMonth: optionalNumber(limits.tokens_per_month, `${at}.tokens_per_month`),
-      };
-    }),
+    models: readEach(items, WHERE, tally, read),
+    unreadable: tally.result(),
   };
 }
 
@@ -74,5 +89,6 @@ export const rateLimit = defineEndpoint({
   reader: () => ({
     fetch: async (ctx) => parseRateLimit((await ctx.get()).body),
     toFamilies: rateLimitFamilies,
+    unreadable: (s) => s.unreadable ?? {},
   }),
 });

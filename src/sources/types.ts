@@ -43,6 +43,8 @@ export interface Reader<S> {
    * `mistral_exporter_series_dropped{metric}`.
    */
   seriesDropped?(snapshot: S): Record<string, number>;
+  /** The entries of the answer that were skipped because they could not be read (see `readEach`). */
+  unreadable?(snapshot: S): Unreadable;
 }
 
 /** A reader bound to its endpoint, as the scheduler runs it (made by the catalog). */
@@ -94,7 +96,30 @@ export function defineEndpoint<const Id extends string, S>(endpoint: Endpoint<Id
   return endpoint;
 }
 
-/** The answer did not have the shape the exporter understands. */
+/**
+ * Why an entry of an answer could not be read: the `reason` label of
+ * `mistral_exporter_unreadable_entries`.
+ * - `missing`: a field the schema requires is absent or null;
+ * - `not_a_number`: a number that is not one (or a count that is not whole);
+ * - `wrong_type`: an object, array or string where the schema has another type.
+ */
+export const UNREADABLE_REASONS = ['missing', 'not_a_number', 'wrong_type'] as const;
+export type UnreadableReason = (typeof UNREADABLE_REASONS)[number];
+
+/** Entries of one answer that were skipped, by reason, each with the JSON path of the first one. */
+export type Unreadable = Partial<Record<UnreadableReason, { count: number; example: string }>>;
+
+/**
+ * The answer, or one entry of it, did not have the shape the exporter
+ * understands. Thrown out of a source it refuses the whole answer (the last
+ * good data stays); caught per entry (`readEach`) it skips only that entry.
+ */
 export class ParseError extends Error {
   override readonly name = 'ParseError';
+  constructor(
+    message: string,
+    readonly reason: UnreadableReason = 'wrong_type',
+  ) {
+    super(message);
+  }
 }

@@ -1,6 +1,7 @@
 import type { AnalyticsWindow } from '../config/settings.js';
 import { decimalToNumber, family, REFRESHED, type FamilyDef } from './families.js';
-import { defineEndpoint, type MetricFamily, type Reader, type Sample } from './types.js';
+import { defineEndpoint, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
+import { UnreadableTally } from './unreadable.js';
 import { dayRows, knownArrays, sumDays, WINDOW, windowDays, type DayRow } from './vibe-daily.js';
 import { completeDaysRange, lastCompleteDay, longest } from './windows.js';
 
@@ -39,6 +40,7 @@ export interface VibeOrganizationSnapshot {
   fetchedAt: number;
   windows: readonly AnalyticsWindow[];
   report: VibeOrganizationReport;
+  unreadable?: Unreadable;
 }
 
 const ORGANIZATION_WHERE = 'vibe by_organization';
@@ -46,13 +48,13 @@ const ORGANIZATION_WHERE = 'vibe by_organization';
 const ORGANIZATION_ARRAYS = ['next_edit_suggestions', 'next_edit_active_users', 'next_edit_modified_loc'] as const;
 
 /** Parses the by_organization answer. Throws ParseError on a shape it cannot read. */
-export function parseVibeOrganization(body: unknown): VibeOrganizationReport {
+export function parseVibeOrganization(body: unknown, tally = new UnreadableTally()): VibeOrganizationReport {
   const w = ORGANIZATION_WHERE;
   const a = knownArrays(body, w, ORGANIZATION_ARRAYS);
   return {
-    suggestions: dayRows(a.next_edit_suggestions, `${w}.next_edit_suggestions`, OUTCOME_FIELDS),
-    activeUsers: dayRows(a.next_edit_active_users, `${w}.next_edit_active_users`, NEXT_EDIT_USER_FIELDS),
-    modifiedLines: dayRows(a.next_edit_modified_loc, `${w}.next_edit_modified_loc`, LOC_FIELDS),
+    suggestions: dayRows(a.next_edit_suggestions, `${w}.next_edit_suggestions`, OUTCOME_FIELDS, tally),
+    activeUsers: dayRows(a.next_edit_active_users, `${w}.next_edit_active_users`, NEXT_EDIT_USER_FIELDS, tally),
+    modifiedLines: dayRows(a.next_edit_modified_loc, `${w}.next_edit_modified_loc`, LOC_FIELDS, tally),
   };
 }
 
@@ -124,9 +126,12 @@ export const vibeByOrganization = defineEndpoint({
     return {
       async fetch(ctx) {
         const query = completeDaysRange(ctx.now, longest(windows).days);
-        return { fetchedAt: ctx.now, windows, report: parseVibeOrganization((await ctx.get({ ...query })).body) };
+        const tally = new UnreadableTally();
+        const report = parseVibeOrganization((await ctx.get({ ...query })).body, tally);
+        return { fetchedAt: ctx.now, windows, report, unreadable: tally.result() };
       },
       toFamilies: vibeOrganizationFamilies,
+      unreadable: (s) => s.unreadable ?? {},
     };
   },
 });

@@ -2,7 +2,8 @@ import type { Big } from 'big.js';
 import type { AnalyticsWindow } from '../config/settings.js';
 import { topIds } from './caps.js';
 import { decimalToNumber, family, REFRESHED, type FamilyDef } from './families.js';
-import { defineEndpoint, type MetricFamily, type Reader, type Sample } from './types.js';
+import { defineEndpoint, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
+import { UnreadableTally } from './unreadable.js';
 import { dayRows, keyedDayRows, knownArrays, sumByKey, sumDays, WINDOW, windowDays, ZERO, type DayRow, type KeyedDayRow } from './vibe-daily.js';
 import { completeDays, completeDaysRange, lastCompleteDay, longest } from './windows.js';
 import { perWorkspace, withWorkspace, workspaceLabel } from './per-workspace.js';
@@ -79,6 +80,7 @@ export interface VibeWorkspaceSnapshot {
   /** True when fetched per workspace (the families then carry workspace_id). */
   byWorkspace: boolean;
   reports: VibeWorkspaceReport[];
+  unreadable?: Unreadable;
 }
 
 const WORKSPACE_WHERE = 'vibe by_workspace';
@@ -94,18 +96,18 @@ const WORKSPACE_ARRAYS = [
 ] as const;
 
 /** Parses one by_workspace answer. Throws ParseError on a shape it cannot read. */
-export function parseVibeWorkspace(body: unknown, workspaceId?: string): VibeWorkspaceReport {
+export function parseVibeWorkspace(body: unknown, workspaceId?: string, tally = new UnreadableTally()): VibeWorkspaceReport {
   const w = WORKSPACE_WHERE;
   const a = knownArrays(body, w, WORKSPACE_ARRAYS);
   return {
     workspaceId,
-    sessions: dayRows(a.sessions, `${w}.sessions`, SESSION_FIELDS),
-    prompts: dayRows(a.user_prompts, `${w}.user_prompts`, PROMPT_FIELDS),
-    activeUsers: dayRows(a.active_users, `${w}.active_users`, ACTIVE_USER_FIELDS),
-    tokens: keyedDayRows(a.consumed_tokens, `${w}.consumed_tokens`, 'model', TOKEN_FIELDS),
-    toolCalls: dayRows(a.tool_calls, `${w}.tool_calls`, TOOL_CALL_FIELDS),
-    toolCallsByName: keyedDayRows(a.tool_calls_by_name, `${w}.tool_calls_by_name`, 'tool_name', TOOL_COUNT_FIELDS),
-    sessionDurations: dayRows(a.session_durations, `${w}.session_durations`, DURATION_FIELDS),
+    sessions: dayRows(a.sessions, `${w}.sessions`, SESSION_FIELDS, tally),
+    prompts: dayRows(a.user_prompts, `${w}.user_prompts`, PROMPT_FIELDS, tally),
+    activeUsers: dayRows(a.active_users, `${w}.active_users`, ACTIVE_USER_FIELDS, tally),
+    tokens: keyedDayRows(a.consumed_tokens, `${w}.consumed_tokens`, 'model', TOKEN_FIELDS, tally),
+    toolCalls: dayRows(a.tool_calls, `${w}.tool_calls`, TOOL_CALL_FIELDS, tally),
+    toolCallsByName: keyedDayRows(a.tool_calls_by_name, `${w}.tool_calls_by_name`, 'tool_name', TOOL_COUNT_FIELDS, tally),
+    sessionDurations: dayRows(a.session_durations, `${w}.session_durations`, DURATION_FIELDS, tally),
   };
 }
 
@@ -275,14 +277,16 @@ export const vibeByWorkspace = defineEndpoint({
     return {
       async fetch(ctx) {
         const range = completeDaysRange(ctx.now, longest(windows).days);
+        const tally = new UnreadableTally();
         const reports = await perWorkspace(workspaceIds, async (workspaceId) => {
           const query = workspaceId === undefined ? { ...range } : { ...range, workspace_id: workspaceId };
-          return parseVibeWorkspace((await ctx.get(query)).body, workspaceId);
+          return parseVibeWorkspace((await ctx.get(query)).body, workspaceId, tally);
         });
-        return { fetchedAt: ctx.now, windows, toolLimit, byWorkspace: workspaceIds.length > 0, reports };
+        return { fetchedAt: ctx.now, windows, toolLimit, byWorkspace: workspaceIds.length > 0, reports, unreadable: tally.result() };
       },
       toFamilies: vibeWorkspaceFamilies,
       seriesDropped: vibeWorkspaceSeriesDropped,
+      unreadable: (s) => s.unreadable ?? {},
     };
   },
 });

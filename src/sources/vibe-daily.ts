@@ -2,6 +2,7 @@ import { Big } from 'big.js';
 import type { AnalyticsWindow } from '../config/settings.js';
 import { expectArray, expectObject, optionalString, toDecimal, type Json, type JsonObject } from './parse.js';
 import { ParseError } from './types.js';
+import { readEach, type UnreadableTally } from './unreadable.js';
 import { completeDays } from './windows.js';
 
 /**
@@ -36,44 +37,49 @@ function optionalArray(root: JsonObject, field: string, where: string): Json[] |
 /** `YYYY-MM-DD`; a date-time keeps its date part. */
 function readDay(v: Json | undefined, where: string): string {
   const s = optionalString(v, where);
-  if (s === undefined) throw new ParseError(`${where}: missing`);
+  if (s === undefined) throw new ParseError(`${where}: missing`, 'missing');
   const m = DAY.exec(s.trim());
-  if (!m) throw new ParseError(`${where}: expected a YYYY-MM-DD day, got the string ${JSON.stringify(s.slice(0, 40))}`);
+  if (!m) throw new ParseError(`${where}: expected a YYYY-MM-DD day, got the string ${JSON.stringify(s.slice(0, 40))}`, 'wrong_type');
   return m[0];
 }
 
-/** The counts named by `fields`; a missing or null count is 0. */
+/** The counts named by `fields`, all required by the schema: a row missing one is unreadable, never a 0. */
 function readCounts<K extends string>(row: JsonObject, where: string, fields: Readonly<Record<K, string>>): Record<K, Big> {
   const counts = {} as Record<K, Big>;
   for (const [key, field] of Object.entries(fields) as Array<[K, string]>) {
     const v = row[field];
-    counts[key] = v === undefined || v === null ? ZERO : toDecimal(v, `${where}.${field}`);
+    if (v === undefined || v === null) throw new ParseError(`${where}.${field}: missing`, 'missing');
+    counts[key] = toDecimal(v, `${where}.${field}`);
   }
   return counts;
 }
 
-export function dayRows<K extends string>(list: Json[] | undefined, at: string, fields: Readonly<Record<K, string>>): DayRow<K>[] {
-  return (list ?? []).map((raw, i) => {
-    const where = `${at}[${i}]`;
+/** The readable day rows of an array; an unreadable row is skipped and tallied. */
+export function dayRows<K extends string>(
+  list: Json[] | undefined,
+  at: string,
+  fields: Readonly<Record<K, string>>,
+  tally: UnreadableTally,
+): DayRow<K>[] {
+  return readEach(list ?? [], at, tally, (raw, where) => {
     const row = expectObject(raw, where);
     return { day: readDay(row.day, `${where}.day`), counts: readCounts(row, where, fields) };
   });
 }
 
+/** The readable day rows of an array that also name something (a model, a tool). */
 export function keyedDayRows<K extends string>(
   list: Json[] | undefined,
   at: string,
   keyField: string,
   fields: Readonly<Record<K, string>>,
+  tally: UnreadableTally,
 ): KeyedDayRow<K>[] {
-  return (list ?? []).map((raw, i) => {
-    const where = `${at}[${i}]`;
+  return readEach(list ?? [], at, tally, (raw, where) => {
     const row = expectObject(raw, where);
-    return {
-      day: readDay(row.day, `${where}.day`),
-      key: optionalString(row[keyField], `${where}.${keyField}`) || 'unknown',
-      counts: readCounts(row, where, fields),
-    };
+    const key = optionalString(row[keyField], `${where}.${keyField}`)?.trim();
+    if (!key) throw new ParseError(`${where}.${keyField}: missing`, 'missing');
+    return { day: readDay(row.day, `${where}.day`), key, counts: readCounts(row, where, fields) };
   });
 }
 
@@ -82,7 +88,7 @@ export function knownArrays<F extends string>(body: unknown, where: string, fiel
   const root = expectObject(body, where);
   const arrays = Object.fromEntries(fields.map((f) => [f, optionalArray(root, f, where)])) as Record<F, Json[] | undefined>;
   if (fields.every((f) => arrays[f] === undefined)) {
-    throw new ParseError(`${where}: the answer has none of the known arrays (${fields.join(', ')})`);
+    throw new ParseError(`${where}: the answer has none of the known arrays (${fields.join(', ')})`, 'missing');
   }
   return arrays;
 }

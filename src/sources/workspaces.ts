@@ -1,8 +1,9 @@
 import type { Big } from 'big.js';
 import { decimalToNumber, family, REFRESHED, type FamilyDef } from './families.js';
 import { fetchPages } from './pages.js';
-import { expectObject, optionalBoolean, optionalDecimal, optionalNumber, optionalString } from './parse.js';
-import { defineEndpoint, ParseError, type MetricFamily, type Reader, type Sample } from './types.js';
+import { expectObject, optionalBoolean, optionalDecimal, optionalNumber, optionalString, type Json } from './parse.js';
+import { defineEndpoint, ParseError, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
+import { readEach, UnreadableTally } from './unreadable.js';
 import { UNKNOWN_CURRENCY } from './usage.js';
 
 /**
@@ -20,6 +21,7 @@ export interface WorkspaceRow {
 
 export interface WorkspacesSnapshot {
   workspaces: WorkspaceRow[];
+  unreadable?: Unreadable;
   /** Workspaces the API counts but the page cap left unread. */
   unread: number;
 }
@@ -28,21 +30,16 @@ export interface WorkspacesSnapshot {
 const MAX_PAGES = 100;
 const PAGE_SIZE = 100;
 
-export function parseWorkspaces(items: readonly unknown[]): WorkspaceRow[] {
-  const seen = new Set<string>();
-  const rows: WorkspaceRow[] = [];
-  items.forEach((raw, i) => {
-    const where = `workspaces.items[${i}]`;
+/** The readable workspaces of the listed items; an unreadable item is skipped and tallied. */
+export function parseWorkspaces(items: readonly Json[], tally = new UnreadableTally()): WorkspaceRow[] {
+  const rows = readEach(items, 'workspaces.items', tally, (raw, where): WorkspaceRow => {
     const w = expectObject(raw, where);
     const id = optionalString(w.uuid, `${where}.uuid`)?.trim();
-    if (!id) throw new ParseError(`${where}.uuid: missing`);
+    if (!id) throw new ParseError(`${where}.uuid: missing`, 'missing');
     const name = optionalString(w.name, `${where}.name`);
-    if (name === undefined) throw new ParseError(`${where}.name: missing`);
-    // A workspace that moved between two pages shows twice: keep the first.
-    if (seen.has(id)) return;
-    seen.add(id);
+    if (name === undefined) throw new ParseError(`${where}.name: missing`, 'missing');
     const limit = w.spend_limit === null || w.spend_limit === undefined ? undefined : expectObject(w.spend_limit, `${where}.spend_limit`);
-    rows.push({
+    return {
       id,
       name,
       members: optionalNumber(w.members_count, `${where}.members_count`),
@@ -51,9 +48,11 @@ export function parseWorkspaces(items: readonly unknown[]): WorkspaceRow[] {
         currency: optionalString(limit.currency, `${where}.spend_limit.currency`)?.trim().toUpperCase() || UNKNOWN_CURRENCY,
         noMonthlyLimit: optionalBoolean(limit.no_monthly_limit, `${where}.spend_limit.no_monthly_limit`),
       },
-    });
+    };
   });
-  return rows;
+  // A workspace that moved between two pages shows twice: keep the first.
+  const seen = new Set<string>();
+  return rows.filter((r) => !seen.has(r.id) && seen.add(r.id));
 }
 
 export const WORKSPACE_FAMILIES = {
@@ -111,10 +110,12 @@ export const workspaces = defineEndpoint({
   reader: (): Reader<WorkspacesSnapshot> => ({
     async fetch(ctx) {
       const pages = await fetchPages(ctx, 'workspaces', { pageSize: PAGE_SIZE, maxPages: MAX_PAGES, query: { is_archived: 'false' } });
-      const rows = parseWorkspaces(pages.items);
-      return { workspaces: rows, unread: pages.complete ? 0 : Math.max(0, pages.total - pages.items.length) };
+      const tally = new UnreadableTally();
+      const rows = parseWorkspaces(pages.items, tally);
+      return { workspaces: rows, unread: pages.complete ? 0 : Math.max(0, pages.total - pages.items.length), unreadable: tally.result() };
     },
     toFamilies: workspacesFamilies,
+    unreadable: (s) => s.unreadable ?? {},
     seriesDropped: (s) => ({ [WORKSPACE_FAMILIES.info.name]: s.unread }),
   }),
 });

@@ -1,0 +1,50 @@
+import type { Json } from './parse.js';
+import { ParseError, type Unreadable } from './types.js';
+
+/**
+ * One bad entry costs only itself: a row, price or item that cannot be read
+ * is skipped and counted by reason (with the JSON path of the first one, for
+ * the log), and the rest of the answer is served. An answer is refused whole
+ * only when it has entries and none of them is readable.
+ */
+export class UnreadableTally {
+  private readonly counts: Unreadable = {};
+
+  add(error: ParseError): void {
+    const seen = this.counts[error.reason];
+    if (seen) seen.count += 1;
+    else this.counts[error.reason] = { count: 1, example: error.message };
+  }
+
+  result(): Unreadable {
+    return this.counts;
+  }
+}
+
+/**
+ * Reads each element of `list` with `read`; an element that throws a
+ * ParseError is skipped and tallied. Throws (refusing the answer) when the
+ * list has elements and not one is readable.
+ */
+export function readEach<T>(
+  list: readonly Json[],
+  where: string,
+  tally: UnreadableTally,
+  read: (item: Json, where: string, index: number) => T,
+): T[] {
+  const out: T[] = [];
+  let first: ParseError | undefined;
+  list.forEach((item, i) => {
+    try {
+      out.push(read(item, `${where}[${i}]`, i));
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      first ??= err;
+      tally.add(err);
+    }
+  });
+  if (list.length > 0 && out.length === 0 && first) {
+    throw new ParseError(`${where}: none of its ${list.length} entries is readable (the first: ${first.message})`, first.reason);
+  }
+  return out;
+}
