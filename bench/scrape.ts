@@ -111,7 +111,9 @@ async function main(): Promise<void> {
   const om = await measure({ accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' });
   const text = await measure({});
   const plain = Buffer.from(await (await request(url)).body.arrayBuffer()).toString();
-  const gz = Buffer.from(await (await request(url, { headers: { accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' } })).body.arrayBuffer());
+  const gz = Buffer.from(
+    await (await request(url, { headers: { accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' } })).body.arrayBuffer(),
+  );
   const samples = plain.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
   const mistral = samples.filter((l) => l.startsWith('mistral_'));
 

@@ -102,9 +102,16 @@ const isMoney = (spec: PanelSpec): boolean => spec.unit === 'money';
 type Steps = Array<[number | null, string]>;
 const DEFAULT_THRESHOLDS: Steps = [[null, 'green']];
 /** A share of a limit: orange from 80%, red at 100%. */
-const OF_LIMIT: Steps = [[null, 'green'], [0.8, 'orange'], [1, 'red']];
+const OF_LIMIT: Steps = [
+  [null, 'green'],
+  [0.8, 'orange'],
+  [1, 'red'],
+];
 /** A count of things that should not happen: orange from the first. */
-const ANY_IS_WARNING: Steps = [[null, 'green'], [1, 'orange']];
+const ANY_IS_WARNING: Steps = [
+  [null, 'green'],
+  [1, 'orange'],
+];
 
 function thresholds(steps: Steps): Json {
   return { mode: 'absolute', steps: steps.map(([value, color]) => ({ color, value })) };
@@ -159,7 +166,13 @@ function panelOptions(spec: PanelSpec): Json {
       };
     case 'table': {
       const sortBy = spec.table?.sortBy;
-      return { cellHeight: 'sm', showHeader: true, footer: { show: false, reducer: ['sum'], fields: '' }, ...(sortBy ? { sortBy: [{ displayName: sortBy, desc: true }] } : {}), ...spec.options };
+      return {
+        cellHeight: 'sm',
+        showHeader: true,
+        footer: { show: false, reducer: ['sum'], fields: '' },
+        ...(sortBy ? { sortBy: [{ displayName: sortBy, desc: true }] } : {}),
+        ...spec.options,
+      };
     }
     case 'state-timeline':
       return {
@@ -337,7 +350,8 @@ function variables(window: string | undefined): Json[] {
     queryVariable('instance', 'Instance', 'label_values(mistral_up{job=~"$job"}, instance)', { multi: true }),
   ];
   // Single-valued: figures of different windows do not add up.
-  if (window) list.push(queryVariable('window', 'Window', `label_values(${sel(window)}, window)`, { multi: false, sort: 3, current: '7d' }));
+  if (window)
+    list.push(queryVariable('window', 'Window', `label_values(${sel(window)}, window)`, { multi: false, sort: 3, current: '7d' }));
   return list;
 }
 
@@ -381,7 +395,18 @@ function dashboard(spec: DashboardSpec): Json {
         },
       ],
     },
-    links: [{ asDropdown: true, icon: 'external link', includeVars: true, keepTime: true, tags: ['mistral'], targetBlank: false, title: 'Mistral dashboards', type: 'dashboards' }],
+    links: [
+      {
+        asDropdown: true,
+        icon: 'external link',
+        includeVars: true,
+        keepTime: true,
+        tags: ['mistral'],
+        targetBlank: false,
+        title: 'Mistral dashboards',
+        type: 'dashboards',
+      },
+    ],
     templating: { list: variables(spec.window) },
     panels: spec.board.panels,
   };
@@ -391,8 +416,16 @@ function dashboard(spec: DashboardSpec): Json {
 function dataAge(endpoints: string, what: string): PanelSpec {
   return stat('Data age', 's', [8, 5], {
     description: `Seconds since the last successful refresh of ${what} (endpoints ${endpoints.split('|').join(', ')}), on the freshest replica. The exporter serves its last good answer while refreshes fail, and withdraws it after MAX_STALENESS.`,
-    thresholds: [[null, 'green'], [3600, 'orange']],
-    targets: [{ expr: `time() - max by (api_endpoint) (${sel('mistral_exporter_last_success_timestamp_seconds', `api_endpoint=~"${endpoints}"`)})`, legend: '{{api_endpoint}}' }],
+    thresholds: [
+      [null, 'green'],
+      [3600, 'orange'],
+    ],
+    targets: [
+      {
+        expr: `time() - max by (api_endpoint) (${sel('mistral_exporter_last_success_timestamp_seconds', `api_endpoint=~"${endpoints}"`)})`,
+        legend: '{{api_endpoint}}',
+      },
+    ],
   });
 }
 
@@ -414,172 +447,241 @@ function spendDashboard(): Json {
   const elapsed = 'scalar(clamp_min((day_of_month() - 1) * 86400 + hour() * 3600 + minute() * 60, 60))';
 
   b.row('Month to date');
-  b.add(stat('Spend this month', 'money', [4, 5], {
-    description: 'Month-to-date spend as the spend limit counts it: API, Vibe and other products together (`sum` of `mistral_spend` over `product`), from the spend-limit endpoint.',
-    targets: [{ expr: spendTotal, legend: '{{currency}}' }],
-  }));
-  b.add(stat('Monthly spend limit', 'money', [4, 5], {
-    description: 'The organization\'s monthly spend limit (`usage_limit`). Empty when the organization has no monthly limit.',
-    targets: [{ expr: limit, legend: '{{currency}}' }],
-  }));
-  b.add(gauge('Limit utilisation', 'percentunit', [4, 5], {
-    description: 'Month-to-date spend divided by the monthly limit (`mistral_spend_limit_utilization_ratio`); at 100% the Admin API refuses calls until the month ends or the limit is raised. Empty without a limit.',
-    min: 0,
-    max: 1,
-    thresholds: OF_LIMIT,
-    targets: [{ expr: one('mistral_spend_limit_utilization_ratio'), legend: 'utilisation' }],
-  }));
-  b.add(stat('Projected month-end spend', 'money', [4, 5], {
-    description: 'Month-end spend if the month goes on at its pace so far: linear from month-to-date spend and the time elapsed in the UTC calendar month, computed by the exporter at each refresh. Absent during the first UTC day of the month.',
-    targets: [{ expr: projected, legend: '{{currency}}' }],
-  }));
-  b.add(stat('Projected spend vs limit', 'percentunit', [4, 5], {
-    description: 'Projected month-end spend as a share of the monthly limit: above 100% the limit will be reached before the month ends at the current pace. Empty without a limit and during the first UTC day of the month.',
-    thresholds: OF_LIMIT,
-    targets: [{ expr: `${projected} / on (currency) ${limit}`, legend: '{{currency}}' }],
-  }));
-  b.add(stat('Time until the limit at the current pace', 's', [4, 5], {
-    description: 'An estimate: the spend left before the limit, divided by the average spend per second since the start of the UTC month. 0 once the limit is reached; empty without a limit.',
-    thresholds: [[null, 'red'], [3 * 86400, 'orange'], [7 * 86400, 'green']],
-    targets: [{ expr: `clamp_min(${limit} - on (currency) ${spendTotal}, 0) / on (currency) (${spendTotal} / ${elapsed})`, legend: 'time left' }],
-  }));
-  b.add(stat('Spend limit reached', 'none', [4, 4], {
-    description: 'Whether the monthly spend limit is reached (`monthly_limit_reached`): when it is, the Admin API refuses calls and applications using Mistral stop working.',
-    mappings: YES_NO_BAD,
-    targets: [{ expr: one('mistral_spend_limit_reached'), legend: 'limit reached' }],
-  }));
-  b.add(stat('Last payment failed', 'none', [4, 4], {
-    description: 'Whether the last payment attempt failed (`last_payment_failure`).',
-    mappings: YES_NO_BAD,
-    targets: [{ expr: one('mistral_payment_last_failed'), legend: 'payment failed' }],
-  }));
-  b.add(stat('Monthly limit enabled', 'none', [4, 4], {
-    description: 'Whether the organization has a monthly spend limit (`no_monthly_limit` false). Without one, the limit, utilisation and time-to-limit panels are empty.',
-    mappings: [
-      { value: '0', text: 'No limit', color: 'blue' },
-      { value: '1', text: 'Enabled', color: 'green' },
-    ],
-    targets: [{ expr: one('mistral_spend_limit_enabled'), legend: 'limit enabled' }],
-  }));
-  b.add(stat('Billing period start', 'dateTimeAsIso', [4, 4], {
-    description: 'Start of the period the usage (cost and tokens) figures cover (`start_date` of the usage answer), UTC.',
-    targets: [{ expr: `${one('mistral_billing_period_start_timestamp_seconds')} * 1000`, legend: 'start' }],
-  }));
-  b.add(stat('Billing period end', 'dateTimeAsIso', [4, 4], {
-    description: 'End of the period the usage (cost and tokens) figures cover (`end_date` of the usage answer), UTC.',
-    targets: [{ expr: `${one('mistral_billing_period_end_timestamp_seconds')} * 1000`, legend: 'end' }],
-  }));
-  b.add(gauge('Billing period elapsed', 'percentunit', [4, 4], {
-    description: 'Share of the billing period gone by: compare it with the limit utilisation (spend ahead of time when utilisation is higher).',
-    min: 0,
-    max: 1,
-    targets: [
-      {
-        expr: `clamp((${NOW_MINUTE} - ${one('mistral_billing_period_start_timestamp_seconds')}) / (${one('mistral_billing_period_end_timestamp_seconds')} - ${one('mistral_billing_period_start_timestamp_seconds')}), 0, 1)`,
-        legend: 'elapsed',
-      },
-    ],
-  }));
+  b.add(
+    stat('Spend this month', 'money', [4, 5], {
+      description:
+        'Month-to-date spend as the spend limit counts it: API, Vibe and other products together (`sum` of `mistral_spend` over `product`), from the spend-limit endpoint.',
+      targets: [{ expr: spendTotal, legend: '{{currency}}' }],
+    }),
+  );
+  b.add(
+    stat('Monthly spend limit', 'money', [4, 5], {
+      description: "The organization's monthly spend limit (`usage_limit`). Empty when the organization has no monthly limit.",
+      targets: [{ expr: limit, legend: '{{currency}}' }],
+    }),
+  );
+  b.add(
+    gauge('Limit utilisation', 'percentunit', [4, 5], {
+      description:
+        'Month-to-date spend divided by the monthly limit (`mistral_spend_limit_utilization_ratio`); at 100% the Admin API refuses calls until the month ends or the limit is raised. Empty without a limit.',
+      min: 0,
+      max: 1,
+      thresholds: OF_LIMIT,
+      targets: [{ expr: one('mistral_spend_limit_utilization_ratio'), legend: 'utilisation' }],
+    }),
+  );
+  b.add(
+    stat('Projected month-end spend', 'money', [4, 5], {
+      description:
+        'Month-end spend if the month goes on at its pace so far: linear from month-to-date spend and the time elapsed in the UTC calendar month, computed by the exporter at each refresh. Absent during the first UTC day of the month.',
+      targets: [{ expr: projected, legend: '{{currency}}' }],
+    }),
+  );
+  b.add(
+    stat('Projected spend vs limit', 'percentunit', [4, 5], {
+      description:
+        'Projected month-end spend as a share of the monthly limit: above 100% the limit will be reached before the month ends at the current pace. Empty without a limit and during the first UTC day of the month.',
+      thresholds: OF_LIMIT,
+      targets: [{ expr: `${projected} / on (currency) ${limit}`, legend: '{{currency}}' }],
+    }),
+  );
+  b.add(
+    stat('Time until the limit at the current pace', 's', [4, 5], {
+      description:
+        'An estimate: the spend left before the limit, divided by the average spend per second since the start of the UTC month. 0 once the limit is reached; empty without a limit.',
+      thresholds: [
+        [null, 'red'],
+        [3 * 86400, 'orange'],
+        [7 * 86400, 'green'],
+      ],
+      targets: [
+        { expr: `clamp_min(${limit} - on (currency) ${spendTotal}, 0) / on (currency) (${spendTotal} / ${elapsed})`, legend: 'time left' },
+      ],
+    }),
+  );
+  b.add(
+    stat('Spend limit reached', 'none', [4, 4], {
+      description:
+        'Whether the monthly spend limit is reached (`monthly_limit_reached`): when it is, the Admin API refuses calls and applications using Mistral stop working.',
+      mappings: YES_NO_BAD,
+      targets: [{ expr: one('mistral_spend_limit_reached'), legend: 'limit reached' }],
+    }),
+  );
+  b.add(
+    stat('Last payment failed', 'none', [4, 4], {
+      description: 'Whether the last payment attempt failed (`last_payment_failure`).',
+      mappings: YES_NO_BAD,
+      targets: [{ expr: one('mistral_payment_last_failed'), legend: 'payment failed' }],
+    }),
+  );
+  b.add(
+    stat('Monthly limit enabled', 'none', [4, 4], {
+      description:
+        'Whether the organization has a monthly spend limit (`no_monthly_limit` false). Without one, the limit, utilisation and time-to-limit panels are empty.',
+      mappings: [
+        { value: '0', text: 'No limit', color: 'blue' },
+        { value: '1', text: 'Enabled', color: 'green' },
+      ],
+      targets: [{ expr: one('mistral_spend_limit_enabled'), legend: 'limit enabled' }],
+    }),
+  );
+  b.add(
+    stat('Billing period start', 'dateTimeAsIso', [4, 4], {
+      description: 'Start of the period the usage (cost and tokens) figures cover (`start_date` of the usage answer), UTC.',
+      targets: [{ expr: `${one('mistral_billing_period_start_timestamp_seconds')} * 1000`, legend: 'start' }],
+    }),
+  );
+  b.add(
+    stat('Billing period end', 'dateTimeAsIso', [4, 4], {
+      description: 'End of the period the usage (cost and tokens) figures cover (`end_date` of the usage answer), UTC.',
+      targets: [{ expr: `${one('mistral_billing_period_end_timestamp_seconds')} * 1000`, legend: 'end' }],
+    }),
+  );
+  b.add(
+    gauge('Billing period elapsed', 'percentunit', [4, 4], {
+      description:
+        'Share of the billing period gone by: compare it with the limit utilisation (spend ahead of time when utilisation is higher).',
+      min: 0,
+      max: 1,
+      targets: [
+        {
+          expr: `clamp((${NOW_MINUTE} - ${one('mistral_billing_period_start_timestamp_seconds')}) / (${one('mistral_billing_period_end_timestamp_seconds')} - ${one('mistral_billing_period_start_timestamp_seconds')}), 0, 1)`,
+          legend: 'elapsed',
+        },
+      ],
+    }),
+  );
 
   b.row('Spend over time');
-  b.add(timeSeries('Spend, projection and limit', 'money', [12, 9], {
-    description: 'Month-to-date spend (all products), the exporter\'s projected month-end spend and the monthly limit. Spend restarts from 0 each UTC month.',
-    targets: [
-      { expr: spendTotal, legend: 'Spend ({{currency}})' },
-      { expr: projected, legend: 'Projected month-end ({{currency}})' },
-      { expr: limit, legend: 'Limit ({{currency}})' },
-    ],
-    overrides: [
-      {
-        matcher: { id: 'byFrameRefID', options: 'C' },
-        properties: [
-          { id: 'color', value: { fixedColor: 'red', mode: 'fixed' } },
-          { id: 'custom.lineStyle', value: { dash: [10, 10], fill: 'dash' } },
-          { id: 'custom.fillOpacity', value: 0 },
-        ],
-      },
-      {
-        matcher: { id: 'byFrameRefID', options: 'B' },
-        properties: [
-          { id: 'custom.lineStyle', value: { dash: [2, 4], fill: 'dot' } },
-          { id: 'custom.fillOpacity', value: 0 },
-        ],
-      },
-    ],
-  }));
-  b.add(timeSeries('Spend by product', 'money', [12, 9], {
-    description: 'Month-to-date spend by product, stacked: `api` (API usage), `vibe` (Vibe usage) and `other` (the rest of the total).',
-    custom: { stacking: { group: 'A', mode: 'normal' }, fillOpacity: 40 },
-    targets: [{ expr: `sum by (currency, product) (${one('mistral_spend')})`, legend: '{{product}} ({{currency}})' }],
-  }));
-  b.add(stateTimeline('Limit and payment state over time', 'none', [24, 5], {
-    description: 'When the spend limit was reached (the API refusing calls) and when the last payment attempt had failed.',
-    mappings: YES_NO_BAD,
-    targets: [
-      { expr: one('mistral_spend_limit_reached'), legend: 'Spend limit reached' },
-      { expr: one('mistral_payment_last_failed'), legend: 'Last payment failed' },
-    ],
-  }));
+  b.add(
+    timeSeries('Spend, projection and limit', 'money', [12, 9], {
+      description:
+        "Month-to-date spend (all products), the exporter's projected month-end spend and the monthly limit. Spend restarts from 0 each UTC month.",
+      targets: [
+        { expr: spendTotal, legend: 'Spend ({{currency}})' },
+        { expr: projected, legend: 'Projected month-end ({{currency}})' },
+        { expr: limit, legend: 'Limit ({{currency}})' },
+      ],
+      overrides: [
+        {
+          matcher: { id: 'byFrameRefID', options: 'C' },
+          properties: [
+            { id: 'color', value: { fixedColor: 'red', mode: 'fixed' } },
+            { id: 'custom.lineStyle', value: { dash: [10, 10], fill: 'dash' } },
+            { id: 'custom.fillOpacity', value: 0 },
+          ],
+        },
+        {
+          matcher: { id: 'byFrameRefID', options: 'B' },
+          properties: [
+            { id: 'custom.lineStyle', value: { dash: [2, 4], fill: 'dot' } },
+            { id: 'custom.fillOpacity', value: 0 },
+          ],
+        },
+      ],
+    }),
+  );
+  b.add(
+    timeSeries('Spend by product', 'money', [12, 9], {
+      description: 'Month-to-date spend by product, stacked: `api` (API usage), `vibe` (Vibe usage) and `other` (the rest of the total).',
+      custom: { stacking: { group: 'A', mode: 'normal' }, fillOpacity: 40 },
+      targets: [{ expr: `sum by (currency, product) (${one('mistral_spend')})`, legend: '{{product}} ({{currency}})' }],
+    }),
+  );
+  b.add(
+    stateTimeline('Limit and payment state over time', 'none', [24, 5], {
+      description: 'When the spend limit was reached (the API refusing calls) and when the last payment attempt had failed.',
+      mappings: YES_NO_BAD,
+      targets: [
+        { expr: one('mistral_spend_limit_reached'), legend: 'Spend limit reached' },
+        { expr: one('mistral_payment_last_failed'), legend: 'Last payment failed' },
+      ],
+    }),
+  );
 
   b.row('Cost this month');
-  b.add(barGauge('Cost by category this month', 'money', [12, 11], {
-    description: 'Month-to-date cost by usage category (`completion`, `chat`, `ocr`, `vibe_code_completion`, ...), computed by the exporter from the usage quantities and unit prices (the API has no cost field). Entries without a price are left out (see "Usage entries without a price").',
-    targets: [{ expr: `sort_desc(sum by (category, currency) (${one('mistral_usage_cost')}))`, legend: '{{category}} ({{currency}})' }],
-  }));
-  b.add(table('Cost by model this month', 'money', [12, 11], {
-    description: 'Month-to-date cost by model (the billing metric, a dated model id), all categories together, most expensive first.',
-    table: { rename: { model: 'Model', currency: 'Currency', Value: 'Cost' }, sortBy: 'Cost' },
-    targets: [{ expr: `sum by (model, currency) (${one('mistral_usage_cost')})` }],
-  }));
-  b.add(timeSeries('Month-to-date cost by category', 'money', [24, 9], {
-    description: 'Month-to-date cost by usage category over time, stacked; it restarts from 0 each month.',
-    custom: { stacking: { group: 'A', mode: 'normal' }, fillOpacity: 40 },
-    targets: [{ expr: `sum by (category, currency) (${one('mistral_usage_cost')})`, legend: '{{category}} ({{currency}})' }],
-  }));
+  b.add(
+    barGauge('Cost by category this month', 'money', [12, 11], {
+      description:
+        'Month-to-date cost by usage category (`completion`, `chat`, `ocr`, `vibe_code_completion`, ...), computed by the exporter from the usage quantities and unit prices (the API has no cost field). Entries without a price are left out (see "Usage entries without a price").',
+      targets: [{ expr: `sort_desc(sum by (category, currency) (${one('mistral_usage_cost')}))`, legend: '{{category}} ({{currency}})' }],
+    }),
+  );
+  b.add(
+    table('Cost by model this month', 'money', [12, 11], {
+      description: 'Month-to-date cost by model (the billing metric, a dated model id), all categories together, most expensive first.',
+      table: { rename: { model: 'Model', currency: 'Currency', Value: 'Cost' }, sortBy: 'Cost' },
+      targets: [{ expr: `sum by (model, currency) (${one('mistral_usage_cost')})` }],
+    }),
+  );
+  b.add(
+    timeSeries('Month-to-date cost by category', 'money', [24, 9], {
+      description: 'Month-to-date cost by usage category over time, stacked; it restarts from 0 each month.',
+      custom: { stacking: { group: 'A', mode: 'normal' }, fillOpacity: 40 },
+      targets: [{ expr: `sum by (category, currency) (${one('mistral_usage_cost')})`, legend: '{{category}} ({{currency}})' }],
+    }),
+  );
 
   b.row('Tokens and rate limits');
-  b.add(barGauge('Monthly token limit used, per model', 'percentunit', [12, 10], {
-    description: 'Month-to-date tokens of each model (all categories and token types) divided by its monthly token limit from the rate-limit endpoint. Models without a monthly limit are not shown.',
-    min: 0,
-    max: 1,
-    thresholds: OF_LIMIT,
-    targets: [
-      {
-        expr: `sort_desc(sum by (model) (${one('mistral_usage_tokens')}) / on (model) (max by (model) (${sel('mistral_rate_limit_tokens_per_month')}) > 0))`,
-        legend: '{{model}}',
+  b.add(
+    barGauge('Monthly token limit used, per model', 'percentunit', [12, 10], {
+      description:
+        'Month-to-date tokens of each model (all categories and token types) divided by its monthly token limit from the rate-limit endpoint. Models without a monthly limit are not shown.',
+      min: 0,
+      max: 1,
+      thresholds: OF_LIMIT,
+      targets: [
+        {
+          expr: `sort_desc(sum by (model) (${one('mistral_usage_tokens')}) / on (model) (max by (model) (${sel('mistral_rate_limit_tokens_per_month')}) > 0))`,
+          legend: '{{model}}',
+        },
+      ],
+    }),
+  );
+  b.add(
+    table('Tokens this month and token limits, per model', 'short', [12, 10], {
+      description:
+        'Per model: month-to-date tokens (all categories and token types), the monthly token limit and the tokens-per-minute limit. A blank cell: no such figure for that model.',
+      table: {
+        rename: { model: 'Model', 'Value #A': 'Used this month', 'Value #B': 'Monthly limit', 'Value #C': 'Per-minute limit' },
+        sortBy: 'Used this month',
       },
-    ],
-  }));
-  b.add(table('Tokens this month and token limits, per model', 'short', [12, 10], {
-    description: 'Per model: month-to-date tokens (all categories and token types), the monthly token limit and the tokens-per-minute limit. A blank cell: no such figure for that model.',
-    table: { rename: { model: 'Model', 'Value #A': 'Used this month', 'Value #B': 'Monthly limit', 'Value #C': 'Per-minute limit' }, sortBy: 'Used this month' },
-    targets: [
-      { expr: `sum by (model) (${one('mistral_usage_tokens')})` },
-      { expr: `max by (model) (${sel('mistral_rate_limit_tokens_per_month')})` },
-      { expr: `max by (model) (${sel('mistral_rate_limit_tokens_per_minute')})` },
-    ],
-  }));
-  b.add(timeSeries('Tokens this month by model', 'short', [18, 9], {
-    description: 'Month-to-date tokens by model (all categories and token types), over time; they restart from 0 each month.',
-    targets: [{ expr: `sum by (model) (${one('mistral_usage_tokens')})`, legend: '{{model}}' }],
-  }));
-  b.add(stat('Request rate limit', 'reqps', [6, 9], {
-    description: 'The organization\'s request rate limit from the rate-limit endpoint.',
-    targets: [{ expr: one('mistral_rate_limit_requests_per_second'), legend: 'requests per second' }],
-  }));
+      targets: [
+        { expr: `sum by (model) (${one('mistral_usage_tokens')})` },
+        { expr: `max by (model) (${sel('mistral_rate_limit_tokens_per_month')})` },
+        { expr: `max by (model) (${sel('mistral_rate_limit_tokens_per_minute')})` },
+      ],
+    }),
+  );
+  b.add(
+    timeSeries('Tokens this month by model', 'short', [18, 9], {
+      description: 'Month-to-date tokens by model (all categories and token types), over time; they restart from 0 each month.',
+      targets: [{ expr: `sum by (model) (${one('mistral_usage_tokens')})`, legend: '{{model}}' }],
+    }),
+  );
+  b.add(
+    stat('Request rate limit', 'reqps', [6, 9], {
+      description: "The organization's request rate limit from the rate-limit endpoint.",
+      targets: [{ expr: one('mistral_rate_limit_requests_per_second'), legend: 'requests per second' }],
+    }),
+  );
 
   b.row('Data quality');
   b.add(dataAge('usage|spend_limit|rate_limit', 'the billing figures'));
-  b.add(stat('Usage entries without a price', 'short', [8, 5], {
-    description: 'Usage entries for which the usage answer has no matching unit price: their cost is left out of the cost panels (the exporter logs each once). 0 when every entry is priced.',
-    thresholds: ANY_IS_WARNING,
-    targets: [{ expr: `sum(${one('mistral_usage_unpriced_entries')})`, legend: 'unpriced entries' }],
-  }));
+  b.add(
+    stat('Usage entries without a price', 'short', [8, 5], {
+      description:
+        'Usage entries for which the usage answer has no matching unit price: their cost is left out of the cost panels (the exporter logs each once). 0 when every entry is priced.',
+      thresholds: ANY_IS_WARNING,
+      targets: [{ expr: `sum(${one('mistral_usage_unpriced_entries')})`, legend: 'unpriced entries' }],
+    }),
+  );
 
   return dashboard({
     uid: 'mistral-spend',
     title: 'Mistral: spend and limits',
-    description: 'Month-to-date spend against the monthly spend limit, its projection, cost by category and model, and token use against the monthly token limits.',
+    description:
+      'Month-to-date spend against the monthly spend limit, its projection, cost by category and model, and token use against the monthly token limits.',
     time: 'now-30d',
     board: b,
   });
@@ -596,28 +698,38 @@ function lechatDashboard(): Json {
     });
 
   b.row('Users');
-  b.add(barGauge('Active users per window', 'short', [8, 5], {
-    description: 'Users with at least one le Chat message in each configured rolling window (ANALYTICS_WINDOWS).',
-    targets: [{ expr: `max by (window) (${sel('mistral_lechat_active_users')})`, legend: '{{window}}' }],
-  }));
-  b.add(stat('Daily active users', 'short', [4, 5], {
-    description: 'Users active in le Chat on the last complete UTC day (by_time_stats).',
-    targets: [{ expr: one('mistral_lechat_daily_active_users'), legend: 'yesterday' }],
-  }));
-  b.add(stat('Messages per active user', 'short', [4, 5], {
-    description: 'Messages in the chosen window divided by the users active in it.',
-    decimals: 1,
-    targets: [{ expr: windowRatio('mistral_lechat_messages', 'mistral_lechat_active_users'), legend: 'messages per user' }],
-  }));
+  b.add(
+    barGauge('Active users per window', 'short', [8, 5], {
+      description: 'Users with at least one le Chat message in each configured rolling window (ANALYTICS_WINDOWS).',
+      targets: [{ expr: `max by (window) (${sel('mistral_lechat_active_users')})`, legend: '{{window}}' }],
+    }),
+  );
+  b.add(
+    stat('Daily active users', 'short', [4, 5], {
+      description: 'Users active in le Chat on the last complete UTC day (by_time_stats).',
+      targets: [{ expr: one('mistral_lechat_daily_active_users'), legend: 'yesterday' }],
+    }),
+  );
+  b.add(
+    stat('Messages per active user', 'short', [4, 5], {
+      description: 'Messages in the chosen window divided by the users active in it.',
+      decimals: 1,
+      targets: [{ expr: windowRatio('mistral_lechat_messages', 'mistral_lechat_active_users'), legend: 'messages per user' }],
+    }),
+  );
   b.add(dataAge('lechat_by_user|lechat_by_agent|lechat_by_time', 'the le Chat figures'));
-  b.add(timeSeries('Daily active users over time', 'short', [12, 8], {
-    description: 'Users active in le Chat on the last complete UTC day, as it was at each point in time: one step per day.',
-    targets: [{ expr: one('mistral_lechat_daily_active_users'), legend: 'daily active users' }],
-  }));
-  b.add(timeSeries('Active users per window over time', 'short', [12, 8], {
-    description: 'Users with at least one message in each rolling window, over time.',
-    targets: [{ expr: `max by (window) (${sel('mistral_lechat_active_users')})`, legend: '{{window}}' }],
-  }));
+  b.add(
+    timeSeries('Daily active users over time', 'short', [12, 8], {
+      description: 'Users active in le Chat on the last complete UTC day, as it was at each point in time: one step per day.',
+      targets: [{ expr: one('mistral_lechat_daily_active_users'), legend: 'daily active users' }],
+    }),
+  );
+  b.add(
+    timeSeries('Active users per window over time', 'short', [12, 8], {
+      description: 'Users with at least one message in each rolling window, over time.',
+      targets: [{ expr: `max by (window) (${sel('mistral_lechat_active_users')})`, legend: '{{window}}' }],
+    }),
+  );
 
   b.row('Activity in the window');
   b.add(inWindow('mistral_lechat_messages', 'Messages', 'Messages sent'));
@@ -626,62 +738,90 @@ function lechatDashboard(): Json {
   b.add(inWindow('mistral_lechat_images', 'Images', 'Images sent'));
   b.add(inWindow('mistral_lechat_spreadsheets', 'Spreadsheets', 'Spreadsheets sent'));
   b.add(inWindow('mistral_lechat_messages_to_agents', 'Messages to agents', 'Messages sent to agents'));
-  b.add(timeSeries('Messages, conversations and files over time', 'short', [16, 8], {
-    description: 'Messages, conversations, messages to agents and files in the chosen rolling window, as it was at each point in time.',
-    targets: [
-      { expr: one('mistral_lechat_messages', WINDOW), legend: 'messages ({{window}})' },
-      { expr: one('mistral_lechat_conversations', WINDOW), legend: 'conversations ({{window}})' },
-      { expr: one('mistral_lechat_messages_to_agents', WINDOW), legend: 'messages to agents ({{window}})' },
-      { expr: one('mistral_lechat_files', WINDOW), legend: 'files ({{window}})' },
-    ],
-  }));
-  b.add(gauge('Share of messages sent to agents', 'percentunit', [8, 8], {
-    description: 'Messages sent to agents as a share of all messages in the chosen window.',
-    min: 0,
-    max: 1,
-    targets: [{ expr: windowRatio('mistral_lechat_messages_to_agents', 'mistral_lechat_messages'), legend: 'to agents' }],
-  }));
+  b.add(
+    timeSeries('Messages, conversations and files over time', 'short', [16, 8], {
+      description: 'Messages, conversations, messages to agents and files in the chosen rolling window, as it was at each point in time.',
+      targets: [
+        { expr: one('mistral_lechat_messages', WINDOW), legend: 'messages ({{window}})' },
+        { expr: one('mistral_lechat_conversations', WINDOW), legend: 'conversations ({{window}})' },
+        { expr: one('mistral_lechat_messages_to_agents', WINDOW), legend: 'messages to agents ({{window}})' },
+        { expr: one('mistral_lechat_files', WINDOW), legend: 'files ({{window}})' },
+      ],
+    }),
+  );
+  b.add(
+    gauge('Share of messages sent to agents', 'percentunit', [8, 8], {
+      description: 'Messages sent to agents as a share of all messages in the chosen window.',
+      min: 0,
+      max: 1,
+      targets: [{ expr: windowRatio('mistral_lechat_messages_to_agents', 'mistral_lechat_messages'), legend: 'to agents' }],
+    }),
+  );
 
   b.row('Agents');
-  b.add(table('Top agents', 'short', [16, 10], {
-    description: 'Per agent in the chosen window: messages, distinct users and conversations, busiest first. Only the LECHAT_AGENT_LIMIT busiest agents (on the longest window) have series; the exporter health dashboard shows how many were left out.',
-    table: { rename: { agent_id: 'Agent', 'Value #A': 'Messages', 'Value #B': 'Users', 'Value #C': 'Conversations' }, sortBy: 'Messages', hide: ['window'] },
-    targets: [
-      { expr: `max by (agent_id) (${sel('mistral_lechat_agent_messages', WINDOW)})` },
-      { expr: `max by (agent_id) (${sel('mistral_lechat_agent_users', WINDOW)})` },
-      { expr: `max by (agent_id) (${sel('mistral_lechat_agent_conversations', WINDOW)})` },
-    ],
-  }));
-  b.add(barGauge('Top 10 agents by messages', 'short', [8, 10], {
-    description: 'The ten agents with the most messages in the chosen window.',
-    targets: [{ expr: `topk(10, max by (agent_id) (${sel('mistral_lechat_agent_messages', WINDOW)}))`, legend: '{{agent_id}}' }],
-  }));
+  b.add(
+    table('Top agents', 'short', [16, 10], {
+      description:
+        'Per agent in the chosen window: messages, distinct users and conversations, busiest first. Only the LECHAT_AGENT_LIMIT busiest agents (on the longest window) have series; the exporter health dashboard shows how many were left out.',
+      table: {
+        rename: { agent_id: 'Agent', 'Value #A': 'Messages', 'Value #B': 'Users', 'Value #C': 'Conversations' },
+        sortBy: 'Messages',
+        hide: ['window'],
+      },
+      targets: [
+        { expr: `max by (agent_id) (${sel('mistral_lechat_agent_messages', WINDOW)})` },
+        { expr: `max by (agent_id) (${sel('mistral_lechat_agent_users', WINDOW)})` },
+        { expr: `max by (agent_id) (${sel('mistral_lechat_agent_conversations', WINDOW)})` },
+      ],
+    }),
+  );
+  b.add(
+    barGauge('Top 10 agents by messages', 'short', [8, 10], {
+      description: 'The ten agents with the most messages in the chosen window.',
+      targets: [{ expr: `topk(10, max by (agent_id) (${sel('mistral_lechat_agent_messages', WINDOW)}))`, legend: '{{agent_id}}' }],
+    }),
+  );
 
   b.row('Per user (opt-in: LECHAT_USER_METRICS=true)', { collapsed: true });
-  b.add(table('Most active users', 'short', [10, 10], {
-    description: 'The 20 users with the most messages in the chosen window, with their conversations. Per-user series exist only with LECHAT_USER_METRICS=true; `user_id` is a keyed hash when LECHAT_USER_ID_HASH_KEY is set.',
-    table: { rename: { user_id: 'User', 'Value #A': 'Messages', 'Value #B': 'Conversations' }, sortBy: 'Messages' },
-    targets: [
-      { expr: `topk(20, max by (user_id) (${sel('mistral_lechat_user_messages', WINDOW)}))` },
-      {
-        expr: `max by (user_id) (${sel('mistral_lechat_user_conversations', WINDOW)}) and on (user_id) topk(20, max by (user_id) (${sel('mistral_lechat_user_messages', WINDOW)}))`,
-      },
-    ],
-  }));
-  b.add(table('Least recently active users', 'dateTimeAsIso', [9, 10], {
-    description: 'The 20 users whose last message (within the longest window) is oldest: seats going idle. Per-user series exist only with LECHAT_USER_METRICS=true.',
-    table: { rename: { user_id: 'User', Value: 'Last message' } },
-    targets: [{ expr: `bottomk(20, max by (user_id) (${sel('mistral_lechat_user_last_message_timestamp_seconds')})) * 1000` }],
-  }));
-  b.add(stat('Users idle for 14 days or more', 'short', [5, 10], {
-    description: 'Users kept in the per-user series whose last message is 14 days old or more. Per-user series exist only with LECHAT_USER_METRICS=true.',
-    targets: [{ expr: `count(time() - max by (user_id) (${sel('mistral_lechat_user_last_message_timestamp_seconds')}) >= 14 * 86400)`, legend: 'idle users' }],
-  }));
+  b.add(
+    table('Most active users', 'short', [10, 10], {
+      description:
+        'The 20 users with the most messages in the chosen window, with their conversations. Per-user series exist only with LECHAT_USER_METRICS=true; `user_id` is a keyed hash when LECHAT_USER_ID_HASH_KEY is set.',
+      table: { rename: { user_id: 'User', 'Value #A': 'Messages', 'Value #B': 'Conversations' }, sortBy: 'Messages' },
+      targets: [
+        { expr: `topk(20, max by (user_id) (${sel('mistral_lechat_user_messages', WINDOW)}))` },
+        {
+          expr: `max by (user_id) (${sel('mistral_lechat_user_conversations', WINDOW)}) and on (user_id) topk(20, max by (user_id) (${sel('mistral_lechat_user_messages', WINDOW)}))`,
+        },
+      ],
+    }),
+  );
+  b.add(
+    table('Least recently active users', 'dateTimeAsIso', [9, 10], {
+      description:
+        'The 20 users whose last message (within the longest window) is oldest: seats going idle. Per-user series exist only with LECHAT_USER_METRICS=true.',
+      table: { rename: { user_id: 'User', Value: 'Last message' } },
+      targets: [{ expr: `bottomk(20, max by (user_id) (${sel('mistral_lechat_user_last_message_timestamp_seconds')})) * 1000` }],
+    }),
+  );
+  b.add(
+    stat('Users idle for 14 days or more', 'short', [5, 10], {
+      description:
+        'Users kept in the per-user series whose last message is 14 days old or more. Per-user series exist only with LECHAT_USER_METRICS=true.',
+      targets: [
+        {
+          expr: `count(time() - max by (user_id) (${sel('mistral_lechat_user_last_message_timestamp_seconds')}) >= 14 * 86400)`,
+          legend: 'idle users',
+        },
+      ],
+    }),
+  );
 
   return dashboard({
     uid: 'mistral-lechat',
     title: 'Mistral: le Chat adoption',
-    description: 'le Chat adoption from the Admin API analytics: active users, messages, conversations and files per rolling window, and the busiest agents.',
+    description:
+      'le Chat adoption from the Admin API analytics: active users, messages, conversations and files per rolling window, and the busiest agents.',
     time: 'now-30d',
     window: 'mistral_lechat_active_users',
     board: b,
@@ -701,91 +841,127 @@ function vibeDashboard(): Json {
   const acceptance = windowRatio('mistral_vibe_next_edit_suggestions', 'mistral_vibe_next_edit_suggestions', 'outcome="accepted"');
 
   b.row('Adoption');
-  b.add(stat('Daily active users', 'short', [4, 5], {
-    description: 'Vibe Code users active on the last complete UTC day, all clients.',
-    targets: [{ expr: one('mistral_vibe_daily_active_users'), legend: 'yesterday' }],
-  }));
-  b.add(barGauge('Daily active users by client', 'short', [8, 5], {
-    description: 'Vibe Code users active on the last complete UTC day, per client (`cli`, `acp`, `programmatic`); a user may use several.',
-    targets: [{ expr: `max by (client) (${sel('mistral_vibe_daily_active_users_by_client')})`, legend: '{{client}}' }],
-  }));
-  b.add(stat('Next-edit daily active users', 'short', [4, 5], {
-    description: 'Users of IDE next-edit suggestions on the last complete UTC day.',
-    targets: [{ expr: one('mistral_vibe_next_edit_daily_active_users'), legend: 'yesterday' }],
-  }));
+  b.add(
+    stat('Daily active users', 'short', [4, 5], {
+      description: 'Vibe Code users active on the last complete UTC day, all clients.',
+      targets: [{ expr: one('mistral_vibe_daily_active_users'), legend: 'yesterday' }],
+    }),
+  );
+  b.add(
+    barGauge('Daily active users by client', 'short', [8, 5], {
+      description:
+        'Vibe Code users active on the last complete UTC day, per client (`cli`, `acp`, `programmatic`); a user may use several.',
+      targets: [{ expr: `max by (client) (${sel('mistral_vibe_daily_active_users_by_client')})`, legend: '{{client}}' }],
+    }),
+  );
+  b.add(
+    stat('Next-edit daily active users', 'short', [4, 5], {
+      description: 'Users of IDE next-edit suggestions on the last complete UTC day.',
+      targets: [{ expr: one('mistral_vibe_next_edit_daily_active_users'), legend: 'yesterday' }],
+    }),
+  );
   b.add(dataAge('vibe_by_workspace|vibe_by_organization', 'the Vibe Code figures'));
-  b.add(timeSeries('Daily active users over time', 'short', [24, 8], {
-    description: 'Vibe Code daily active users (last complete UTC day) over time: all clients, per client, and next-edit users.',
-    targets: [
-      { expr: one('mistral_vibe_daily_active_users'), legend: 'all clients' },
-      { expr: `max by (client) (${sel('mistral_vibe_daily_active_users_by_client')})`, legend: '{{client}}' },
-      { expr: one('mistral_vibe_next_edit_daily_active_users'), legend: 'next-edit' },
-    ],
-  }));
+  b.add(
+    timeSeries('Daily active users over time', 'short', [24, 8], {
+      description: 'Vibe Code daily active users (last complete UTC day) over time: all clients, per client, and next-edit users.',
+      targets: [
+        { expr: one('mistral_vibe_daily_active_users'), legend: 'all clients' },
+        { expr: `max by (client) (${sel('mistral_vibe_daily_active_users_by_client')})`, legend: '{{client}}' },
+        { expr: one('mistral_vibe_next_edit_daily_active_users'), legend: 'next-edit' },
+      ],
+    }),
+  );
 
   b.row('Sessions and prompts');
   b.add(byLabel('mistral_vibe_sessions', 'client', 'Sessions by client', 'Vibe Code sessions', 6, 7));
   b.add(byLabel('mistral_vibe_prompts', 'client', 'Prompts by client', 'User prompts', 6, 7));
-  b.add(stat('Prompts per session', 'short', [4, 7], {
-    description: `User prompts divided by sessions in the chosen window, all clients.${VIBE_WINDOW_NOTE}`,
-    decimals: 1,
-    targets: [{ expr: windowRatio('mistral_vibe_prompts', 'mistral_vibe_sessions'), legend: 'prompts per session' }],
-  }));
-  b.add(stat('Session time', 's', [4, 7], {
-    description: `Total time spent in Vibe Code sessions in the chosen window.${VIBE_WINDOW_NOTE}`,
-    targets: [{ expr: one('mistral_vibe_session_duration_seconds', WINDOW), legend: '{{window}}' }],
-  }));
-  b.add(stat('Average session length', 's', [4, 7], {
-    description: `Total session time divided by the number of sessions in the chosen window.${VIBE_WINDOW_NOTE}`,
-    targets: [{ expr: windowRatio('mistral_vibe_session_duration_seconds', 'mistral_vibe_sessions'), legend: 'per session' }],
-  }));
-  b.add(timeSeries('Sessions by client over time', 'short', [24, 8], {
-    description: `Sessions in the chosen window by client, as they were at each point in time.${VIBE_WINDOW_NOTE}`,
-    targets: [{ expr: `max by (client) (${sel('mistral_vibe_sessions', WINDOW)})`, legend: '{{client}}' }],
-  }));
+  b.add(
+    stat('Prompts per session', 'short', [4, 7], {
+      description: `User prompts divided by sessions in the chosen window, all clients.${VIBE_WINDOW_NOTE}`,
+      decimals: 1,
+      targets: [{ expr: windowRatio('mistral_vibe_prompts', 'mistral_vibe_sessions'), legend: 'prompts per session' }],
+    }),
+  );
+  b.add(
+    stat('Session time', 's', [4, 7], {
+      description: `Total time spent in Vibe Code sessions in the chosen window.${VIBE_WINDOW_NOTE}`,
+      targets: [{ expr: one('mistral_vibe_session_duration_seconds', WINDOW), legend: '{{window}}' }],
+    }),
+  );
+  b.add(
+    stat('Average session length', 's', [4, 7], {
+      description: `Total session time divided by the number of sessions in the chosen window.${VIBE_WINDOW_NOTE}`,
+      targets: [{ expr: windowRatio('mistral_vibe_session_duration_seconds', 'mistral_vibe_sessions'), legend: 'per session' }],
+    }),
+  );
+  b.add(
+    timeSeries('Sessions by client over time', 'short', [24, 8], {
+      description: `Sessions in the chosen window by client, as they were at each point in time.${VIBE_WINDOW_NOTE}`,
+      targets: [{ expr: `max by (client) (${sel('mistral_vibe_sessions', WINDOW)})`, legend: '{{client}}' }],
+    }),
+  );
 
   b.row('Tokens');
-  b.add(barGauge('Tokens by model', 'short', [12, 8], {
-    description: `Tokens consumed by Vibe Code in the chosen window per model (as Vibe names it, e.g. an alias such as devstral-latest), all token types.${VIBE_WINDOW_NOTE}`,
-    targets: [{ expr: `sort_desc(sum by (model) (${one('mistral_vibe_tokens', WINDOW)}))`, legend: '{{model}}' }],
-  }));
-  b.add(barGauge('Tokens by type', 'short', [12, 8], {
-    description: `Tokens consumed by Vibe Code in the chosen window by token type (\`input\`, \`output\`, \`cached\`), all models.${VIBE_WINDOW_NOTE}`,
-    targets: [{ expr: `sort_desc(sum by (token_type) (${one('mistral_vibe_tokens', WINDOW)}))`, legend: '{{token_type}}' }],
-  }));
+  b.add(
+    barGauge('Tokens by model', 'short', [12, 8], {
+      description: `Tokens consumed by Vibe Code in the chosen window per model (as Vibe names it, e.g. an alias such as devstral-latest), all token types.${VIBE_WINDOW_NOTE}`,
+      targets: [{ expr: `sort_desc(sum by (model) (${one('mistral_vibe_tokens', WINDOW)}))`, legend: '{{model}}' }],
+    }),
+  );
+  b.add(
+    barGauge('Tokens by type', 'short', [12, 8], {
+      description: `Tokens consumed by Vibe Code in the chosen window by token type (\`input\`, \`output\`, \`cached\`), all models.${VIBE_WINDOW_NOTE}`,
+      targets: [{ expr: `sort_desc(sum by (token_type) (${one('mistral_vibe_tokens', WINDOW)}))`, legend: '{{token_type}}' }],
+    }),
+  );
 
   b.row('Tool calls');
   b.add(byLabel('mistral_vibe_tool_calls', 'status', 'Tool calls by status', 'Tool calls', 6, 8));
-  b.add(stat('Tool call success rate', 'percentunit', [4, 8], {
-    description: `Successful tool calls as a share of all tool calls (success, failure, skipped) in the chosen window.${VIBE_WINDOW_NOTE}`,
-    thresholds: [[null, 'red'], [0.8, 'orange'], [0.95, 'green']],
-    targets: [{ expr: windowRatio('mistral_vibe_tool_calls', 'mistral_vibe_tool_calls', 'status="success"'), legend: 'success rate' }],
-  }));
+  b.add(
+    stat('Tool call success rate', 'percentunit', [4, 8], {
+      description: `Successful tool calls as a share of all tool calls (success, failure, skipped) in the chosen window.${VIBE_WINDOW_NOTE}`,
+      thresholds: [
+        [null, 'red'],
+        [0.8, 'orange'],
+        [0.95, 'green'],
+      ],
+      targets: [{ expr: windowRatio('mistral_vibe_tool_calls', 'mistral_vibe_tool_calls', 'status="success"'), legend: 'success rate' }],
+    }),
+  );
   b.add(byLabel('mistral_vibe_tool_call_approvals', 'approval', 'Tool calls by approval mode', 'Tool calls', 6, 8));
-  b.add(barGauge('Top tools', 'short', [8, 8], {
-    description: `The ten most called tools in the chosen window. Only the VIBE_TOOL_LIMIT most called tools (on the longest window) have series.${VIBE_WINDOW_NOTE}`,
-    targets: [{ expr: `topk(10, max by (tool) (${sel('mistral_vibe_tool_calls_by_tool', WINDOW)}))`, legend: '{{tool}}' }],
-  }));
+  b.add(
+    barGauge('Top tools', 'short', [8, 8], {
+      description: `The ten most called tools in the chosen window. Only the VIBE_TOOL_LIMIT most called tools (on the longest window) have series.${VIBE_WINDOW_NOTE}`,
+      targets: [{ expr: `topk(10, max by (tool) (${sel('mistral_vibe_tool_calls_by_tool', WINDOW)}))`, legend: '{{tool}}' }],
+    }),
+  );
 
   b.row('Next-edit suggestions');
   b.add(byLabel('mistral_vibe_next_edit_suggestions', 'outcome', 'Suggestions by outcome', 'IDE next-edit suggestions', 8, 8));
-  b.add(stat('Acceptance rate', 'percentunit', [4, 8], {
-    description: `Accepted next-edit suggestions as a share of all suggestions shown (accepted, rejected, timeout, aborted, dismissed) in the chosen window.${VIBE_WINDOW_NOTE}`,
-    targets: [{ expr: acceptance, legend: 'accepted' }],
-  }));
+  b.add(
+    stat('Acceptance rate', 'percentunit', [4, 8], {
+      description: `Accepted next-edit suggestions as a share of all suggestions shown (accepted, rejected, timeout, aborted, dismissed) in the chosen window.${VIBE_WINDOW_NOTE}`,
+      targets: [{ expr: acceptance, legend: 'accepted' }],
+    }),
+  );
   b.add(byLabel('mistral_vibe_next_edit_suggestions_by_surface', 'surface', 'Suggestions by surface', 'Next-edit suggestions shown', 6, 8));
-  b.add(byLabel('mistral_vibe_next_edit_lines', 'change', 'Lines changed through next-edit', 'Lines of code modified through next-edit', 6, 8));
-  b.add(timeSeries('Acceptance rate over time', 'percentunit', [24, 7], {
-    description: `Next-edit acceptance rate in the chosen window, as it was at each point in time.${VIBE_WINDOW_NOTE}`,
-    min: 0,
-    max: 1,
-    targets: [{ expr: acceptance, legend: 'acceptance rate' }],
-  }));
+  b.add(
+    byLabel('mistral_vibe_next_edit_lines', 'change', 'Lines changed through next-edit', 'Lines of code modified through next-edit', 6, 8),
+  );
+  b.add(
+    timeSeries('Acceptance rate over time', 'percentunit', [24, 7], {
+      description: `Next-edit acceptance rate in the chosen window, as it was at each point in time.${VIBE_WINDOW_NOTE}`,
+      min: 0,
+      max: 1,
+      targets: [{ expr: acceptance, legend: 'acceptance rate' }],
+    }),
+  );
 
   return dashboard({
     uid: 'mistral-vibe-code',
     title: 'Mistral: Vibe Code',
-    description: 'Vibe Code adoption from the Admin API analytics: sessions, prompts, users, tokens, tool calls and IDE next-edit suggestions over the last complete UTC days.',
+    description:
+      'Vibe Code adoption from the Admin API analytics: sessions, prompts, users, tokens, tool calls and IDE next-edit suggestions over the last complete UTC days.',
     time: 'now-30d',
     window: 'mistral_vibe_sessions',
     board: b,
@@ -802,103 +978,154 @@ function exporterDashboard(): Json {
   ];
   const perEndpoint = '{{api_endpoint}} · {{instance}}';
   /** Per-second rate of an exporter counter, summed by the given labels (instance among them). */
-  const rate = (by: string, metric: string, ...matchers: string[]) => `sum by (${by}) (rate(${sel(metric, ...matchers)}[$__rate_interval]))`;
+  const rate = (by: string, metric: string, ...matchers: string[]) =>
+    `sum by (${by}) (rate(${sel(metric, ...matchers)}[$__rate_interval]))`;
   const REQUESTS = 'mistral_exporter_api_requests_total';
   const requests = rate('instance', REQUESTS);
 
   b.row('Status');
-  b.add(stat('Scrape target up', 'none', [4, 7], {
-    description: 'Whether Prometheus could scrape each exporter replica (`up`).',
-    mappings: UP_MAPPINGS,
-    targets: [{ expr: sel('up'), legend: '{{instance}}' }],
-  }));
-  b.add(stat('Admin API endpoints up', 'none', [12, 7], {
-    description: 'Whether the last refresh of each Admin API endpoint succeeded (`mistral_up`), per replica. While an endpoint is down, its last good answer is served until MAX_STALENESS.',
-    mappings: UP_MAPPINGS,
-    options: { textMode: 'value_and_name' },
-    targets: [{ expr: sel('mistral_up'), legend: perEndpoint }],
-  }));
-  b.add(table('Build info', 'none', [8, 7], {
-    description: 'Version, revision and Node.js version of each exporter replica.',
-    table: { rename: { instance: 'Instance', version: 'Version', revision: 'Revision', nodejs_version: 'Node.js' }, hide: ['Value'] },
-    targets: [{ expr: sel('mistral_exporter_build_info') }],
-  }));
-  b.add(stateTimeline('Admin API endpoints up over time', 'none', [24, 9], {
-    description: 'History of `mistral_up` per endpoint and replica: red while refreshes of the endpoint fail.',
-    mappings: UP_MAPPINGS,
-    targets: [{ expr: sel('mistral_up'), legend: perEndpoint }],
-  }));
+  b.add(
+    stat('Scrape target up', 'none', [4, 7], {
+      description: 'Whether Prometheus could scrape each exporter replica (`up`).',
+      mappings: UP_MAPPINGS,
+      targets: [{ expr: sel('up'), legend: '{{instance}}' }],
+    }),
+  );
+  b.add(
+    stat('Admin API endpoints up', 'none', [12, 7], {
+      description:
+        'Whether the last refresh of each Admin API endpoint succeeded (`mistral_up`), per replica. While an endpoint is down, its last good answer is served until MAX_STALENESS.',
+      mappings: UP_MAPPINGS,
+      options: { textMode: 'value_and_name' },
+      targets: [{ expr: sel('mistral_up'), legend: perEndpoint }],
+    }),
+  );
+  b.add(
+    table('Build info', 'none', [8, 7], {
+      description: 'Version, revision and Node.js version of each exporter replica.',
+      table: { rename: { instance: 'Instance', version: 'Version', revision: 'Revision', nodejs_version: 'Node.js' }, hide: ['Value'] },
+      targets: [{ expr: sel('mistral_exporter_build_info') }],
+    }),
+  );
+  b.add(
+    stateTimeline('Admin API endpoints up over time', 'none', [24, 9], {
+      description: 'History of `mistral_up` per endpoint and replica: red while refreshes of the endpoint fail.',
+      mappings: UP_MAPPINGS,
+      targets: [{ expr: sel('mistral_up'), legend: perEndpoint }],
+    }),
+  );
 
   b.row('Freshness');
-  b.add(timeSeries('Time since last successful refresh', 's', [12, 8], {
-    description: 'Seconds since each endpoint was last refreshed successfully, per replica. It grows while refreshes fail; compare with the refresh interval.',
-    targets: [{ expr: `time() - ${sel('mistral_exporter_last_success_timestamp_seconds')}`, legend: perEndpoint }],
-  }));
-  b.add(barGauge('Data age in refresh intervals', 'short', [12, 8], {
-    description: 'Time since the last successful refresh divided by the endpoint\'s refresh interval: about 1 when healthy; the staleness alert fires above 3.',
-    decimals: 1,
-    thresholds: [[null, 'green'], [1.5, 'orange'], [3, 'red']],
-    targets: [
-      {
-        expr: `(time() - ${sel('mistral_exporter_last_success_timestamp_seconds')}) / ${sel('mistral_exporter_refresh_interval_seconds')}`,
-        legend: perEndpoint,
+  b.add(
+    timeSeries('Time since last successful refresh', 's', [12, 8], {
+      description:
+        'Seconds since each endpoint was last refreshed successfully, per replica. It grows while refreshes fail; compare with the refresh interval.',
+      targets: [{ expr: `time() - ${sel('mistral_exporter_last_success_timestamp_seconds')}`, legend: perEndpoint }],
+    }),
+  );
+  b.add(
+    barGauge('Data age in refresh intervals', 'short', [12, 8], {
+      description:
+        "Time since the last successful refresh divided by the endpoint's refresh interval: about 1 when healthy; the staleness alert fires above 3.",
+      decimals: 1,
+      thresholds: [
+        [null, 'green'],
+        [1.5, 'orange'],
+        [3, 'red'],
+      ],
+      targets: [
+        {
+          expr: `(time() - ${sel('mistral_exporter_last_success_timestamp_seconds')}) / ${sel('mistral_exporter_refresh_interval_seconds')}`,
+          legend: perEndpoint,
+        },
+      ],
+    }),
+  );
+  b.add(
+    timeSeries('Refresh duration', 's', [12, 8], {
+      description: 'How long the last refresh of each endpoint took, retries included, per replica.',
+      targets: [{ expr: sel('mistral_exporter_refresh_duration_seconds'), legend: perEndpoint }],
+    }),
+  );
+  b.add(
+    table('Refresh interval and last duration', 's', [12, 8], {
+      description: 'Per endpoint and replica: the configured refresh interval and how long the last refresh took.',
+      table: {
+        rename: { api_endpoint: 'Endpoint', instance: 'Instance', 'Value #A': 'Refresh interval', 'Value #B': 'Last refresh took' },
       },
-    ],
-  }));
-  b.add(timeSeries('Refresh duration', 's', [12, 8], {
-    description: 'How long the last refresh of each endpoint took, retries included, per replica.',
-    targets: [{ expr: sel('mistral_exporter_refresh_duration_seconds'), legend: perEndpoint }],
-  }));
-  b.add(table('Refresh interval and last duration', 's', [12, 8], {
-    description: 'Per endpoint and replica: the configured refresh interval and how long the last refresh took.',
-    table: { rename: { api_endpoint: 'Endpoint', instance: 'Instance', 'Value #A': 'Refresh interval', 'Value #B': 'Last refresh took' } },
-    targets: [{ expr: sel('mistral_exporter_refresh_interval_seconds') }, { expr: sel('mistral_exporter_refresh_duration_seconds') }],
-  }));
+      targets: [{ expr: sel('mistral_exporter_refresh_interval_seconds') }, { expr: sel('mistral_exporter_refresh_duration_seconds') }],
+    }),
+  );
 
   b.row('Admin API requests');
-  b.add(timeSeries('Admin API requests by status code', 'reqps', [12, 8], {
-    description: 'HTTP requests sent to the Admin API per second, by status code (`error`: network error or timeout), per replica.',
-    targets: [{ expr: rate('instance, code', REQUESTS), legend: '{{code}} · {{instance}}' }],
-  }));
-  b.add(timeSeries('Admin API requests by endpoint', 'reqps', [12, 8], {
-    description: 'HTTP requests sent to the Admin API per second, by endpoint, per replica.',
-    targets: [{ expr: rate('instance, api_endpoint', REQUESTS), legend: perEndpoint }],
-  }));
-  b.add(timeSeries('Admin API error ratio', 'percentunit', [8, 8], {
-    description: 'Share of Admin API requests that did not answer 2xx (other status codes and network errors), per replica.',
-    min: 0,
-    targets: [{ expr: `(${rate('instance', REQUESTS, 'code!~"2.."')} or ${requests} * 0) / ${requests}`, legend: '{{instance}}' }],
-  }));
-  b.add(timeSeries('Retries by reason', 'reqps', [8, 8], {
-    description: 'Admin API requests tried again per second, by reason (`429`, `5xx`, `timeout`, `network`), per replica.',
-    targets: [{ expr: rate('instance, reason', 'mistral_exporter_api_retries_total'), legend: '{{reason}} · {{instance}}' }],
-  }));
-  b.add(timeSeries('Parse errors', 'short', [8, 8], {
-    description: 'Admin API answers that were not JSON or not of a shape the exporter understands, per endpoint and replica, counted per interval.',
-    targets: [{ expr: `sum by (instance, api_endpoint) (increase(${sel('mistral_exporter_parse_errors_total')}[$__rate_interval]))`, legend: perEndpoint }],
-  }));
+  b.add(
+    timeSeries('Admin API requests by status code', 'reqps', [12, 8], {
+      description: 'HTTP requests sent to the Admin API per second, by status code (`error`: network error or timeout), per replica.',
+      targets: [{ expr: rate('instance, code', REQUESTS), legend: '{{code}} · {{instance}}' }],
+    }),
+  );
+  b.add(
+    timeSeries('Admin API requests by endpoint', 'reqps', [12, 8], {
+      description: 'HTTP requests sent to the Admin API per second, by endpoint, per replica.',
+      targets: [{ expr: rate('instance, api_endpoint', REQUESTS), legend: perEndpoint }],
+    }),
+  );
+  b.add(
+    timeSeries('Admin API error ratio', 'percentunit', [8, 8], {
+      description: 'Share of Admin API requests that did not answer 2xx (other status codes and network errors), per replica.',
+      min: 0,
+      targets: [{ expr: `(${rate('instance', REQUESTS, 'code!~"2.."')} or ${requests} * 0) / ${requests}`, legend: '{{instance}}' }],
+    }),
+  );
+  b.add(
+    timeSeries('Retries by reason', 'reqps', [8, 8], {
+      description: 'Admin API requests tried again per second, by reason (`429`, `5xx`, `timeout`, `network`), per replica.',
+      targets: [{ expr: rate('instance, reason', 'mistral_exporter_api_retries_total'), legend: '{{reason}} · {{instance}}' }],
+    }),
+  );
+  b.add(
+    timeSeries('Parse errors', 'short', [8, 8], {
+      description:
+        'Admin API answers that were not JSON or not of a shape the exporter understands, per endpoint and replica, counted per interval.',
+      targets: [
+        {
+          expr: `sum by (instance, api_endpoint) (increase(${sel('mistral_exporter_parse_errors_total')}[$__rate_interval]))`,
+          legend: perEndpoint,
+        },
+      ],
+    }),
+  );
 
   b.row('Caps and paths');
-  b.add(stat('Parse errors in the time range', 'short', [6, 7], {
-    description: 'Admin API answers the exporter could not understand during the dashboard\'s time range, per replica.',
-    thresholds: ANY_IS_WARNING,
-    targets: [{ expr: `sum by (instance) (increase(${sel('mistral_exporter_parse_errors_total')}[$__range]))`, legend: '{{instance}}' }],
-  }));
-  b.add(barGauge('Series dropped by cardinality caps', 'short', [8, 7], {
-    description: 'Series a cardinality cap left out in the last good refresh, per capped metric (LECHAT_AGENT_LIMIT, LECHAT_USER_LIMIT, VIBE_TOOL_LIMIT). 0 when nothing was left out.',
-    thresholds: ANY_IS_WARNING,
-    targets: [{ expr: `max by (metric) (${sel('mistral_exporter_series_dropped')})`, legend: '{{metric}}' }],
-  }));
-  b.add(table('Path variant in use', 'none', [10, 7], {
-    description: 'The Admin API path each endpoint is read from, relative to MISTRAL_ADMIN_API_URL (MISTRAL_ADMIN_API_PATH_LAYOUT picks among the documented variants).',
-    table: { rename: { api_endpoint: 'Endpoint', path: 'Path' }, hide: ['Value'] },
-    targets: [{ expr: `max by (api_endpoint, path) (${sel('mistral_exporter_endpoint_path_info')})` }],
-  }));
+  b.add(
+    stat('Parse errors in the time range', 'short', [6, 7], {
+      description: "Admin API answers the exporter could not understand during the dashboard's time range, per replica.",
+      thresholds: ANY_IS_WARNING,
+      targets: [{ expr: `sum by (instance) (increase(${sel('mistral_exporter_parse_errors_total')}[$__range]))`, legend: '{{instance}}' }],
+    }),
+  );
+  b.add(
+    barGauge('Series dropped by cardinality caps', 'short', [8, 7], {
+      description:
+        'Series a cardinality cap left out in the last good refresh, per capped metric (LECHAT_AGENT_LIMIT, LECHAT_USER_LIMIT, VIBE_TOOL_LIMIT). 0 when nothing was left out.',
+      thresholds: ANY_IS_WARNING,
+      targets: [{ expr: `max by (metric) (${sel('mistral_exporter_series_dropped')})`, legend: '{{metric}}' }],
+    }),
+  );
+  b.add(
+    table('Path variant in use', 'none', [10, 7], {
+      description:
+        'The Admin API path each endpoint is read from, relative to MISTRAL_ADMIN_API_URL (MISTRAL_ADMIN_API_PATH_LAYOUT picks among the documented variants).',
+      table: { rename: { api_endpoint: 'Endpoint', path: 'Path' }, hide: ['Value'] },
+      targets: [{ expr: `max by (api_endpoint, path) (${sel('mistral_exporter_endpoint_path_info')})` }],
+    }),
+  );
 
   return dashboard({
     uid: 'mistral-exporter',
     title: 'Mistral: exporter health',
-    description: 'Health of the Mistral Admin API exporter: endpoint refreshes, data freshness, Admin API requests, retries and errors, cardinality caps, versions.',
+    description:
+      'Health of the Mistral Admin API exporter: endpoint refreshes, data freshness, Admin API requests, retries and errors, cardinality caps, versions.',
     time: 'now-6h',
     board: b,
   });

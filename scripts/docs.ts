@@ -24,7 +24,9 @@ export function endpointsMarkdownTable(): string {
     const paths = typeof e.paths === 'string' ? [e.paths] : [...new Set(PATH_LAYOUTS.map((l) => (e.paths as Record<string, string>)[l]))];
     const [own, group] = intervalSettingKeys(e.id);
     const interval = `\`${SETTINGS[own].env}\` (\`${SETTINGS[group].env}\`, ${SETTINGS[group].default})`;
-    rows.push(`| \`${e.id}\` | ${paths.map((p) => `\`${p}\``).join('<br>')} | ${e.query} | ${interval} | ${e.perWorkspace ? 'yes' : 'no'} |`);
+    rows.push(
+      `| \`${e.id}\` | ${paths.map((p) => `\`${p}\``).join('<br>')} | ${e.query} | ${interval} | ${e.perWorkspace ? 'yes' : 'no'} |`,
+    );
   }
   return rows.join('\n');
 }

@@ -105,7 +105,9 @@ export function renderFamily(family: TypedFamily, format: Format): string {
   const lines = [`# HELP ${escapeText(name)} ${escapeText(family.help)}`, `# TYPE ${escapeText(name)} ${family.type}`];
   for (const sample of family.samples) {
     const sampleName = counterInOpenMetrics ? `${sample.name ?? name}_total` : (sample.name ?? name);
-    const labels = Object.entries(sample.labels).map(([k, v]) => `${k}="${typeof v === 'string' ? escapeText(v).replace(/"/g, '\\"') : v}"`);
+    const labels = Object.entries(sample.labels).map(
+      ([k, v]) => `${k}="${typeof v === 'string' ? escapeText(v).replace(/"/g, '\\"') : v}"`,
+    );
     lines.push(`${sampleName}${labels.length > 0 ? `{${labels.join(',')}}` : ''} ${formatValue(sample.value)}`);
   }
   return lines.join('\n');

@@ -162,7 +162,10 @@ export class OwnMetrics implements ClientObserver {
         samples: all.flatMap((s) =>
           s.unreadable === undefined
             ? []
-            : UNREADABLE_REASONS.map((reason) => ({ labels: { api_endpoint: s.endpoint, reason }, value: s.unreadable?.[reason]?.count ?? 0 })),
+            : UNREADABLE_REASONS.map((reason) => ({
+                labels: { api_endpoint: s.endpoint, reason },
+                value: s.unreadable?.[reason]?.count ?? 0,
+              })),
         ),
       },
       {
@@ -184,7 +187,11 @@ export class OwnMetrics implements ClientObserver {
       type: String(m.type) as TypedFamily['type'],
       samples: m.values.map((v) => {
         const { metricName } = v as { metricName?: string };
-        return { ...(metricName === undefined ? {} : { name: metricName }), labels: v.labels as Record<string, string | number>, value: v.value };
+        return {
+          ...(metricName === undefined ? {} : { name: metricName }),
+          labels: v.labels as Record<string, string | number>,
+          value: v.value,
+        };
       }),
     }));
   }

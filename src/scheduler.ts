@@ -263,18 +263,28 @@ export class Scheduler {
 
   /** Keeps what a good answer left unread, and logs it when the reasons change (not at every refresh). */
   private noteUnreadable(state: SourceState, unreadable: Unreadable): void {
-    const key = (u: Unreadable | undefined) => Object.keys(u ?? {}).sort().join(',');
+    const key = (u: Unreadable | undefined) =>
+      Object.keys(u ?? {})
+        .sort()
+        .join(',');
     const changed = key(unreadable) !== key(state.unreadable);
     state.unreadable = unreadable;
     if (!changed) return;
     const entries = Object.entries(unreadable) as Array<[string, { count: number; example: string }]>;
     if (entries.length === 0) {
-      this.options.logger.info({ api_endpoint: state.source.endpoint }, `${state.source.describe}: every entry of the answer is readable again`);
+      this.options.logger.info(
+        { api_endpoint: state.source.endpoint },
+        `${state.source.describe}: every entry of the answer is readable again`,
+      );
       return;
     }
     const total = entries.reduce((n, [, e]) => n + e.count, 0);
     this.options.logger.warn(
-      { api_endpoint: state.source.endpoint, unreadable: Object.fromEntries(entries.map(([reason, e]) => [reason, e.count])), first: entries[0]?.[1].example },
+      {
+        api_endpoint: state.source.endpoint,
+        unreadable: Object.fromEntries(entries.map(([reason, e]) => [reason, e.count])),
+        first: entries[0]?.[1].example,
+      },
       `${state.source.describe}: ${total} entr${total === 1 ? 'y' : 'ies'} of the answer could not be read and were left out (the rest is served); see mistral_exporter_unreadable_entries`,
     );
   }
@@ -298,10 +308,13 @@ export class Scheduler {
     if (state.stalenessTimer !== undefined) clock.clearTimeout(state.stalenessTimer);
     state.stalenessTimer = undefined;
     if (this.stopController.signal.aborted || state.fresh === undefined) return;
-    state.stalenessTimer = clock.setTimeout(() => {
-      state.stalenessTimer = undefined;
-      this.freshData(state);
-    }, state.fresh.fetchedAt + maxStalenessMs - clock.now() + 1);
+    state.stalenessTimer = clock.setTimeout(
+      () => {
+        state.stalenessTimer = undefined;
+        this.freshData(state);
+      },
+      state.fresh.fetchedAt + maxStalenessMs - clock.now() + 1,
+    );
   }
 
   private jittered(intervalMs: number): number {
@@ -332,7 +345,12 @@ export function describeFailure(
   at: number,
 ): { key: string; message: string; level: 'warn' | 'error'; at: number } {
   if (err instanceof ParseError) {
-    return { key: 'parse', message: `${what}: the answer could not be understood (${err.message}); keeping the last good data`, level: 'warn', at };
+    return {
+      key: 'parse',
+      message: `${what}: the answer could not be understood (${err.message}); keeping the last good data`,
+      level: 'warn',
+      at,
+    };
   }
   if (!(err instanceof AdminApiError)) {
     const message = err instanceof Error ? err.message : String(err);

@@ -80,8 +80,10 @@ function landingPage(options: AppOptions, now: number): string {
     .details()
     .map((d) => {
       const state = d.up ? 'up' : d.lastSuccessAt === undefined && d.failure === undefined ? 'pending' : 'down';
-      const last = d.lastSuccessAt === undefined ? 'never' : `${formatDuration(Math.max(0, Math.round((now - d.lastSuccessAt) / 1000) * 1000))} ago`;
-      const next = d.nextRefreshAt === undefined ? '' : `in ${formatDuration(Math.max(0, Math.round((d.nextRefreshAt - now) / 1000) * 1000))}`;
+      const last =
+        d.lastSuccessAt === undefined ? 'never' : `${formatDuration(Math.max(0, Math.round((now - d.lastSuccessAt) / 1000) * 1000))} ago`;
+      const next =
+        d.nextRefreshAt === undefined ? '' : `in ${formatDuration(Math.max(0, Math.round((d.nextRefreshAt - now) / 1000) * 1000))}`;
       return (
         `<tr><td>${esc(d.describe)}</td><td class="${state}">${state}</td><td>${esc(last)}</td>` +
         `<td>${esc(next)}</td><td>${d.series ?? ''}</td><td><code>${esc(options.ownMetrics.pathOf(d.endpoint) ?? '')}</code></td>` +

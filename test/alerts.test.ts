@@ -83,7 +83,9 @@ const MAX_CLAUSE = /\bmax\s+(by|without)\s*\(([^)]*)\)\s*\(/g;
 /** Whether a `max` clause collapses replicas: `without` names instance and pod, `by` names neither. */
 function collapsesReplicas(modifier: string, labelList: string): boolean {
   const labels = labelList.split(',').map((l) => l.trim());
-  return modifier === 'without' ? labels.includes('instance') && labels.includes('pod') : !labels.includes('instance') && !labels.includes('pod');
+  return modifier === 'without'
+    ? labels.includes('instance') && labels.includes('pod')
+    : !labels.includes('instance') && !labels.includes('pod');
 }
 
 /** The bodies (start, end of the argument's parentheses) of every `max` that collapses replicas. */
@@ -123,7 +125,10 @@ function replicaProblems(expr: string): string[] {
       modifier = trailing[1];
       labelList = trailing[2];
     }
-    const labels = (labelList ?? '').split(',').map((l) => l.trim()).filter(Boolean);
+    const labels = (labelList ?? '')
+      .split(',')
+      .map((l) => l.trim())
+      .filter(Boolean);
     const arg = expr.slice(open + 1, close);
     // The whole argument is one max collapsing replicas.
     const lead = /^\s*max\s+(by|without)\s*\(([^)]*)\)\s*\(/.exec(arg);
@@ -283,7 +288,9 @@ describe('prometheus/alerts.yml', () => {
       expect(replicaProblems('sum without (code) (rate(x[5m])) > 0.1')).toHaveLength(1);
       // sound ones
       expect(replicaProblems('sum by (model) (max without (instance, pod) (mistral_usage_tokens))')).toEqual([]);
-      expect(replicaProblems('max without (instance, pod) (sum without (code) (rate(x{code!~"2.."}[5m])) / sum without (code) (rate(x[5m])))')).toEqual([]);
+      expect(
+        replicaProblems('max without (instance, pod) (sum without (code) (rate(x{code!~"2.."}[5m])) / sum without (code) (rate(x[5m])))'),
+      ).toEqual([]);
       expect(replicaProblems('max without (instance, pod) (mistral_spend) > 1')).toEqual([]);
       expect(replicaProblems('sum by (model) (max by (model, instance) (mistral_usage_tokens))')).toHaveLength(1);
       expect(replicaProblems('sum by (model) (max without (pod) (mistral_usage_tokens))')).toHaveLength(1);
@@ -332,27 +339,43 @@ describe('prometheus/alerts.test.yml', () => {
 
   it.each(CATALOG)('%s has a case that fires and one that does not', (name) => {
     const cases = casesOf(name);
-    expect(cases.some((c) => c.expAlerts.length > 0), `${name}: no firing case`).toBe(true);
-    expect(cases.some((c) => c.expAlerts.length === 0), `${name}: no case where it does not fire`).toBe(true);
+    expect(
+      cases.some((c) => c.expAlerts.length > 0),
+      `${name}: no firing case`,
+    ).toBe(true);
+    expect(
+      cases.some((c) => c.expAlerts.length === 0),
+      `${name}: no case where it does not fire`,
+    ).toBe(true);
   });
 
-  it.each(CATALOG)('%s fires once for two replicas: a firing case scrapes instance a and b, and no alert carries instance or pod', (name) => {
-    const firing = casesOf(name).filter((c) => c.expAlerts.length > 0);
-    expect(firing.some((c) => hasTwoReplicas(c.test)), `${name}: no firing case with two replicas`).toBe(true);
-    for (const c of firing) {
-      for (const a of c.expAlerts) {
-        expect(Object.keys(a.exp_labels ?? {})).not.toContain('instance');
-        expect(Object.keys(a.exp_labels ?? {})).not.toContain('pod');
-        expect(a.exp_labels?.severity).toBe(alerts.find((r) => r.alert === name)?.labels?.severity);
+  it.each(CATALOG)(
+    '%s fires once for two replicas: a firing case scrapes instance a and b, and no alert carries instance or pod',
+    (name) => {
+      const firing = casesOf(name).filter((c) => c.expAlerts.length > 0);
+      expect(
+        firing.some((c) => hasTwoReplicas(c.test)),
+        `${name}: no firing case with two replicas`,
+      ).toBe(true);
+      for (const c of firing) {
+        for (const a of c.expAlerts) {
+          expect(Object.keys(a.exp_labels ?? {})).not.toContain('instance');
+          expect(Object.keys(a.exp_labels ?? {})).not.toContain('pod');
+          expect(a.exp_labels?.severity).toBe(alerts.find((r) => r.alert === name)?.labels?.severity);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('each firing case checks the annotations, runbook_url included', () => {
     for (const name of CATALOG) {
       for (const c of casesOf(name).filter((x) => x.expAlerts.length > 0)) {
         for (const a of c.expAlerts) {
-          expect(Object.keys(a.exp_annotations ?? {}).sort(), `${name} in "${c.test.name}"`).toEqual(['description', 'runbook_url', 'summary']);
+          expect(Object.keys(a.exp_annotations ?? {}).sort(), `${name} in "${c.test.name}"`).toEqual([
+            'description',
+            'runbook_url',
+            'summary',
+          ]);
         }
       }
     }
@@ -361,7 +384,9 @@ describe('prometheus/alerts.test.yml', () => {
   it('MistralTokenLimitNear has a firing case with workspace_id series', () => {
     const firing = casesOf('MistralTokenLimitNear').filter((c) => c.expAlerts.length > 0);
     expect(
-      firing.some((c) => (c.test.input_series ?? []).some((s) => s.series.startsWith('mistral_usage_tokens') && /workspace_id=/.test(s.series))),
+      firing.some((c) =>
+        (c.test.input_series ?? []).some((s) => s.series.startsWith('mistral_usage_tokens') && /workspace_id=/.test(s.series)),
+      ),
     ).toBe(true);
   });
 });

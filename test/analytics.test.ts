@@ -103,7 +103,9 @@ describe('le Chat', () => {
     expect(seriesOf(text, 'mistral_lechat_user_messages').size).toBe(50 * 3);
     expect(seriesOf(text, 'mistral_lechat_user_last_message_timestamp_seconds').size).toBe(50);
     expect(text).not.toMatch(new RegExp(kept.map(([id]) => id).join('|')));
-    expect(valueOf(text, 'mistral_exporter_series_dropped', { metric: 'mistral_lechat_user_messages' })).toBe((longest.byUser.size - 50) * 3);
+    expect(valueOf(text, 'mistral_exporter_series_dropped', { metric: 'mistral_lechat_user_messages' })).toBe(
+      (longest.byUser.size - 50) * 3,
+    );
   });
 
   it('drops the series of users who are no longer in the answer', async () => {
@@ -173,10 +175,14 @@ describe('Vibe Code', () => {
       expect(valueOf(text, 'mistral_vibe_next_edit_suggestions', { outcome: 'accepted', ...w })).toBe(t.accepted);
       expect(valueOf(text, 'mistral_vibe_next_edit_suggestions', { outcome: 'dismissed', ...w })).toBe(t.dismissed);
       expect(valueOf(text, 'mistral_vibe_next_edit_suggestions_by_surface', { surface: 'widget', ...w })).toBe(t.widget);
-      expect(valueOf(text, 'mistral_vibe_next_edit_suggestions_by_surface', { surface: 'ghost_text', ...w })).toBe(t.suggestions - t.widget);
+      expect(valueOf(text, 'mistral_vibe_next_edit_suggestions_by_surface', { surface: 'ghost_text', ...w })).toBe(
+        t.suggestions - t.widget,
+      );
       expect(valueOf(text, 'mistral_vibe_next_edit_lines', { change: 'inserted', ...w })).toBe(t.linesInserted);
     }
-    expect(valueOf(text, 'mistral_vibe_next_edit_daily_active_users')).toBe(sim.truth.nextEdit(...completeDays(clock.now(), 1)).activeUserDays);
+    expect(valueOf(text, 'mistral_vibe_next_edit_daily_active_users')).toBe(
+      sim.truth.nextEdit(...completeDays(clock.now(), 1)).activeUserDays,
+    );
   });
 
   it('moves its windows by one day at UTC midnight, never showing a partial day', async () => {
@@ -201,7 +207,10 @@ describe('Vibe Code', () => {
     const tools = Object.entries(t.toolCallsByName).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     expect(tools.length).toBeGreaterThan(3);
     expect([...seriesOf(text, 'mistral_vibe_tool_calls_by_tool').keys()].filter((k) => k.includes('window="30d"')).sort()).toEqual(
-      tools.slice(0, 3).map(([tool]) => `mistral_vibe_tool_calls_by_tool{tool="${tool}",window="30d"}`).sort(),
+      tools
+        .slice(0, 3)
+        .map(([tool]) => `mistral_vibe_tool_calls_by_tool{tool="${tool}",window="30d"}`)
+        .sort(),
     );
     expect(valueOf(text, 'mistral_exporter_series_dropped', { metric: 'mistral_vibe_tool_calls_by_tool' })).toBe((tools.length - 3) * 3);
   });
@@ -218,7 +227,12 @@ describe('Vibe Code', () => {
       expect(valueOf(text, 'mistral_vibe_sessions', { client: 'cli', window: '7d', workspace_id })).toBe(t.sessions.cli);
     }
     expect(text.split('\n').filter((l) => l.startsWith('mistral_vibe_') && !l.includes('workspace_id='))).toEqual([]);
-    expect(sim.requests.filter((r) => r.endpoint === 'vibe_by_workspace').map((r) => r.query.workspace_id).sort()).toEqual([...ids].sort());
+    expect(
+      sim.requests
+        .filter((r) => r.endpoint === 'vibe_by_workspace')
+        .map((r) => r.query.workspace_id)
+        .sort(),
+    ).toEqual([...ids].sort());
   });
 });
 
@@ -254,6 +268,11 @@ describe('analytics faults', () => {
     await refresh('lechat_by_user');
     const text = await scrape();
     expect(valueOf(text, 'mistral_up', { api_endpoint: 'lechat_by_user' })).toBe(1);
-    expect(valueOf(text, 'mistral_exporter_endpoint_path_info', { api_endpoint: 'lechat_by_user', path: 'analytics/vibe/work/usage/by_user_stats' })).toBe(1);
+    expect(
+      valueOf(text, 'mistral_exporter_endpoint_path_info', {
+        api_endpoint: 'lechat_by_user',
+        path: 'analytics/vibe/work/usage/by_user_stats',
+      }),
+    ).toBe(1);
   });
 });

@@ -18,7 +18,15 @@ const DAY_MS = 86_400_000;
 const spendAt = (now: number) =>
   flat(
     spendLimitFamilies(
-      parseSpendLimit({ limits: { completion: { monthly_limit_reached: false, usage: 100, vibe_usage: 20, total_usage: 150, usage_limit: 5000 }, currency: 'EUR' } }, now),
+      parseSpendLimit(
+        {
+          limits: {
+            completion: { monthly_limit_reached: false, usage: 100, vibe_usage: 20, total_usage: 150, usage_limit: 5000 },
+            currency: 'EUR',
+          },
+        },
+        now,
+      ),
     ),
   );
 
@@ -36,23 +44,26 @@ describe('month bounds and the usage query at the edges of the calendar', () => 
 });
 
 describe('spend projection at the edges of the calendar', () => {
-  it.each(TIME_ZONES)('in %s: none in the first day of a month or a year, the whole month at its last minute, 29 days in a leap February', (tz) => {
-    inTimeZone(tz, () => {
-      const projected = (now: number) => spendAt(now)['mistral_spend_projected{currency="EUR"}'];
-      expect(projected(YEAR_START)).toBeUndefined();
-      expect(projected(Date.UTC(2027, 2, 1, 23, 59, 59))).toBeUndefined();
-      // The first instant a projection is published: exactly one day into the month.
-      expect(projected(Date.UTC(2027, 2, 2))).toBe(150 * 31);
-      // One minute before the year ends: 31 days / (31 days - 1 minute) of the spend so far.
-      expect(projected(Date.UTC(2027, 0, 1) - 60_000)).toBeCloseTo((150 * 31 * DAY_MS) / (31 * DAY_MS - 60_000), 9);
-      // Leap day noon: 28.5 of February 2028's 29 days have passed.
-      expect(projected(LEAP_DAY)).toBeCloseTo((150 * 29) / 28.5, 9);
-      // 28 days in February 2027: at noon of the 28th, 27.5 have passed.
-      expect(projected(Date.UTC(2027, 1, 28, 12))).toBeCloseTo((150 * 28) / 27.5, 9);
-      // Spend itself never depends on the date.
-      expect(spendAt(YEAR_START)['mistral_spend{currency="EUR",product="api"}']).toBe(100);
-    });
-  });
+  it.each(TIME_ZONES)(
+    'in %s: none in the first day of a month or a year, the whole month at its last minute, 29 days in a leap February',
+    (tz) => {
+      inTimeZone(tz, () => {
+        const projected = (now: number) => spendAt(now)['mistral_spend_projected{currency="EUR"}'];
+        expect(projected(YEAR_START)).toBeUndefined();
+        expect(projected(Date.UTC(2027, 2, 1, 23, 59, 59))).toBeUndefined();
+        // The first instant a projection is published: exactly one day into the month.
+        expect(projected(Date.UTC(2027, 2, 2))).toBe(150 * 31);
+        // One minute before the year ends: 31 days / (31 days - 1 minute) of the spend so far.
+        expect(projected(Date.UTC(2027, 0, 1) - 60_000)).toBeCloseTo((150 * 31 * DAY_MS) / (31 * DAY_MS - 60_000), 9);
+        // Leap day noon: 28.5 of February 2028's 29 days have passed.
+        expect(projected(LEAP_DAY)).toBeCloseTo((150 * 29) / 28.5, 9);
+        // 28 days in February 2027: at noon of the 28th, 27.5 have passed.
+        expect(projected(Date.UTC(2027, 1, 28, 12))).toBeCloseTo((150 * 28) / 27.5, 9);
+        // Spend itself never depends on the date.
+        expect(spendAt(YEAR_START)['mistral_spend{currency="EUR",product="api"}']).toBe(100);
+      });
+    },
+  );
 });
 
 describe('analytics windows at the edges of the calendar', () => {
@@ -60,12 +71,18 @@ describe('analytics windows at the edges of the calendar', () => {
     inTimeZone(tz, () => {
       expect(lastCompleteDay(YEAR_START)).toBe('2026-12-31');
       expect(completeDays(YEAR_START, 3)).toEqual(['2026-12-29', '2026-12-30', '2026-12-31']);
-      expect(completeDaysRange(YEAR_START, 1)).toEqual({ start_time: Date.UTC(2026, 11, 31) / 1000, end_time: Date.UTC(2027, 0, 1) / 1000 });
+      expect(completeDaysRange(YEAR_START, 1)).toEqual({
+        start_time: Date.UTC(2026, 11, 31) / 1000,
+        end_time: Date.UTC(2027, 0, 1) / 1000,
+      });
       expect(lastCompleteDay(Date.UTC(2028, 2, 1, 0, 0, 30))).toBe('2028-02-29');
       expect(completeDays(Date.UTC(2028, 2, 1), 2)).toEqual(['2028-02-28', '2028-02-29']);
       expect(completeDays(Date.UTC(2027, 2, 1), 2)).toEqual(['2027-02-27', '2027-02-28']);
       const end = Math.floor(YEAR_START / 1000);
-      expect(rollingRange(YEAR_START, { label: '30d', ms: 30 * DAY_MS, days: 30 })).toEqual({ start_time: end - 30 * 86_400, end_time: end });
+      expect(rollingRange(YEAR_START, { label: '30d', ms: 30 * DAY_MS, days: 30 })).toEqual({
+        start_time: end - 30 * 86_400,
+        end_time: end,
+      });
     });
   });
 });
@@ -85,7 +102,10 @@ describe('the whole exporter against the simulator, across a month end', () => {
     await h.clock.set(Date.UTC(2027, 2, 1, 0, 0, 30));
     await h.refreshAll();
     text = await h.scrape();
-    const usageQueries = h.sim.requests.slice(februaryRequests).filter((r) => r.endpoint === 'usage').map((r) => r.query);
+    const usageQueries = h.sim.requests
+      .slice(februaryRequests)
+      .filter((r) => r.endpoint === 'usage')
+      .map((r) => r.query);
     expect(usageQueries).toEqual([{ month: '3', year: '2027' }]);
     expect(valueOf(text, 'mistral_billing_period_start_timestamp_seconds')).toBe(Date.UTC(2027, 2, 1) / 1000);
     // The period ends with March, at its last second or at April's first, as the API writes it.
@@ -93,7 +113,16 @@ describe('the whole exporter against the simulator, across a month end', () => {
     expect(valueOf(text, 'mistral_billing_period_end_timestamp_seconds')).toBeLessThanOrEqual(Date.UTC(2027, 3, 1) / 1000);
     expect(valueOf(text, 'mistral_spend_projected', { currency: 'EUR' })).toBeUndefined();
     expect(valueOf(text, 'mistral_spend', { currency: 'EUR', product: 'api' })).toBe(h.sim.truth.spend().served.usage);
-    for (const endpoint of ['usage', 'spend_limit', 'rate_limit', 'lechat_by_user', 'lechat_by_agent', 'lechat_by_time', 'vibe_by_workspace', 'vibe_by_organization']) {
+    for (const endpoint of [
+      'usage',
+      'spend_limit',
+      'rate_limit',
+      'lechat_by_user',
+      'lechat_by_agent',
+      'lechat_by_time',
+      'vibe_by_workspace',
+      'vibe_by_organization',
+    ]) {
       expect(valueOf(text, 'mistral_up', { api_endpoint: endpoint }), endpoint).toBe(1);
     }
     expect([...samples(text).entries()].filter(([, v]) => !Number.isFinite(v))).toEqual([]);

@@ -18,7 +18,9 @@ const SOURCES_DIR = new URL('../src/sources/', import.meta.url);
 /** Every value exported by a module of src/sources/ that has the shape of an endpoint declaration. */
 async function declaredEndpoints(): Promise<Array<{ file: string; id: string; value: unknown }>> {
   const out: Array<{ file: string; id: string; value: unknown }> = [];
-  for (const file of readdirSync(SOURCES_DIR).filter((f) => f.endsWith('.ts')).sort()) {
+  for (const file of readdirSync(SOURCES_DIR)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()) {
     const module = (await import(new URL(file, SOURCES_DIR).href)) as Record<string, unknown>;
     for (const value of Object.values(module)) {
       const v = value as { id?: unknown; reader?: unknown; paths?: unknown };
@@ -40,18 +42,21 @@ describe('the endpoint catalog', () => {
     expect(new Set(API_ENDPOINTS).size).toBe(API_ENDPOINTS.length);
   });
 
-  it.each(CATALOG.map((e) => [e.id, e] as const))('%s: a snake_case id, its own interval setting, families, and a path the simulator routes in every layout', (id, e) => {
-    expect(id).toMatch(/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/);
-    const interval = Object.values(SETTINGS).find((s) => s.env === `REFRESH_INTERVAL_${id.toUpperCase()}`);
-    expect(interval, `REFRESH_INTERVAL_${id.toUpperCase()}`).toBeDefined();
-    expect(interval?.help).toContain(e.title);
-    expect(e.families.length).toBeGreaterThan(0);
-    for (const f of e.families) expect(f.name).toMatch(/^mistral_[a-z0-9_]+$/);
-    for (const layout of PATH_LAYOUTS) {
-      const [path] = pathCandidates(id, layout);
-      expect(routeTable([layout]).get(path as string), `${id} in layout ${layout}: ${path}`).toBe(id);
-    }
-  });
+  it.each(CATALOG.map((e) => [e.id, e] as const))(
+    '%s: a snake_case id, its own interval setting, families, and a path the simulator routes in every layout',
+    (id, e) => {
+      expect(id).toMatch(/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/);
+      const interval = Object.values(SETTINGS).find((s) => s.env === `REFRESH_INTERVAL_${id.toUpperCase()}`);
+      expect(interval, `REFRESH_INTERVAL_${id.toUpperCase()}`).toBeDefined();
+      expect(interval?.help).toContain(e.title);
+      expect(e.families.length).toBeGreaterThan(0);
+      for (const f of e.families) expect(f.name).toMatch(/^mistral_[a-z0-9_]+$/);
+      for (const layout of PATH_LAYOUTS) {
+        const [path] = pathCandidates(id, layout);
+        expect(routeTable([layout]).get(path as string), `${id} in layout ${layout}: ${path}`).toBe(id);
+      }
+    },
+  );
 
   it('gives each metric family to one endpoint only', () => {
     const names = CATALOG.flatMap((e) => e.families.map((f) => f.name));
@@ -59,7 +64,10 @@ describe('the endpoint catalog', () => {
   });
 
   it('makes MISTRAL_ENDPOINTS, the refresh intervals and the sources from the same list', () => {
-    const command = loadConfig({ argv: [], env: { MISTRAL_ADMIN_API_KEY: 'k', REFRESH_INTERVAL_VIBE_BY_ORGANIZATION: '2h', MAX_STALENESS: '3h' } });
+    const command = loadConfig({
+      argv: [],
+      env: { MISTRAL_ADMIN_API_KEY: 'k', REFRESH_INTERVAL_VIBE_BY_ORGANIZATION: '2h', MAX_STALENESS: '3h' },
+    });
     if (command.kind !== 'run') throw new Error('unexpected');
     const { config } = command;
     expect(config.endpoints).toEqual(CATALOG.map((e) => e.id));

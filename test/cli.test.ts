@@ -68,7 +68,9 @@ afterEach(async () => {
 });
 
 function start(args: string[], env: Record<string, string>): Running {
-  running = new Running(spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: cleanEnv({ PORT: '0', HOST: '127.0.0.1', ...env }) }));
+  running = new Running(
+    spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: cleanEnv({ PORT: '0', HOST: '127.0.0.1', ...env }) }),
+  );
   return running;
 }
 
@@ -88,8 +90,18 @@ describe('the command line', () => {
 
   it.each<[string, string[], Record<string, string>, RegExp]>([
     ['no key', [], {}, /^mistral-admin-exporter: MISTRAL_ADMIN_API_KEY is not set: .*--demo\)\n$/],
-    ['an empty key (a mis-mounted secret)', [], { MISTRAL_ADMIN_API_KEY: '' }, /^mistral-admin-exporter: MISTRAL_ADMIN_API_KEY is set but empty; is the Secret mounted\?\n$/],
-    ['a bad interval', [], { MISTRAL_ADMIN_API_KEY: 'k', REFRESH_INTERVAL: '5x' }, /^mistral-admin-exporter: REFRESH_INTERVAL="5x": not a duration .*\n$/],
+    [
+      'an empty key (a mis-mounted secret)',
+      [],
+      { MISTRAL_ADMIN_API_KEY: '' },
+      /^mistral-admin-exporter: MISTRAL_ADMIN_API_KEY is set but empty; is the Secret mounted\?\n$/,
+    ],
+    [
+      'a bad interval',
+      [],
+      { MISTRAL_ADMIN_API_KEY: 'k', REFRESH_INTERVAL: '5x' },
+      /^mistral-admin-exporter: REFRESH_INTERVAL="5x": not a duration .*\n$/,
+    ],
     ['an unknown flag', ['--bogus'], { MISTRAL_ADMIN_API_KEY: 'k' }, /^mistral-admin-exporter: Unknown option '--bogus' \(see --help\)\n$/],
   ])('stops at once on %s, with one line and exit code 2', (_name, args, env, message) => {
     const r = runOnce(args, env);

@@ -54,7 +54,9 @@ describe('every value equals what the simulator served', () => {
     const pageRows = truth.rows.filter((r) => r.eventType.endsWith('_pages'));
     expect(pageRows.length).toBeGreaterThan(0);
     for (const row of pageRows) {
-      expect(valueOf(text, 'mistral_usage_pages', { category: row.category, model: row.billingMetric, billing_group: row.billingGroup })).toBe(Number(row.value));
+      expect(
+        valueOf(text, 'mistral_usage_pages', { category: row.category, model: row.billingMetric, billing_group: row.billingGroup }),
+      ).toBe(Number(row.value));
     }
     const unpricedByCategory = new Map<string, number>();
     for (const row of truth.unpriced) unpricedByCategory.set(row.category, (unpricedByCategory.get(row.category) ?? 0) + row.entries);
@@ -94,7 +96,13 @@ describe('every value equals what the simulator served', () => {
       const truth = sim.truth.usage({ workspaceId });
       for (const row of truth.rows.filter((r) => r.cost !== null)) {
         checked++;
-        const labels = { category: row.category, model: row.billingMetric, billing_group: row.billingGroup, currency: 'EUR', workspace_id: workspaceId };
+        const labels = {
+          category: row.category,
+          model: row.billingMetric,
+          billing_group: row.billingGroup,
+          currency: 'EUR',
+          workspace_id: workspaceId,
+        };
         expect(valueOf(text, 'mistral_usage_cost', labels), JSON.stringify(labels)).toBe(Number(row.cost));
       }
     }

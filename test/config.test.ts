@@ -72,7 +72,13 @@ describe('loadConfig', () => {
     expect(c.pathLayout).toBe('auto');
     expect(c.workspaceIds).toEqual([]);
     expect(c.endpoints).toEqual([...API_ENDPOINTS]);
-    expect(c.refreshIntervalsMs).toMatchObject({ usage: 60_000, spend_limit: 60_000, rate_limit: 60_000, lechat_by_user: 600_000, vibe_by_organization: 600_000 });
+    expect(c.refreshIntervalsMs).toMatchObject({
+      usage: 60_000,
+      spend_limit: 60_000,
+      rate_limit: 60_000,
+      lechat_by_user: 600_000,
+      vibe_by_organization: 600_000,
+    });
     expect(c.analytics).toMatchObject({ agentLimit: 100, userMetrics: false, userLimit: 10_000, toolLimit: 50, userIdHashKey: undefined });
     expect(c.analytics.windows).toEqual([
       { label: '1d', ms: 86_400_000, days: 1 },
@@ -96,7 +102,12 @@ describe('loadConfig', () => {
   });
 
   it('lets a per-endpoint interval win over the global one, down to 1s', () => {
-    const c = run([], { REFRESH_INTERVAL: '5m', REFRESH_INTERVAL_SPEND_LIMIT: '1s', ANALYTICS_REFRESH_INTERVAL: '20m', REFRESH_INTERVAL_VIBE_BY_WORKSPACE: '1s' });
+    const c = run([], {
+      REFRESH_INTERVAL: '5m',
+      REFRESH_INTERVAL_SPEND_LIMIT: '1s',
+      ANALYTICS_REFRESH_INTERVAL: '20m',
+      REFRESH_INTERVAL_VIBE_BY_WORKSPACE: '1s',
+    });
     // Every endpoint follows its group's interval (billing: REFRESH_INTERVAL, analytics: ANALYTICS_REFRESH_INTERVAL) unless its own is set.
     const expected = Object.fromEntries(CATALOG.map((e) => [e.id, e.intervalGroup === 'billing' ? 300_000 : 1_200_000]));
     expect(c.refreshIntervalsMs).toEqual({ ...expected, spend_limit: 1000, vibe_by_workspace: 1000 });
@@ -158,18 +169,58 @@ describe('loadConfig', () => {
       ['missing key', [], {}, /^MISTRAL_ADMIN_API_KEY is not set: .*MISTRAL_ADMIN_API_KEY_FILE.*--demo/],
       ['empty key', [], { MISTRAL_ADMIN_API_KEY: '  ' }, /^MISTRAL_ADMIN_API_KEY is set but empty/],
       ['both key sources', [], { MISTRAL_ADMIN_API_KEY: KEY, MISTRAL_ADMIN_API_KEY_FILE: '/k' }, /both set/],
-      ['unreadable key file', [], { MISTRAL_ADMIN_API_KEY_FILE: '/missing' }, /^MISTRAL_ADMIN_API_KEY_FILE="\/missing": cannot read the file \(ENOENT\)/],
+      [
+        'unreadable key file',
+        [],
+        { MISTRAL_ADMIN_API_KEY_FILE: '/missing' },
+        /^MISTRAL_ADMIN_API_KEY_FILE="\/missing": cannot read the file \(ENOENT\)/,
+      ],
       ['bad duration', [], { MISTRAL_ADMIN_API_KEY: KEY, REFRESH_INTERVAL: '5x' }, /^REFRESH_INTERVAL="5x": not a duration/],
-      ['interval below 1s', [], { MISTRAL_ADMIN_API_KEY: KEY, REFRESH_INTERVAL_USAGE: '500ms' }, /^REFRESH_INTERVAL_USAGE="500ms": must be at least 1s/],
+      [
+        'interval below 1s',
+        [],
+        { MISTRAL_ADMIN_API_KEY: KEY, REFRESH_INTERVAL_USAGE: '500ms' },
+        /^REFRESH_INTERVAL_USAGE="500ms": must be at least 1s/,
+      ],
       ['bad port flag', ['--port', '70000'], { MISTRAL_ADMIN_API_KEY: KEY }, /^--port="70000": must be between 0 and 65535/],
-      ['bad layout', [], { MISTRAL_ADMIN_API_KEY: KEY, MISTRAL_ADMIN_API_PATH_LAYOUT: 'v2' }, /must be one of auto, brief, legacy, current/],
-      ['URL with credentials', [], { MISTRAL_ADMIN_API_KEY: KEY, MISTRAL_ADMIN_API_URL: 'https://u:p@x.example' }, /must not carry credentials/],
-      ['staleness below an interval', [], { MISTRAL_ADMIN_API_KEY: KEY, MAX_STALENESS: '5m', REFRESH_INTERVAL_USAGE: '10m' }, /^MAX_STALENESS=5m: must be longer than the longest refresh interval \(10m, for usage\)/],
+      [
+        'bad layout',
+        [],
+        { MISTRAL_ADMIN_API_KEY: KEY, MISTRAL_ADMIN_API_PATH_LAYOUT: 'v2' },
+        /must be one of auto, brief, legacy, current/,
+      ],
+      [
+        'URL with credentials',
+        [],
+        { MISTRAL_ADMIN_API_KEY: KEY, MISTRAL_ADMIN_API_URL: 'https://u:p@x.example' },
+        /must not carry credentials/,
+      ],
+      [
+        'staleness below an interval',
+        [],
+        { MISTRAL_ADMIN_API_KEY: KEY, MAX_STALENESS: '5m', REFRESH_INTERVAL_USAGE: '10m' },
+        /^MAX_STALENESS=5m: must be longer than the longest refresh interval \(10m, for usage\)/,
+      ],
       ['unknown flag', ['--api-key', 'x'], { MISTRAL_ADMIN_API_KEY: KEY }, /Unknown option '--api-key'.*see --help/],
-      ['a window of hours', [], { MISTRAL_ADMIN_API_KEY: KEY, ANALYTICS_WINDOWS: '1d,12h' }, /^ANALYTICS_WINDOWS="1d,12h": 12h is not a whole number of days/],
-      ['an unknown endpoint', [], { MISTRAL_ADMIN_API_KEY: KEY, MISTRAL_ENDPOINTS: 'usage,billing' }, /^MISTRAL_ENDPOINTS="usage,billing": must be one of spend_limit, usage/],
+      [
+        'a window of hours',
+        [],
+        { MISTRAL_ADMIN_API_KEY: KEY, ANALYTICS_WINDOWS: '1d,12h' },
+        /^ANALYTICS_WINDOWS="1d,12h": 12h is not a whole number of days/,
+      ],
+      [
+        'an unknown endpoint',
+        [],
+        { MISTRAL_ADMIN_API_KEY: KEY, MISTRAL_ENDPOINTS: 'usage,billing' },
+        /^MISTRAL_ENDPOINTS="usage,billing": must be one of spend_limit, usage/,
+      ],
       ['an empty hash key', [], { MISTRAL_ADMIN_API_KEY: KEY, LECHAT_USER_ID_HASH_KEY: '' }, /^LECHAT_USER_ID_HASH_KEY is set but empty/],
-      ['analytics slower than the staleness', [], { MISTRAL_ADMIN_API_KEY: KEY, ANALYTICS_REFRESH_INTERVAL: '2h' }, /^MAX_STALENESS=1h: must be longer than the longest refresh interval \(2h, for lechat_by_user\)/],
+      [
+        'analytics slower than the staleness',
+        [],
+        { MISTRAL_ADMIN_API_KEY: KEY, ANALYTICS_REFRESH_INTERVAL: '2h' },
+        /^MAX_STALENESS=1h: must be longer than the longest refresh interval \(2h, for lechat_by_user\)/,
+      ],
     ])('%s', (_name, argv, env, pattern) => {
       const message = failure(argv, env);
       expect(message).toMatch(pattern);

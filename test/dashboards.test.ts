@@ -49,7 +49,9 @@ function spend(): Json {
 
 describe('grafana-dashboards/', () => {
   it('holds the four dashboards, with stable uids and titles', () => {
-    expect(Object.fromEntries(dashboards.map(({ file, dashboard }) => [file, { uid: dashboard.uid, title: dashboard.title }]))).toEqual(EXPECTED);
+    expect(Object.fromEntries(dashboards.map(({ file, dashboard }) => [file, { uid: dashboard.uid, title: dashboard.title }]))).toEqual(
+      EXPECTED,
+    );
   });
 
   it('is what scripts/dashboards.ts makes (run `npm run generate` after changing it)', () => {
@@ -60,9 +62,15 @@ describe('grafana-dashboards/', () => {
     }
   });
 
-  it('finds docs/metrics.md\'s metrics (the list the lint checks names against)', () => {
+  it("finds docs/metrics.md's metrics (the list the lint checks names against)", () => {
     expect(known.size).toBeGreaterThan(50);
-    for (const m of ['mistral_spend', 'mistral_usage_cost', 'mistral_lechat_agent_messages', 'mistral_vibe_next_edit_lines', 'mistral_exporter_api_requests_total']) {
+    for (const m of [
+      'mistral_spend',
+      'mistral_usage_cost',
+      'mistral_lechat_agent_messages',
+      'mistral_vibe_next_edit_lines',
+      'mistral_exporter_api_requests_total',
+    ]) {
       expect(known.has(m), m).toBe(true);
     }
   });
@@ -89,7 +97,9 @@ describe('grafana-dashboards/', () => {
     const vars = dashboardVariables();
     for (const file of Object.keys(EXPECTED)) {
       const names = vars.filter((v) => v.file === file).map((v) => v.name);
-      expect(names, file).toEqual(file === 'mistral-lechat.json' || file === 'mistral-vibe-code.json' ? ['job', 'instance', 'window'] : ['job', 'instance']);
+      expect(names, file).toEqual(
+        file === 'mistral-lechat.json' || file === 'mistral-vibe-code.json' ? ['job', 'instance', 'window'] : ['job', 'instance'],
+      );
     }
     for (const v of vars) expect(v.query, `${v.file}: ${v.name}`).toMatch(/^label_values\((?:(.+),\s*)?(\w+)\)$/);
   });
@@ -101,14 +111,18 @@ describe('grafana-dashboards/', () => {
     for (const e of entries) {
       const d = dashboards.find((x) => x.file === e.file);
       expect(d, e.file).toBeDefined();
-      expect(allPanels(d!.dashboard).some((p) => p.title === e.panel && p.type !== 'row'), `${e.file}: ${e.panel}`).toBe(true);
+      expect(
+        allPanels(d!.dashboard).some((p) => p.title === e.panel && p.type !== 'row'),
+        `${e.file}: ${e.panel}`,
+      ).toBe(true);
       expect(e.reason.length).toBeGreaterThan(10);
     }
   });
 
   it('README: says how to import (UI, provisioning, the sidecar label) and describes the variables', () => {
     const readme = readFileSync(new URL('README.md', DASHBOARD_DIR), 'utf8');
-    for (const s of ['## Variables', '## Import', 'provisioning', 'grafana_dashboard: "1"', ...Object.keys(EXPECTED)]) expect(readme).toContain(s);
+    for (const s of ['## Variables', '## Import', 'provisioning', 'grafana_dashboard: "1"', ...Object.keys(EXPECTED)])
+      expect(readme).toContain(s);
   });
 
   it.runIf(hasTool('promtool'))('every query is valid PromQL (promtool check rules)', () => {
@@ -120,7 +134,9 @@ describe('grafana-dashboards/', () => {
           .replace(/\$__range|\$\{__range\}/g, '1h')
           .replace(/\$__interval|\$\{__interval\}/g, '30s')
           .replace(/\$\{?(job|instance|window)\}?/g, '.+');
-      const rules = dashboardQueries().map((q, i) => `      - record: dashboard:check_${i}:expr\n        expr: ${JSON.stringify(substitute(q.expr))}\n`);
+      const rules = dashboardQueries().map(
+        (q, i) => `      - record: dashboard:check_${i}:expr\n        expr: ${JSON.stringify(substitute(q.expr))}\n`,
+      );
       const path = join(dir, 'rules.yml');
       writeFileSync(path, `groups:\n  - name: dashboards\n    rules:\n${rules.join('')}`);
       const r = promtool(['check', 'rules', path]);
@@ -136,7 +152,10 @@ describe('the dashboard lint catches', () => {
   const ok = (expr: string) => expect(lintExpr(expr, known)).toEqual([]);
   const bad = (expr: string, problem: RegExp) => {
     const problems = lintExpr(expr, known);
-    expect(problems.some((p) => problem.test(p)), `${expr}\n${problems.join('\n')}`).toBe(true);
+    expect(
+      problems.some((p) => problem.test(p)),
+      `${expr}\n${problems.join('\n')}`,
+    ).toBe(true);
   };
 
   it('accepts the shapes the dashboards use', () => {
@@ -260,9 +279,11 @@ describe('the dashboard lint catches', () => {
   });
 
   it('a README bullet under "Panels that may be empty" in the wrong shape', () => {
-    expect(() => parseEmptyPanels('## Panels that may be empty\n\n- mistral-spend.json Projected spend (no reason)\n')).toThrow(/cannot read/);
-    expect(parseEmptyPanels('## Panels that may be empty\n\n- `a.json`: Some panel — a reason.\n\n## Next\n\n- `b.json`: Other — not read.\n')).toEqual([
-      { file: 'a.json', panel: 'Some panel', reason: 'a reason.' },
-    ]);
+    expect(() => parseEmptyPanels('## Panels that may be empty\n\n- mistral-spend.json Projected spend (no reason)\n')).toThrow(
+      /cannot read/,
+    );
+    expect(
+      parseEmptyPanels('## Panels that may be empty\n\n- `a.json`: Some panel — a reason.\n\n## Next\n\n- `b.json`: Other — not read.\n'),
+    ).toEqual([{ file: 'a.json', panel: 'Some panel', reason: 'a reason.' }]);
   });
 });

@@ -7,7 +7,9 @@ import { DEFAULT_PORT } from '../src/config/index.js';
  * check the Dockerfile's properties that a build would not catch anyway.
  */
 const dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8');
-const ignore = readFileSync(new URL('../.dockerignore', import.meta.url), 'utf8').split('\n').map((l) => l.trim());
+const ignore = readFileSync(new URL('../.dockerignore', import.meta.url), 'utf8')
+  .split('\n')
+  .map((l) => l.trim());
 const instructions = dockerfile
   .replace(/\\\n\s*/g, ' ')
   .split('\n')

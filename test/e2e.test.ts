@@ -184,7 +184,12 @@ function useStack(at: number) {
     stack.promUrl = `http://127.0.0.1:${port}`;
     prometheus = spawn(
       'prometheus',
-      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     prometheus.stdout?.on('data', (d: Buffer) => promLog.push(d.toString()));
@@ -246,7 +251,8 @@ for (const { name, at } of INSTANTS) {
       expect(failures).toEqual([]);
       const unexpectedlyEmpty = [...empty].filter((p) => !mayBeEmpty.has(p) && !(firstUtcDay && emptyOnFirstDay.has(p)));
       expect(unexpectedlyEmpty.map((p) => `${p}: no data`)).toEqual([]);
-      if (firstUtcDay) expect([...emptyOnFirstDay].filter((p) => !empty.has(p)).map((p) => `${p}: has data on a first UTC day`)).toEqual([]);
+      if (firstUtcDay)
+        expect([...emptyOnFirstDay].filter((p) => !empty.has(p)).map((p) => `${p}: has data on a first UTC day`)).toEqual([]);
     });
 
     it('gives the same answer with two replicas as with one (max over instances, never sum)', async () => {
@@ -287,20 +293,28 @@ for (const { name, at } of INSTANTS) {
         expect(r.status, `${rule.alert}: ${r.error}`).toBe('success');
       }
       const res = await fetch(`${stack.promUrl}/api/v1/rules`);
-      const body = (await res.json()) as { data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> } };
+      const body = (await res.json()) as {
+        data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> };
+      };
       const loaded = body.data.groups.flatMap((g) => g.rules);
       expect(loaded.map((r) => r.name).sort()).toEqual(rules.map((r) => r.alert).sort());
       for (const r of loaded) expect([r.name, r.health, r.lastError ?? '']).toEqual([r.name, 'ok', '']);
     });
 
-    it("runs every PromQL example of the README and the metrics reference", async () => {
+    it('runs every PromQL example of the README and the metrics reference', async () => {
       const examples = ['../README.md', '../docs/metrics.md'].flatMap((doc) => {
         const text = readFileSync(new URL(doc, import.meta.url), 'utf8');
         // Each ```promql block holds queries separated by blank lines, with # comments.
         return [...text.matchAll(/```promql\n([\s\S]*?)```/g)].flatMap((m) =>
           (m[1] as string)
             .split(/\n\s*\n/)
-            .map((q) => q.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n').trim())
+            .map((q) =>
+              q
+                .split('\n')
+                .filter((l) => !l.trim().startsWith('#'))
+                .join('\n')
+                .trim(),
+            )
             .filter((q) => q !== '')
             .map((q) => ({ doc, q })),
         );

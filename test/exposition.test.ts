@@ -81,7 +81,15 @@ describe('OwnMetrics', () => {
       revision: 'abc',
       endpoints: ['spend_limit', 'usage'],
       statuses: (): EndpointStatus[] => [
-        { endpoint: 'spend_limit', up: true, intervalMs: 60_000, lastSuccessAt: 1_700_000_000_000, lastDurationMs: 250, seriesDropped: {}, unreadable: {} },
+        {
+          endpoint: 'spend_limit',
+          up: true,
+          intervalMs: 60_000,
+          lastSuccessAt: 1_700_000_000_000,
+          lastDurationMs: 250,
+          seriesDropped: {},
+          unreadable: {},
+        },
         {
           endpoint: 'usage',
           up: false,

@@ -82,8 +82,14 @@ describe('/metrics', () => {
     );
     const families = new Set([...text.matchAll(/^# TYPE (mistral_[a-z_]+) /gm)].map((m) => m[1] as string));
     expect(documented.size).toBeGreaterThan(20);
-    expect([...documented].filter((m) => !exposedWithSamples.has(m)), 'documented but not served with a sample').toEqual([]);
+    expect(
+      [...documented].filter((m) => !exposedWithSamples.has(m)),
+      'documented but not served with a sample',
+    ).toEqual([]);
     // Counters are documented by their sample name, with _total.
-    expect([...families].filter((m) => !documented.has(m) && !documented.has(`${m}_total`)), 'served but not documented').toEqual([]);
+    expect(
+      [...families].filter((m) => !documented.has(m) && !documented.has(`${m}_total`)),
+      'served but not documented',
+    ).toEqual([]);
   });
 });

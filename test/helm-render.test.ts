@@ -138,15 +138,20 @@ function chartErrors(objects: readonly Manifest[]): string[] {
   for (const svc of ofKind(objects, 'Service')) {
     const spec = svc.spec as { selector?: Json; ports: Array<{ name: string; targetPort: unknown }> };
     if (!matches({ matchLabels: spec.selector }, pod.labels)) errors.push(`Service ${nameOf(svc)} does not select the pods`);
-    for (const p of spec.ports) if (typeof p.targetPort === 'string' && !portNames.has(p.targetPort)) errors.push(`Service port ${p.name}: no container port ${p.targetPort}`);
+    for (const p of spec.ports)
+      if (typeof p.targetPort === 'string' && !portNames.has(p.targetPort))
+        errors.push(`Service port ${p.name}: no container port ${p.targetPort}`);
   }
   const service = ofKind(objects, 'Service')[0];
   for (const sm of ofKind(objects, 'ServiceMonitor')) {
     const spec = sm.spec as { selector: Json; namespaceSelector?: { matchNames?: string[] }; endpoints: Array<{ port: string }> };
-    if (!service || !matches(spec.selector, metadata(service).labels as Json)) errors.push('the ServiceMonitor does not select the Service');
-    if (service && !spec.namespaceSelector?.matchNames?.includes(metadata(service).namespace as string)) errors.push("the ServiceMonitor does not look in the Service's namespace");
+    if (!service || !matches(spec.selector, metadata(service).labels as Json))
+      errors.push('the ServiceMonitor does not select the Service');
+    if (service && !spec.namespaceSelector?.matchNames?.includes(metadata(service).namespace as string))
+      errors.push("the ServiceMonitor does not look in the Service's namespace");
     const servicePorts = ((service?.spec as Json | undefined)?.ports ?? []) as Array<{ name: string }>;
-    for (const e of spec.endpoints) if (!servicePorts.some((p) => p.name === e.port)) errors.push(`ServiceMonitor endpoint port ${e.port} is not a port of the Service`);
+    for (const e of spec.endpoints)
+      if (!servicePorts.some((p) => p.name === e.port)) errors.push(`ServiceMonitor endpoint port ${e.port} is not a port of the Service`);
   }
   for (const kind of ['PodDisruptionBudget', 'NetworkPolicy']) {
     for (const o of ofKind(objects, kind)) {
@@ -157,7 +162,9 @@ function chartErrors(objects: readonly Manifest[]): string[] {
   for (const np of ofKind(objects, 'NetworkPolicy')) {
     const ingress = ((np.spec as Json).ingress ?? []) as Array<{ ports?: Array<{ port: unknown }> }>;
     for (const rule of ingress) {
-      for (const p of rule.ports ?? []) if (typeof p.port === 'string' && !portNames.has(p.port)) errors.push(`NetworkPolicy ingress port ${p.port} is not a container port`);
+      for (const p of rule.ports ?? [])
+        if (typeof p.port === 'string' && !portNames.has(p.port))
+          errors.push(`NetworkPolicy ingress port ${p.port} is not a container port`);
     }
   }
   return errors;
@@ -199,14 +206,41 @@ async function renderValid(args: readonly string[], release = 'test'): Promise<M
  * `helm upgrade --install`, `helm template`), and its release name.
  */
 function templateArgs(words: readonly string[]): { release: string; args: string[] } {
-  const passed = new Set(['--set', '--set-string', '--set-json', '--set-file', '--set-literal', '-f', '--values', '-n', '--namespace', '--kube-version', '-a', '--api-versions']);
-  const dropped = new Set(['--timeout', '--version', '--description', '--wait', '--atomic', '--create-namespace', '--install', '--dry-run', '--debug', '--wait-for-jobs', '--reset-values', '--reuse-values']);
+  const passed = new Set([
+    '--set',
+    '--set-string',
+    '--set-json',
+    '--set-file',
+    '--set-literal',
+    '-f',
+    '--values',
+    '-n',
+    '--namespace',
+    '--kube-version',
+    '-a',
+    '--api-versions',
+  ]);
+  const dropped = new Set([
+    '--timeout',
+    '--version',
+    '--description',
+    '--wait',
+    '--atomic',
+    '--create-namespace',
+    '--install',
+    '--dry-run',
+    '--debug',
+    '--wait-for-jobs',
+    '--reset-values',
+    '--reuse-values',
+  ]);
   const takesValue = new Set(['--timeout', '--version', '--description']);
   const positional: string[] = [];
   const args: string[] = [];
   for (let i = 2; i < words.length; i++) {
     const w = words[i] as string;
-    const [flag, inline] = w.startsWith('-') && w.includes('=') ? [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)] : [w, undefined];
+    const [flag, inline] =
+      w.startsWith('-') && w.includes('=') ? [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)] : [w, undefined];
     if (passed.has(flag)) {
       const value = inline ?? words[++i];
       if (value === undefined) throw new Error(`${flag} without a value in: ${words.join(' ')}`);
@@ -220,7 +254,8 @@ function templateArgs(words: readonly string[]): { release: string; args: string
     }
   }
   const chart = positional[positional.length - 1];
-  if (chart !== './helm/mistral-admin-exporter' && chart !== 'helm/mistral-admin-exporter') throw new Error(`a README command for another chart: ${words.join(' ')}`);
+  if (chart !== './helm/mistral-admin-exporter' && chart !== 'helm/mistral-admin-exporter')
+    throw new Error(`a README command for another chart: ${words.join(' ')}`);
   return { release: positional.length > 1 ? (positional[0] as string) : 'release-name', args };
 }
 
@@ -228,9 +263,13 @@ function templateArgs(words: readonly string[]): { release: string; args: string
 const README_VALUES = [...readChart('README.md').matchAll(/^```yaml\n([\s\S]*?)^```/gm)].map((m) => m[1] as string);
 
 /** The `--set ...` spans of the README's text. */
-const README_SETS = [...readChart('README.md').matchAll(/`(--set(?:-string|-json)? [^`]+)`/g)].map((m) => shellWords((m[1] as string).replace(/\n/g, ' ')));
+const README_SETS = [...readChart('README.md').matchAll(/`(--set(?:-string|-json)? [^`]+)`/g)].map((m) =>
+  shellWords((m[1] as string).replace(/\n/g, ' ')),
+);
 
-const README_COMMANDS = [...shellCommands(readChart('README.md')), ...shellCommands(readFileSync(join(ROOT, 'README.md'), 'utf8'))].filter((w) => w[0] === 'helm' && ['install', 'upgrade', 'template'].includes(w[1] as string));
+const README_COMMANDS = [...shellCommands(readChart('README.md')), ...shellCommands(readFileSync(join(ROOT, 'README.md'), 'utf8'))].filter(
+  (w) => w[0] === 'helm' && ['install', 'upgrade', 'template'].includes(w[1] as string),
+);
 
 /** The settings that are `config.*` values: all but the secrets and the `_FILE` paths to them. */
 const SECRET_ENVS = Object.values(SETTINGS)
@@ -377,13 +416,36 @@ describe('the object checks (test/support/k8s.ts) catch what they are for', () =
   });
 
   it.each([
-    ['a kind without a model', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'x' } }, /no model of example\.com\/v1 Widget/],
+    [
+      'a kind without a model',
+      { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'x' } },
+      /no model of example\.com\/v1 Widget/,
+    ],
     ['a schema violation', deployment({ name: 'c', image: 'i', ports: [{ containerPort: '80' }] }), /containerPort must be integer/],
     ['a bad name', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Not_A_Name' } }, /not a DNS subdomain/],
     ['a Service name starting with a digit', { apiVersion: 'v1', kind: 'Service', metadata: { name: '1st' }, spec: {} }, /DNS-1035/],
     ['a bad label value', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', labels: { a: 'b c' } } }, /bad value/],
-    ['a bad pod label', { ...deployment({ name: 'c', image: 'i' }), spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { 'a b': 'c' } }, spec: { containers: [{ name: 'c' }] } } } }, /spec\.template\.metadata\.labels/],
-    ['a scrapeTimeout longer than the interval', { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'x' }, spec: { selector: {}, endpoints: [{ port: 'http', interval: '15s', scrapeTimeout: '30s' }] } }, /scrapeTimeout 30s is longer than the interval 15s/],
+    [
+      'a bad pod label',
+      {
+        ...deployment({ name: 'c', image: 'i' }),
+        spec: {
+          selector: { matchLabels: { a: 'b' } },
+          template: { metadata: { labels: { 'a b': 'c' } }, spec: { containers: [{ name: 'c' }] } },
+        },
+      },
+      /spec\.template\.metadata\.labels/,
+    ],
+    [
+      'a scrapeTimeout longer than the interval',
+      {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'ServiceMonitor',
+        metadata: { name: 'x' },
+        spec: { selector: {}, endpoints: [{ port: 'http', interval: '15s', scrapeTimeout: '30s' }] },
+      },
+      /scrapeTimeout 30s is longer than the interval 15s/,
+    ],
   ] as const)('%s', async (_what, object, message) => {
     const errors = await manifestErrors([object as Manifest]);
     expect(errors.join('\n')).toMatch(message);
@@ -420,10 +482,13 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
     expect(r.output).not.toMatch(/\[(WARNING|ERROR)\]/);
   });
 
-  it.runIf(FOUND.tool?.strictTemplate !== undefined).each(CI_FILES)('ci/%s renders with missingkey=error (what helm lint --strict also does)', (file) => {
-    const r = (tool().strictTemplate as NonNullable<ChartTool['strictTemplate']>)('test', CHART_DIR, ['--values', ciFile(file)]);
-    expect(r.status, r.output).toBe(0);
-  });
+  it.runIf(FOUND.tool?.strictTemplate !== undefined).each(CI_FILES)(
+    'ci/%s renders with missingkey=error (what helm lint --strict also does)',
+    (file) => {
+      const r = (tool().strictTemplate as NonNullable<ChartTool['strictTemplate']>)('test', CHART_DIR, ['--values', ciFile(file)]);
+      expect(r.status, r.output).toBe(0);
+    },
+  );
 
   it("the README's helm commands are found", () => {
     expect(README_COMMANDS.length).toBeGreaterThanOrEqual(2);
@@ -437,11 +502,14 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
     await renderValid(args, release);
   });
 
-  it.each(README_SETS.map((w) => [w.join(' '), w] as const))('README, in the text: %s renders, every object valid', async (_line, words) => {
-    await renderValid([...KEY, ...words]);
-  });
+  it.each(README_SETS.map((w) => [w.join(' '), w] as const))(
+    'README, in the text: %s renders, every object valid',
+    async (_line, words) => {
+      await renderValid([...KEY, ...words]);
+    },
+  );
 
-  it.each(README_VALUES.map((v, i) => [i + 1, v] as const))("README: values example %i renders, every object valid", async (_n, values) => {
+  it.each(README_VALUES.map((v, i) => [i + 1, v] as const))('README: values example %i renders, every object valid', async (_n, values) => {
     const dir = mkdtempSync(join(tmpdir(), 'chart-readme-'));
     try {
       const file = join(dir, 'values.yaml');
@@ -474,7 +542,8 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
   it('all features: every block renders, every config value becomes its variable', async () => {
     const objects = await renderValid(['--values', ciFile('all-features-values.yaml')]);
     const kinds = objects.map((o) => o.kind);
-    for (const kind of ['Deployment', 'Service', 'Secret', 'ServiceMonitor', 'PrometheusRule', 'NetworkPolicy', 'PodDisruptionBudget']) expect(kinds).toContain(kind);
+    for (const kind of ['Deployment', 'Service', 'Secret', 'ServiceMonitor', 'PrometheusRule', 'NetworkPolicy', 'PodDisruptionBudget'])
+      expect(kinds).toContain(kind);
     const dashboards = readdirSync(DASHBOARDS_COPY).filter((f) => f.endsWith('.json'));
     const maps = ofKind(objects, 'ConfigMap');
     expect(maps.length).toBe(dashboards.length);
@@ -505,7 +574,12 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
   describe('names', () => {
     const dashboards = readdirSync(DASHBOARDS_COPY)
       .filter((f) => f.endsWith('.json'))
-      .map((f) => f.replace(/\.json$/, '').toLowerCase().replace(/_/g, '-'));
+      .map((f) =>
+        f
+          .replace(/\.json$/, '')
+          .toLowerCase()
+          .replace(/_/g, '-'),
+      );
 
     it.each([
       ['a long release name', 'mistral-exporter-finops-prod-eu', []],
@@ -516,7 +590,11 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
       const names = ofKind(objects, 'ConfigMap').map(nameOf);
       expect(names).toHaveLength(dashboards.length);
       expect(new Set(names).size).toBe(names.length);
-      for (const d of dashboards) expect(names.filter((n) => n.endsWith(`-${d}`)), d).toHaveLength(1);
+      for (const d of dashboards)
+        expect(
+          names.filter((n) => n.endsWith(`-${d}`)),
+          d,
+        ).toHaveLength(1);
       for (const n of names) expect(n.length).toBeLessThanOrEqual(63);
     });
   });
@@ -536,12 +614,18 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
       ['a timeout as long as the interval', '1m', '60s'],
       ['a shorter timeout', '2m', '1m30s'],
     ])('%s renders', async (_what, interval, timeout) => {
-      const e = endpoint(await renderValid([...SM, '--set', `serviceMonitor.interval=${interval}`, '--set', `serviceMonitor.scrapeTimeout=${timeout}`]));
+      const e = endpoint(
+        await renderValid([...SM, '--set', `serviceMonitor.interval=${interval}`, '--set', `serviceMonitor.scrapeTimeout=${timeout}`]),
+      );
       expect(e).toMatchObject({ interval, scrapeTimeout: timeout });
     });
 
     it.each([
-      ['a timeout longer than the interval', ['interval=15s', 'scrapeTimeout=30s'], /serviceMonitor\.scrapeTimeout.*30s.*serviceMonitor\.interval.*15s/],
+      [
+        'a timeout longer than the interval',
+        ['interval=15s', 'scrapeTimeout=30s'],
+        /serviceMonitor\.scrapeTimeout.*30s.*serviceMonitor\.interval.*15s/,
+      ],
       ['a timeout without an interval', ['interval=', 'scrapeTimeout=10s'], /serviceMonitor\.scrapeTimeout.*serviceMonitor\.interval/],
       ['an interval of 0s', ['interval=0s'], /serviceMonitor\.interval/],
       ['units out of order', ['interval=30s1m'], /serviceMonitor\.interval/],
@@ -565,14 +649,20 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
         // The templates refuse it too, not only the schema.
         const unchecked = template([...KEY, '--skip-schema-validation', ...configArgs(config)]);
         expect(unchecked.status, `without the schema, the templates rendered ${JSON.stringify(config)}`).not.toBe(0);
-        expect(Object.keys(config).some((k) => unchecked.stderr.includes(`config.${k}`)), unchecked.stderr).toBe(true);
+        expect(
+          Object.keys(config).some((k) => unchecked.stderr.includes(`config.${k}`)),
+          unchecked.stderr,
+        ).toBe(true);
       }
     });
 
     it.each(STRICTER_CASES)('stricter than the exporter: %s', (_what, config) => {
       expect(exporterRefusal(configEnv(config), [])).toBeNull();
       const out = renderFails([...KEY, ...configArgs(config)]);
-      expect(Object.keys(config).some((k) => out.includes(`config.${k}`)), out).toBe(true);
+      expect(
+        Object.keys(config).some((k) => out.includes(`config.${k}`)),
+        out,
+      ).toBe(true);
     });
 
     it.each(CI_FILES)('ci/%s: the exporter starts with what the chart renders', (file) => {
@@ -590,10 +680,14 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
         { record: 'mistral:extra:sum', expr: 'sum(mistral_up)' },
       ];
       const objects = await renderValid([
-        '--set', 'demo=true',
-        '--set', 'prometheusRule.enabled=true',
-        '--set', 'prometheusRule.additionalRuleLabels.team=finops',
-        '--set-json', `prometheusRule.extraRules=${JSON.stringify(extraRules)}`,
+        '--set',
+        'demo=true',
+        '--set',
+        'prometheusRule.enabled=true',
+        '--set',
+        'prometheusRule.additionalRuleLabels.team=finops',
+        '--set-json',
+        `prometheusRule.extraRules=${JSON.stringify(extraRules)}`,
       ]);
       const rules = ruleList(objects);
       const alerts = rules.filter((r) => r.alert);
@@ -621,7 +715,12 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
       ['an IPv6 address with a port', 'http://[fd00::1]:8080/admin', 8080],
       ['https with its own port written out', 'https://api.mistral.ai:443/v1/admin', 443],
     ])('lets out the port of config.apiUrl: %s', async (_what, url, port) => {
-      const objects = await renderValid([...KEY, '--set', 'networkPolicy.enabled=true', ...(url === undefined ? [] : ['--set', `config.apiUrl=${url}`])]);
+      const objects = await renderValid([
+        ...KEY,
+        '--set',
+        'networkPolicy.enabled=true',
+        ...(url === undefined ? [] : ['--set', `config.apiUrl=${url}`]),
+      ]);
       expect(apiPorts(objects)).toEqual([port]);
     });
 
@@ -636,7 +735,10 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
   });
 
   describe('null values', () => {
-    const ALL_ON = ['serviceMonitor', 'prometheusRule', 'grafanaDashboards', 'networkPolicy', 'podDisruptionBudget'].flatMap((b) => ['--set', `${b}.enabled=true`]);
+    const ALL_ON = ['serviceMonitor', 'prometheusRule', 'grafanaDashboards', 'networkPolicy', 'podDisruptionBudget'].flatMap((b) => [
+      '--set',
+      `${b}.enabled=true`,
+    ]);
 
     it('--set existingSecret=null fails saying what to do instead, not with a nil pointer', () => {
       const out = renderFails(['--set', 'apiKey.value=k', '--set', 'existingSecret=null']);
@@ -655,10 +757,20 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
         return [path, ...(nested ? chartKeyPaths(v as Json, sub as Json, path) : [])];
       });
     }
-    const PATHS = chartKeyPaths(parseYaml(readChart('values.yaml')) as Json, JSON.parse(readChart('values.schema.json')) as Json).filter((p) => !p.startsWith('config.'));
+    const PATHS = chartKeyPaths(parseYaml(readChart('values.yaml')) as Json, JSON.parse(readChart('values.schema.json')) as Json).filter(
+      (p) => !p.startsWith('config.'),
+    );
 
     it('the chart has blocks to null', () => {
-      expect(PATHS).toEqual(expect.arrayContaining(['existingSecret', 'existingSecret.name', 'userIdHashKey.existingSecret', 'image.repository', 'serviceMonitor']));
+      expect(PATHS).toEqual(
+        expect.arrayContaining([
+          'existingSecret',
+          'existingSecret.name',
+          'userIdHashKey.existingSecret',
+          'image.repository',
+          'serviceMonitor',
+        ]),
+      );
     });
 
     it.each(PATHS)('--set %s=null: a valid render, or a failure naming it (never a Go error)', async (path) => {
@@ -682,9 +794,24 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
     const CASES: Array<[string, string[], EnvVar[], Json, RegExp | undefined]> = [
       ['a flag of a setting', ['--log-level=debug'], [], {}, undefined],
       ['a flag and its value as two arguments', ['--refresh-interval', '5m'], [], {}, undefined],
-      ['a proxy and a CA', [], [{ name: 'HTTPS_PROXY', value: 'http://proxy:3128' }, { name: 'NODE_EXTRA_CA_CERTS', value: '/etc/ssl/ca.crt' }], {}, undefined],
+      [
+        'a proxy and a CA',
+        [],
+        [
+          { name: 'HTTPS_PROXY', value: 'http://proxy:3128' },
+          { name: 'NODE_EXTRA_CA_CERTS', value: '/etc/ssl/ca.crt' },
+        ],
+        {},
+        undefined,
+      ],
       ["a setting's variable that config does not set", [], [{ name: 'REFRESH_INTERVAL', value: '5m' }], {}, undefined],
-      ["a setting's variable from a ConfigMap", [], [{ name: 'REFRESH_INTERVAL', valueFrom: { configMapKeyRef: { name: 'c', key: 'k' } } }], {}, undefined],
+      [
+        "a setting's variable from a ConfigMap",
+        [],
+        [{ name: 'REFRESH_INTERVAL', valueFrom: { configMapKeyRef: { name: 'c', key: 'k' } } }],
+        {},
+        undefined,
+      ],
       ['--port=', ['--port=9999'], [], {}, /extraArgs --port.*config\.port/],
       ['--port and its value', ['--port', '9999'], [], {}, /extraArgs --port.*config\.port/],
       ['--api-key-file', ['--api-key-file=/tmp/key'], [], {}, /extraArgs --api-key-file.*Secret/],
@@ -702,20 +829,72 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
       ['an empty --host', ['--host='], [], {}, /extraArgs --host="": not an address/],
       ['an empty --workspace-ids (none)', ['--workspace-ids='], [], {}, undefined],
       ['an empty variable (unset)', [], [{ name: 'LOG_LEVEL', value: '' }], {}, undefined],
-      ['a flag that wins over config, refused in the cross-check', ['--max-staleness=30m'], [], { refreshInterval: '45m' }, /extraArgs --max-staleness="30m"/],
-      ['a flag that wins over a config value the exporter would refuse', ['--refresh-interval=1m'], [], { maxStaleness: '20m', refreshInterval: '1h' }, undefined],
+      [
+        'a flag that wins over config, refused in the cross-check',
+        ['--max-staleness=30m'],
+        [],
+        { refreshInterval: '45m' },
+        /extraArgs --max-staleness="30m"/,
+      ],
+      [
+        'a flag that wins over a config value the exporter would refuse',
+        ['--refresh-interval=1m'],
+        [],
+        { maxStaleness: '20m', refreshInterval: '1h' },
+        undefined,
+      ],
       ['MISTRAL_ADMIN_API_KEY', [], [{ name: 'MISTRAL_ADMIN_API_KEY', value: 'k' }], {}, /extraEnv MISTRAL_ADMIN_API_KEY.*environment/],
-      ['MISTRAL_ADMIN_API_KEY from a Secret', [], [{ name: 'MISTRAL_ADMIN_API_KEY', valueFrom: secretRef }], {}, /extraEnv MISTRAL_ADMIN_API_KEY.*environment/],
+      [
+        'MISTRAL_ADMIN_API_KEY from a Secret',
+        [],
+        [{ name: 'MISTRAL_ADMIN_API_KEY', valueFrom: secretRef }],
+        {},
+        /extraEnv MISTRAL_ADMIN_API_KEY.*environment/,
+      ],
       ['LECHAT_USER_ID_HASH_KEY', [], [{ name: 'LECHAT_USER_ID_HASH_KEY', valueFrom: secretRef }], {}, /extraEnv LECHAT_USER_ID_HASH_KEY/],
-      ['MISTRAL_ADMIN_API_KEY_FILE', [], [{ name: 'MISTRAL_ADMIN_API_KEY_FILE', value: '/tmp/key' }], {}, /extraEnv MISTRAL_ADMIN_API_KEY_FILE/],
+      [
+        'MISTRAL_ADMIN_API_KEY_FILE',
+        [],
+        [{ name: 'MISTRAL_ADMIN_API_KEY_FILE', value: '/tmp/key' }],
+        {},
+        /extraEnv MISTRAL_ADMIN_API_KEY_FILE/,
+      ],
       ['PORT', [], [{ name: 'PORT', value: '9999' }], {}, /extraEnv PORT.*config\.port/],
-      ['a variable config sets too', [], [{ name: 'LOG_LEVEL', value: 'debug' }], { logLevel: 'info' }, /extraEnv LOG_LEVEL.*config\.logLevel/],
-      ['a variable set twice', [], [{ name: 'HTTPS_PROXY', value: 'a' }, { name: 'HTTPS_PROXY', value: 'b' }], {}, /extraEnv HTTPS_PROXY.*twice/],
-      ["a setting's variable the exporter refuses", [], [{ name: 'MAX_CONCURRENT_REQUESTS', value: '0' }], {}, /extraEnv MAX_CONCURRENT_REQUESTS="0"/],
+      [
+        'a variable config sets too',
+        [],
+        [{ name: 'LOG_LEVEL', value: 'debug' }],
+        { logLevel: 'info' },
+        /extraEnv LOG_LEVEL.*config\.logLevel/,
+      ],
+      [
+        'a variable set twice',
+        [],
+        [
+          { name: 'HTTPS_PROXY', value: 'a' },
+          { name: 'HTTPS_PROXY', value: 'b' },
+        ],
+        {},
+        /extraEnv HTTPS_PROXY.*twice/,
+      ],
+      [
+        "a setting's variable the exporter refuses",
+        [],
+        [{ name: 'MAX_CONCURRENT_REQUESTS', value: '0' }],
+        {},
+        /extraEnv MAX_CONCURRENT_REQUESTS="0"/,
+      ],
     ];
 
     it.each(CASES)('%s', async (_what, extraArgs, extraEnv, config, message) => {
-      const args = [...KEY, '--set-json', `extraArgs=${JSON.stringify(extraArgs)}`, '--set-json', `extraEnv=${JSON.stringify(extraEnv)}`, ...configArgs(config)];
+      const args = [
+        ...KEY,
+        '--set-json',
+        `extraArgs=${JSON.stringify(extraArgs)}`,
+        '--set-json',
+        `extraEnv=${JSON.stringify(extraEnv)}`,
+        ...configArgs(config),
+      ];
       const env = { ...configEnv(config) };
       for (const e of extraEnv) if (e.value !== undefined) env[e.name] = e.value;
       const refusal = exporterRefusal(env, extraArgs);
@@ -757,11 +936,43 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
     const tricky = 'a: "quoted" {{ braces }} # not a comment\n  second line, \\ and \u00e9';
     /** [what, arguments, release, undefined when it renders (every object valid), else what the failure says] */
     const CASES: Array<[string, string[], string, RegExp | undefined]> = [
-      ['annotations and label-free text with quotes, braces, colons and newlines', [...ALL, '--set-json', `podAnnotations=${JSON.stringify({ 'example.com/note': tricky })}`, '--set-json', `service.annotations=${JSON.stringify({ 'example.com/note': tricky })}`, '--set-json', `grafanaDashboards.annotations=${JSON.stringify({ grafana_folder: tricky })}`], 'test', undefined],
-      ['a job name with quotes and a backslash (in PromQL)', [...ALL, '--set-json', `serviceMonitor.jobName=${JSON.stringify('my "job" \\ x')}`], 'test', undefined],
-      ['extraRules with quotes and a multi-line expression', [...ALL, '--set-json', `prometheusRule.extraRules=${JSON.stringify([{ alert: 'Q', expr: 'sum(\n  mistral_up{job="a\\"b"}\n) > 0', annotations: { summary: 'a: "quoted" # not a comment\n  second line, \\ and \u00e9' } }])}`], 'test', undefined],
+      [
+        'annotations and label-free text with quotes, braces, colons and newlines',
+        [
+          ...ALL,
+          '--set-json',
+          `podAnnotations=${JSON.stringify({ 'example.com/note': tricky })}`,
+          '--set-json',
+          `service.annotations=${JSON.stringify({ 'example.com/note': tricky })}`,
+          '--set-json',
+          `grafanaDashboards.annotations=${JSON.stringify({ grafana_folder: tricky })}`,
+        ],
+        'test',
+        undefined,
+      ],
+      [
+        'a job name with quotes and a backslash (in PromQL)',
+        [...ALL, '--set-json', `serviceMonitor.jobName=${JSON.stringify('my "job" \\ x')}`],
+        'test',
+        undefined,
+      ],
+      [
+        'extraRules with quotes and a multi-line expression',
+        [
+          ...ALL,
+          '--set-json',
+          `prometheusRule.extraRules=${JSON.stringify([{ alert: 'Q', expr: 'sum(\n  mistral_up{job="a\\"b"}\n) > 0', annotations: { summary: 'a: "quoted" # not a comment\n  second line, \\ and \u00e9' } }])}`,
+        ],
+        'test',
+        undefined,
+      ],
       ['priorityClassName "true", a string', [...KEY, '--set-string', 'priorityClassName=true'], 'test', undefined],
-      ['config.host "::" and a workspace id that YAML reads as a number', [...KEY, '--set-string', 'config.host=::', '--set-json', 'config.workspaceIds=["0123","1e3","true"]'], 'test', undefined],
+      [
+        'config.host "::" and a workspace id that YAML reads as a number',
+        [...KEY, '--set-string', 'config.host=::', '--set-json', 'config.workspaceIds=["0123","1e3","true"]'],
+        'test',
+        undefined,
+      ],
       ['an image tag of 128 characters', [...KEY, '--set', `image.tag=${'v'.repeat(128)}`], 'test', undefined],
       ['an image tag with a dot at character 63', [...KEY, '--set', `image.tag=${'1'.repeat(62)}.${'2'.repeat(10)}`], 'test', undefined],
       ['an image digest', [...KEY, '--set', `image.digest=sha256:${'a'.repeat(64)}`], 'test', undefined],
@@ -774,16 +985,62 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
       ['a label value with a space', [...KEY, '--set', 'podLabels.team=fin ops'], 'test', /podLabels/],
       ['a label name with a space', [...KEY, '--set-json', 'podLabels={"fin ops":"x"}'], 'test', /podLabels/],
       ['a label value of 64 characters', [...KEY, '--set', `service.labels.team=${'x'.repeat(64)}`], 'test', /service\.labels/],
-      ['podLabels redefining a label of the chart', [...KEY, '--set-json', 'podLabels={"app.kubernetes.io/name":"other"}'], 'test', /podLabels.*app\.kubernetes\.io\/name/],
-      ['service.labels redefining a label of the chart', [...KEY, '--set-json', 'service.labels={"app.kubernetes.io/part-of":"monitoring"}'], 'test', /service\.labels.*app\.kubernetes\.io\/part-of/],
-      ['a namespace with capitals', [...KEY, '--set', 'serviceMonitor.enabled=true', '--set', 'serviceMonitor.namespace=Monitoring'], 'test', /serviceMonitor\.namespace/],
+      [
+        'podLabels redefining a label of the chart',
+        [...KEY, '--set-json', 'podLabels={"app.kubernetes.io/name":"other"}'],
+        'test',
+        /podLabels.*app\.kubernetes\.io\/name/,
+      ],
+      [
+        'service.labels redefining a label of the chart',
+        [...KEY, '--set-json', 'service.labels={"app.kubernetes.io/part-of":"monitoring"}'],
+        'test',
+        /service\.labels.*app\.kubernetes\.io\/part-of/,
+      ],
+      [
+        'a namespace with capitals',
+        [...KEY, '--set', 'serviceMonitor.enabled=true', '--set', 'serviceMonitor.namespace=Monitoring'],
+        'test',
+        /serviceMonitor\.namespace/,
+      ],
       ['a priorityClassName with capitals', [...KEY, '--set', 'priorityClassName=High'], 'test', /priorityClassName/],
-      ['an alert label name Prometheus refuses', [...KEY, '--set', 'prometheusRule.enabled=true', '--set', 'prometheusRule.additionalRuleLabels.team-name=x'], 'test', /additionalRuleLabels/],
-      ['minAvailable 150%', [...KEY, '--set', 'podDisruptionBudget.enabled=true', '--set', 'podDisruptionBudget.minAvailable=150%'], 'test', /minAvailable/],
+      [
+        'an alert label name Prometheus refuses',
+        [...KEY, '--set', 'prometheusRule.enabled=true', '--set', 'prometheusRule.additionalRuleLabels.team-name=x'],
+        'test',
+        /additionalRuleLabels/,
+      ],
+      [
+        'minAvailable 150%',
+        [...KEY, '--set', 'podDisruptionBudget.enabled=true', '--set', 'podDisruptionBudget.minAvailable=150%'],
+        'test',
+        /minAvailable/,
+      ],
       ['an api key with a space inside', ['--set', 'apiKey.value=abc def'], 'test', /apiKey\.value/],
-      ['a user-id hash key with a control character', [...KEY, '--set-json', 'userIdHashKey.value="abc\\u0007def"'], 'test', /userIdHashKey\.value/],
-      ['an extra volume named like one of the chart', [...KEY, '--set-json', 'extraVolumes=[{"name":"tmp","emptyDir":{}}]'], 'test', /extraVolumes.*tmp/],
-      ['an extra mount over /tmp', [...KEY, '--set-json', 'extraVolumes=[{"name":"scratch","emptyDir":{}}]', '--set-json', 'extraVolumeMounts=[{"name":"scratch","mountPath":"/tmp"}]'], 'test', /extraVolumeMounts.*\/tmp/],
+      [
+        'a user-id hash key with a control character',
+        [...KEY, '--set-json', 'userIdHashKey.value="abc\\u0007def"'],
+        'test',
+        /userIdHashKey\.value/,
+      ],
+      [
+        'an extra volume named like one of the chart',
+        [...KEY, '--set-json', 'extraVolumes=[{"name":"tmp","emptyDir":{}}]'],
+        'test',
+        /extraVolumes.*tmp/,
+      ],
+      [
+        'an extra mount over /tmp',
+        [
+          ...KEY,
+          '--set-json',
+          'extraVolumes=[{"name":"scratch","emptyDir":{}}]',
+          '--set-json',
+          'extraVolumeMounts=[{"name":"scratch","mountPath":"/tmp"}]',
+        ],
+        'test',
+        /extraVolumeMounts.*\/tmp/,
+      ],
     ];
 
     it.each(CASES)('%s', async (_what, args, release, message) => {

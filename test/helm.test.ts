@@ -181,7 +181,11 @@ describe('values.schema.json', () => {
     const props = SCHEMA.properties as Record<string, Json>;
     expect(props.config?.additionalProperties).toBe(false);
     // Every top-level value has a schema, and the schema has nothing values.yaml lacks (but Helm's `global`).
-    expect(Object.keys(props).filter((k) => k !== 'global').sort()).toEqual(Object.keys(VALUES).sort());
+    expect(
+      Object.keys(props)
+        .filter((k) => k !== 'global')
+        .sort(),
+    ).toEqual(Object.keys(VALUES).sort());
   });
 
   it('validates values.yaml', () => {
@@ -216,7 +220,8 @@ describe('values.schema.json', () => {
   it("accepts each setting's default as the chart would be given it", () => {
     for (const [key, s] of CONFIG_SETTINGS) {
       if (s.default === undefined) continue;
-      const asValue = s.metavar === 'N' || s.metavar === 'PORT' ? Number(s.default) : s.metavar === 'BOOL' ? s.default === 'true' : s.default;
+      const asValue =
+        s.metavar === 'N' || s.metavar === 'PORT' ? Number(s.default) : s.metavar === 'BOOL' ? s.default === 'true' : s.default;
       expect(validate(with_(VALUES, `config.${key}`, asValue)), `config.${key}=${s.default}: ${errors()}`).toBe(true);
     }
   });
@@ -309,11 +314,15 @@ describe('files/: copies of the alerts and dashboards', () => {
 
   it.runIf(dashboardsThere || CI)('files/dashboards/ holds exactly grafana-dashboards/*.json, byte-identical', () => {
     expect(existsSync(DASHBOARDS_SOURCE), 'grafana-dashboards/ is missing').toBe(true);
-    const sources = readdirSync(DASHBOARDS_SOURCE).filter((f) => f.endsWith('.json')).sort();
+    const sources = readdirSync(DASHBOARDS_SOURCE)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     expect(sources.length).toBeGreaterThan(0);
     expect(readdirSync(DASHBOARDS_COPY).sort(), 'run: npm run generate').toEqual(sources);
     for (const f of sources) {
-      expect(readFileSync(join(DASHBOARDS_COPY, f)).equals(readFileSync(join(DASHBOARDS_SOURCE, f))), `${f}: run npm run generate`).toBe(true);
+      expect(readFileSync(join(DASHBOARDS_COPY, f)).equals(readFileSync(join(DASHBOARDS_SOURCE, f))), `${f}: run npm run generate`).toBe(
+        true,
+      );
     }
   });
 
@@ -345,12 +354,13 @@ describe('files/: copies of the alerts and dashboards', () => {
 });
 
 describe('templates (read, not rendered)', () => {
-  it.each(readdirSync(TEMPLATES).filter((f) => !f.startsWith('_')).sort())(
-    '%s starts with checkBlocks (Helm runs the templates in an order of its own: each must check first)',
-    (name) => {
-      expect(template(name).startsWith(CHECK_BLOCKS)).toBe(true);
-    },
-  );
+  it.each(
+    readdirSync(TEMPLATES)
+      .filter((f) => !f.startsWith('_'))
+      .sort(),
+  )('%s starts with checkBlocks (Helm runs the templates in an order of its own: each must check first)', (name) => {
+    expect(template(name).startsWith(CHECK_BLOCKS)).toBe(true);
+  });
 
   it.each(readdirSync(TEMPLATES).sort())('%s: every block has its end', (name) => {
     expect(() => checkBalance(name, template(name))).not.toThrow();
@@ -394,7 +404,9 @@ describe('templates (read, not rendered)', () => {
       );
       expect(file.endsWith('/api-key')).toBe(true);
       // The same for the user-id hash key.
-      expect(DEPLOYMENT).toMatch(/"name" "LECHAT_USER_ID_HASH_KEY_FILE" "value" "\/etc\/mistral-admin-exporter\/user-id-hash-key\/user-id-hash-key"/);
+      expect(DEPLOYMENT).toMatch(
+        /"name" "LECHAT_USER_ID_HASH_KEY_FILE" "value" "\/etc\/mistral-admin-exporter\/user-id-hash-key\/user-id-hash-key"/,
+      );
       // No secret by value: neither variable is ever set, nor read from a secretKeyRef (the
       // generated _settings.tpl names them only to refuse them in extraEnv).
       const templatesButSettings = readdirSync(TEMPLATES)
@@ -479,7 +491,8 @@ describe('templates (read, not rendered)', () => {
   it("the ServiceMonitor scrapes /metrics on http, every 60s with Prometheus' timeout by default", () => {
     const sm = template('servicemonitor.yaml');
     expect(sm).toMatch(/- port: http\n\s+path: \/metrics/);
-    for (const key of ['interval', 'scrapeTimeout', 'metricRelabelings', 'relabelings', 'labels']) expect(sm).toContain(`.Values.serviceMonitor.${key}`);
+    for (const key of ['interval', 'scrapeTimeout', 'metricRelabelings', 'relabelings', 'labels'])
+      expect(sm).toContain(`.Values.serviceMonitor.${key}`);
     expect(VALUES.serviceMonitor).toMatchObject({ interval: '60s', scrapeTimeout: '', jobName: 'mistral-admin-exporter' });
   });
 
@@ -497,7 +510,9 @@ describe('templates (read, not rendered)', () => {
   it('one dashboard ConfigMap per files/dashboards/*.json, with the sidecar label from values', () => {
     const cm = template('dashboards-configmap.yaml');
     expect(cm).toContain('range $path, $_ := .Files.Glob "files/dashboards/*.json"');
-    expect(cm).toMatch(/labels:\n\s+\{\{- include "mistral-admin-exporter\.labels" \$ \| nindent 4 \}\}\n\s+\{\{- with \$\.Values\.grafanaDashboards\.labels \}\}/);
+    expect(cm).toMatch(
+      /labels:\n\s+\{\{- include "mistral-admin-exporter\.labels" \$ \| nindent 4 \}\}\n\s+\{\{- with \$\.Values\.grafanaDashboards\.labels \}\}/,
+    );
     expect((VALUES.grafanaDashboards as Json).labels).toEqual({ grafana_dashboard: '1' });
   });
 

@@ -79,7 +79,11 @@ describe('le Chat by user', () => {
     const options = userOptions({ userMetrics: true, userLimit: 2 });
     const m = flat(userStatsFamilies({ windows: USER_STATS }, options));
     // 7d ranking: u-b 40, then u-a and u-c tied at 30: the tie goes to the smaller id.
-    expect(Object.keys(m).filter((k) => k.startsWith('mistral_lechat_user_messages{')).sort()).toEqual([
+    expect(
+      Object.keys(m)
+        .filter((k) => k.startsWith('mistral_lechat_user_messages{'))
+        .sort(),
+    ).toEqual([
       'mistral_lechat_user_messages{user_id="u-a",window="1d"}',
       'mistral_lechat_user_messages{user_id="u-a",window="7d"}',
       'mistral_lechat_user_messages{user_id="u-b",window="1d"}',
@@ -105,7 +109,9 @@ describe('le Chat by user', () => {
 
   it('replaces user ids by a keyed hash, stable for one key and different across keys', () => {
     const a = flat(userStatsFamilies({ windows: USER_STATS }, userOptions({ userMetrics: true, userIdHashKey: new Secret('key-one') })));
-    const again = flat(userStatsFamilies({ windows: USER_STATS }, userOptions({ userMetrics: true, userIdHashKey: new Secret('key-one') })));
+    const again = flat(
+      userStatsFamilies({ windows: USER_STATS }, userOptions({ userMetrics: true, userIdHashKey: new Secret('key-one') })),
+    );
     const b = flat(userStatsFamilies({ windows: USER_STATS }, userOptions({ userMetrics: true, userIdHashKey: new Secret('key-two') })));
     expect(Object.keys(a).some((k) => k.includes('u-a'))).toBe(false);
     const hashed = pseudonymise('u-a', 'key-one');

@@ -50,7 +50,12 @@ describe('the exposition renderer, against prom-client', () => {
   });
 
   it.each(FORMATS)('an unlabelled gauge with no value has no sample, where prom-client would invent a 0 (%s)', async (format) => {
-    const empty: MetricFamily = { name: 'mistral_spend_limit_utilization_ratio', help: 'Absent without a limit.', labelNames: [], samples: [] };
+    const empty: MetricFamily = {
+      name: 'mistral_spend_limit_utilization_ratio',
+      help: 'Absent without a limit.',
+      labelNames: [],
+      samples: [],
+    };
     const reference = await promClient(format, (registry) => new Gauge({ name: empty.name, help: empty.help, registers: [registry] }));
     expect(reference).toContain('mistral_spend_limit_utilization_ratio 0');
     const ours = await renderFamilies([empty], format);
@@ -78,29 +83,36 @@ describe('the exposition renderer, against prom-client', () => {
     expect(joinFamilies([renderFamily(counter, format)], format)).toBe(ours);
   });
 
-  it.each(FORMATS)("prom-client's process and runtime metrics, read as data: the same lines but for values that moved (%s)", async (format) => {
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
-    const families = (await registry.getMetricsAsJSON()).map(
-      (m): TypedFamily => ({
-        name: m.name,
-        help: m.help,
-        type: String(m.type) as TypedFamily['type'],
-        samples: m.values.map((v) => {
-          const { metricName } = v as { metricName?: string };
-          return { ...(metricName === undefined ? {} : { name: metricName }), labels: v.labels as Record<string, string>, value: v.value };
+  it.each(FORMATS)(
+    "prom-client's process and runtime metrics, read as data: the same lines but for values that moved (%s)",
+    async (format) => {
+      const registry = new Registry();
+      collectDefaultMetrics({ register: registry });
+      const families = (await registry.getMetricsAsJSON()).map(
+        (m): TypedFamily => ({
+          name: m.name,
+          help: m.help,
+          type: String(m.type) as TypedFamily['type'],
+          samples: m.values.map((v) => {
+            const { metricName } = v as { metricName?: string };
+            return {
+              ...(metricName === undefined ? {} : { name: metricName }),
+              labels: v.labels as Record<string, string>,
+              value: v.value,
+            };
+          }),
         }),
-      }),
-    );
-    registry.setContentType(contentType(format) as typeof Registry.PROMETHEUS_CONTENT_TYPE);
-    const reference = await registry.metrics();
-    const ours = joinFamilies(
-      families.map((f) => renderFamily(f, format)),
-      format,
-    );
-    const shape = (text: string) => text.split('\n').map((l) => (l.startsWith('#') ? l : l.replace(/ [^ ]+$/, ' <value>')));
-    expect(families.length).toBeGreaterThan(10);
-    expect(families.some((f) => f.type === 'histogram') && families.some((f) => f.type === 'counter')).toBe(true);
-    expect(shape(ours)).toEqual(shape(reference));
-  });
+      );
+      registry.setContentType(contentType(format) as typeof Registry.PROMETHEUS_CONTENT_TYPE);
+      const reference = await registry.metrics();
+      const ours = joinFamilies(
+        families.map((f) => renderFamily(f, format)),
+        format,
+      );
+      const shape = (text: string) => text.split('\n').map((l) => (l.startsWith('#') ? l : l.replace(/ [^ ]+$/, ' <value>')));
+      expect(families.length).toBeGreaterThan(10);
+      expect(families.some((f) => f.type === 'histogram') && families.some((f) => f.type === 'counter')).toBe(true);
+      expect(shape(ours)).toEqual(shape(reference));
+    },
+  );
 });

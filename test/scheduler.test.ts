@@ -26,10 +26,14 @@ class ScriptedApi implements AdminApi {
   }
 }
 
-const ok = (body: unknown): Answer => () => ({ body, status: 200, path: 'x' });
-const fail = (err: () => Error): Answer => () => {
-  throw err();
-};
+const ok =
+  (body: unknown): Answer =>
+  () => ({ body, status: 200, path: 'x' });
+const fail =
+  (err: () => Error): Answer =>
+  () => {
+    throw err();
+  };
 const spendBody = (usage: number) => ({
   limits: { completion: { monthly_limit_reached: false, usage, usage_limit: 1000 }, last_payment_failure: false, currency: 'EUR' },
 });
@@ -54,7 +58,11 @@ function setup(options: { maxStalenessMs?: number; random?: () => number } = {})
     onParseError: (e) => parseErrors.push(e),
   });
   clock.afterEachTimer = () => scheduler.whenIdle();
-  const text = () => scheduler.chunks().map((c) => c.body.text.toString()).join('');
+  const text = () =>
+    scheduler
+      .chunks()
+      .map((c) => c.body.text.toString())
+      .join('');
   const up = (e: ApiEndpoint) => scheduler.statuses().find((s) => s.endpoint === e)?.up;
   return { clock, api, logs, parseErrors, scheduler, text, up };
 }
@@ -104,7 +112,10 @@ describe('Scheduler', () => {
     await clock.advance(0);
     expect(up('spend_limit')).toBe(true);
 
-    api.answers.set('spend_limit', fail(() => new AdminApiError('spend_limit', 'http', 'HTTP 500', { status: 500 })));
+    api.answers.set(
+      'spend_limit',
+      fail(() => new AdminApiError('spend_limit', 'http', 'HTTP 500', { status: 500 })),
+    );
     await clock.advance(MIN);
     expect(up('spend_limit')).toBe(false);
     expect(up('rate_limit')).toBe(true);
@@ -128,7 +139,13 @@ describe('Scheduler', () => {
   it('removes series that the source no longer reports', async () => {
     const { clock, api, scheduler, text } = setup();
     api.answers.set('spend_limit', ok(spendBody(1)));
-    api.answers.set('rate_limit', ok({ requests_per_second: 5, tokens_limits_by_model: { a: { tokens_per_minute: 1, tokens_per_month: 2 }, b: { tokens_per_minute: 3, tokens_per_month: 4 } } }));
+    api.answers.set(
+      'rate_limit',
+      ok({
+        requests_per_second: 5,
+        tokens_limits_by_model: { a: { tokens_per_minute: 1, tokens_per_month: 2 }, b: { tokens_per_minute: 3, tokens_per_month: 4 } },
+      }),
+    );
     scheduler.start();
     await clock.advance(0);
     expect(text()).toContain('model="b"');
@@ -141,11 +158,17 @@ describe('Scheduler', () => {
   it('logs a failure when it starts or changes, not at every repeat', async () => {
     const { clock, api, scheduler, logs } = setup();
     api.answers.set('rate_limit', ok(rateBody));
-    api.answers.set('spend_limit', fail(() => new AdminApiError('spend_limit', 'http', 'HTTP 401', { status: 401 })));
+    api.answers.set(
+      'spend_limit',
+      fail(() => new AdminApiError('spend_limit', 'http', 'HTTP 401', { status: 401 })),
+    );
     scheduler.start();
     await clock.advance(0);
     await clock.advance(3 * MIN);
-    api.answers.set('spend_limit', fail(() => new AdminApiError('spend_limit', 'timeout', 'no answer within 10s')));
+    api.answers.set(
+      'spend_limit',
+      fail(() => new AdminApiError('spend_limit', 'timeout', 'no answer within 10s')),
+    );
     await clock.advance(2 * MIN);
 
     const loud = logs.lines().filter((l) => l.api_endpoint === 'spend_limit' && (l.level === 'warn' || l.level === 'error'));
@@ -160,7 +183,10 @@ describe('Scheduler', () => {
   it('retries a 403 slowly: 5 × the interval', async () => {
     const { clock, api, scheduler } = setup();
     api.answers.set('rate_limit', ok(rateBody));
-    api.answers.set('spend_limit', fail(() => new AdminApiError('spend_limit', 'http', 'HTTP 403', { status: 403 })));
+    api.answers.set(
+      'spend_limit',
+      fail(() => new AdminApiError('spend_limit', 'http', 'HTTP 403', { status: 403 })),
+    );
     scheduler.start();
     await clock.advance(0);
     await clock.advance(5 * MIN - 1);
@@ -173,7 +199,10 @@ describe('Scheduler', () => {
   it('waits at least the Retry-After the API asked for', async () => {
     const { clock, api, scheduler } = setup();
     api.answers.set('rate_limit', ok(rateBody));
-    api.answers.set('spend_limit', fail(() => new AdminApiError('spend_limit', 'rate_limited', '429', { status: 429, retryAfterMs: 7 * MIN })));
+    api.answers.set(
+      'spend_limit',
+      fail(() => new AdminApiError('spend_limit', 'rate_limited', '429', { status: 429, retryAfterMs: 7 * MIN })),
+    );
     scheduler.start();
     await clock.advance(0);
     await clock.advance(7 * MIN - 1);
@@ -189,7 +218,10 @@ describe('Scheduler', () => {
     api.answers.set('spend_limit', ok({ limits: 'unexpected' }));
     scheduler.start();
     await clock.advance(0);
-    api.answers.set('spend_limit', fail(() => new AdminApiError('spend_limit', 'invalid_json', 'not JSON')));
+    api.answers.set(
+      'spend_limit',
+      fail(() => new AdminApiError('spend_limit', 'invalid_json', 'not JSON')),
+    );
     await clock.advance(MIN);
     expect(parseErrors).toEqual(['spend_limit', 'spend_limit']);
     expect(up('spend_limit')).toBe(false);
@@ -211,7 +243,10 @@ describe('Scheduler', () => {
     const { clock, api, scheduler } = setup();
     let release!: () => void;
     api.answers.set('rate_limit', ok(rateBody));
-    api.answers.set('spend_limit', () => new Promise((resolve) => (release = () => resolve({ body: spendBody(1), status: 200, path: 'x' }))));
+    api.answers.set(
+      'spend_limit',
+      () => new Promise((resolve) => (release = () => resolve({ body: spendBody(1), status: 200, path: 'x' }))),
+    );
     const first = scheduler.refresh('spend_limit');
     const second = scheduler.refresh('spend_limit');
     expect(second).toBe(first);
@@ -230,7 +265,9 @@ describe('Scheduler', () => {
     let signal: AbortSignal | undefined;
     api.answers.set('spend_limit', (options) => {
       signal = options?.signal;
-      return new Promise((_resolve, reject) => options?.signal?.addEventListener('abort', () => reject(new AdminApiError('spend_limit', 'aborted', 'refresh deadline passed'))));
+      return new Promise((_resolve, reject) =>
+        options?.signal?.addEventListener('abort', () => reject(new AdminApiError('spend_limit', 'aborted', 'refresh deadline passed'))),
+      );
     });
     clock.afterEachTimer = undefined; // the refresh hangs until its deadline: do not wait for it
     scheduler.start();
@@ -247,7 +284,10 @@ describe('Scheduler', () => {
   it('stops: aborts refreshes in flight and schedules nothing more', async () => {
     const { clock, api, scheduler } = setup();
     api.answers.set('rate_limit', ok(rateBody));
-    api.answers.set('spend_limit', (options) => new Promise((_r, reject) => options?.signal?.addEventListener('abort', () => reject(new Error('aborted')))));
+    api.answers.set(
+      'spend_limit',
+      (options) => new Promise((_r, reject) => options?.signal?.addEventListener('abort', () => reject(new Error('aborted')))),
+    );
     clock.afterEachTimer = undefined; // the refresh hangs until stopped: do not wait for it
     scheduler.start();
     await clock.advance(0);

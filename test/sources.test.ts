@@ -18,35 +18,95 @@ const USAGE = {
     models: {
       'mistral-large-latest::mistral-large-2411': {
         input: [
-          entry({ event_type: 'api_tokens', billing_metric: 'mistral-large-2411', billing_group: 'input', value: 1_000_000, value_paid: 900_000 }),
-          entry({ event_type: 'api_tokens', billing_metric: 'mistral-large-2411', billing_group: 'input', value: '300000', value_paid: '300000' }),
+          entry({
+            event_type: 'api_tokens',
+            billing_metric: 'mistral-large-2411',
+            billing_group: 'input',
+            value: 1_000_000,
+            value_paid: 900_000,
+          }),
+          entry({
+            event_type: 'api_tokens',
+            billing_metric: 'mistral-large-2411',
+            billing_group: 'input',
+            value: '300000',
+            value_paid: '300000',
+          }),
         ],
-        output: [entry({ event_type: 'api_tokens', billing_metric: 'mistral-large-2411', billing_group: 'output', value: 250_000, value_paid: 250_000 })],
+        output: [
+          entry({
+            event_type: 'api_tokens',
+            billing_metric: 'mistral-large-2411',
+            billing_group: 'output',
+            value: 250_000,
+            value_paid: 250_000,
+          }),
+        ],
       },
     },
   },
-  ocr: { models: { 'mistral-ocr-2505': { pages: [entry({ event_type: 'api_pages', billing_metric: 'mistral-ocr-2505', billing_group: 'pages', value: 120, value_paid: 100 })] } } },
-  connectors: { models: { 'web-search': { calls: [entry({ event_type: 'api_connectors', billing_metric: 'web-search', billing_group: 'calls', value: 7, value_paid: 7 })] } } },
+  ocr: {
+    models: {
+      'mistral-ocr-2505': {
+        pages: [
+          entry({ event_type: 'api_pages', billing_metric: 'mistral-ocr-2505', billing_group: 'pages', value: 120, value_paid: 100 }),
+        ],
+      },
+    },
+  },
+  connectors: {
+    models: {
+      'web-search': {
+        calls: [entry({ event_type: 'api_connectors', billing_metric: 'web-search', billing_group: 'calls', value: 7, value_paid: 7 })],
+      },
+    },
+  },
   audio: { models: {} },
   audio_characters: { models: {} },
   chat: { models: {} },
   libraries_api: {
-    pages: { models: { 'doc-parser': { pages: [entry({ event_type: 'api_libraries_pages', billing_metric: 'doc-parser', billing_group: 'pages', value: 40, value_paid: 40 })] } } },
+    pages: {
+      models: {
+        'doc-parser': {
+          pages: [
+            entry({ event_type: 'api_libraries_pages', billing_metric: 'doc-parser', billing_group: 'pages', value: 40, value_paid: 40 }),
+          ],
+        },
+      },
+    },
     tokens: { models: {} },
     audio_seconds: { models: {} },
   },
   fine_tuning: {
-    training: { 'ft-small': { tokens: [entry({ event_type: 'api_tokens', billing_metric: 'ft-small', billing_group: 'training', value: 10, value_paid: 10 })] } },
+    training: {
+      'ft-small': {
+        tokens: [entry({ event_type: 'api_tokens', billing_metric: 'ft-small', billing_group: 'training', value: 10, value_paid: 10 })],
+      },
+    },
     storage: { 'ft-small': 3 },
   },
   vibe_code: {
-    completion: { models: { 'devstral-2512': { input: [entry({ event_type: 'vibe_tokens', billing_metric: 'devstral-2512', billing_group: 'input', value: 5000, value_paid: 5000 })] } } },
+    completion: {
+      models: {
+        'devstral-2512': {
+          input: [
+            entry({ event_type: 'vibe_tokens', billing_metric: 'devstral-2512', billing_group: 'input', value: 5000, value_paid: 5000 }),
+          ],
+        },
+      },
+    },
     ocr: { models: {} },
     connectors: { models: {} },
     audio: { models: {} },
     audio_characters: { models: {} },
   },
-  agents_api: { models: { 'agent-runtime': { calls: [entry({ event_type: 'api_agent_calls', billing_metric: 'agent-runtime', billing_group: 'calls', value: 3, value_paid: 3 })] } } },
+  agents_api: {
+    models: {
+      'agent-runtime': {
+        calls: [entry({ event_type: 'api_agent_calls', billing_metric: 'agent-runtime', billing_group: 'calls', value: 3, value_paid: 3 })],
+      },
+    },
+  },
   vibe_usage: 0,
   date: '2026-11-15T00:00:00Z',
   previous_month: '2026-10',
@@ -56,14 +116,70 @@ const USAGE = {
   currency: 'eur',
   currency_symbol: '€',
   prices: [
-    { event_type: 'api_tokens', billing_metric: 'mistral-large-2411', billing_group: 'input', api_zone: 'eu', service_tier: 'standard', price: 9 },
-    { event_type: 'api_tokens', billing_metric: 'mistral-large-2411', billing_group: 'input', api_zone: 'global', service_tier: 'priority', price: '8e-6' },
-    { event_type: 'api_tokens', billing_metric: 'mistral-large-2411', billing_group: 'input', api_zone: 'global', service_tier: 'standard', price: '2e-6' },
-    { event_type: 'api_tokens', billing_metric: 'mistral-large-2411', billing_group: 'output', api_zone: 'global', service_tier: 'standard', price: '6E-6' },
-    { event_type: 'api_pages', billing_metric: 'mistral-ocr-2505', billing_group: 'pages', api_zone: 'global', service_tier: 'standard', price: 0.001 },
-    { event_type: 'api_connectors', billing_metric: 'web-search', billing_group: 'calls', api_zone: 'global', service_tier: 'standard', price: '0.03' },
-    { event_type: 'vibe_tokens', billing_metric: 'devstral-2512', billing_group: 'input', api_zone: 'global', service_tier: 'standard', price: 0.0000001 },
-    { event_type: 'api_agent_calls', billing_metric: 'agent-runtime', billing_group: 'calls', api_zone: 'global', service_tier: 'standard', price: '0.1' },
+    {
+      event_type: 'api_tokens',
+      billing_metric: 'mistral-large-2411',
+      billing_group: 'input',
+      api_zone: 'eu',
+      service_tier: 'standard',
+      price: 9,
+    },
+    {
+      event_type: 'api_tokens',
+      billing_metric: 'mistral-large-2411',
+      billing_group: 'input',
+      api_zone: 'global',
+      service_tier: 'priority',
+      price: '8e-6',
+    },
+    {
+      event_type: 'api_tokens',
+      billing_metric: 'mistral-large-2411',
+      billing_group: 'input',
+      api_zone: 'global',
+      service_tier: 'standard',
+      price: '2e-6',
+    },
+    {
+      event_type: 'api_tokens',
+      billing_metric: 'mistral-large-2411',
+      billing_group: 'output',
+      api_zone: 'global',
+      service_tier: 'standard',
+      price: '6E-6',
+    },
+    {
+      event_type: 'api_pages',
+      billing_metric: 'mistral-ocr-2505',
+      billing_group: 'pages',
+      api_zone: 'global',
+      service_tier: 'standard',
+      price: 0.001,
+    },
+    {
+      event_type: 'api_connectors',
+      billing_metric: 'web-search',
+      billing_group: 'calls',
+      api_zone: 'global',
+      service_tier: 'standard',
+      price: '0.03',
+    },
+    {
+      event_type: 'vibe_tokens',
+      billing_metric: 'devstral-2512',
+      billing_group: 'input',
+      api_zone: 'global',
+      service_tier: 'standard',
+      price: 0.0000001,
+    },
+    {
+      event_type: 'api_agent_calls',
+      billing_metric: 'agent-runtime',
+      billing_group: 'calls',
+      api_zone: 'global',
+      service_tier: 'standard',
+      price: '0.1',
+    },
   ],
 };
 
@@ -77,7 +193,9 @@ describe('usage', () => {
     expect(m['mistral_usage_cost{category="completion",model="mistral-large-2411",billing_group="output",currency="EUR"}']).toBe(1.5);
     expect(m['mistral_usage_cost{category="ocr",model="mistral-ocr-2505",billing_group="pages",currency="EUR"}']).toBe(0.1);
     expect(m['mistral_usage_cost{category="connectors",model="web-search",billing_group="calls",currency="EUR"}']).toBe(0.21);
-    expect(m['mistral_usage_cost{category="vibe_code_completion",model="devstral-2512",billing_group="input",currency="EUR"}']).toBe(0.0005);
+    expect(m['mistral_usage_cost{category="vibe_code_completion",model="devstral-2512",billing_group="input",currency="EUR"}']).toBe(
+      0.0005,
+    );
   });
 
   it('reports quantities by unit, with token_type for tokens', () => {
@@ -141,10 +259,22 @@ describe('usage', () => {
 
   it.each<[string, unknown, RegExp]>([
     ['not an object', [], /usage: expected an object, got an array/],
-    ['a non-numeric quantity', { completion: { models: { m: { input: [{ event_type: 'api_tokens', value: 'lots' }] } } } }, /usage\.completion\.models\.m\.input\[0\]\.value: expected a number, got the string "lots"/],
+    [
+      'a non-numeric quantity',
+      { completion: { models: { m: { input: [{ event_type: 'api_tokens', value: 'lots' }] } } } },
+      /usage\.completion\.models\.m\.input\[0\]\.value: expected a number, got the string "lots"/,
+    ],
     ['prices not a list', { prices: { a: 1 } }, /usage\.prices: expected an array/],
-    ['an answer with none of the known fields', { unexpected: true, items: [1, 2] }, /usage: the answer has no prices and no usage category/],
-    ['an entry list that is not a list', { completion: { models: { m: { input: 3 } } } }, /usage\.completion\.models\.m\.input: expected an array/],
+    [
+      'an answer with none of the known fields',
+      { unexpected: true, items: [1, 2] },
+      /usage: the answer has no prices and no usage category/,
+    ],
+    [
+      'an entry list that is not a list',
+      { completion: { models: { m: { input: 3 } } } },
+      /usage\.completion\.models\.m\.input: expected an array/,
+    ],
   ])('rejects %s with a ParseError naming the field', (_name, body, message) => {
     expect(() => parseUsage(body)).toThrow(ParseError);
     expect(() => parseUsage(body)).toThrow(message);
@@ -167,7 +297,10 @@ describe('spend-limit', () => {
   const mid = Date.UTC(2026, 10, 16); // 15 of 30 days elapsed
 
   it('splits spend into api, vibe and other, and projects the month end', () => {
-    const s = parseSpendLimit(body({ monthly_limit_reached: false, usage: 1200.1, vibe_usage: '300.2', total_usage: 1600.4, usage_limit: 4000 }), mid);
+    const s = parseSpendLimit(
+      body({ monthly_limit_reached: false, usage: 1200.1, vibe_usage: '300.2', total_usage: 1600.4, usage_limit: 4000 }),
+      mid,
+    );
     const m = flat(spendLimitFamilies(s));
     expect(m['mistral_spend{currency="EUR",product="api"}']).toBe(1200.1);
     expect(m['mistral_spend{currency="EUR",product="vibe"}']).toBe(300.2);
@@ -184,7 +317,9 @@ describe('spend-limit', () => {
     const s = parseSpendLimit(body({ monthly_limit_reached: false, no_monthly_limit: true, usage: 10, usage_limit: null }), mid);
     const m = flat(spendLimitFamilies(s));
     expect(m.mistral_spend_limit_enabled).toBe(0);
-    expect(Object.keys(m).filter((k) => k.startsWith('mistral_spend_limit{') || k.startsWith('mistral_spend_limit_utilization'))).toEqual([]);
+    expect(Object.keys(m).filter((k) => k.startsWith('mistral_spend_limit{') || k.startsWith('mistral_spend_limit_utilization'))).toEqual(
+      [],
+    );
     expect(m['mistral_spend{currency="EUR",product="other"}']).toBe(0);
   });
 

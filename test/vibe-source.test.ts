@@ -107,12 +107,7 @@ const WORKSPACE_BODY = {
     tool('2026-11-14', 'read_file', 10), // the most called yesterday, but ties with bash on 30d and loses by name
     tool('2026-11-15', 'write_file', 100), // today
   ],
-  session_durations: [
-    duration('2026-10-16', 1.5),
-    duration('2026-11-12', '0.2'),
-    duration('2026-11-14', 0.1),
-    duration('2026-11-15', 10),
-  ],
+  session_durations: [duration('2026-10-16', 1.5), duration('2026-11-12', '0.2'), duration('2026-11-14', 0.1), duration('2026-11-15', 10)],
   some_new_field: { ignored: true },
 };
 
@@ -144,7 +139,8 @@ describe('Vibe Code by workspace', () => {
   });
 
   it('sums tokens per model, with the same models in every window', () => {
-    const at = (model: string, type: string, window: string) => m[`mistral_vibe_tokens{model="${model}",token_type="${type}",window="${window}"}`];
+    const at = (model: string, type: string, window: string) =>
+      m[`mistral_vibe_tokens{model="${model}",token_type="${type}",window="${window}"}`];
     expect([at('devstral', 'input', '1d'), at('devstral', 'output', '1d'), at('devstral', 'cached', '1d')]).toEqual([100, 10, 1]);
     expect([at('devstral', 'input', '7d'), at('devstral', 'output', '7d'), at('devstral', 'cached', '7d')]).toEqual([300, 30, 3]);
     expect(at('codestral-latest', 'input', '7d')).toBe(1000);
@@ -227,7 +223,9 @@ describe('Vibe Code by workspace', () => {
   });
 
   it('labels every family with workspace_id per workspace, and ranks tools per workspace', () => {
-    const other = { tool_calls_by_name: [tool('2026-11-14', 'grep', 1), tool('2026-11-14', 'zed', 1), tool('2026-11-01', 'apply_patch', 1)] };
+    const other = {
+      tool_calls_by_name: [tool('2026-11-14', 'grep', 1), tool('2026-11-14', 'zed', 1), tool('2026-11-01', 'apply_patch', 1)],
+    };
     const s = snapshot({ byWorkspace: true, reports: [parseVibeWorkspace(WORKSPACE_BODY, 'ws-a'), parseVibeWorkspace(other, 'ws-b')] });
     const families = vibeWorkspaceFamilies(s);
     for (const f of families) {
@@ -260,7 +258,8 @@ describe('Vibe Code by workspace', () => {
       sessions: [session('2026-11-08', 1, 1, 0, 0), session('2026-11-14', 10, 10, 0, 0), session('2026-11-15', 100, 100, 0, 0)],
       active_users: [users('2026-11-14', 3, 3, 0, 0), users('2026-11-15', 4, 4, 0, 0)],
     };
-    const at = (now: number) => flat(vibeWorkspaceFamilies(snapshot({ fetchedAt: now, windows: [win(1), win(7)], reports: [parseVibeWorkspace(body)] })));
+    const at = (now: number) =>
+      flat(vibeWorkspaceFamilies(snapshot({ fetchedAt: now, windows: [win(1), win(7)], reports: [parseVibeWorkspace(body)] })));
     const before = at(Date.UTC(2026, 10, 15, 23, 59, 59));
     const after = at(Date.UTC(2026, 10, 16, 0, 0, 1));
     expect(before['mistral_vibe_sessions{client="cli",window="1d"}']).toBe(10);
@@ -278,12 +277,36 @@ describe('Vibe Code by workspace', () => {
 
   it.each<[string, unknown, RegExp]>([
     ['not an object', [], /^vibe by_workspace: expected an object, got an array$/],
-    ['an array whose only row has a non-numeric count', { sessions: [session('2026-11-14', 'x', 1, 0, 0)] }, /^vibe by_workspace\.sessions: none of its 1 entries is readable \(the first: vibe by_workspace\.sessions\[0\]\.nb_sessions: expected a number, got the string "x"\)$/],
-    ['an array that is not an array', { consumed_tokens: { devstral: 1 } }, /^vibe by_workspace\.consumed_tokens: expected an array, got an object$/],
-    ['a row without a day', { session_durations: [{ total_duration_hours: 1 }] }, /vibe by_workspace\.session_durations\[0\]\.day: missing\)$/],
-    ['a day that is not a date', { session_durations: [{ day: 'yesterday', total_duration_hours: 1 }] }, /session_durations\[0\]\.day: expected a YYYY-MM-DD day/],
-    ['a non-numeric duration', { session_durations: [duration('2026-11-14', 'long')] }, /session_durations\[0\]\.total_duration_hours: expected a number/],
-    ['a model that is not a string', { consumed_tokens: [{ day: '2026-11-14', model: 3, input_tokens: 1 }] }, /consumed_tokens\[0\]\.model: expected a string/],
+    [
+      'an array whose only row has a non-numeric count',
+      { sessions: [session('2026-11-14', 'x', 1, 0, 0)] },
+      /^vibe by_workspace\.sessions: none of its 1 entries is readable \(the first: vibe by_workspace\.sessions\[0\]\.nb_sessions: expected a number, got the string "x"\)$/,
+    ],
+    [
+      'an array that is not an array',
+      { consumed_tokens: { devstral: 1 } },
+      /^vibe by_workspace\.consumed_tokens: expected an array, got an object$/,
+    ],
+    [
+      'a row without a day',
+      { session_durations: [{ total_duration_hours: 1 }] },
+      /vibe by_workspace\.session_durations\[0\]\.day: missing\)$/,
+    ],
+    [
+      'a day that is not a date',
+      { session_durations: [{ day: 'yesterday', total_duration_hours: 1 }] },
+      /session_durations\[0\]\.day: expected a YYYY-MM-DD day/,
+    ],
+    [
+      'a non-numeric duration',
+      { session_durations: [duration('2026-11-14', 'long')] },
+      /session_durations\[0\]\.total_duration_hours: expected a number/,
+    ],
+    [
+      'a model that is not a string',
+      { consumed_tokens: [{ day: '2026-11-14', model: 3, input_tokens: 1 }] },
+      /consumed_tokens\[0\]\.model: expected a string/,
+    ],
     ['none of the known arrays', { start_time: 1, end_time: 2, data: [] }, /^vibe by_workspace: the answer has none of the known arrays/],
   ])('refuses %s with a ParseError naming the field', (_name, body, message) => {
     expect(() => parseVibeWorkspace(body)).toThrow(ParseError);
@@ -293,7 +316,12 @@ describe('Vibe Code by workspace', () => {
   it('skips and counts a row it cannot read, and serves the rest of the answer', () => {
     const tally = new UnreadableTally();
     const body = {
-      sessions: [session('2026-11-11', 1, 1, 0, 0), session('2026-11-12', 1, 1, 0, 0), session('2026-11-13', 1, 1, 0, 0), session('2026-11-14', 'x', 1, 0, 0)],
+      sessions: [
+        session('2026-11-11', 1, 1, 0, 0),
+        session('2026-11-12', 1, 1, 0, 0),
+        session('2026-11-13', 1, 1, 0, 0),
+        session('2026-11-14', 'x', 1, 0, 0),
+      ],
       tool_calls: [calls('2026-11-14', [1, 1, 1, 1, 1, 1]), 7, { day: '2026-11-13', total: 1 }],
     };
     const report = parseVibeWorkspace(body, undefined, tally);
@@ -312,11 +340,60 @@ const ORGANIZATION_BODY = {
   start_time: 0,
   end_time: 0,
   next_edit_suggestions: [
-    { day: '2026-10-01', total_suggestions: 1, outcome_accepted: 1000, outcome_rejected: 0, outcome_timeout: 0, outcome_aborted: 0, outcome_dismissed: 0, force_generated_true: 0, force_generated_false: 0, surface_widget: 0, surface_ghost_text: 1000 },
-    { day: '2026-10-16', total_suggestions: 0, outcome_accepted: 30, outcome_rejected: 20, outcome_timeout: 10, outcome_aborted: 5, outcome_dismissed: 1, surface_widget: 16, surface_ghost_text: 50 },
-    { day: '2026-11-10', outcome_accepted: '7', outcome_rejected: 3, outcome_timeout: 0, outcome_aborted: 0, outcome_dismissed: 2, surface_widget: 4, surface_ghost_text: '8' },
-    { day: '2026-11-14', outcome_accepted: 4, outcome_rejected: 1, outcome_timeout: 1, outcome_aborted: 1, outcome_dismissed: 0, surface_widget: 2, surface_ghost_text: 5 },
-    { day: '2026-11-15', outcome_accepted: 99, outcome_rejected: 99, outcome_timeout: 99, outcome_aborted: 99, outcome_dismissed: 99, surface_widget: 99, surface_ghost_text: 99 },
+    {
+      day: '2026-10-01',
+      total_suggestions: 1,
+      outcome_accepted: 1000,
+      outcome_rejected: 0,
+      outcome_timeout: 0,
+      outcome_aborted: 0,
+      outcome_dismissed: 0,
+      force_generated_true: 0,
+      force_generated_false: 0,
+      surface_widget: 0,
+      surface_ghost_text: 1000,
+    },
+    {
+      day: '2026-10-16',
+      total_suggestions: 0,
+      outcome_accepted: 30,
+      outcome_rejected: 20,
+      outcome_timeout: 10,
+      outcome_aborted: 5,
+      outcome_dismissed: 1,
+      surface_widget: 16,
+      surface_ghost_text: 50,
+    },
+    {
+      day: '2026-11-10',
+      outcome_accepted: '7',
+      outcome_rejected: 3,
+      outcome_timeout: 0,
+      outcome_aborted: 0,
+      outcome_dismissed: 2,
+      surface_widget: 4,
+      surface_ghost_text: '8',
+    },
+    {
+      day: '2026-11-14',
+      outcome_accepted: 4,
+      outcome_rejected: 1,
+      outcome_timeout: 1,
+      outcome_aborted: 1,
+      outcome_dismissed: 0,
+      surface_widget: 2,
+      surface_ghost_text: 5,
+    },
+    {
+      day: '2026-11-15',
+      outcome_accepted: 99,
+      outcome_rejected: 99,
+      outcome_timeout: 99,
+      outcome_aborted: 99,
+      outcome_dismissed: 99,
+      surface_widget: 99,
+      surface_ghost_text: 99,
+    },
   ],
   next_edit_active_users: [
     { day: '2026-11-13', nb_active_users: 30 },
@@ -353,7 +430,11 @@ describe('Vibe Code by organization', () => {
   });
 
   it('exports 0 for every known series of an empty answer, with no workspace_id', () => {
-    const families = vibeOrganizationFamilies({ fetchedAt: NOW, windows: WINDOWS, report: parseVibeOrganization({ next_edit_suggestions: [] }) });
+    const families = vibeOrganizationFamilies({
+      fetchedAt: NOW,
+      windows: WINDOWS,
+      report: parseVibeOrganization({ next_edit_suggestions: [] }),
+    });
     const e = flat(families);
     expect(Object.keys(e)).toHaveLength((5 + 2 + 3) * 3 + 1);
     expect(Object.values(e).every((v) => v === 0)).toBe(true);
@@ -363,7 +444,11 @@ describe('Vibe Code by organization', () => {
   it.each<[string, unknown, RegExp]>([
     ['not an object', 'nope', /^vibe by_organization: expected an object, got the string "nope"$/],
     ['none of the known arrays', { sessions: [] }, /^vibe by_organization: the answer has none of the known arrays/],
-    ['an array whose only row has a non-numeric count', { next_edit_suggestions: [{ day: '2026-11-14', outcome_accepted: 'lots' }] }, /next_edit_suggestions\[0\]\.outcome_accepted: expected a number, got the string "lots"\)$/],
+    [
+      'an array whose only row has a non-numeric count',
+      { next_edit_suggestions: [{ day: '2026-11-14', outcome_accepted: 'lots' }] },
+      /next_edit_suggestions\[0\]\.outcome_accepted: expected a number, got the string "lots"\)$/,
+    ],
     ['an array whose only row is null', { next_edit_active_users: [null] }, /next_edit_active_users\[0\]: expected an object, got null\)$/],
   ])('refuses %s with a ParseError naming the field', (_name, body, message) => {
     expect(() => parseVibeOrganization(body)).toThrow(ParseError);

@@ -15,9 +15,30 @@ const CLOCK_HOME = 'clock.ts';
 
 /** Methods of Date that read or write in the process's time zone (their getUTC/setUTC twins do not). */
 const LOCAL_TIME_METHODS = new Set([
-  'getFullYear', 'getYear', 'getMonth', 'getDate', 'getDay', 'getHours', 'getMinutes', 'getSeconds', 'getMilliseconds', 'getTimezoneOffset',
-  'setFullYear', 'setYear', 'setMonth', 'setDate', 'setHours', 'setMinutes', 'setSeconds', 'setMilliseconds',
-  'toString', 'toDateString', 'toTimeString', 'toLocaleString', 'toLocaleDateString', 'toLocaleTimeString',
+  'getFullYear',
+  'getYear',
+  'getMonth',
+  'getDate',
+  'getDay',
+  'getHours',
+  'getMinutes',
+  'getSeconds',
+  'getMilliseconds',
+  'getTimezoneOffset',
+  'setFullYear',
+  'setYear',
+  'setMonth',
+  'setDate',
+  'setHours',
+  'setMinutes',
+  'setSeconds',
+  'setMilliseconds',
+  'toString',
+  'toDateString',
+  'toTimeString',
+  'toLocaleString',
+  'toLocaleDateString',
+  'toLocaleTimeString',
 ]);
 
 function sourceFiles(dir: string): string[] {
@@ -28,7 +49,13 @@ function sourceFiles(dir: string): string[] {
 
 /** Every wall-clock or local-time read in `files`, as `file:line: what`. */
 function wallClockReads(files: string[], allowNowIn: string[] = []): string[] {
-  const program = ts.createProgram(files, { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true });
+  const program = ts.createProgram(files, {
+    strict: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    noEmit: true,
+  });
   const checker = program.getTypeChecker();
   const found: string[] = [];
   for (const file of program.getSourceFiles().filter((f) => files.includes(f.fileName))) {
@@ -42,20 +69,25 @@ function wallClockReads(files: string[], allowNowIn: string[] = []): string[] {
     const visit = (node: ts.Node): void => {
       if (ts.isPropertyAccessExpression(node)) {
         const prop = node.name.text;
-        if (isGlobal(node.expression, 'Date') && prop === 'now' && !allowNowIn.includes(name)) report(node, 'Date.now (use the injected clock)');
-        if (isGlobal(node.expression, 'Date') && prop === 'parse') report(node, 'Date.parse reads a date-time without an offset as local time (use src/dates.ts)');
+        if (isGlobal(node.expression, 'Date') && prop === 'now' && !allowNowIn.includes(name))
+          report(node, 'Date.now (use the injected clock)');
+        if (isGlobal(node.expression, 'Date') && prop === 'parse')
+          report(node, 'Date.parse reads a date-time without an offset as local time (use src/dates.ts)');
         if (isGlobal(node.expression, 'performance') && prop === 'now') report(node, 'performance.now (use the injected clock)');
         if (isGlobal(node.expression, 'process') && prop === 'hrtime') report(node, 'process.hrtime (use the injected clock)');
-        if (LOCAL_TIME_METHODS.has(prop) && isDateType(node.expression)) report(node, `Date#${prop} is local time (use its UTC twin or toISOString)`);
+        if (LOCAL_TIME_METHODS.has(prop) && isDateType(node.expression))
+          report(node, `Date#${prop} is local time (use its UTC twin or toISOString)`);
       }
       if ((ts.isNewExpression(node) || ts.isCallExpression(node)) && isGlobal(node.expression, 'Date')) {
         const args = node.arguments ?? ts.factory.createNodeArray();
         if (ts.isCallExpression(node)) report(node, 'Date() is the wall clock as local-time text');
         else if (args.length === 0) report(node, 'new Date() reads the wall clock (use the injected clock)');
-        else if (args.length === 1 && checker.getTypeAtLocation(args[0] as ts.Expression).flags & ts.TypeFlags.StringLike) report(node, 'new Date(string) reads a date-time without an offset as local time (use src/dates.ts)');
+        else if (args.length === 1 && checker.getTypeAtLocation(args[0] as ts.Expression).flags & ts.TypeFlags.StringLike)
+          report(node, 'new Date(string) reads a date-time without an offset as local time (use src/dates.ts)');
         else if (args.length > 1) report(node, 'new Date(y, m, ...) is local time (use Date.UTC)');
       }
-      if (ts.isPropertyAccessExpression(node) && isGlobal(node.expression, 'Intl')) report(node, `Intl.${node.name.text} uses the process's locale and time zone`);
+      if (ts.isPropertyAccessExpression(node) && isGlobal(node.expression, 'Intl'))
+        report(node, `Intl.${node.name.text} uses the process's locale and time zone`);
       ts.forEachChild(node, visit);
     };
     visit(file);
@@ -84,7 +116,7 @@ describe('time in src/', () => {
       'bad.ts:10: Date#getTimezoneOffset is local time (use its UTC twin or toISOString)',
       'bad.ts:11: Date#toLocaleDateString is local time (use its UTC twin or toISOString)',
       'bad.ts:12: performance.now (use the injected clock)',
-      'bad.ts:13: Intl.DateTimeFormat uses the process\'s locale and time zone',
+      "bad.ts:13: Intl.DateTimeFormat uses the process's locale and time zone",
     ]);
   });
 });

@@ -20,7 +20,9 @@ describe('GET workspaces against the simulator', () => {
       expect(valueOf(text, 'mistral_workspace_members', { workspace_id: w.uuid })).toBe(w.members_count);
     }
     const [limited, unlimited, silent] = truth as [(typeof truth)[0], (typeof truth)[0], (typeof truth)[0]];
-    expect(valueOf(text, 'mistral_workspace_spend_limit', { workspace_id: limited.uuid, currency: 'EUR' })).toBe(limited.spend_limit?.value);
+    expect(valueOf(text, 'mistral_workspace_spend_limit', { workspace_id: limited.uuid, currency: 'EUR' })).toBe(
+      limited.spend_limit?.value,
+    );
     expect(valueOf(text, 'mistral_workspace_spend_limit_enabled', { workspace_id: limited.uuid })).toBe(1);
     expect(valueOf(text, 'mistral_workspace_spend_limit_enabled', { workspace_id: unlimited.uuid })).toBe(0);
     // No spend limit object: nothing is said, so nothing is exported (not a 0).
@@ -54,7 +56,12 @@ describe('GET workspaces against the simulator', () => {
 });
 
 describe('pagination', () => {
-  const page = (total: number, items: number) => ({ total, items: Array.from({ length: items }, (_, i) => ({ i })), page: 1, page_size: items });
+  const page = (total: number, items: number) => ({
+    total,
+    items: Array.from({ length: items }, (_, i) => ({ i })),
+    page: 1,
+    page_size: items,
+  });
 
   it('stops at the page cap and says the list is incomplete', async () => {
     const { ctx, queries } = recordingContext(0, () => page(1000, 10));
@@ -74,7 +81,12 @@ describe('pagination', () => {
   });
 
   it('the workspaces reader counts what the page cap left unread', async () => {
-    const { ctx } = recordingContext(0, (q) => ({ total: 20_000, items: Array.from({ length: 100 }, (_, i) => ({ uuid: `w-${q?.page}-${i}`, name: 'n' })), page: q?.page, page_size: 100 }));
+    const { ctx } = recordingContext(0, (q) => ({
+      total: 20_000,
+      items: Array.from({ length: 100 }, (_, i) => ({ uuid: `w-${q?.page}-${i}`, name: 'n' })),
+      page: q?.page,
+      page_size: 100,
+    }));
     const reader = workspaces.reader(readerOptions());
     const snapshot = await reader.fetch(ctx);
     expect(snapshot.workspaces).toHaveLength(10_000);

@@ -222,7 +222,10 @@ export class AdminApiClient implements AdminApi {
       if (budget.retries >= retry.maxRetries) throw failure;
       budget.retries++;
       observer.retry(endpoint, reason);
-      logger.debug({ api_endpoint: endpoint, path, attempt: budget.retries + 1, reason, wait_ms: waitMs }, `${endpoint}: retrying after ${reason}`);
+      logger.debug(
+        { api_endpoint: endpoint, path, attempt: budget.retries + 1, reason, wait_ms: waitMs },
+        `${endpoint}: retrying after ${reason}`,
+      );
       try {
         await sleep(clock, waitMs, options.signal);
       } catch {
@@ -332,7 +335,12 @@ export class AdminApiClient implements AdminApi {
         return new AdminApiError(endpoint, 'timeout', `the answer of ${path} stalled for ${timeout}`, details);
     }
     const message = err instanceof Error ? err.message : String(err);
-    return new AdminApiError(endpoint, 'network', `request to ${path} failed: ${this.#clean(`${code ? `${code} ` : ''}${message}`)}`, details);
+    return new AdminApiError(
+      endpoint,
+      'network',
+      `request to ${path} failed: ${this.#clean(`${code ? `${code} ` : ''}${message}`)}`,
+      details,
+    );
   }
 
   #httpError(endpoint: ApiEndpoint, path: string, answer: Answer, suffix: string): AdminApiError {

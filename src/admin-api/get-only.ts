@@ -17,7 +17,9 @@ export function getOnlyInterceptor(): Dispatcher.DispatcherComposeInterceptor {
     function getOnly(options, handler) {
       const method = String(options.method ?? '').toUpperCase();
       if (method !== 'GET') {
-        throw new ReadOnlyViolationError(`refused to send ${method || 'a request without a method'}: the exporter only ever reads the Admin API`);
+        throw new ReadOnlyViolationError(
+          `refused to send ${method || 'a request without a method'}: the exporter only ever reads the Admin API`,
+        );
       }
       if (options.upgrade !== undefined && options.upgrade !== null && options.upgrade !== false) {
         throw new ReadOnlyViolationError('refused to send a GET with a protocol upgrade: the exporter only ever reads the Admin API');

@@ -15,15 +15,7 @@ export type RetryReason = '429' | '5xx' | 'timeout' | 'network';
  * - `invalid_json`: the body is not JSON (a parse error).
  * - `aborted`: the refresh deadline passed (or shutdown) while waiting.
  */
-export type AdminApiErrorKind =
-  | 'http'
-  | 'rate_limited'
-  | 'not_found'
-  | 'timeout'
-  | 'network'
-  | 'too_large'
-  | 'invalid_json'
-  | 'aborted';
+export type AdminApiErrorKind = 'http' | 'rate_limited' | 'not_found' | 'timeout' | 'network' | 'too_large' | 'invalid_json' | 'aborted';
 
 export class AdminApiError extends Error {
   override readonly name = 'AdminApiError';

@@ -281,10 +281,7 @@ function wrap(text: string, width: number): string[] {
 
 /** The README's settings table (between its `settings-table` markers). */
 export function settingsMarkdownTable(): string {
-  const rows = [
-    '| Environment variable | Flag | Default | Meaning |',
-    '| --- | --- | --- | --- |',
-  ];
+  const rows = ['| Environment variable | Flag | Default | Meaning |', '| --- | --- | --- | --- |'];
   for (const section of SECTIONS) {
     for (const [, s] of SETTING_ENTRIES.filter(([, s]) => s.section === section)) {
       const flag = s.flag === undefined ? '(env only)' : `\`--${s.flag}\``;

@@ -1,16 +1,7 @@
 import { API_ENDPOINTS, PATH_LAYOUTS, type ApiEndpoint, type PathLayout } from '../endpoints.js';
 import { CATALOG } from '../sources/catalog.js';
 import type { IntervalGroup } from '../sources/types.js';
-import {
-  formatBytes,
-  parseBoolean,
-  parseBytes,
-  parseChoice,
-  parseDuration,
-  parseHttpUrl,
-  parseInteger,
-  parseList,
-} from './values.js';
+import { formatBytes, parseBoolean, parseBytes, parseChoice, parseDuration, parseHttpUrl, parseInteger, parseList } from './values.js';
 
 /**
  * Every setting of the exporter, in one table: the environment variable, the
@@ -37,20 +28,16 @@ export interface SettingDef<T> {
 
 export type Section = 'Mistral Admin API' | 'Refresh and freshness' | 'Analytics' | 'Limits' | 'HTTP server' | 'Logging';
 
-export const SECTIONS: readonly Section[] = [
-  'Mistral Admin API',
-  'Refresh and freshness',
-  'Analytics',
-  'Limits',
-  'HTTP server',
-  'Logging',
-];
+export const SECTIONS: readonly Section[] = ['Mistral Admin API', 'Refresh and freshness', 'Analytics', 'Limits', 'HTTP server', 'Logging'];
 
 export const DEFAULT_PORT = 10460;
 
 /** Flags are the variable's name in kebab case without the MISTRAL_/MISTRAL_ADMIN_ prefix. */
 function flagFor(env: string): string {
-  return env.replace(/^MISTRAL_(ADMIN_)?/, '').toLowerCase().replace(/_/g, '-');
+  return env
+    .replace(/^MISTRAL_(ADMIN_)?/, '')
+    .toLowerCase()
+    .replace(/_/g, '-');
 }
 
 function def<T>(d: Omit<SettingDef<T>, 'flag'> & { noFlag?: boolean }): SettingDef<T> {
@@ -73,14 +60,20 @@ function positiveDuration(text: string): number {
 }
 
 /** The setting an interval group falls back to. */
-const GROUP_SETTING = { billing: 'refreshInterval', analytics: 'analyticsRefreshInterval' } as const satisfies Record<IntervalGroup, string>;
+const GROUP_SETTING = { billing: 'refreshInterval', analytics: 'analyticsRefreshInterval' } as const satisfies Record<
+  IntervalGroup,
+  string
+>;
 
 type PascalCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Capitalize<Head>}${PascalCase<Tail>}` : Capitalize<S>;
 /** The key of an endpoint's own interval setting, e.g. `refreshIntervalSpendLimit`. */
 type IntervalKey<Id extends string> = `refreshInterval${PascalCase<Id>}`;
 
 export function intervalKey<Id extends ApiEndpoint>(id: Id): IntervalKey<Id> {
-  return `refreshInterval${id.split('_').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')}` as IntervalKey<Id>;
+  return `refreshInterval${id
+    .split('_')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('')}` as IntervalKey<Id>;
 }
 
 /** Each endpoint's own interval setting, `REFRESH_INTERVAL_<ID>`, which wins over its group's. */

@@ -124,5 +124,12 @@ export function parseHttpUrl(text: string): string {
 
 /** A comma-separated list; blanks and duplicates dropped, order kept. */
 export function parseList(text: string): string[] {
-  return [...new Set(text.split(',').map((s) => s.trim()).filter((s) => s.length > 0))];
+  return [
+    ...new Set(
+      text
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    ),
+  ];
 }

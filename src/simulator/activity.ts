@@ -24,12 +24,10 @@ const TAG_EDIT_HOUR = tag('next-edit-hour');
 
 /** Probability that a user on an active day is active in each local hour. */
 const CHAT_HOUR_SHAPE = [
-  0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.03, 0.08, 0.25, 0.55, 0.65, 0.6,
-  0.35, 0.4, 0.6, 0.65, 0.55, 0.4, 0.2, 0.12, 0.1, 0.08, 0.05, 0.02,
+  0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.03, 0.08, 0.25, 0.55, 0.65, 0.6, 0.35, 0.4, 0.6, 0.65, 0.55, 0.4, 0.2, 0.12, 0.1, 0.08, 0.05, 0.02,
 ];
 const CODING_HOUR_SHAPE = [
-  0.02, 0.01, 0.01, 0.01, 0.01, 0.01, 0.02, 0.05, 0.2, 0.45, 0.6, 0.6,
-  0.3, 0.45, 0.65, 0.7, 0.65, 0.5, 0.3, 0.2, 0.18, 0.15, 0.08, 0.04,
+  0.02, 0.01, 0.01, 0.01, 0.01, 0.01, 0.02, 0.05, 0.2, 0.45, 0.6, 0.6, 0.3, 0.45, 0.65, 0.7, 0.65, 0.5, 0.3, 0.2, 0.18, 0.15, 0.08, 0.04,
 ];
 const WEEKEND_FACTOR = 0.12;
 
@@ -94,7 +92,16 @@ export function forEachChatHour(
 ): void {
   const range = activeRange(startSeconds, endSeconds, nowSeconds);
   if (!range) return;
-  const event: ChatHour = { user: org.users[0]!, instant: 0, messages: 0, files: 0, images: 0, spreadsheets: 0, agent: -1, conversation: 0 };
+  const event: ChatHour = {
+    user: org.users[0]!,
+    instant: 0,
+    messages: 0,
+    files: 0,
+    images: 0,
+    spreadsheets: 0,
+    agent: -1,
+    conversation: 0,
+  };
   for (const user of org.users) {
     if (user.chatDayProbability === 0) continue;
     event.user = user;
@@ -185,8 +192,19 @@ export function forEachVibeHour(
   if (!range) return;
   const toolTotal = org.toolWeights.reduce((a, b) => a + b, 0);
   const event: VibeHour = {
-    user: org.users[0]!, day: 0, instant: 0, client: 0, sessions: 0, prompts: 0, durationTenths: 0, model: 0,
-    inputTokens: 0, outputTokens: 0, cachedTokens: 0, toolCalls: 0, callCodes: new Int32Array(MAX_CALLS_PER_HOUR),
+    user: org.users[0]!,
+    day: 0,
+    instant: 0,
+    client: 0,
+    sessions: 0,
+    prompts: 0,
+    durationTenths: 0,
+    model: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    cachedTokens: 0,
+    toolCalls: 0,
+    callCodes: new Int32Array(MAX_CALLS_PER_HOUR),
   };
   for (const user of org.users) {
     const profile = user.vibe;
@@ -203,7 +221,11 @@ export function forEachVibeHour(
         event.instant = instant;
         const clientDraw = unit(rehash(h, 2));
         event.client =
-          clientDraw < 0.03 ? UNNAMED_CLIENT : clientDraw < 0.93 ? profile.primaryClient : (profile.primaryClient + 1 + (rehash(h, 3) % 2)) % 3;
+          clientDraw < 0.03
+            ? UNNAMED_CLIENT
+            : clientDraw < 0.93
+              ? profile.primaryClient
+              : (profile.primaryClient + 1 + (rehash(h, 3) % 2)) % 3;
         const sessionDraw = unit(rehash(h, 4));
         event.sessions = sessionDraw < 0.45 ? 1 : sessionDraw < 0.55 ? 2 : 0;
         event.prompts = 1 + Math.floor(unit(rehash(h, 5)) * 8);
@@ -259,8 +281,20 @@ export function forEachNextEditHour(
   const range = activeRange(startSeconds, endSeconds, nowSeconds);
   if (!range) return;
   const event: NextEditHour = {
-    user: org.users[0]!, day: 0, instant: 0, suggestions: 0, accepted: 0, rejected: 0, timeout: 0, aborted: 0,
-    dismissed: 0, forced: 0, widget: 0, linesInserted: 0, linesDeleted: 0, linesUnchanged: 0,
+    user: org.users[0]!,
+    day: 0,
+    instant: 0,
+    suggestions: 0,
+    accepted: 0,
+    rejected: 0,
+    timeout: 0,
+    aborted: 0,
+    dismissed: 0,
+    forced: 0,
+    widget: 0,
+    linesInserted: 0,
+    linesDeleted: 0,
+    linesUnchanged: 0,
   };
   for (const user of org.users) {
     const profile = user.nextEdit;

@@ -34,7 +34,9 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    process.stdout.write('usage: node dist/simulator/cli.js [--port 9999] [--seed 1] [--host H] [--base-path P] [--api-key K] [--users N] [--agents N] [--workspaces N] [--layouts brief,legacy,current] [--spend-limit EUR|none]\n');
+    process.stdout.write(
+      'usage: node dist/simulator/cli.js [--port 9999] [--seed 1] [--host H] [--base-path P] [--api-key K] [--users N] [--agents N] [--workspaces N] [--layouts brief,legacy,current] [--spend-limit EUR|none]\n',
+    );
     return;
   }
   const layouts = values.layouts?.split(',').map((l) => l.trim());

@@ -23,7 +23,8 @@ export class FaultQueue {
    * `set(e, 500, 2); set(e, 429, 1)` gives 500, 500, 429, then normal answers.
    */
   set(endpoint: SimEndpoint, fault: Fault, times?: number): void {
-    if (times !== undefined && (!Number.isInteger(times) || times < 1)) throw new RangeError(`times must be a positive integer, got ${times}`);
+    if (times !== undefined && (!Number.isInteger(times) || times < 1))
+      throw new RangeError(`times must be a positive integer, got ${times}`);
     const queue = this.queues.get(endpoint) ?? [];
     queue.push({ fault, remaining: times ?? Number.POSITIVE_INFINITY });
     this.queues.set(endpoint, queue);

@@ -46,9 +46,11 @@ class QueryReader {
   integer(name: string, required: boolean, bounds?: { min: number; max: number }): number | undefined {
     const raw = this.query[name];
     if (raw === undefined) return required ? this.issue(name, 'Field required', 'missing') : undefined;
-    if (!INTEGER.test(raw.trim())) return this.issue(name, 'Input should be a valid integer, unable to parse string as an integer', 'int_parsing');
+    if (!INTEGER.test(raw.trim()))
+      return this.issue(name, 'Input should be a valid integer, unable to parse string as an integer', 'int_parsing');
     const value = Number(raw.trim());
-    if (bounds && value < bounds.min) return this.issue(name, `Input should be greater than or equal to ${bounds.min}`, 'greater_than_equal');
+    if (bounds && value < bounds.min)
+      return this.issue(name, `Input should be greater than or equal to ${bounds.min}`, 'greater_than_equal');
     if (bounds && value > bounds.max) return this.issue(name, `Input should be less than or equal to ${bounds.max}`, 'less_than_equal');
     return value;
   }
@@ -95,7 +97,13 @@ export function answer(ctx: AnswerContext, endpoint: SimEndpoint, query: Query =
       const year = reader.integer('year', false, { min: 1, max: 9999 });
       return (
         reader.rejection() ??
-        ok(usageBody(ctx.org, { year: year ?? current.year, month: month ?? current.month, workspaceId: reader.text('workspace_id') }, ctx.nowSeconds))
+        ok(
+          usageBody(
+            ctx.org,
+            { year: year ?? current.year, month: month ?? current.month, workspaceId: reader.text('workspace_id') },
+            ctx.nowSeconds,
+          ),
+        )
       );
     }
     case 'spend_limit':

@@ -21,7 +21,12 @@ export function lechatByUserBody(org: SimOrg, window: LeChatWindow): JsonObject 
   const data: JsonObject[] = [];
   let row: JsonObject | null = null;
   let userIndex = -1;
-  let messages = 0, files = 0, images = 0, spreadsheets = 0, toAgents = 0, last = 0;
+  let messages = 0,
+    files = 0,
+    images = 0,
+    spreadsheets = 0,
+    toAgents = 0,
+    last = 0;
   const conversations = new Set<number>();
   const agents = new Set<number>();
   const flush = () => {
@@ -225,12 +230,27 @@ interface MutableCounts {
   lastMessageAt: number;
 }
 
-const emptyCounts = (): MutableCounts => ({ messages: 0, files: 0, images: 0, spreadsheets: 0, conversations: new Set(), lastMessageAt: 0 });
+const emptyCounts = (): MutableCounts => ({
+  messages: 0,
+  files: 0,
+  images: 0,
+  spreadsheets: 0,
+  conversations: new Set(),
+  lastMessageAt: 0,
+});
 
 export function lechatWindowTruth(org: SimOrg, window: LeChatWindow): LeChatWindowTruth {
   const users = new Map<string, MutableCounts & { agents: Set<string>; messagesToAgents: number }>();
   const agents = new Map<string, MutableCounts & { users: Set<string> }>();
-  const add = (counts: MutableCounts, messages: number, files: number, images: number, sheets: number, conversation: string, at: number) => {
+  const add = (
+    counts: MutableCounts,
+    messages: number,
+    files: number,
+    images: number,
+    sheets: number,
+    conversation: string,
+    at: number,
+  ) => {
     counts.messages += messages;
     counts.files += files;
     counts.images += images;

@@ -112,7 +112,13 @@ export function createOrg(seed: number, requested: Partial<OrgSize> = {}): SimOr
     const random = mulberry32(hash2(hash2(seed, tag('user')), index));
     const id = uuidFrom(random);
     const slot = pickWeighted(workspaceWeights, random());
-    const tier = CHAT_TIERS[pickWeighted(CHAT_TIERS.map((t) => t.share), random())] ?? CHAT_TIERS[0]!;
+    const tier =
+      CHAT_TIERS[
+        pickWeighted(
+          CHAT_TIERS.map((t) => t.share),
+          random(),
+        )
+      ] ?? CHAT_TIERS[0]!;
     const [lowIntensity, highIntensity] = tier.intensity;
     const favourite = () => pickWeighted(agentPopularity, random());
     const isVibeUser = random() < 0.25;
@@ -121,7 +127,10 @@ export function createOrg(seed: number, requested: Partial<OrgSize> = {}): SimOr
           dayProbability: 0.3 + 0.6 * random(),
           weekProbability: 0.6 + 0.4 * random(),
           primaryClient: pickWeighted([0.6, 0.3, 0.1], random()),
-          preferredModel: pickWeighted(VIBE_MODELS.map((_, i) => 1 / (i + 1)), random()),
+          preferredModel: pickWeighted(
+            VIBE_MODELS.map((_, i) => 1 / (i + 1)),
+            random(),
+          ),
         }
       : null;
     const nextEdit: NextEditProfile | null = random() < (isVibeUser ? 0.7 : 0.12) ? { dayProbability: 0.3 + 0.6 * random() } : null;
@@ -158,7 +167,9 @@ export function createOrg(seed: number, requested: Partial<OrgSize> = {}): SimOr
     const models: Record<string, number> = {};
     const count = slot === workspaceIds.length ? 0 : Math.floor(storageRandom() * 3);
     for (let i = 0; i < count; i++) {
-      const suffix = Math.floor(storageRandom() * 0xffffffff).toString(16).padStart(8, '0');
+      const suffix = Math.floor(storageRandom() * 0xffffffff)
+        .toString(16)
+        .padStart(8, '0');
       models[`ft:mistral-small-2503:${suffix}`] = 50 + Math.floor(storageRandom() * 900);
     }
     return models;

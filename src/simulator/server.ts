@@ -137,7 +137,9 @@ export function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
             return;
           }
           case 'not-json':
-            sendText(res, record, 200, '<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>', { 'content-type': 'text/html' });
+            sendText(res, record, 200, '<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>', {
+              'content-type': 'text/html',
+            });
             return;
           case 'wrong-shape':
             sendJson(res, record, 200, { unexpected: true, data: 'not-a-list', items: [1, 2, 3] });

@@ -75,11 +75,16 @@ export function createTruth(org: SimOrg, spend: SpendState, nowSeconds: () => nu
     usage(query = {}) {
       const now = nowSeconds();
       const current = yearMonthOf(now);
-      return usageTruth(org, { year: query.year ?? current.year, month: query.month ?? current.month, workspaceId: query.workspaceId }, now);
+      return usageTruth(
+        org,
+        { year: query.year ?? current.year, month: query.month ?? current.month, workspaceId: query.workspaceId },
+        now,
+      );
     },
     spend: () => spendTruth(org, spend, nowSeconds()),
     lechat: (startSeconds, endSeconds) => lechatWindowTruth(org, { startSeconds, endSeconds, nowSeconds: nowSeconds() }),
-    vibe: (startSeconds, endSeconds, workspaceId) => vibeWindowTruth(org, { startSeconds, endSeconds, nowSeconds: nowSeconds() }, workspaceId),
+    vibe: (startSeconds, endSeconds, workspaceId) =>
+      vibeWindowTruth(org, { startSeconds, endSeconds, nowSeconds: nowSeconds() }, workspaceId),
     nextEdit: (startSeconds, endSeconds) => nextEditWindowTruth(org, { startSeconds, endSeconds, nowSeconds: nowSeconds() }),
     workspaces: () => simWorkspaces(org).filter((w) => !w.archived),
   };

@@ -309,8 +309,14 @@ export function usageTruth(org: SimOrg, query: UsageQuery, nowSeconds: number): 
   let vibeCost: Decimal = ZERO;
   for (const series of lineSeries(org, query, nowSeconds)) {
     const { line } = series;
-    const value = decimalFromScaled(series.values.reduce((a, b) => a + b, 0), line.decimals);
-    const valuePaid = decimalFromScaled(series.paid.reduce((a, b) => a + b, 0), line.decimals);
+    const value = decimalFromScaled(
+      series.values.reduce((a, b) => a + b, 0),
+      line.decimals,
+    );
+    const valuePaid = decimalFromScaled(
+      series.paid.reduce((a, b) => a + b, 0),
+      line.decimals,
+    );
     const priceText = PRICE_BY_KEY.get(priceKey(line.eventType, line.model.id, line.group))?.price ?? null;
     const cost = priceText === null ? null : multiplyDecimal(valuePaid, parseDecimal(priceText));
     if (cost) {

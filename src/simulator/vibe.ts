@@ -100,11 +100,29 @@ export function vibeByWorkspaceBody(org: SimOrg, window: VibeWindow, workspaceId
   for (let d = 0; d < n; d++) {
     const day = isoDay(days.first + d);
     const [sCli, sAcp, sProg] = perClient(sessions, d);
-    rows('sessions').push({ day, nb_sessions: allClients(sessions, d), nb_sessions_cli: sCli!, nb_sessions_acp: sAcp!, nb_sessions_programmatic: sProg! });
+    rows('sessions').push({
+      day,
+      nb_sessions: allClients(sessions, d),
+      nb_sessions_cli: sCli!,
+      nb_sessions_acp: sAcp!,
+      nb_sessions_programmatic: sProg!,
+    });
     const [pCli, pAcp, pProg] = perClient(prompts, d);
-    rows('user_prompts').push({ day, nb_prompts_total: allClients(prompts, d), nb_prompts_cli: pCli!, nb_prompts_acp: pAcp!, nb_prompts_programmatic: pProg! });
+    rows('user_prompts').push({
+      day,
+      nb_prompts_total: allClients(prompts, d),
+      nb_prompts_cli: pCli!,
+      nb_prompts_acp: pAcp!,
+      nb_prompts_programmatic: pProg!,
+    });
     const [aCli, aAcp, aProg] = perClient(active, d);
-    rows('active_users').push({ day, nb_active_users_total: activeTotal[d]!, nb_active_users_cli: aCli!, nb_active_users_acp: aAcp!, nb_active_users_programmatic: aProg! });
+    rows('active_users').push({
+      day,
+      nb_active_users_total: activeTotal[d]!,
+      nb_active_users_cli: aCli!,
+      nb_active_users_acp: aAcp!,
+      nb_active_users_programmatic: aProg!,
+    });
     VIBE_MODELS.forEach((model, m) => {
       const t = (d * models + m) * 3;
       if (tokens[t] === 0) return;
@@ -148,8 +166,17 @@ export function vibeByOrganizationBody(org: SimOrg, window: VibeWindow): JsonObj
   forEachNextEditHour(org, days.first * DAY_SECONDS, (days.last + 1) * DAY_SECONDS, window.nowSeconds, (hour) => {
     const d = hour.day - days.first;
     const values = [
-      hour.suggestions, hour.accepted, hour.rejected, hour.timeout, hour.aborted, hour.dismissed,
-      hour.forced, hour.widget, hour.linesInserted, hour.linesDeleted, hour.linesUnchanged,
+      hour.suggestions,
+      hour.accepted,
+      hour.rejected,
+      hour.timeout,
+      hour.aborted,
+      hour.dismissed,
+      hour.forced,
+      hour.widget,
+      hour.linesInserted,
+      hour.linesDeleted,
+      hour.linesUnchanged,
     ];
     for (const [i, v] of values.entries()) sums[d * FIELDS + i]! += v;
     if (lastUser[d] !== hour.user.index) {
@@ -305,8 +332,17 @@ export function nextEditWindowTruth(org: SimOrg, window: VibeWindow): NextEditWi
   const days = servedVibeDays(window);
   const dayList: string[] = [];
   const totals = {
-    suggestions: 0, accepted: 0, rejected: 0, timeout: 0, aborted: 0, dismissed: 0, forced: 0, widget: 0,
-    linesInserted: 0, linesDeleted: 0, linesUnchanged: 0,
+    suggestions: 0,
+    accepted: 0,
+    rejected: 0,
+    timeout: 0,
+    aborted: 0,
+    dismissed: 0,
+    forced: 0,
+    widget: 0,
+    linesInserted: 0,
+    linesDeleted: 0,
+    linesUnchanged: 0,
   };
   const userDays = new Set<string>();
   const users = new Set<string>();

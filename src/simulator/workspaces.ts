@@ -70,7 +70,9 @@ export function workspacesBody(org: SimOrg, query: WorkspacesQuery): JsonObject 
   const start = (query.page - 1) * query.pageSize;
   return {
     total: all.length,
-    items: all.slice(start, start + query.pageSize).map(({ archived: _archived, ...w }) => ({ ...w, spend_limit: w.spend_limit && { ...w.spend_limit } })),
+    items: all
+      .slice(start, start + query.pageSize)
+      .map(({ archived: _archived, ...w }) => ({ ...w, spend_limit: w.spend_limit && { ...w.spend_limit } })),
     object: 'list',
     page: query.page,
     page_size: query.pageSize,

@@ -17,7 +17,8 @@ export function parseDailyActiveUsers(body: unknown, day: string, tally = new Un
   const dayStart = (parseIsoTimestamp(day) as number) / 1000;
   const buckets = readData(body, 'lechat by_time_stats', tally, (row, where) => {
     const start = optionalTimestampSeconds(row.time_bucket);
-    if (start === undefined) throw new ParseError(`${where}.time_bucket: missing or not a date-time`, row.time_bucket == null ? 'missing' : 'wrong_type');
+    if (start === undefined)
+      throw new ParseError(`${where}.time_bucket: missing or not a date-time`, row.time_bucket == null ? 'missing' : 'wrong_type');
     return { start, users: count(row, 'unique_users_count', where) };
   });
   return buckets.find((b) => b.start === dayStart)?.users;

@@ -114,20 +114,45 @@ export function userStatsFamilies(s: UserStatsSnapshot, options: UserStatsOption
   const perWindow = (pick: (rows: UserRow[]) => number): Sample[] =>
     s.windows.map(({ window, rows }) => ({ labels: { window: window.label }, value: pick(rows) }));
   const families = [
-    family(F.activeUsers, perWindow((rows) => rows.filter((r) => r.messages > 0).length)),
-    family(F.messages, perWindow((rows) => sum(rows, 'messages'))),
-    family(F.files, perWindow((rows) => sum(rows, 'files'))),
-    family(F.images, perWindow((rows) => sum(rows, 'images'))),
-    family(F.spreadsheets, perWindow((rows) => sum(rows, 'spreadsheets'))),
-    family(F.conversations, perWindow((rows) => sum(rows, 'conversations'))),
-    family(F.messagesToAgents, perWindow((rows) => sum(rows, (r: UserRow) => r.messagesToAgents))),
+    family(
+      F.activeUsers,
+      perWindow((rows) => rows.filter((r) => r.messages > 0).length),
+    ),
+    family(
+      F.messages,
+      perWindow((rows) => sum(rows, 'messages')),
+    ),
+    family(
+      F.files,
+      perWindow((rows) => sum(rows, 'files')),
+    ),
+    family(
+      F.images,
+      perWindow((rows) => sum(rows, 'images')),
+    ),
+    family(
+      F.spreadsheets,
+      perWindow((rows) => sum(rows, 'spreadsheets')),
+    ),
+    family(
+      F.conversations,
+      perWindow((rows) => sum(rows, 'conversations')),
+    ),
+    family(
+      F.messagesToAgents,
+      perWindow((rows) => sum(rows, (r: UserRow) => r.messagesToAgents)),
+    ),
   ];
   if (!options.userMetrics) return families;
 
   const { kept } = rankOnLongest(s.windows, (r) => r.userId, options.userLimit);
   const key = options.userIdHashKey?.reveal();
   const label = new Map([...kept].map((u) => [u, key === undefined ? u : pseudonymise(u, key)]));
-  const values: Record<(typeof PER_USER_WINDOWED)[number], Sample[]> = { userMessages: [], userConversations: [], userMessagesToAgents: [] };
+  const values: Record<(typeof PER_USER_WINDOWED)[number], Sample[]> = {
+    userMessages: [],
+    userConversations: [],
+    userMessagesToAgents: [],
+  };
   for (const { window, rows } of s.windows) {
     const byUser = new Map(rows.map((r) => [r.userId, r]));
     // The same users in every window: a kept user idle in a shorter window shows 0 there.
@@ -193,4 +218,3 @@ export const lechatByUser = defineEndpoint({
     };
   },
 });
-

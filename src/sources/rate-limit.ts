@@ -30,7 +30,9 @@ export function parseRateLimit(body: unknown, tally = new UnreadableTally()): Ra
   const read = (item: Json, where: string, index: number) => {
     const at = keys ? `${WHERE}.${keys[index]}` : where;
     const limits = expectObject(item, at);
-    const model = (keys ? keys[index] : (optionalString(limits.model, `${at}.model`) ?? optionalString(limits.model_name, `${at}.model_name`)))?.trim();
+    const model = (
+      keys ? keys[index] : (optionalString(limits.model, `${at}.model`) ?? optionalString(limits.model_name, `${at}.model_name`))
+    )?.trim();
     if (!model) throw new ParseError(`${at}.model: missing`, 'missing');
     return {
       model,
@@ -72,8 +74,14 @@ export function rateLimitFamilies(s: RateLimitSnapshot): MetricFamily[] {
     });
   return [
     family(RATE_LIMIT_FAMILIES.rps, single(s.requestsPerSecond)),
-    family(RATE_LIMIT_FAMILIES.tpm, per((m) => m.tokensPerMinute)),
-    family(RATE_LIMIT_FAMILIES.tpmonth, per((m) => m.tokensPerMonth)),
+    family(
+      RATE_LIMIT_FAMILIES.tpm,
+      per((m) => m.tokensPerMinute),
+    ),
+    family(
+      RATE_LIMIT_FAMILIES.tpmonth,
+      per((m) => m.tokensPerMonth),
+    ),
   ];
 }
 

@@ -116,7 +116,8 @@ export function parseUsage(body: unknown, workspaceId?: string): UsageReport {
           const model = optionalString(entry.billing_metric, `${at}.billing_metric`) ?? modelFromKey(modelKey);
           const billingGroup = optionalString(entry.billing_group, `${at}.billing_group`) ?? groupKey;
           const quantity = toDecimal(entry.value ?? 0, `${at}.value`);
-          const paid = entry.value_paid === undefined || entry.value_paid === null ? quantity : toDecimal(entry.value_paid, `${at}.value_paid`);
+          const paid =
+            entry.value_paid === undefined || entry.value_paid === null ? quantity : toDecimal(entry.value_paid, `${at}.value_paid`);
           const price = matchPrice(prices, eventType, model, billingGroup);
 
           if (price === undefined) unpricedEntries.set(category, (unpricedEntries.get(category) ?? 0) + 1);
@@ -340,7 +341,12 @@ export const usage = defineEndpoint({
           }
           for (const eventType of report.unknownUnitEntries.keys()) {
             const fields = { api_endpoint: 'usage', event_type: eventType };
-            reportOnce(ctx.logger, `unit:${eventType}`, fields, 'usage event type with no known unit: its cost counts, its quantity is not exported');
+            reportOnce(
+              ctx.logger,
+              `unit:${eventType}`,
+              fields,
+              'usage event type with no known unit: its cost counts, its quantity is not exported',
+            );
           }
         }
         return { byWorkspace: workspaceIds.length > 0, reports };

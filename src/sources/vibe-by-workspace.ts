@@ -4,7 +4,18 @@ import { topIds } from './caps.js';
 import { decimalToNumber, family, REFRESHED, type FamilyDef } from './families.js';
 import { defineEndpoint, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
 import { UnreadableTally } from './unreadable.js';
-import { dayRows, keyedDayRows, knownArrays, sumByKey, sumDays, WINDOW, windowDays, ZERO, type DayRow, type KeyedDayRow } from './vibe-daily.js';
+import {
+  dayRows,
+  keyedDayRows,
+  knownArrays,
+  sumByKey,
+  sumDays,
+  WINDOW,
+  windowDays,
+  ZERO,
+  type DayRow,
+  type KeyedDayRow,
+} from './vibe-daily.js';
 import { completeDays, completeDaysRange, lastCompleteDay, longest } from './windows.js';
 import { perWorkspace, withWorkspace, workspaceLabel } from './per-workspace.js';
 
@@ -223,7 +234,8 @@ export function vibeWorkspaceFamilies(snapshot: VibeWorkspaceSnapshot): MetricFa
 
       const calls = sumDays(report.toolCalls, days, [...STATUSES, ...APPROVALS]);
       for (const status of STATUSES) toolCalls.push({ labels: { status, window, ...wsLabel }, value: decimalToNumber(calls[status]) });
-      for (const approval of APPROVALS) approvals.push({ labels: { approval, window, ...wsLabel }, value: decimalToNumber(calls[approval]) });
+      for (const approval of APPROVALS)
+        approvals.push({ labels: { approval, window, ...wsLabel }, value: decimalToNumber(calls[approval]) });
 
       const toolSums = sumByKey(report.toolCallsByName, days, ['count']);
       for (const tool of tools) {

@@ -128,4 +128,3 @@ export function sumByKey<K extends string>(
 export function windowDays(now: number, windows: readonly AnalyticsWindow[]): Array<{ label: string; days: Set<string> }> {
   return windows.map((w) => ({ label: w.label, days: new Set(completeDays(now, w.days)) }));
 }
-

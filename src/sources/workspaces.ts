@@ -92,7 +92,8 @@ export function workspacesFamilies(s: WorkspacesSnapshot): MetricFamily[] {
     if (limit === undefined) continue;
     const hasLimit = limit.noMonthlyLimit !== true && limit.value !== undefined;
     if (hasLimit) limits.push({ labels: { workspace_id, currency: limit.currency }, value: decimalToNumber(limit.value as Big) });
-    if (limit.noMonthlyLimit !== undefined || limit.value !== undefined) enabled.push({ labels: { workspace_id }, value: hasLimit ? 1 : 0 });
+    if (limit.noMonthlyLimit !== undefined || limit.value !== undefined)
+      enabled.push({ labels: { workspace_id }, value: hasLimit ? 1 : 0 });
   }
   const F = WORKSPACE_FAMILIES;
   return [family(F.info, info), family(F.members, members), family(F.spendLimit, limits), family(F.spendLimitEnabled, enabled)];

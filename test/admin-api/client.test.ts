@@ -119,7 +119,10 @@ describe('GET only', () => {
     const guarded = agent.composed[0] as Dispatcher;
     const refused: unknown = await guarded
       .request({ origin: s.url, path: '/spend-limit', method: 'POST', body: '{"monthly_limit": 0}' })
-      .then(() => 'sent', (err: unknown) => err);
+      .then(
+        () => 'sent',
+        (err: unknown) => err,
+      );
     expect(refused).toBeInstanceOf(ReadOnlyViolationError);
     expect((refused as Error).message).toBe('refused to send POST: the exporter only ever reads the Admin API');
     // Nothing reached the server, not even a connection.
@@ -136,7 +139,11 @@ describe('retries and backoff', () => {
     const s = await server((_req, res) => json(res, 503, { detail: 'unavailable' }));
     const clock = new ManualClock();
     clock.autoAdvance();
-    const { client: c, observer, logs } = client(s.url, {
+    const {
+      client: c,
+      observer,
+      logs,
+    } = client(s.url, {
       clock,
       retry: { maxRetries: 4, baseDelayMs: 100, maxDelayMs: 300, maxRetryAfterMs: 60_000 },
     });
@@ -409,7 +416,12 @@ describe('path variants', () => {
       [endpoint, legacy],
     ]);
     expect(c.pathInUse(endpoint)).toBe(legacy);
-    expect(logs.lines().filter((l) => l.level === 'info').at(-1)).toMatchObject({ path: legacy, previous_path: current });
+    expect(
+      logs
+        .lines()
+        .filter((l) => l.level === 'info')
+        .at(-1),
+    ).toMatchObject({ path: legacy, previous_path: current });
   });
 
   it('all variants 404: kind not_found', async () => {
@@ -601,7 +613,15 @@ describe('the key never leaks', () => {
       retry: { maxRetries: 1, baseDelayMs: 10, maxDelayMs: 10, maxRetryAfterMs: 60_000 },
     });
     const errors: AdminApiError[] = [];
-    for (const e of ['usage', 'spend_limit', 'rate_limit', 'lechat_by_user', 'lechat_by_agent', 'lechat_by_time', 'vibe_by_workspace'] as const) {
+    for (const e of [
+      'usage',
+      'spend_limit',
+      'rate_limit',
+      'lechat_by_user',
+      'lechat_by_agent',
+      'lechat_by_time',
+      'vibe_by_workspace',
+    ] as const) {
       errors.push(await failure(c.get(e)));
     }
     const controller = new AbortController();
@@ -610,11 +630,26 @@ describe('the key never leaks', () => {
     controller.abort(new Error('deadline'));
     errors.push(await failure(aborted));
 
-    expect(errors.map((e) => e.kind)).toEqual(['http', 'invalid_json', 'http', 'network', 'too_large', 'rate_limited', 'timeout', 'aborted']);
+    expect(errors.map((e) => e.kind)).toEqual([
+      'http',
+      'invalid_json',
+      'http',
+      'network',
+      'too_large',
+      'rate_limited',
+      'timeout',
+      'aborted',
+    ]);
     // The server did echo the key: the errors carry the snippet, scrubbed.
     expect(errors[0]?.message).toContain('bad key [REDACTED]');
     for (const err of errors) {
-      for (const text of [err.message, err.stack ?? '', JSON.stringify(err), inspect(err, { depth: Infinity, showHidden: true }), String(err)]) {
+      for (const text of [
+        err.message,
+        err.stack ?? '',
+        JSON.stringify(err),
+        inspect(err, { depth: Infinity, showHidden: true }),
+        String(err),
+      ]) {
         expect(text).not.toContain(CANARY);
       }
     }

@@ -9,7 +9,10 @@ afterEach(async () => {
 async function setup() {
   const target = await startServer((_req, res) => json(res, 200, { ok: true }));
   const proxy = await startProxy();
-  cleanups.push(() => target.close(), () => proxy.close());
+  cleanups.push(
+    () => target.close(),
+    () => proxy.close(),
+  );
   return { target, proxy };
 }
 

@@ -41,7 +41,9 @@ describe('analytics validation', () => {
 
   it('rejects an unknown granularity', async () => {
     const sim = await simulator();
-    const { status, body } = await getJson(`${sim.url}/${PATHS.lechat_by_time}?${windowQuery(NOW_S - DAY_S, NOW_S, { granularity: 'minute' })}`);
+    const { status, body } = await getJson(
+      `${sim.url}/${PATHS.lechat_by_time}?${windowQuery(NOW_S - DAY_S, NOW_S, { granularity: 'minute' })}`,
+    );
     expect(status).toBe(422);
     expect(rowsOf(body, 'detail')[0]).toMatchObject({ loc: ['query', 'granularity'], type: 'enum' });
   });
@@ -104,7 +106,8 @@ describe('le Chat analytics', () => {
     const sim = await simulator();
     const a = NOW_S - 3 * DAY_S + 1234;
     const b = NOW_S - DAY_S - 777;
-    const messagesIn = async (start: number, end: number) => sum(rowsOf((await getJson(`${sim.url}/${PATHS.lechat_by_user}?${windowQuery(start, end)}`)).body), 'messages_count');
+    const messagesIn = async (start: number, end: number) =>
+      sum(rowsOf((await getJson(`${sim.url}/${PATHS.lechat_by_user}?${windowQuery(start, end)}`)).body), 'messages_count');
     expect((await messagesIn(a, b)) + (await messagesIn(b, NOW_S))).toBe(await messagesIn(a, NOW_S));
     expect(sim.truth.lechat(a, b).messages + sim.truth.lechat(b, NOW_S).messages).toBe(sim.truth.lechat(a, NOW_S).messages);
     expect(await messagesIn(NOW_S, NOW_S)).toBe(0);
@@ -132,7 +135,9 @@ describe('le Chat analytics', () => {
     expect(rows).toEqual(rowsOf((await getJson(`${sim.url}/${PATHS.lechat_by_user}?${windowQuery(NOW_S - DAY_S, NOW_S + 1)}`)).body));
     for (const row of rows) expect(Date.parse(row['last_message_at'] as string) / 1000).toBeLessThanOrEqual(NOW_S);
     expect(rowsOf((await getJson(`${sim.url}/${PATHS.lechat_by_user}?${windowQuery(NOW_S + 1, future)}`)).body)).toEqual([]);
-    const buckets = rowsOf((await getJson(`${sim.url}/${PATHS.lechat_by_time}?${windowQuery(NOW_S - DAY_S, future, { granularity: 'hour' })}`)).body);
+    const buckets = rowsOf(
+      (await getJson(`${sim.url}/${PATHS.lechat_by_time}?${windowQuery(NOW_S - DAY_S, future, { granularity: 'hour' })}`)).body,
+    );
     expect(buckets).toHaveLength(25);
     for (const b of buckets) expect(Date.parse(b['time_bucket'] as string) / 1000).toBeLessThanOrEqual(NOW_S);
   });
@@ -190,7 +195,8 @@ describe('le Chat analytics', () => {
   ] as const)('by_time_stats granularity %s aligns buckets', async (granularity, expectedRows, aligned) => {
     const sim = await simulator();
     const midnight = Math.floor(NOW_S / DAY_S) * DAY_S;
-    const start = granularity === 'week' ? midnight - 28 * DAY_S : granularity === 'month' ? Date.UTC(2026, 9, 10) / 1000 : midnight - 3 * DAY_S;
+    const start =
+      granularity === 'week' ? midnight - 28 * DAY_S : granularity === 'month' ? Date.UTC(2026, 9, 10) / 1000 : midnight - 3 * DAY_S;
     const end = granularity === 'hour' || granularity === 'day' ? midnight : NOW_S;
     const rows = rowsOf((await getJson(`${sim.url}/${PATHS.lechat_by_time}?${windowQuery(start, end, { granularity })}`)).body);
     expect(rows).toHaveLength(expectedRows);
@@ -208,7 +214,10 @@ describe('Vibe Code analytics', () => {
     const body = asObject((await getJson(`${sim.url}/${PATHS.vibe_by_workspace}?${windowQuery(start, NOW_S + 10 * DAY_S)}`)).body);
     const expectedDays = Array.from({ length: 7 }, (_, i) => isoDay(NOW_S - (6 - i) * DAY_S));
     for (const key of ['sessions', 'user_prompts', 'active_users', 'tool_calls', 'session_durations']) {
-      expect(rowsOf(body, key).map((r) => r['day']), key).toEqual(expectedDays);
+      expect(
+        rowsOf(body, key).map((r) => r['day']),
+        key,
+      ).toEqual(expectedDays);
     }
     for (const key of ['consumed_tokens', 'tool_calls_by_name']) {
       for (const row of rowsOf(body, key)) expect(expectedDays).toContain(row['day']);
@@ -229,14 +238,17 @@ describe('Vibe Code analytics', () => {
     }
     expect(unnamedDays).toBeGreaterThan(0);
     for (const row of rowsOf(body, 'user_prompts')) {
-      expect(row['nb_prompts_total'] as number).toBeGreaterThanOrEqual((row['nb_prompts_cli'] as number) + (row['nb_prompts_acp'] as number) + (row['nb_prompts_programmatic'] as number));
+      expect(row['nb_prompts_total'] as number).toBeGreaterThanOrEqual(
+        (row['nb_prompts_cli'] as number) + (row['nb_prompts_acp'] as number) + (row['nb_prompts_programmatic'] as number),
+      );
     }
     for (const row of rowsOf(body, 'active_users')) {
       const perClient = [row['nb_active_users_cli'], row['nb_active_users_acp'], row['nb_active_users_programmatic']] as number[];
       expect(row['nb_active_users_total'] as number).toBeGreaterThanOrEqual(Math.max(...perClient));
     }
     const byName = new Map<string, number>();
-    for (const row of rowsOf(body, 'tool_calls_by_name')) byName.set(row['day'] as string, (byName.get(row['day'] as string) ?? 0) + (row['count'] as number));
+    for (const row of rowsOf(body, 'tool_calls_by_name'))
+      byName.set(row['day'] as string, (byName.get(row['day'] as string) ?? 0) + (row['count'] as number));
     for (const row of rowsOf(body, 'tool_calls')) {
       const total = row['total'] as number;
       expect((row['status_success'] as number) + (row['status_failure'] as number) + (row['status_skipped'] as number)).toBe(total);
@@ -271,7 +283,8 @@ describe('Vibe Code analytics', () => {
       }
       expect(tokens).toEqual(truth.tokens);
       const byName: Record<string, number> = {};
-      for (const row of rowsOf(body, 'tool_calls_by_name')) byName[row['tool_name'] as string] = (byName[row['tool_name'] as string] ?? 0) + (row['count'] as number);
+      for (const row of rowsOf(body, 'tool_calls_by_name'))
+        byName[row['tool_name'] as string] = (byName[row['tool_name'] as string] ?? 0) + (row['count'] as number);
       expect(byName).toEqual(truth.toolCallsByName);
       const tenths = rowsOf(body, 'session_durations').reduce((acc, r) => acc + Math.round((r['total_duration_hours'] as number) * 10), 0);
       expect(tenths / 10).toBe(Number(truth.durationHours));
@@ -298,13 +311,18 @@ describe('Vibe Code analytics', () => {
     expect(suggestions.map((r) => r['day'])).toEqual(truth.days);
     for (const row of suggestions) {
       const total = row['total_suggestions'] as number;
-      const outcomes = ['outcome_accepted', 'outcome_rejected', 'outcome_timeout', 'outcome_aborted', 'outcome_dismissed'].reduce((acc, k) => acc + (row[k] as number), 0);
+      const outcomes = ['outcome_accepted', 'outcome_rejected', 'outcome_timeout', 'outcome_aborted', 'outcome_dismissed'].reduce(
+        (acc, k) => acc + (row[k] as number),
+        0,
+      );
       expect(outcomes).toBe(total);
       expect((row['surface_widget'] as number) + (row['surface_ghost_text'] as number)).toBe(total);
       expect((row['force_generated_true'] as number) + (row['force_generated_false'] as number)).toBe(total);
     }
     for (const row of rowsOf(body, 'next_edit_modified_loc')) {
-      expect(row['lines_total']).toBe((row['lines_inserted'] as number) + (row['lines_deleted'] as number) + (row['lines_unchanged'] as number));
+      expect(row['lines_total']).toBe(
+        (row['lines_inserted'] as number) + (row['lines_deleted'] as number) + (row['lines_unchanged'] as number),
+      );
     }
     expect(sum(suggestions, 'total_suggestions')).toBe(truth.suggestions);
     expect(sum(suggestions, 'outcome_accepted')).toBe(truth.accepted);
@@ -318,7 +336,8 @@ describe('Vibe Code analytics', () => {
     let now = Date.UTC(2026, 10, 12, 9, 0);
     const sim = await simulator({ now: () => now });
     const today = Date.UTC(2026, 10, 12) / 1000;
-    const sessionsToday = () => (sim.bodyFor('vibe_by_workspace', { start_time: String(today), end_time: String(today + DAY_S) }) as Json)['sessions'] as Json[];
+    const sessionsToday = () =>
+      (sim.bodyFor('vibe_by_workspace', { start_time: String(today), end_time: String(today + DAY_S) }) as Json)['sessions'] as Json[];
     const morning = sessionsToday()[0]!['nb_sessions'] as number;
     now = Date.UTC(2026, 10, 12, 17, 0);
     const evening = sessionsToday()[0]!['nb_sessions'] as number;

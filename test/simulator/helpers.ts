@@ -33,7 +33,8 @@ export function windowQuery(start: number, end: number, extra: Record<string, st
 export type Json = Record<string, unknown>;
 
 export function asObject(value: unknown): Json {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`not an object: ${JSON.stringify(value)?.slice(0, 200)}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`not an object: ${JSON.stringify(value)?.slice(0, 200)}`);
   return value as Json;
 }
 
@@ -60,9 +61,24 @@ export function exact(value: unknown): Big {
 /** Required fields, copied from the API reference schemas (billing_schemas.yaml, analytics_schemas.yaml). */
 export const REQUIRED = {
   UsageOUTJSON: [
-    'completion', 'ocr', 'connectors', 'libraries_api', 'fine_tuning', 'audio', 'audio_characters', 'vibe_usage',
-    'vibe_code', 'chat', 'date', 'previous_month', 'next_month', 'start_date', 'end_date', 'currency',
-    'currency_symbol', 'prices',
+    'completion',
+    'ocr',
+    'connectors',
+    'libraries_api',
+    'fine_tuning',
+    'audio',
+    'audio_characters',
+    'vibe_usage',
+    'vibe_code',
+    'chat',
+    'date',
+    'previous_month',
+    'next_month',
+    'start_date',
+    'end_date',
+    'currency',
+    'currency_symbol',
+    'prices',
   ],
   LibrariesAPIUsageDataJSON: ['pages', 'tokens', 'audio_seconds'],
   FineTuningDataJSON: ['training', 'storage'],
@@ -75,32 +91,77 @@ export const REQUIRED = {
   TokenLimitsByModel: ['tokens_per_minute', 'tokens_per_month'],
   WindowOUT: ['start_time', 'end_time', 'data'],
   VibeWorkByUserStat: [
-    'messages_count', 'files_count', 'images_count', 'spreadsheets_count', 'unique_conversations_count', 'user_id',
-    'last_message_at', 'unique_agents_count', 'messages_to_agents_count',
+    'messages_count',
+    'files_count',
+    'images_count',
+    'spreadsheets_count',
+    'unique_conversations_count',
+    'user_id',
+    'last_message_at',
+    'unique_agents_count',
+    'messages_to_agents_count',
   ],
   VibeWorkByAgentStat: [
-    'messages_count', 'files_count', 'images_count', 'spreadsheets_count', 'unique_conversations_count', 'agent_id',
-    'last_message_at', 'unique_users_count',
+    'messages_count',
+    'files_count',
+    'images_count',
+    'spreadsheets_count',
+    'unique_conversations_count',
+    'agent_id',
+    'last_message_at',
+    'unique_users_count',
   ],
   VibeWorkByTimeStat: [
-    'messages_count', 'files_count', 'images_count', 'spreadsheets_count', 'unique_conversations_count', 'time_bucket',
-    'unique_users_count', 'messages_to_agents_count', 'unique_agents_count',
+    'messages_count',
+    'files_count',
+    'images_count',
+    'spreadsheets_count',
+    'unique_conversations_count',
+    'time_bucket',
+    'unique_users_count',
+    'messages_to_agents_count',
+    'unique_agents_count',
   ],
   VibeWorkspaceStatsOUT: [
-    'start_time', 'end_time', 'sessions', 'user_prompts', 'active_users', 'consumed_tokens', 'tool_calls',
-    'tool_calls_by_name', 'session_durations',
+    'start_time',
+    'end_time',
+    'sessions',
+    'user_prompts',
+    'active_users',
+    'consumed_tokens',
+    'tool_calls',
+    'tool_calls_by_name',
+    'session_durations',
   ],
   VibeSessionStat: ['day', 'nb_sessions', 'nb_sessions_cli', 'nb_sessions_acp', 'nb_sessions_programmatic'],
   VibeUserPromptsStat: ['day', 'nb_prompts_total', 'nb_prompts_cli', 'nb_prompts_acp', 'nb_prompts_programmatic'],
   VibeActiveUsersStat: ['day', 'nb_active_users_total', 'nb_active_users_cli', 'nb_active_users_acp', 'nb_active_users_programmatic'],
   VibeConsumedTokensStat: ['day', 'model', 'cached_tokens', 'input_tokens', 'output_tokens'],
-  VibeToolCallsStat: ['day', 'total', 'status_success', 'status_failure', 'status_skipped', 'approval_ask', 'approval_always', 'approval_never'],
+  VibeToolCallsStat: [
+    'day',
+    'total',
+    'status_success',
+    'status_failure',
+    'status_skipped',
+    'approval_ask',
+    'approval_always',
+    'approval_never',
+  ],
   VibeToolCallsByNameStat: ['day', 'tool_name', 'count'],
   VibeSessionDurationStat: ['day', 'total_duration_hours'],
   VibeOrganizationStatsOUT: ['start_time', 'end_time', 'next_edit_suggestions', 'next_edit_active_users', 'next_edit_modified_loc'],
   VibeNextEditSuggestionStat: [
-    'day', 'total_suggestions', 'outcome_accepted', 'outcome_rejected', 'outcome_timeout', 'outcome_aborted',
-    'outcome_dismissed', 'force_generated_true', 'force_generated_false', 'surface_widget', 'surface_ghost_text',
+    'day',
+    'total_suggestions',
+    'outcome_accepted',
+    'outcome_rejected',
+    'outcome_timeout',
+    'outcome_aborted',
+    'outcome_dismissed',
+    'force_generated_true',
+    'force_generated_false',
+    'surface_widget',
+    'surface_ghost_text',
   ],
   VibeNextEditActiveUsersStat: ['day', 'nb_active_users'],
   VibeNextEditModifiedLOCStat: ['day', 'lines_inserted', 'lines_deleted', 'lines_unchanged', 'lines_total'],
@@ -138,7 +199,17 @@ export function* usageEntries(body: unknown): Generator<{ category: string; mode
   yield* walk(root, []);
 }
 
-const NOT_CATEGORIES = new Set(['prices', 'date', 'previous_month', 'next_month', 'start_date', 'end_date', 'currency', 'currency_symbol', 'vibe_usage']);
+const NOT_CATEGORIES = new Set([
+  'prices',
+  'date',
+  'previous_month',
+  'next_month',
+  'start_date',
+  'end_date',
+  'currency',
+  'currency_symbol',
+  'vibe_usage',
+]);
 function isCategory(key: string, value: unknown): boolean {
   return !NOT_CATEGORIES.has(key) && value !== null && typeof value === 'object' && !Array.isArray(value);
 }

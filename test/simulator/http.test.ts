@@ -62,7 +62,8 @@ describe('simulator over HTTP: paths and layouts', () => {
     expect(missingFields(usage['libraries_api'], REQUIRED.LibrariesAPIUsageDataJSON)).toEqual([]);
     expect(missingFields(usage['fine_tuning'], REQUIRED.FineTuningDataJSON)).toEqual([]);
     expect(missingFields(usage['vibe_code'], REQUIRED.VibeCodeUsageDataJSON)).toEqual([]);
-    for (const key of ['completion', 'ocr', 'connectors', 'audio', 'audio_characters', 'chat']) expect(missingFields(usage[key], ['models'])).toEqual([]);
+    for (const key of ['completion', 'ocr', 'connectors', 'audio', 'audio_characters', 'chat'])
+      expect(missingFields(usage[key], ['models'])).toEqual([]);
     expect(rowsOf(usage, 'prices').length).toBeGreaterThan(0);
     for (const row of rowsOf(usage, 'prices')) expect(missingFields(row, REQUIRED.PriceData)).toEqual([]);
 
@@ -103,7 +104,11 @@ describe('simulator over HTTP: paths and layouts', () => {
   it.each(['POST', 'PUT', 'DELETE', 'PATCH'])('answers %s with 405 and records it', async (method) => {
     const sim = await simulator();
     for (const path of ['usage', 'spend-limit', 'rate-limit', 'analytics/lechat/usage/by_user_stats']) {
-      const response = await fetch(`${sim.url}/${path}`, { method, body: method === 'DELETE' ? null : '{"amount": 1}', headers: { 'content-type': 'application/json' } });
+      const response = await fetch(`${sim.url}/${path}`, {
+        method,
+        body: method === 'DELETE' ? null : '{"amount": 1}',
+        headers: { 'content-type': 'application/json' },
+      });
       await response.text();
       expect(response.status).toBe(405);
     }
@@ -119,7 +124,11 @@ describe('simulator over HTTP: paths and layouts', () => {
   it('POST spend-limit changes nothing', async () => {
     const sim = await simulator();
     const before = (await getJson(`${sim.url}/spend-limit`)).body;
-    const post = await fetch(`${sim.url}/spend-limit`, { method: 'POST', body: JSON.stringify({ amount: 1, no_monthly_limit: true }), headers: { 'content-type': 'application/json' } });
+    const post = await fetch(`${sim.url}/spend-limit`, {
+      method: 'POST',
+      body: JSON.stringify({ amount: 1, no_monthly_limit: true }),
+      headers: { 'content-type': 'application/json' },
+    });
     await post.text();
     expect(post.status).toBe(405);
     expect((await getJson(`${sim.url}/spend-limit`)).body).toEqual(before);

@@ -69,7 +69,20 @@ describe('simulator usage', () => {
   it('names categories the consumer way, including nested and unknown ones', async () => {
     const sim = await simulator();
     const categories = new Set(sim.truth.usage().rows.map((r) => r.category));
-    for (const c of ['completion', 'ocr', 'connectors', 'audio', 'audio_characters', 'chat', 'libraries_api_pages', 'libraries_api_tokens', 'libraries_api_audio_seconds', 'fine_tuning_training', 'vibe_code_completion', 'agents_api']) {
+    for (const c of [
+      'completion',
+      'ocr',
+      'connectors',
+      'audio',
+      'audio_characters',
+      'chat',
+      'libraries_api_pages',
+      'libraries_api_tokens',
+      'libraries_api_audio_seconds',
+      'fine_tuning_training',
+      'vibe_code_completion',
+      'agents_api',
+    ]) {
       expect(categories, c).toContain(c);
     }
     const body = asObject((await getJson(`${sim.url}/usage`)).body);
@@ -86,7 +99,17 @@ describe('simulator usage', () => {
   it('serves prices as numbers, decimal strings and scientific strings, with other zones and tiers beside global/standard', async () => {
     const sim = await simulator();
     const rows = rowsOf((await getJson(`${sim.url}/usage`)).body, 'prices');
-    const forms = new Set(rows.map((r) => (typeof r['price'] === 'number' ? 'number' : /e/.test(r['price'] as string) ? 'sci-lower' : /E/.test(r['price'] as string) ? 'sci-upper' : 'decimal')));
+    const forms = new Set(
+      rows.map((r) =>
+        typeof r['price'] === 'number'
+          ? 'number'
+          : /e/.test(r['price'] as string)
+            ? 'sci-lower'
+            : /E/.test(r['price'] as string)
+              ? 'sci-upper'
+              : 'decimal',
+      ),
+    );
     expect([...forms].sort()).toEqual(['decimal', 'number', 'sci-lower', 'sci-upper']);
     const byMetric = new Map<string, Json[]>();
     for (const row of rows) {
@@ -114,7 +137,11 @@ describe('simulator usage', () => {
     expect(truth.unpriced.every((r) => r.price === null && r.cost === null)).toBe(true);
     const prices = rowsOf((await getJson(`${sim.url}/usage`)).body, 'prices');
     for (const row of truth.unpriced) {
-      expect(prices.some((p) => p['event_type'] === row.eventType && p['billing_metric'] === row.billingMetric && p['billing_group'] === row.billingGroup)).toBe(false);
+      expect(
+        prices.some(
+          (p) => p['event_type'] === row.eventType && p['billing_metric'] === row.billingMetric && p['billing_group'] === row.billingGroup,
+        ),
+      ).toBe(false);
     }
   });
 
@@ -139,7 +166,17 @@ describe('simulator usage', () => {
     for (const { category, modelKey, group, entry } of usageEntries(body)) {
       expect(modelKey).toMatch(/^[a-z0-9-]+::[a-z0-9-]+-\d{4}$/);
       expect(entry['billing_metric']).toBe(modelKey.split('::')[1]);
-      for (const field of ['usage_type', 'event_type', 'billing_metric', 'billing_display_name', 'billing_group', 'timestamp', 'value', 'value_paid']) expect(entry).toHaveProperty(field);
+      for (const field of [
+        'usage_type',
+        'event_type',
+        'billing_metric',
+        'billing_display_name',
+        'billing_group',
+        'timestamp',
+        'value',
+        'value_paid',
+      ])
+        expect(entry).toHaveProperty(field);
       const key = `${category}|${modelKey}|${group}`;
       perSeries.set(key, [...(perSeries.get(key) ?? []), entry['timestamp'] as string]);
     }
@@ -224,7 +261,9 @@ describe('simulator usage', () => {
     expect(grew.length).toBeGreaterThan(10);
     for (const [i, row] of evening.rows.entries()) expect(new Big(row.value).gte(morning.rows[i]!.value)).toBe(true);
     now = Date.UTC(2026, 10, 15, 0, 0, 0);
-    const todayAtMidnight = [...usageEntries(await (await fetch(`${sim.url}/usage`)).json())].filter((e) => e.entry['timestamp'] === '2026-11-15T00:00:00Z');
+    const todayAtMidnight = [...usageEntries(await (await fetch(`${sim.url}/usage`)).json())].filter(
+      (e) => e.entry['timestamp'] === '2026-11-15T00:00:00Z',
+    );
     expect(todayAtMidnight.length).toBeGreaterThan(0);
     expect(todayAtMidnight.every((e) => exact(e.entry['value']).eq(0))).toBe(true);
   });
@@ -255,8 +294,12 @@ describe('simulator spend-limit', () => {
     const { body } = await getJson(`${sim.url}/spend-limit`);
     const completion = completionOf(body);
     const usage = sim.truth.usage();
-    const api = usage.rows.filter((r) => !r.category.startsWith('vibe_code') && r.cost !== null).reduce((acc, r) => acc.plus(r.cost!), new Big(0));
-    const vibe = usage.rows.filter((r) => r.category.startsWith('vibe_code') && r.cost !== null).reduce((acc, r) => acc.plus(r.cost!), new Big(0));
+    const api = usage.rows
+      .filter((r) => !r.category.startsWith('vibe_code') && r.cost !== null)
+      .reduce((acc, r) => acc.plus(r.cost!), new Big(0));
+    const vibe = usage.rows
+      .filter((r) => r.category.startsWith('vibe_code') && r.cost !== null)
+      .reduce((acc, r) => acc.plus(r.cost!), new Big(0));
     expect(completion['usage']).toBe(Number(api.round(2, Big.roundHalfUp).toFixed(2)));
     expect(completion['vibe_usage']).toBe(Number(vibe.round(2, Big.roundHalfUp).toFixed(2)));
     const total = completion['total_usage'] as number;
@@ -280,9 +323,17 @@ describe('simulator spend-limit', () => {
     expect(totals.at(-1)).toBeLessThan(5000); // the default limit is not reached by default
 
     sim.setSpendLimit(100);
-    expect(completionOf((await getJson(`${sim.url}/spend-limit`)).body)).toMatchObject({ monthly_limit_reached: true, usage_limit: 100, no_monthly_limit: false });
+    expect(completionOf((await getJson(`${sim.url}/spend-limit`)).body)).toMatchObject({
+      monthly_limit_reached: true,
+      usage_limit: 100,
+      no_monthly_limit: false,
+    });
     sim.setSpendLimit(null);
-    expect(completionOf((await getJson(`${sim.url}/spend-limit`)).body)).toMatchObject({ monthly_limit_reached: false, usage_limit: null, no_monthly_limit: true });
+    expect(completionOf((await getJson(`${sim.url}/spend-limit`)).body)).toMatchObject({
+      monthly_limit_reached: false,
+      usage_limit: null,
+      no_monthly_limit: true,
+    });
     sim.setPaymentFailed(true);
     expect(asObject(asObject((await getJson(`${sim.url}/spend-limit`)).body)['limits'])['last_payment_failure']).toBe(true);
     expect(sim.truth.spend()).toMatchObject({ limit: null, limitReached: false, paymentFailed: true });
@@ -290,7 +341,10 @@ describe('simulator spend-limit', () => {
 
   it('takes the spend limit from the options', async () => {
     const reached = await simulator({ org: { spendLimit: 10 } });
-    expect(completionOf((await getJson(`${reached.url}/spend-limit`)).body)).toMatchObject({ monthly_limit_reached: true, usage_limit: 10 });
+    expect(completionOf((await getJson(`${reached.url}/spend-limit`)).body)).toMatchObject({
+      monthly_limit_reached: true,
+      usage_limit: 10,
+    });
     const unlimited = await simulator({ org: { spendLimit: null } });
     expect(completionOf((await getJson(`${unlimited.url}/spend-limit`)).body)).toMatchObject({ no_monthly_limit: true, usage_limit: null });
   });

@@ -32,13 +32,55 @@ const MONEY_METRICS = new Set(['mistral_spend', 'mistral_spend_limit', 'mistral_
  * purpose: the currency comes from a label.
  */
 export const GRAFANA_UNITS = new Set([
-  'none', 'string', 'short', 'percent', 'percentunit', 'sci', 'locale',
-  'bytes', 'decbytes', 'bits', 'decbits', 'kbytes', 'mbytes', 'gbytes',
-  'Bps', 'binBps', 'bps',
-  'dateTimeAsIso', 'dateTimeAsIsoNoDateIfToday', 'dateTimeAsUS', 'dateTimeAsLocal', 'dateTimeAsSystem', 'dateTimeFromNow',
-  'ns', 'µs', 'ms', 's', 'm', 'h', 'd', 'dtdurationms', 'dtdurations', 'dthms', 'dtdhms', 'clockms', 'clocks',
-  'cps', 'ops', 'reqps', 'rps', 'wps', 'iops', 'cpm', 'opm', 'rpm', 'wpm',
-  'bool', 'bool_yes_no', 'bool_on_off',
+  'none',
+  'string',
+  'short',
+  'percent',
+  'percentunit',
+  'sci',
+  'locale',
+  'bytes',
+  'decbytes',
+  'bits',
+  'decbits',
+  'kbytes',
+  'mbytes',
+  'gbytes',
+  'Bps',
+  'binBps',
+  'bps',
+  'dateTimeAsIso',
+  'dateTimeAsIsoNoDateIfToday',
+  'dateTimeAsUS',
+  'dateTimeAsLocal',
+  'dateTimeAsSystem',
+  'dateTimeFromNow',
+  'ns',
+  'µs',
+  'ms',
+  's',
+  'm',
+  'h',
+  'd',
+  'dtdurationms',
+  'dtdurations',
+  'dthms',
+  'dtdhms',
+  'clockms',
+  'clocks',
+  'cps',
+  'ops',
+  'reqps',
+  'rps',
+  'wps',
+  'iops',
+  'cpm',
+  'opm',
+  'rpm',
+  'wpm',
+  'bool',
+  'bool_yes_no',
+  'bool_on_off',
 ]);
 
 export interface DashboardFile {
@@ -64,7 +106,9 @@ function asArray(value: unknown): unknown[] {
 }
 
 function objects(value: unknown): Json[] {
-  return asArray(value).map(asObject).filter((o): o is Json => o !== undefined);
+  return asArray(value)
+    .map(asObject)
+    .filter((o): o is Json => o !== undefined);
 }
 
 /** Every panel, rows included, and the panels nested in (collapsed) rows after their row. */
@@ -228,7 +272,24 @@ function identifierBefore(masked: string, pos: number): string {
 }
 
 const GROUPING = /\b(by|without|on|ignoring|group_left|group_right)\s*\(/g;
-const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan', 'Inf', 'NaN', 'atan2']);
+const KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
+  'Inf',
+  'NaN',
+  'atan2',
+]);
 const RANGE_VARIABLES = new Set(['$__rate_interval', '${__rate_interval}', '$__range', '${__range}', '$__interval', '${__interval}']);
 
 interface MetricRef {
@@ -333,7 +394,8 @@ export function lintExpr(expr: string, known: Set<string> = documentedMetrics())
     if (range) {
       const r = expr.slice(ref.close + 1 + range[0].indexOf('[') + 1, ref.close + 1 + range[0].length - 1).trim();
       if (!RANGE_VARIABLES.has(r)) problems.push(`${ref.name}[${r}]: ranges must be $__rate_interval or $__range`);
-      else if ((fn === 'rate' || fn === 'irate') && !r.includes('__rate_interval')) problems.push(`${fn}(${ref.name}[${r}]) must use $__rate_interval`);
+      else if ((fn === 'rate' || fn === 'irate') && !r.includes('__rate_interval'))
+        problems.push(`${fn}(${ref.name}[${r}]) must use $__rate_interval`);
     }
   }
   if (/\[[^\]]*:[^\]]*\]/.test(masked)) problems.push(`subqueries are not allowed: ${expr}`);
@@ -347,7 +409,14 @@ export function lintExpr(expr: string, known: Set<string> = documentedMetrics())
       if (!g) return false;
       const open = pos + g[0].length - 1;
       const end = closing(masked, open);
-      grouping = { kind: g[1] as string, labels: masked.slice(open + 1, end).split(',').map((s) => s.trim()).filter(Boolean) };
+      grouping = {
+        kind: g[1] as string,
+        labels: masked
+          .slice(open + 1, end)
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      };
       pos = end + 1;
       return true;
     };
@@ -363,7 +432,9 @@ export function lintExpr(expr: string, known: Set<string> = documentedMetrics())
     const keepsInstance = g !== undefined && (g.kind === 'by' ? g.labels.includes('instance') : !g.labels.includes('instance'));
     const deduplicated = /\bmax\b\s*(\(|by\b|without\b)/.test(body);
     if (!keepsInstance && !deduplicated) {
-      problems.push(`${m[1]}${g ? ` ${g.kind} (${g.labels.join(', ')})` : ''} adds replicas up: take max without (instance, pod) first, or keep instance: ${expr}`);
+      problems.push(
+        `${m[1]}${g ? ` ${g.kind} (${g.labels.join(', ')})` : ''} adds replicas up: take max without (instance, pod) first, or keep instance: ${expr}`,
+      );
     }
   }
   return problems;
@@ -397,19 +468,28 @@ function checkLayout(siblings: Json[], where: string, problems: string[]): void 
       problems.push(`${where}: panel "${title}" has no valid gridPos (integers x, y, w, h)`);
       continue;
     }
-    if (g.x < 0 || g.y < 0 || g.w < 1 || g.h < 1 || g.x + g.w > 24) problems.push(`${where}: panel "${title}" gridPos out of the 24-column grid: ${JSON.stringify(g)}`);
+    if (g.x < 0 || g.y < 0 || g.w < 1 || g.h < 1 || g.x + g.w > 24)
+      problems.push(`${where}: panel "${title}" gridPos out of the 24-column grid: ${JSON.stringify(g)}`);
     boxes.push({ x: g.x, y: g.y, w: g.w, h: g.h, title });
   }
   for (let i = 0; i < boxes.length; i++) {
     for (let j = i + 1; j < boxes.length; j++) {
       const a = boxes[i] as Box;
       const b = boxes[j] as Box;
-      if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) problems.push(`${where}: panels "${a.title}" and "${b.title}" overlap`);
+      if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h)
+        problems.push(`${where}: panels "${a.title}" and "${b.title}" overlap`);
     }
   }
 }
 
-function checkJobInstanceVariable(v: Json | undefined, name: string, label: string, query: string, problems: string[], where: string): void {
+function checkJobInstanceVariable(
+  v: Json | undefined,
+  name: string,
+  label: string,
+  query: string,
+  problems: string[],
+  where: string,
+): void {
   if (!v) {
     problems.push(`${where}: no "${name}" variable`);
     return;
@@ -429,10 +509,13 @@ export function lintDashboard(file: string, dashboard: Json, known: Set<string> 
   const problems: string[] = [];
   const where = file;
 
-  if (typeof dashboard.uid !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(dashboard.uid)) problems.push(`${where}: uid must be 1-40 characters of [A-Za-z0-9_-]`);
-  if (typeof dashboard.title !== 'string' || !dashboard.title.startsWith('Mistral: ')) problems.push(`${where}: title must start with "Mistral: "`);
+  if (typeof dashboard.uid !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(dashboard.uid))
+    problems.push(`${where}: uid must be 1-40 characters of [A-Za-z0-9_-]`);
+  if (typeof dashboard.title !== 'string' || !dashboard.title.startsWith('Mistral: '))
+    problems.push(`${where}: title must start with "Mistral: "`);
   if (!asArray(dashboard.tags).includes('mistral')) problems.push(`${where}: tags must include mistral`);
-  if (typeof dashboard.schemaVersion !== 'number' || dashboard.schemaVersion < 36) problems.push(`${where}: schemaVersion must be 36 or later`);
+  if (typeof dashboard.schemaVersion !== 'number' || dashboard.schemaVersion < 36)
+    problems.push(`${where}: schemaVersion must be 36 or later`);
   if (dashboard.editable !== false) problems.push(`${where}: must not be editable in place (editable: false; dashboards are code)`);
 
   // Variables.
@@ -447,9 +530,19 @@ export function lintDashboard(file: string, dashboard: Json, known: Set<string> 
   const byName = new Map(vars.map((v) => [String(v.name), v]));
   if (byName.size !== vars.length) problems.push(`${where}: two variables have the same name`);
   checkJobInstanceVariable(byName.get('job'), 'job', 'Job', 'label_values(mistral_up, job)', problems, where);
-  checkJobInstanceVariable(byName.get('instance'), 'instance', 'Instance', 'label_values(mistral_up{job=~"$job"}, instance)', problems, where);
+  checkJobInstanceVariable(
+    byName.get('instance'),
+    'instance',
+    'Instance',
+    'label_values(mistral_up{job=~"$job"}, instance)',
+    problems,
+    where,
+  );
   for (const v of vars) {
-    if (v.type !== 'datasource' && v.type !== 'query') problems.push(`${where}: variable ${String(v.name)} is of type ${String(v.type)}: only datasource and query variables (not editable in place)`);
+    if (v.type !== 'datasource' && v.type !== 'query')
+      problems.push(
+        `${where}: variable ${String(v.name)} is of type ${String(v.type)}: only datasource and query variables (not editable in place)`,
+      );
     if (v.type !== 'query') continue;
     const w = `${where}: variable ${String(v.name)}`;
     if (!sameDatasource(v.datasource)) problems.push(`${w} must use datasource \${datasource}`);
@@ -474,7 +567,8 @@ export function lintDashboard(file: string, dashboard: Json, known: Set<string> 
   for (const row of objects(dashboard.panels).filter((p) => p.type === 'row')) {
     if (typeof row.title !== 'string' || row.title === '') problems.push(`${where}: a row has no title`);
     const nested = objects(row.panels);
-    if (nested.length > 0 && row.collapsed !== true) problems.push(`${where}: row "${String(row.title)}" nests panels but is not collapsed`);
+    if (nested.length > 0 && row.collapsed !== true)
+      problems.push(`${where}: row "${String(row.title)}" nests panels but is not collapsed`);
     checkLayout(nested, `${where} row "${String(row.title)}"`, problems);
   }
 
@@ -509,12 +603,15 @@ export function lintDashboard(file: string, dashboard: Json, known: Set<string> 
       const metrics = metricSelectors(t.expr).map((r) => r.name);
       if (metrics.some((n) => MONEY_METRICS.has(n)) && unit !== 'percentunit' && unit !== 's') {
         if (p.type === 'table') {
-          if (!/\bby\s*\([^)]*\bcurrency\b/.test(t.expr)) problems.push(`${w}: a money table must keep the currency label (by (..., currency))`);
+          if (!/\bby\s*\([^)]*\bcurrency\b/.test(t.expr))
+            problems.push(`${w}: a money table must keep the currency label (by (..., currency))`);
         } else {
           const legend = typeof t.legendFormat === 'string' ? t.legendFormat : '';
           const displayName = typeof defaults.displayName === 'string' ? defaults.displayName : '';
           if (!legend.includes('{{currency}}') && !displayName.includes('${__field.labels.currency}')) {
-            problems.push(`${w} target ${String(t.refId)}: money must show its currency ({{currency}} in the legend or \${__field.labels.currency} in displayName)`);
+            problems.push(
+              `${w} target ${String(t.refId)}: money must show its currency ({{currency}} in the legend or \${__field.labels.currency} in displayName)`,
+            );
           }
         }
       }
@@ -527,7 +624,8 @@ export function lintDashboard(file: string, dashboard: Json, known: Set<string> 
       if (defaults.decimals !== 2) problems.push(`${w}: amounts of money have 2 decimals`);
       if (!/currency/i.test(description)) problems.push(`${w}: the description must say amounts are in the currency shown`);
     }
-    if (unit.startsWith('dateTime') && !exprs.every((e) => /\*\s*1000\b/.test(e))) problems.push(`${w}: ${unit} takes milliseconds: multiply the seconds by 1000`);
+    if (unit.startsWith('dateTime') && !exprs.every((e) => /\*\s*1000\b/.test(e)))
+      problems.push(`${w}: ${unit} takes milliseconds: multiply the seconds by 1000`);
     if (exprs.some((e) => /_ratio\{/.test(e)) && unit !== 'percentunit') problems.push(`${w}: a _ratio metric is shown with percentunit`);
   }
   return problems;

@@ -94,10 +94,12 @@ export type Manifest = Record<string, unknown>;
 
 /** The objects of a multi-document YAML stream, without the empty documents. */
 export function parseManifests(stream: string): Manifest[] {
-  return parseAllDocuments(stream).map((doc) => {
-    if (doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors.map((e) => e.message).join('; ')}`);
-    return doc.toJS() as Manifest | null;
-  }).filter((d): d is Manifest => d !== null);
+  return parseAllDocuments(stream)
+    .map((doc) => {
+      if (doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors.map((e) => e.message).join('; ')}`);
+      return doc.toJS() as Manifest | null;
+    })
+    .filter((d): d is Manifest => d !== null);
 }
 
 /** Shell words of a command line: quotes, backslash-newline continuations, no expansions. */

@@ -82,7 +82,8 @@ function labelErrors(meta: Obj, where: string): string[] {
     for (const [k, v] of Object.entries((map ?? {}) as Obj)) {
       errors.push(...keyErrors(k).map((e) => `${where}.${field}: ${e}`));
       if (typeof v !== 'string') errors.push(`${where}.${field}.${k} is not a string`);
-      else if (field === 'labels' && (v.length > 63 || !LABEL_VALUE.test(v))) errors.push(`${where}.labels.${k}: bad value ${JSON.stringify(v)}`);
+      else if (field === 'labels' && (v.length > 63 || !LABEL_VALUE.test(v)))
+        errors.push(`${where}.labels.${k}: bad value ${JSON.stringify(v)}`);
     }
   }
   return errors;
@@ -94,9 +95,11 @@ function metadataErrors(o: Manifest): string[] {
   const name = meta.name;
   if (typeof name !== 'string' || name === '') return ['metadata.name is missing'];
   if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) errors.push(`metadata.name ${JSON.stringify(name)} is not a DNS subdomain`);
-  if (o.kind === 'Service' && (name.length > 63 || !DNS_1035_LABEL.test(name))) errors.push(`Service name ${JSON.stringify(name)} is not a DNS-1035 label`);
+  if (o.kind === 'Service' && (name.length > 63 || !DNS_1035_LABEL.test(name)))
+    errors.push(`Service name ${JSON.stringify(name)} is not a DNS-1035 label`);
   const ns = meta.namespace;
-  if (ns !== undefined && (typeof ns !== 'string' || ns.length > 63 || !DNS_LABEL.test(ns))) errors.push(`metadata.namespace ${JSON.stringify(ns)} is not a DNS label`);
+  if (ns !== undefined && (typeof ns !== 'string' || ns.length > 63 || !DNS_LABEL.test(ns)))
+    errors.push(`metadata.namespace ${JSON.stringify(ns)} is not a DNS label`);
   errors.push(...labelErrors(meta, 'metadata'));
   const podMeta = ((o.spec as Obj | undefined)?.template as Obj | undefined)?.metadata as Obj | undefined;
   if (podMeta !== undefined) errors.push(...labelErrors(podMeta, 'spec.template.metadata'));

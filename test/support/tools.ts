@@ -23,7 +23,7 @@ export function promtool(args: string[], input?: string): { status: number; outp
     return { status: 0, output };
   } catch (err) {
     const e = err as { status?: number; stdout?: string; stderr?: string; code?: string };
-    if (e.code === 'ENOENT') throw new Error('promtool is not installed (CI=true requires it: install Debian\'s prometheus package)');
+    if (e.code === 'ENOENT') throw new Error("promtool is not installed (CI=true requires it: install Debian's prometheus package)");
     return { status: e.status ?? 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
   }
 }
