@@ -123,7 +123,7 @@ describe('le Chat by user', () => {
   });
 
   it('asks for exactly [now - window, now] in Unix seconds, once per window', async () => {
-    const { ctx, queries } = recordingContext(NOW + 999, () => ({ start_time: 0, end_time: 0, data: [] }));
+    const { ctx, queries } = recordingContext(NOW + 999, (query) => ({ ...query, data: [] }));
     await lechatByUser.reader(readerOptions({ analytics: { windows: [W1, W7] } })).fetch(ctx);
     const end = NOW / 1000;
     expect(queries).toEqual([

@@ -493,7 +493,7 @@ describe('Vibe Code sources', () => {
     const [source] = createSources(['vibe_by_organization'], options(['ws-a'], [win(7), win(14)]));
     expect(source?.endpoint).toBe('vibe_by_organization');
     expect(source?.describe).toBe('GET analytics/vibe (by_organization)');
-    const { ctx, queries } = recordingContext(NOW, () => ORGANIZATION_BODY);
+    const { ctx, queries } = recordingContext(NOW, (query) => ({ ...ORGANIZATION_BODY, ...query }));
     const snap = await source!.fetch(ctx);
     expect(queries).toEqual([{ start_time: Date.UTC(2026, 10, 1) / 1000, end_time: RANGE.end_time }]);
     expect(flat(source!.toFamilies(snap))['mistral_vibe_next_edit_lines{change="inserted",window="14d"}']).toBe(110);

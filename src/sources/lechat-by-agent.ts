@@ -89,7 +89,7 @@ export const lechatByAgent = defineEndpoint({
   reader: ({ analytics }): Reader<AgentStatsSnapshot> => {
     const options: AgentStatsOptions = { windows: analytics.windows, agentLimit: analytics.agentLimit };
     return {
-      fetch: (ctx) => fetchRollingWindows(ctx, options.windows, parseAgentStats),
+      fetch: (ctx) => fetchRollingWindows(ctx, 'lechat by_agent_stats', options.windows, parseAgentStats),
       toFamilies: (s) => agentStatsFamilies(s, options),
       seriesDropped: (s) => agentStatsDropped(s, options),
       unreadable: (s) => s.unreadable ?? {},

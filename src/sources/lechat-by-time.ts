@@ -1,4 +1,5 @@
 import { parseIsoTimestamp } from '../dates.js';
+import { checkEchoedWindow } from './echo.js';
 import { family, REFRESHED, single, type FamilyDef } from './families.js';
 import { count, readData } from './lechat-rows.js';
 import { optionalTimestampSeconds } from './parse.js';
@@ -55,7 +56,9 @@ export const lechatByTime = defineEndpoint({
   reader: (): Reader<TimeStatsSnapshot> => ({
     async fetch(ctx) {
       const day = lastCompleteDay(ctx.now);
-      const res = await ctx.get({ ...completeDaysRange(ctx.now, 1), granularity: 'day' });
+      const query = { ...completeDaysRange(ctx.now, 1), granularity: 'day' };
+      const res = await ctx.get(query);
+      checkEchoedWindow(res.body, query, 'lechat by_time_stats');
       const tally = new UnreadableTally();
       return { day, dailyActiveUsers: parseDailyActiveUsers(res.body, day, tally), unreadable: tally.result() };
     },

@@ -211,7 +211,7 @@ export const lechatByUser = defineEndpoint({
       userIdHashKey: analytics.userIdHashKey,
     };
     return {
-      fetch: (ctx) => fetchRollingWindows(ctx, options.windows, parseUserStats),
+      fetch: (ctx) => fetchRollingWindows(ctx, 'lechat by_user_stats', options.windows, parseUserStats),
       toFamilies: (s) => userStatsFamilies(s, options),
       seriesDropped: (s) => userStatsDropped(s, options),
       unreadable: (s) => s.unreadable ?? {},

@@ -2,6 +2,7 @@ import type { AnalyticsWindow } from '../config/settings.js';
 import { topIds } from './caps.js';
 import { expectArray, expectObject, optionalString, requiredCount, type JsonObject } from './parse.js';
 import { ParseError, type FetchContext, type Unreadable } from './types.js';
+import { checkEchoedWindow } from './echo.js';
 import { readEach, UnreadableTally } from './unreadable.js';
 import { rollingRange } from './windows.js';
 
@@ -57,12 +58,18 @@ export function id(row: JsonObject, field: string, where: string): string {
 /** One request per window, exactly [now - window, now], each answer parsed into rows; what could not be read, over all windows. */
 export async function fetchRollingWindows<R>(
   ctx: FetchContext,
+  what: string,
   windows: readonly AnalyticsWindow[],
   parse: (body: unknown, tally: UnreadableTally) => R[],
 ): Promise<{ windows: Array<Windowed<R>>; unreadable: Unreadable }> {
   const tally = new UnreadableTally();
   const read = await Promise.all(
-    windows.map(async (window) => ({ window, rows: parse((await ctx.get({ ...rollingRange(ctx.now, window) })).body, tally) })),
+    windows.map(async (window) => {
+      const query = { ...rollingRange(ctx.now, window) };
+      const { body } = await ctx.get(query);
+      checkEchoedWindow(body, query, what);
+      return { window, rows: parse(body, tally) };
+    }),
   );
   return { windows: read, unreadable: tally.result() };
 }

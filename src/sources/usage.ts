@@ -309,6 +309,22 @@ export function usageFamilies(snapshot: UsageSnapshot): MetricFamily[] {
   ];
 }
 
+/**
+ * A usage answer whose billing period starts outside the month asked for is
+ * not the answer asked for: it is refused (the last good data stays) rather
+ * than served as this month's figures.
+ */
+function checkPeriod(report: UsageReport, query: { month: number; year: number }): void {
+  if (report.periodStart === undefined) return;
+  const start = Date.UTC(query.year, query.month - 1, 1) / 1000;
+  const end = Date.UTC(query.year, query.month, 1) / 1000;
+  if (report.periodStart < start || report.periodStart >= end) {
+    const asked = `${query.year}-${String(query.month).padStart(2, '0')}`;
+    const got = new Date(report.periodStart * 1000).toISOString().slice(0, 10);
+    throw new ParseError(`usage.start_date: the answer covers a period starting ${got}, not the month asked for (${asked})`, 'wrong_type');
+  }
+}
+
 /** The `month`/`year` query of the current UTC billing month. */
 export function currentMonthQuery(now: number): { month: number; year: number } {
   const d = new Date(now);
@@ -329,9 +345,11 @@ export const usage = defineEndpoint({
     return {
       async fetch(ctx): Promise<UsageSnapshot> {
         const query = currentMonthQuery(ctx.now);
-        const reports = await perWorkspace(workspaceIds, async (workspaceId) =>
-          parseUsage((await ctx.get({ ...query, workspace_id: workspaceId })).body, workspaceId),
-        );
+        const reports = await perWorkspace(workspaceIds, async (workspaceId) => {
+          const report = parseUsage((await ctx.get({ ...query, workspace_id: workspaceId })).body, workspaceId);
+          checkPeriod(report, query);
+          return report;
+        });
         for (const report of reports) {
           for (const [category, n] of report.unpricedEntries) {
             if (n > 0) {

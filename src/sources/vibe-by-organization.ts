@@ -1,4 +1,5 @@
 import type { AnalyticsWindow } from '../config/settings.js';
+import { checkEchoedWindow } from './echo.js';
 import { decimalToNumber, family, REFRESHED, type FamilyDef } from './families.js';
 import { defineEndpoint, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
 import { UnreadableTally } from './unreadable.js';
@@ -127,7 +128,9 @@ export const vibeByOrganization = defineEndpoint({
       async fetch(ctx) {
         const query = completeDaysRange(ctx.now, longest(windows).days);
         const tally = new UnreadableTally();
-        const report = parseVibeOrganization((await ctx.get({ ...query })).body, tally);
+        const { body } = await ctx.get({ ...query });
+        checkEchoedWindow(body, { ...query }, 'vibe by_organization');
+        const report = parseVibeOrganization(body, tally);
         return { fetchedAt: ctx.now, windows, report, unreadable: tally.result() };
       },
       toFamilies: vibeOrganizationFamilies,

@@ -1,6 +1,7 @@
 import type { Big } from 'big.js';
 import type { AnalyticsWindow } from '../config/settings.js';
 import { topIds } from './caps.js';
+import { checkEchoedWindow } from './echo.js';
 import { decimalToNumber, family, REFRESHED, type FamilyDef } from './families.js';
 import { defineEndpoint, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
 import { UnreadableTally } from './unreadable.js';
@@ -292,7 +293,9 @@ export const vibeByWorkspace = defineEndpoint({
         const tally = new UnreadableTally();
         const reports = await perWorkspace(workspaceIds, async (workspaceId) => {
           const query = workspaceId === undefined ? { ...range } : { ...range, workspace_id: workspaceId };
-          return parseVibeWorkspace((await ctx.get(query)).body, workspaceId, tally);
+          const { body } = await ctx.get(query);
+          checkEchoedWindow(body, query, 'vibe by_workspace');
+          return parseVibeWorkspace(body, workspaceId, tally);
         });
         return { fetchedAt: ctx.now, windows, toolLimit, byWorkspace: workspaceIds.length > 0, reports, unreadable: tally.result() };
       },
