@@ -819,7 +819,7 @@ function lechatDashboard(): Json {
 
   return dashboard({
     uid: 'mistral-lechat',
-    title: 'Mistral: le Chat adoption',
+    title: 'Mistral: le Chat (Vibe Work) adoption',
     description:
       'le Chat adoption from the Admin API analytics: active users, messages, conversations and files per rolling window, and the busiest agents.',
     time: 'now-30d',

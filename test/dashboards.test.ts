@@ -24,7 +24,7 @@ type Json = Record<string, unknown>;
 
 const EXPECTED = {
   'mistral-exporter.json': { uid: 'mistral-exporter', title: 'Mistral: exporter health' },
-  'mistral-lechat.json': { uid: 'mistral-lechat', title: 'Mistral: le Chat adoption' },
+  'mistral-lechat.json': { uid: 'mistral-lechat', title: 'Mistral: le Chat (Vibe Work) adoption' },
   'mistral-spend.json': { uid: 'mistral-spend', title: 'Mistral: spend and limits' },
   'mistral-vibe-code.json': { uid: 'mistral-vibe-code', title: 'Mistral: Vibe Code' },
 };

@@ -185,7 +185,7 @@ export const SETTINGS = {
     metavar: 'DURATION',
     default: '10m',
     section: 'Refresh and freshness',
-    help: 'How often the le Chat and Vibe Code analytics endpoints are read (their figures move slowly). At least 1s.',
+    help: 'How often the le Chat (Vibe Work) and Vibe Code analytics endpoints are read (their figures move slowly). At least 1s.',
     parse: interval,
   }),
   ...intervalOverrides(),

@@ -22,17 +22,17 @@ export function parseAgentStats(body: unknown, tally = new UnreadableTally()): A
 export const LECHAT_AGENT_FAMILIES = {
   messages: {
     name: 'mistral_lechat_agent_messages',
-    help: `le Chat messages to one agent in the window (GET analytics by_agent_stats); capped by LECHAT_AGENT_LIMIT. ${REFRESHED}`,
+    help: `le Chat (Vibe Work) messages to one agent in the window (GET analytics by_agent_stats); capped by LECHAT_AGENT_LIMIT. ${REFRESHED}`,
     labelNames: ['agent_id', 'window'],
   },
   users: {
     name: 'mistral_lechat_agent_users',
-    help: `le Chat users who messaged one agent in the window (unique_users_count, by_agent_stats); capped. ${REFRESHED}`,
+    help: `le Chat (Vibe Work) users who messaged one agent in the window (unique_users_count, by_agent_stats); capped. ${REFRESHED}`,
     labelNames: ['agent_id', 'window'],
   },
   conversations: {
     name: 'mistral_lechat_agent_conversations',
-    help: `le Chat conversations with one agent in the window (unique_conversations_count, by_agent_stats); capped. ${REFRESHED}`,
+    help: `le Chat (Vibe Work) conversations with one agent in the window (unique_conversations_count, by_agent_stats); capped. ${REFRESHED}`,
     labelNames: ['agent_id', 'window'],
   },
 } as const satisfies Record<string, FamilyDef>;

@@ -28,7 +28,7 @@ export function parseDailyActiveUsers(body: unknown, day: string, tally = new Un
 export const LECHAT_TIME_FAMILIES = {
   dailyActiveUsers: {
     name: 'mistral_lechat_daily_active_users',
-    help: `le Chat users active on the last complete UTC day (unique_users_count of GET analytics by_time_stats, granularity day). ${REFRESHED}`,
+    help: `le Chat (Vibe Work) users active on the last complete UTC day (unique_users_count of GET analytics by_time_stats, granularity day). ${REFRESHED}`,
     labelNames: [],
   },
 } as const satisfies Record<string, FamilyDef>;

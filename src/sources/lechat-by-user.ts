@@ -27,57 +27,57 @@ export function parseUserStats(body: unknown, tally = new UnreadableTally()): Us
 export const LECHAT_USER_FAMILIES = {
   activeUsers: {
     name: 'mistral_lechat_active_users',
-    help: `le Chat users with at least one message in the window (rows of GET analytics by_user_stats). ${REFRESHED}`,
+    help: `le Chat (Vibe Work) users with at least one message in the window (rows of GET analytics by_user_stats). ${REFRESHED}`,
     labelNames: ['window'],
   },
   messages: {
     name: 'mistral_lechat_messages',
-    help: `le Chat messages in the window, all users (sum of messages_count, by_user_stats). ${REFRESHED}`,
+    help: `le Chat (Vibe Work) messages in the window, all users (sum of messages_count, by_user_stats). ${REFRESHED}`,
     labelNames: ['window'],
   },
   files: {
     name: 'mistral_lechat_files',
-    help: `Files sent to le Chat in the window, all users (sum of files_count, by_user_stats). ${REFRESHED}`,
+    help: `Files sent to le Chat (Vibe Work) in the window, all users (sum of files_count, by_user_stats). ${REFRESHED}`,
     labelNames: ['window'],
   },
   images: {
     name: 'mistral_lechat_images',
-    help: `Images in le Chat in the window, all users (sum of images_count, by_user_stats). ${REFRESHED}`,
+    help: `Images in le Chat (Vibe Work) in the window, all users (sum of images_count, by_user_stats). ${REFRESHED}`,
     labelNames: ['window'],
   },
   spreadsheets: {
     name: 'mistral_lechat_spreadsheets',
-    help: `Spreadsheets in le Chat in the window, all users (sum of spreadsheets_count, by_user_stats). ${REFRESHED}`,
+    help: `Spreadsheets in le Chat (Vibe Work) in the window, all users (sum of spreadsheets_count, by_user_stats). ${REFRESHED}`,
     labelNames: ['window'],
   },
   conversations: {
     name: 'mistral_lechat_conversations',
-    help: `le Chat conversations with a message in the window, all users (sum of unique_conversations_count, by_user_stats). ${REFRESHED}`,
+    help: `le Chat (Vibe Work) conversations with a message in the window, all users (sum of unique_conversations_count, by_user_stats). ${REFRESHED}`,
     labelNames: ['window'],
   },
   messagesToAgents: {
     name: 'mistral_lechat_messages_to_agents',
-    help: `le Chat messages sent to agents in the window, all users (sum of messages_to_agents_count, by_user_stats). ${REFRESHED}`,
+    help: `le Chat (Vibe Work) messages sent to agents in the window, all users (sum of messages_to_agents_count, by_user_stats). ${REFRESHED}`,
     labelNames: ['window'],
   },
   userMessages: {
     name: 'mistral_lechat_user_messages',
-    help: `le Chat messages of one user in the window (by_user_stats); opt-in (LECHAT_USER_METRICS), capped by LECHAT_USER_LIMIT. ${REFRESHED}`,
+    help: `le Chat (Vibe Work) messages of one user in the window (by_user_stats); opt-in (LECHAT_USER_METRICS), capped by LECHAT_USER_LIMIT. ${REFRESHED}`,
     labelNames: ['user_id', 'window'],
   },
   userConversations: {
     name: 'mistral_lechat_user_conversations',
-    help: `le Chat conversations of one user in the window (by_user_stats); opt-in, capped. ${REFRESHED}`,
+    help: `le Chat (Vibe Work) conversations of one user in the window (by_user_stats); opt-in, capped. ${REFRESHED}`,
     labelNames: ['user_id', 'window'],
   },
   userMessagesToAgents: {
     name: 'mistral_lechat_user_messages_to_agents',
-    help: `le Chat messages of one user to agents in the window (by_user_stats); opt-in, capped. ${REFRESHED}`,
+    help: `le Chat (Vibe Work) messages of one user to agents in the window (by_user_stats); opt-in, capped. ${REFRESHED}`,
     labelNames: ['user_id', 'window'],
   },
   userLastMessage: {
     name: 'mistral_lechat_user_last_message_timestamp_seconds',
-    help: `When the user last sent a le Chat message within the longest window (last_message_at, by_user_stats); opt-in, capped. Finds idle seats. ${REFRESHED}`,
+    help: `When the user last sent a le Chat (Vibe Work) message within the longest window (last_message_at, by_user_stats); opt-in, capped. Finds idle seats. ${REFRESHED}`,
     labelNames: ['user_id'],
   },
 } as const satisfies Record<string, FamilyDef>;
