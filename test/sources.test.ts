@@ -3,6 +3,7 @@ import { parseRateLimit, rateLimitFamilies } from '../src/sources/rate-limit.js'
 import { parseSpendLimit, spendLimitFamilies } from '../src/sources/spend-limit.js';
 import { ParseError } from '../src/sources/types.js';
 import { parseUsage, unitOf, usageFamilies } from '../src/sources/usage.js';
+import { UnreadableTally } from '../src/sources/unreadable.js';
 import { flat } from './support/families.js';
 
 const entry = (o: Record<string, unknown>) => ({
@@ -251,7 +252,9 @@ describe('usage', () => {
 
   it('takes the model from the key when billing_metric is missing', () => {
     const r = parseUsage({
-      completion: { models: { 'alias::dated-1': { input: [{ event_type: 'api_tokens', billing_group: 'input', value: 1 }] } } },
+      completion: {
+        models: { 'alias::dated-1': { input: [{ event_type: 'api_tokens', billing_group: 'input', value: 1, value_paid: 1 }] } },
+      },
       prices: [],
     });
     expect(r.rows[0]?.model).toBe('dated-1');
@@ -261,7 +264,7 @@ describe('usage', () => {
     ['not an object', [], /usage: expected an object, got an array/],
     [
       'a non-numeric quantity',
-      { completion: { models: { m: { input: [{ event_type: 'api_tokens', value: 'lots' }] } } } },
+      { completion: { models: { m: { input: [{ event_type: 'api_tokens', value: 'lots', value_paid: 1 }] } } } },
       /usage\.completion\.models\.m\.input\[0\]\.value: expected a number, got the string "lots"/,
     ],
     ['prices not a list', { prices: { a: 1 } }, /usage\.prices: expected an array/],
@@ -275,9 +278,51 @@ describe('usage', () => {
       { completion: { models: { m: { input: 3 } } } },
       /usage\.completion\.models\.m\.input: expected an array/,
     ],
-  ])('rejects %s with a ParseError naming the field', (_name, body, message) => {
+  ])('refuses %s with a ParseError naming the field', (_name, body, message) => {
     expect(() => parseUsage(body)).toThrow(ParseError);
     expect(() => parseUsage(body)).toThrow(message);
+  });
+
+  it('skips and counts an entry without a quantity or a price it cannot read, never reading them as 0', () => {
+    const tally = new UnreadableTally();
+    const r = parseUsage(
+      {
+        completion: {
+          models: {
+            m: {
+              input: [
+                { event_type: 'api_tokens', billing_metric: 'm', billing_group: 'input', value: 100, value_paid: 100 },
+                { event_type: 'api_tokens', billing_metric: 'm', billing_group: 'input', value: null, value_paid: 5 },
+                { event_type: 'api_tokens', billing_metric: 'm', billing_group: 'input', value: 7 },
+              ],
+            },
+          },
+        },
+        prices: [
+          { event_type: null, billing_metric: 'm', billing_group: 'input', price: '0.5' },
+          { event_type: 'api_tokens', price: 'free' },
+        ],
+      },
+      undefined,
+      tally,
+    );
+    expect(r.rows.map((row) => [row.quantity.toString(), row.cost?.toString()])).toEqual([['100', '50']]);
+    expect(tally.result()).toEqual({
+      missing: { count: 2, example: 'usage.completion.models.m.input[1].value: missing' },
+      not_a_number: { count: 1, example: 'usage.prices[1].price: expected a number, got the string "free"' },
+    });
+  });
+
+  it('a price naming more fields wins over one that leaves a field null', () => {
+    const entry = { event_type: 'api_tokens', billing_metric: 'm', billing_group: 'output', value: 10, value_paid: 10 };
+    const r = parseUsage({
+      completion: { models: { m: { output: [entry] } } },
+      prices: [
+        { event_type: null, billing_metric: 'm', billing_group: 'output', price: 1 },
+        { event_type: 'api_tokens', billing_metric: 'm', billing_group: 'output', price: 3 },
+      ],
+    });
+    expect(r.rows[0]?.cost?.toString()).toBe('30');
   });
 
   it('knows the units of every documented event type', () => {

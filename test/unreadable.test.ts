@@ -42,6 +42,34 @@ describe('unreadable entries', () => {
     expect(warning?.first).toBe('lechat by_user_stats.data[1].messages_count: missing');
   });
 
+  it('a usage entry without its quantity costs only itself: the rest of its series is served, less exactly that entry', async () => {
+    const { sim, refresh, scrape } = await harness();
+    // The simulator's own answer, with the quantity of one completion token entry removed.
+    type Entry = Record<string, unknown>;
+    const body = structuredClone(sim.bodyFor('usage')) as { completion: { models: Record<string, Record<string, Entry[]>> } };
+    const lists = Object.values(body.completion.models).flatMap((groups) => Object.values(groups));
+    const list = lists.find((l) => l.length > 1 && String(l[0]?.event_type).endsWith('_tokens')) as Entry[];
+    const removed = list[0] as Entry;
+    const removedValue = Number(removed.value);
+    removed.value = null;
+    sim.setFault('usage', { kind: 'status', status: 200, body });
+    await refresh('usage');
+    const text = await scrape();
+    expect(valueOf(text, 'mistral_up', { api_endpoint: 'usage' })).toBe(1);
+    expect(valueOf(text, 'mistral_exporter_unreadable_entries', { api_endpoint: 'usage', reason: 'missing' })).toBe(1);
+    const truth = sim.truth
+      .usage()
+      .rows.find(
+        (r) => r.category === 'completion' && r.billingMetric === removed.billing_metric && r.billingGroup === removed.billing_group,
+      );
+    const served = valueOf(text, 'mistral_usage_tokens', {
+      category: 'completion',
+      model: String(removed.billing_metric),
+      token_type: String(removed.billing_group),
+    });
+    expect(served).toBeCloseTo(Number(truth?.value) - removedValue, 6);
+  });
+
   it('an answer none of whose entries can be read is refused: the last good data stays and mistral_up turns 0', async () => {
     const { sim, refresh, scrape } = await harness();
     await refresh('rate_limit');

@@ -16,6 +16,17 @@ export class UnreadableTally {
     else this.counts[error.reason] = { count: 1, example: error.message };
   }
 
+  /** Runs `read`; a ParseError out of it is tallied and gives undefined (the entry is skipped). */
+  attempt<T>(read: () => T): T | undefined {
+    try {
+      return read();
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      this.add(err);
+      return undefined;
+    }
+  }
+
   result(): Unreadable {
     return this.counts;
   }

@@ -11,8 +11,9 @@ import {
   type Json,
   type JsonObject,
 } from './parse.js';
-import { defineEndpoint, ParseError, type MetricFamily } from './types.js';
+import { defineEndpoint, ParseError, type MetricFamily, type Unreadable } from './types.js';
 import { perWorkspace, withWorkspace, workspaceLabel } from './per-workspace.js';
+import { UnreadableTally } from './unreadable.js';
 
 /**
  * GET usage: month-to-date quantities per category, model and billing group,
@@ -72,12 +73,14 @@ export interface UsageSnapshot {
   /** True when usage is broken down by workspace (the families then carry workspace_id). */
   byWorkspace: boolean;
   reports: UsageReport[];
+  unreadable?: Unreadable;
 }
 
 interface Price {
+  /** undefined (null in the answer): matches any entry. */
   eventType: string | undefined;
-  billingMetric: string;
-  billingGroup: string;
+  billingMetric: string | undefined;
+  billingGroup: string | undefined;
   zone: string | undefined;
   tier: string | undefined;
   price: Big;
@@ -88,10 +91,15 @@ const CURRENCY_OF_SYMBOL: Record<string, string> = { '€': 'EUR', $: 'USD', '£
 /** ISO 4217's code for "no currency", used when the answer names none. */
 export const UNKNOWN_CURRENCY = 'XXX';
 
-/** Parses one `usage` answer. Throws ParseError on a shape it cannot read. */
-export function parseUsage(body: unknown, workspaceId?: string): UsageReport {
+/**
+ * Parses one `usage` answer. An entry, a model's groups or a price that
+ * cannot be read is skipped and tallied; the answer is refused (ParseError)
+ * when it is not an object, has neither prices nor categories, or has
+ * entries and none of them is readable.
+ */
+export function parseUsage(body: unknown, workspaceId?: string, tally = new UnreadableTally()): UsageReport {
   const root = expectObject(body, 'usage');
-  const prices = parsePrices(root.prices);
+  const prices = parsePrices(root.prices, tally);
   const currency =
     optionalString(root.currency, 'usage.currency')?.trim().toUpperCase() ||
     CURRENCY_OF_SYMBOL[optionalString(root.currency_symbol, 'usage.currency_symbol')?.trim() ?? ''] ||
@@ -101,23 +109,31 @@ export function parseUsage(body: unknown, workspaceId?: string): UsageReport {
   const unpricedEntries = new Map<string, number>();
   const unknownUnitEntries = new Map<string, number>();
   let categoryCount = 0;
+  let entryCount = 0;
+  let readable = 0;
 
   for (const { category, models, where } of categories(root)) {
     categoryCount += 1;
     unpricedEntries.set(category, unpricedEntries.get(category) ?? 0);
     for (const [modelKey, groups] of Object.entries(models)) {
-      const groupMap = expectObject(groups, `${where}.${modelKey}`);
+      const groupMap = tally.attempt(() => expectObject(groups, `${where}.${modelKey}`));
+      if (groupMap === undefined) {
+        entryCount += 1;
+        continue;
+      }
       for (const [groupKey, entries] of Object.entries(groupMap)) {
-        const list = expectArray(entries, `${where}.${modelKey}.${groupKey}`);
+        const list = tally.attempt(() => expectArray(entries, `${where}.${modelKey}.${groupKey}`));
+        if (list === undefined) {
+          entryCount += 1;
+          continue;
+        }
         list.forEach((raw, i) => {
+          entryCount += 1;
           const at = `${where}.${modelKey}.${groupKey}[${i}]`;
-          const entry = expectObject(raw, at);
-          const eventType = optionalString(entry.event_type, `${at}.event_type`) ?? 'unknown';
-          const model = optionalString(entry.billing_metric, `${at}.billing_metric`) ?? modelFromKey(modelKey);
-          const billingGroup = optionalString(entry.billing_group, `${at}.billing_group`) ?? groupKey;
-          const quantity = toDecimal(entry.value ?? 0, `${at}.value`);
-          const paid =
-            entry.value_paid === undefined || entry.value_paid === null ? quantity : toDecimal(entry.value_paid, `${at}.value_paid`);
+          const read = tally.attempt(() => readEntry(raw, at, modelKey, groupKey));
+          if (read === undefined) return;
+          readable += 1;
+          const { eventType, model, billingGroup, quantity, paid } = read;
           const price = matchPrice(prices, eventType, model, billingGroup);
 
           if (price === undefined) unpricedEntries.set(category, (unpricedEntries.get(category) ?? 0) + 1);
@@ -138,7 +154,11 @@ export function parseUsage(body: unknown, workspaceId?: string): UsageReport {
   }
 
   if (root.prices === undefined && categoryCount === 0) {
-    throw new ParseError('usage: the answer has no prices and no usage category (e.g. completion: {models: ...})');
+    throw new ParseError('usage: the answer has no prices and no usage category (e.g. completion: {models: ...})', 'missing');
+  }
+  if (entryCount > 0 && readable === 0) {
+    const first = Object.values(tally.result())[0]?.example;
+    throw new ParseError(`usage: none of its ${entryCount} entries is readable (the first: ${first})`);
   }
 
   return {
@@ -186,29 +206,63 @@ function modelFromKey(key: string): string {
   return i >= 0 ? key.slice(i + 2) : key;
 }
 
-function parsePrices(v: Json | undefined): Price[] {
+/**
+ * One entry: its quantity (`value`) and the quantity paid (`value_paid`)
+ * are both required, never read as 0 when absent. The names fall back to
+ * the keys the entry sits under.
+ */
+function readEntry(raw: Json, at: string, modelKey: string, groupKey: string) {
+  const entry = expectObject(raw, at);
+  if (entry.value === undefined || entry.value === null) throw new ParseError(`${at}.value: missing`, 'missing');
+  if (entry.value_paid === undefined || entry.value_paid === null) throw new ParseError(`${at}.value_paid: missing`, 'missing');
+  return {
+    eventType: optionalString(entry.event_type, `${at}.event_type`) ?? 'unknown',
+    model: optionalString(entry.billing_metric, `${at}.billing_metric`) ?? modelFromKey(modelKey),
+    billingGroup: optionalString(entry.billing_group, `${at}.billing_group`) ?? groupKey,
+    quantity: toDecimal(entry.value, `${at}.value`),
+    paid: toDecimal(entry.value_paid, `${at}.value_paid`),
+  };
+}
+
+/**
+ * The readable prices; one that cannot be read is skipped and tallied (the
+ * entries it priced then count as unpriced). Even none readable does not
+ * refuse the answer: its quantities still are.
+ */
+function parsePrices(v: Json | undefined, tally: UnreadableTally): Price[] {
   if (v === null || v === undefined) return [];
-  return expectArray(v, 'usage.prices').map((raw, i) => {
+  return expectArray(v, 'usage.prices').flatMap((raw, i) => {
     const at = `usage.prices[${i}]`;
-    const p = expectObject(raw, at);
-    return {
-      eventType: optionalString(p.event_type, `${at}.event_type`),
-      billingMetric: optionalString(p.billing_metric, `${at}.billing_metric`) ?? '',
-      billingGroup: optionalString(p.billing_group, `${at}.billing_group`) ?? '',
-      zone: optionalString(p.api_zone, `${at}.api_zone`),
-      tier: optionalString(p.service_tier, `${at}.service_tier`),
-      price: toDecimal(p.price, `${at}.price`),
-    };
+    const price = tally.attempt(() => {
+      const p = expectObject(raw, at);
+      if (p.price === undefined || p.price === null) throw new ParseError(`${at}.price: missing`, 'missing');
+      return {
+        eventType: optionalString(p.event_type, `${at}.event_type`),
+        billingMetric: optionalString(p.billing_metric, `${at}.billing_metric`),
+        billingGroup: optionalString(p.billing_group, `${at}.billing_group`),
+        zone: optionalString(p.api_zone, `${at}.api_zone`),
+        tier: optionalString(p.service_tier, `${at}.service_tier`),
+        price: toDecimal(p.price, `${at}.price`),
+      };
+    });
+    return price === undefined ? [] : [price];
   });
 }
 
-/** The unit price for an entry; zone `global` and tier `standard` win when several match. */
+/**
+ * The unit price for an entry. A field a price leaves null matches any
+ * entry (the spec lets `event_type` be null); among the prices that match,
+ * the one naming the most fields wins, then zone `global` and tier
+ * `standard`.
+ */
 function matchPrice(prices: Price[], eventType: string, model: string, group: string): Big | undefined {
   let best: Price | undefined;
   let bestRank = Infinity;
   for (const p of prices) {
-    if (p.eventType !== eventType || p.billingMetric !== model || p.billingGroup !== group) continue;
-    const rank = (p.zone === 'global' ? 0 : 2) + (p.tier === 'standard' ? 0 : 1);
+    const matches = (field: string | undefined, value: string) => field === undefined || field === value;
+    if (!matches(p.eventType, eventType) || !matches(p.billingMetric, model) || !matches(p.billingGroup, group)) continue;
+    const unnamed = [p.eventType, p.billingMetric, p.billingGroup].filter((f) => f === undefined).length;
+    const rank = unnamed * 4 + (p.zone === 'global' ? 0 : 2) + (p.tier === 'standard' ? 0 : 1);
     if (rank < bestRank) {
       best = p;
       bestRank = rank;
@@ -345,8 +399,9 @@ export const usage = defineEndpoint({
     return {
       async fetch(ctx): Promise<UsageSnapshot> {
         const query = currentMonthQuery(ctx.now);
+        const tally = new UnreadableTally();
         const reports = await perWorkspace(workspaceIds, async (workspaceId) => {
-          const report = parseUsage((await ctx.get({ ...query, workspace_id: workspaceId })).body, workspaceId);
+          const report = parseUsage((await ctx.get({ ...query, workspace_id: workspaceId })).body, workspaceId, tally);
           checkPeriod(report, query);
           return report;
         });
@@ -367,9 +422,10 @@ export const usage = defineEndpoint({
             );
           }
         }
-        return { byWorkspace: workspaceIds.length > 0, reports };
+        return { byWorkspace: workspaceIds.length > 0, reports, unreadable: tally.result() };
       },
       toFamilies: usageFamilies,
+      unreadable: (s) => s.unreadable ?? {},
     };
   },
 });
