@@ -74,6 +74,12 @@ const JITTER = 0.1;
 /** A 403 is retried slowly: 5 × the interval, at most 15 minutes (never faster than the interval). */
 const FORBIDDEN_FACTOR = 5;
 const FORBIDDEN_MAX_MS = 15 * 60_000;
+/**
+ * The longest Retry-After honoured between refreshes: a longer (or absurd)
+ * one would stop an endpoint for days on one bad header, so it is cut to
+ * this and logged with the wait actually taken.
+ */
+export const MAX_RETRY_AFTER_MS = 60 * 60_000;
 
 /**
  * Refreshes each source on its own interval, one refresh of a source at a
@@ -242,7 +248,7 @@ export class Scheduler {
         nextDelay = Math.max(intervalMs, Math.min(FORBIDDEN_FACTOR * intervalMs, FORBIDDEN_MAX_MS));
       }
       if (err instanceof AdminApiError && err.details.retryAfterMs !== undefined) {
-        nextDelay = Math.max(nextDelay, err.details.retryAfterMs);
+        nextDelay = Math.max(nextDelay, Math.min(err.details.retryAfterMs, MAX_RETRY_AFTER_MS));
       }
       const fields = { api_endpoint: endpoint, next_try_in: formatDuration(Math.round(nextDelay)) };
       if (failure.key !== state.failure?.key || state.up) {

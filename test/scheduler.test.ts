@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AdminApiError, type AdminApi, type ApiResponse, type GetOptions } from '../src/admin-api/types.js';
 import type { ApiEndpoint } from '../src/endpoints.js';
-import { Scheduler } from '../src/scheduler.js';
+import { MAX_RETRY_AFTER_MS, Scheduler } from '../src/scheduler.js';
 import { createSources } from '../src/sources/catalog.js';
 import { captureLogs } from './support/logs.js';
 import { ManualClock, settle } from './support/manual-clock.js';
@@ -209,6 +209,24 @@ describe('Scheduler', () => {
     expect(api.count('spend_limit')).toBe(1);
     await clock.advance(1);
     expect(api.count('spend_limit')).toBe(2);
+    await scheduler.stop();
+  });
+
+  it('honours a Retry-After of at most an hour: an absurd one neither floods the API nor stops the endpoint for years', async () => {
+    const { clock, api, scheduler, logs } = setup();
+    api.answers.set('rate_limit', ok(rateBody));
+    api.answers.set(
+      'spend_limit',
+      fail(() => new AdminApiError('spend_limit', 'rate_limited', '429', { status: 429, retryAfterMs: 1_000_000_000 * 1000 })),
+    );
+    scheduler.start();
+    await clock.advance(0);
+    expect(api.count('spend_limit')).toBe(1);
+    await clock.advance(MAX_RETRY_AFTER_MS - 1);
+    expect(api.count('spend_limit')).toBe(1);
+    await clock.advance(1);
+    expect(api.count('spend_limit')).toBe(2);
+    expect(logs.lines().find((l) => l.api_endpoint === 'spend_limit' && l.level === 'warn')?.next_try_in).toBe('1h');
     await scheduler.stop();
   });
 
