@@ -583,7 +583,8 @@ function spendDashboard(): Json {
   );
   b.add(
     timeSeries('Spend by product', 'money', [12, 9], {
-      description: 'Month-to-date spend by product, stacked: `api` (API usage), `vibe` (Vibe usage) and `other` (the rest of the total).',
+      description:
+        "Month-to-date spend by product, stacked to the API's total: `api` (API usage), `vibe` (Vibe usage) and `other` (the rest of the total, derived); `unitemised` (the whole total) when the API's own parts exceed its total.",
       custom: { stacking: { group: 'A', mode: 'normal' }, fillOpacity: 40 },
       targets: [{ expr: `sum by (currency, product) (${one('mistral_spend')})`, legend: '{{product}} ({{currency}})' }],
     }),

@@ -365,7 +365,31 @@ describe('spend-limit', () => {
     expect(Object.keys(m).filter((k) => k.startsWith('mistral_spend_limit{') || k.startsWith('mistral_spend_limit_utilization'))).toEqual(
       [],
     );
-    expect(m['mistral_spend{currency="EUR",product="other"}']).toBe(0);
+    // No total_usage: the itemised products are all there is; no invented "other" of 0.
+    expect(m['mistral_spend{currency="EUR",product="other"}']).toBeUndefined();
+    expect(m['mistral_spend{currency="EUR",product="api"}']).toBe(10);
+    expect(m.mistral_spend_parts_inconsistent).toBeUndefined();
+  });
+
+  it.each<[string, Record<string, unknown>, Record<string, number>, number | undefined]>([
+    ['parts within the total', { usage: 60, vibe_usage: 30, total_usage: 100 }, { api: 60, vibe: 30, other: 10 }, 0],
+    ['parts equal to the total', { usage: 70, vibe_usage: 30, total_usage: 100 }, { api: 70, vibe: 30, other: 0 }, 0],
+    // usage may already hold Vibe spend: the split would count it twice, so the total is shown whole.
+    ['parts over the total', { usage: 90, vibe_usage: 30, total_usage: 100 }, { unitemised: 100 }, 1],
+    ['no vibe_usage (legacy)', { usage: 60, total_usage: 100 }, { api: 60, other: 40 }, 0],
+    ['no total', { usage: 60, vibe_usage: 30 }, { api: 60, vibe: 30 }, undefined],
+  ])('splits spend so the parts add up to the API total, never more: %s', (_name, completion, parts, exceeds) => {
+    const m = flat(spendLimitFamilies(parseSpendLimit(body({ monthly_limit_reached: false, ...completion }), mid)));
+    const spend = Object.fromEntries(
+      Object.entries(m)
+        .filter(([k]) => k.startsWith('mistral_spend{'))
+        .map(([k, v]) => [/product="(\w+)"/.exec(k)?.[1], v]),
+    );
+    expect(spend).toEqual(parts);
+    expect(m.mistral_spend_parts_inconsistent).toBe(exceeds);
+    for (const field of ['usage', 'vibe_usage', 'total_usage']) {
+      expect(m[`mistral_spend_reported{currency="EUR",field="${field}"}`]).toBe(completion[field] as number | undefined);
+    }
   });
 
   it('projects nothing during the first day of the month', () => {

@@ -109,6 +109,23 @@ describe('unreadable entries', () => {
     expect([...samples(text).keys()].filter((k) => k.startsWith('mistral_lechat_daily_active_users'))).toEqual([]);
   });
 
+  it('spend whose parts the API reports over its total is shown whole, not double-counted', async () => {
+    const { sim, refresh, scrape } = await harness();
+    const completion = { monthly_limit_reached: false, usage: 900, vibe_usage: 300, total_usage: 1000, usage_limit: 5000 };
+    sim.setFault('spend_limit', {
+      kind: 'status',
+      status: 200,
+      body: { limits: { completion, last_payment_failure: false, currency: 'EUR' } },
+    });
+    await refresh('spend_limit');
+    const text = await scrape();
+    const parts = [...samples(text)].filter(([k]) => k.startsWith('mistral_spend{'));
+    expect(parts).toEqual([['mistral_spend{currency="EUR",product="unitemised"}', 1000]]);
+    expect(valueOf(text, 'mistral_spend_parts_inconsistent')).toBe(1);
+    expect(valueOf(text, 'mistral_spend_reported', { currency: 'EUR', field: 'usage' })).toBe(900);
+    expect(valueOf(text, 'mistral_spend_limit_utilization_ratio')).toBe(0.2);
+  });
+
   it('reports 0 per reason for every endpoint whose answers were read whole', async () => {
     const { refreshAll, scrape } = await harness();
     await refreshAll();

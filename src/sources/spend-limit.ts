@@ -44,8 +44,18 @@ export function parseSpendLimit(body: unknown, fetchedAt: number): SpendLimitSna
 export const SPEND_LIMIT_FAMILIES = {
   spend: {
     name: 'mistral_spend',
-    help: `Month-to-date spend in whole currency units from GET spend-limit, by product (api, vibe, other = total minus both); sum for the total. ${REFRESHED}`,
+    help: `Month-to-date spend in whole currency units from GET spend-limit, by product: api (usage), vibe (vibe_usage), other (derived: total_usage minus the products the API itemised), or unitemised (total_usage, when the itemised products exceed it); the sum is the API's total_usage. ${REFRESHED}`,
     labelNames: ['currency', 'product'],
+  },
+  reported: {
+    name: 'mistral_spend_reported',
+    help: `The month-to-date spend fields of GET spend-limit as the API gives them (field: usage, vibe_usage, total_usage); they may overlap, so do not sum them: mistral_spend is the split that adds up. ${REFRESHED}`,
+    labelNames: ['currency', 'field'],
+  },
+  partsInconsistent: {
+    name: 'mistral_spend_parts_inconsistent',
+    help: `1 when GET spend-limit's usage plus vibe_usage exceed its total_usage (the API's figures disagree: mistral_spend then shows the total as unitemised), else 0; absent without a total. ${REFRESHED}`,
+    labelNames: [],
   },
   limit: {
     name: 'mistral_spend_limit',
@@ -88,23 +98,45 @@ export function utcMonthBounds(t: number): { start: number; end: number } {
   };
 }
 
+/**
+ * The split of spend into products that adds up to the API's own total,
+ * never to more: the products the API itemises (usage, vibe_usage), and the
+ * rest of total_usage as `other`. When the itemised products exceed the
+ * total, the figures disagree (usage may already hold Vibe spend): the total
+ * is shown whole as `unitemised` rather than split by a guess. Without a
+ * total, the itemised products are all there is.
+ */
+export function spendSplit(s: Pick<SpendLimitSnapshot, 'usage' | 'vibeUsage' | 'totalUsage'>): {
+  parts: Array<{ product: string; amount: Big }>;
+  exceedsTotal: boolean | undefined;
+} {
+  const itemised = [
+    { product: 'api', amount: s.usage },
+    { product: 'vibe', amount: s.vibeUsage },
+  ].filter((p): p is { product: string; amount: Big } => p.amount !== undefined);
+  if (s.totalUsage === undefined) return { parts: itemised, exceedsTotal: undefined };
+  const rest = itemised.reduce((r, p) => r.minus(p.amount), s.totalUsage);
+  if (rest.lt(0)) return { parts: [{ product: 'unitemised', amount: s.totalUsage }], exceedsTotal: true };
+  return { parts: [...itemised, { product: 'other', amount: rest }], exceedsTotal: false };
+}
+
 /** Pure: the spend-limit metric families of a snapshot. */
 export function spendLimitFamilies(s: SpendLimitSnapshot): MetricFamily[] {
   const { currency } = s;
   const reported = s.usage !== undefined || s.vibeUsage !== undefined || s.totalUsage !== undefined;
-  const api = s.usage ?? new Big(0);
-  const vibe = s.vibeUsage ?? new Big(0);
-  const total = s.totalUsage ?? api.plus(vibe);
-  const other = total.minus(api).minus(vibe);
+  const split = spendSplit(s);
+  const total = split.parts.reduce((sum, p) => sum.plus(p.amount), new Big(0));
   const hasLimit = !s.noMonthlyLimit && s.usageLimit !== undefined;
 
-  const spend = reported
-    ? [
-        { labels: { currency, product: 'api' }, value: decimalToNumber(api) },
-        { labels: { currency, product: 'vibe' }, value: decimalToNumber(vibe) },
-        { labels: { currency, product: 'other' }, value: other.gt(0) ? decimalToNumber(other) : 0 },
-      ]
-    : [];
+  const spend = split.parts.map((p) => ({ labels: { currency, product: p.product }, value: decimalToNumber(p.amount) }));
+  const fields = [
+    ['usage', s.usage],
+    ['vibe_usage', s.vibeUsage],
+    ['total_usage', s.totalUsage],
+  ] as const;
+  const asGiven = fields.flatMap(([field, amount]) =>
+    amount === undefined ? [] : [{ labels: { currency, field }, value: decimalToNumber(amount) }],
+  );
 
   let projected: number | undefined;
   const month = utcMonthBounds(s.fetchedAt);
@@ -115,6 +147,8 @@ export function spendLimitFamilies(s: SpendLimitSnapshot): MetricFamily[] {
 
   return [
     family(SPEND_LIMIT_FAMILIES.spend, spend),
+    family(SPEND_LIMIT_FAMILIES.reported, asGiven),
+    family(SPEND_LIMIT_FAMILIES.partsInconsistent, single(split.exceedsTotal === undefined ? undefined : split.exceedsTotal ? 1 : 0)),
     family(SPEND_LIMIT_FAMILIES.limit, hasLimit ? [{ labels: { currency }, value: decimalToNumber(s.usageLimit as Big) }] : []),
     family(SPEND_LIMIT_FAMILIES.limitEnabled, single(s.noMonthlyLimit ? 0 : 1)),
     family(SPEND_LIMIT_FAMILIES.limitReached, single(bool(s.limitReached))),
