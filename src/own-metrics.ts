@@ -177,22 +177,25 @@ export class OwnMetrics implements ClientObserver {
     ];
   }
 
-  /** prom-client's process and runtime metrics, as data (never rendered by its registry, which renames counters in place). */
   private async processFamilies(): Promise<TypedFamily[]> {
-    if (!this.processRegistry) return [];
-    const metrics = await this.processRegistry.getMetricsAsJSON();
-    return metrics.map((m) => ({
-      name: m.name,
-      help: m.help,
-      type: String(m.type) as TypedFamily['type'],
-      samples: m.values.map((v) => {
-        const { metricName } = v as { metricName?: string };
-        return {
-          ...(metricName === undefined ? {} : { name: metricName }),
-          labels: v.labels as Record<string, string | number>,
-          value: v.value,
-        };
-      }),
-    }));
+    return this.processRegistry ? registryFamilies(this.processRegistry) : [];
   }
+}
+
+/** A prom-client registry's metrics as data, for our renderer (never rendered by the registry, which renames counters in place). */
+export async function registryFamilies(registry: Registry): Promise<TypedFamily[]> {
+  const metrics = await registry.getMetricsAsJSON();
+  return metrics.map((m) => ({
+    name: m.name,
+    help: m.help,
+    type: String(m.type) as TypedFamily['type'],
+    samples: m.values.map((v) => {
+      const { metricName } = v as { metricName?: string };
+      return {
+        ...(metricName === undefined ? {} : { name: metricName }),
+        labels: v.labels as Record<string, string | number>,
+        value: v.value,
+      };
+    }),
+  }));
 }

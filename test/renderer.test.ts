@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { type Format, joinFamilies, renderFamilies, renderFamily, type TypedFamily } from '../src/exposition.js';
+import { registryFamilies } from '../src/own-metrics.js';
 import type { MetricFamily } from '../src/sources/types.js';
 
 /**
@@ -88,21 +89,7 @@ describe('the exposition renderer, against prom-client', () => {
     async (format) => {
       const registry = new Registry();
       collectDefaultMetrics({ register: registry });
-      const families = (await registry.getMetricsAsJSON()).map(
-        (m): TypedFamily => ({
-          name: m.name,
-          help: m.help,
-          type: String(m.type) as TypedFamily['type'],
-          samples: m.values.map((v) => {
-            const { metricName } = v as { metricName?: string };
-            return {
-              ...(metricName === undefined ? {} : { name: metricName }),
-              labels: v.labels as Record<string, string>,
-              value: v.value,
-            };
-          }),
-        }),
-      );
+      const families = await registryFamilies(registry);
       registry.setContentType(contentType(format) as typeof Registry.PROMETHEUS_CONTENT_TYPE);
       const reference = await registry.metrics();
       const ours = joinFamilies(
