@@ -13,12 +13,6 @@ import { VERSION } from './version.js';
 /** Grace period for in-flight scrapes and refreshes on SIGTERM/SIGINT. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
-/** A configuration mistake: one line on stderr, exit code 2. */
-function configError(err: ConfigError): void {
-  process.stderr.write(`mistral-admin-exporter: ${err.message}\n`);
-  process.exitCode = 2;
-}
-
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
   let command: Command;
   try {
@@ -26,7 +20,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     if (command.kind === 'check' && command.saveAnswers !== undefined) prepareAnswersDir(command.saveAnswers);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    configError(err);
+    process.stderr.write(`mistral-admin-exporter: ${err.message}\n`);
+    process.exitCode = 2;
     return;
   }
   if (command.kind === 'help') {
@@ -56,6 +51,10 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     // The table on stdout is check's report; logs go to stderr, warnings only unless LOG_LEVEL asks for more than info.
     const level = config.logLevel === 'info' ? 'warn' : config.logLevel;
     const logger = createLogger({ level, secrets, destination: pino.destination({ dest: 2, sync: true }) });
+    // `check | head` closes the pipe early: that ends the output, not with a crash.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
     try {
       process.exitCode = await checkCommand(config, {
         logger,
