@@ -41,6 +41,24 @@ function row(stdout: string, endpoint: string): string[] {
   return line.split(/\s{2,}/);
 }
 
+/**
+ * An analytics answer of the simulator to serve, as a fault, for every
+ * window asked: without the window it echoes (start_time, end_time), which
+ * would be another window's and refused, not read.
+ */
+function analyticsBody(s: Simulator, endpoint: 'lechat_by_user' | 'lechat_by_agent'): { data: Array<Record<string, unknown>> } {
+  const now = Math.floor(Date.now() / 1000);
+  const {
+    start_time: _start,
+    end_time: _end,
+    ...body
+  } = s.bodyFor(endpoint, {
+    start_time: String(now - 30 * 86_400),
+    end_time: String(now),
+  }) as Record<string, unknown>;
+  return body as { data: Array<Record<string, unknown>> };
+}
+
 let sim: Simulator | undefined;
 afterEach(async () => {
   await sim?.close();
@@ -91,9 +109,8 @@ describe('mistral-admin-exporter check', () => {
   it('exits 1 and says what to do: a 403, and an answer with an unreadable row', async () => {
     const s = await simulator();
     s.setFault('vibe_by_workspace', { kind: 'status', status: 403 });
-    const now = Math.floor(Date.now() / 1000);
-    const body = s.bodyFor('lechat_by_agent', { start_time: String(now - 86_400), end_time: String(now) }) as { data: object[] };
-    const [first, ...rest] = body.data as Array<Record<string, unknown>>;
+    const body = analyticsBody(s, 'lechat_by_agent');
+    const [first, ...rest] = body.data;
     const { messages_count: _dropped, ...unreadable } = first ?? {};
     s.setFault('lechat_by_agent', { kind: 'status', status: 200, body: { ...body, data: [unreadable, ...rest] } });
 
@@ -139,10 +156,7 @@ describe('mistral-admin-exporter check', () => {
   it('--save-answers writes each answer as JSON, with placeholders for ids, names and emails, and never the key', async () => {
     const s = await simulator();
     // Emails and names the simulator does not serve by itself, in extra fields of each row.
-    const now = Math.floor(Date.now() / 1000);
-    const users = s.bodyFor('lechat_by_user', { start_time: String(now - 30 * 86_400), end_time: String(now) }) as {
-      data: Array<Record<string, unknown>>;
-    };
+    const users = analyticsBody(s, 'lechat_by_user');
     const withPeople = users.data.map((u, i) => ({ ...u, email: `person${i}@corp.example`, user_name: `Person Number${i}` }));
     s.setFault('lechat_by_user', { kind: 'status', status: 200, body: { ...users, data: withPeople } });
     const workspaces = s.bodyFor('workspaces', {}) as { items: Array<{ uuid: string; name: string }> };
