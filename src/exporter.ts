@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { AdminApiClient } from './admin-api/client.js';
-import type { RetryPolicy } from './admin-api/types.js';
+import type { ClientObserver, RetryPolicy } from './admin-api/types.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/index.js';
 import type { Logger } from './logger.js';
@@ -37,6 +37,34 @@ export interface Exporter {
   close(): Promise<void>;
 }
 
+export interface ClientDeps extends Pick<ExporterDeps, 'logger' | 'random' | 'dispatcher' | 'retry'> {
+  clock: Clock;
+  observer: ClientObserver;
+  /** Network error codes reported at once instead of retried (see AdminApiClientOptions). */
+  failFast?: (code: string) => boolean;
+}
+
+/** The Admin API client of a checked configuration: the exporter's, and `check`'s, alike. */
+export function createApiClient(config: Config, deps: ClientDeps): AdminApiClient {
+  if (config.apiKey === undefined) throw new Error('no API key: a real exporter needs one (demo mode supplies its own)');
+  return new AdminApiClient({
+    baseUrl: config.apiUrl,
+    apiKey: config.apiKey,
+    pathLayout: config.pathLayout,
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxResponseBytes: config.maxResponseBytes,
+    maxConcurrency: config.maxConcurrentRequests,
+    retry: deps.retry ?? DEFAULT_RETRY,
+    clock: deps.clock,
+    random: deps.random,
+    logger: deps.logger,
+    observer: deps.observer,
+    userAgent: USER_AGENT,
+    dispatcher: deps.dispatcher,
+    failFast: deps.failFast,
+  });
+}
+
 /** Builds the whole exporter from a checked configuration; refreshes start with `scheduler.start()`. */
 export function createExporter(config: Config, deps: ExporterDeps): Exporter {
   const clock = deps.clock ?? systemClock;
@@ -53,21 +81,7 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     statuses: (): EndpointStatus[] => scheduler.statuses(),
     processMetrics: deps.processMetrics,
   });
-  const client = new AdminApiClient({
-    baseUrl: config.apiUrl,
-    apiKey: config.apiKey,
-    pathLayout: config.pathLayout,
-    requestTimeoutMs: config.requestTimeoutMs,
-    maxResponseBytes: config.maxResponseBytes,
-    maxConcurrency: config.maxConcurrentRequests,
-    retry: deps.retry ?? DEFAULT_RETRY,
-    clock,
-    random: deps.random,
-    logger,
-    observer: ownMetrics,
-    userAgent: USER_AGENT,
-    dispatcher: deps.dispatcher,
-  });
+  const client = createApiClient(config, { ...deps, clock, observer: ownMetrics });
   const scheduler = new Scheduler({
     sources,
     api: client,

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
 import closeWithGrace from 'close-with-grace';
+import { pino } from 'pino';
+import { checkCommand, prepareAnswersDir } from './check.js';
 import { ConfigError, helpText, loadConfig, type Command, type Config } from './config/index.js';
 import { formatDuration } from './config/values.js';
 import { createExporter } from './exporter.js';
@@ -15,6 +17,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
   let command: Command;
   try {
     command = loadConfig({ argv, env });
+    if (command.kind === 'check' && command.saveAnswers !== undefined) prepareAnswersDir(command.saveAnswers);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`mistral-admin-exporter: ${err.message}\n`);
@@ -43,6 +46,27 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
 
   // Both secrets are scrubbed from every log line: the admin key, and the key that makes user pseudonyms unlinkable.
   const secrets = [config.apiKey, config.analytics.userIdHashKey].flatMap((s) => (s ? [s.reveal()] : []));
+
+  if (command.kind === 'check') {
+    // The table on stdout is check's report; logs go to stderr, warnings only unless LOG_LEVEL asks for more than info.
+    const level = config.logLevel === 'info' ? 'warn' : config.logLevel;
+    const logger = createLogger({ level, secrets, destination: pino.destination({ dest: 2, sync: true }) });
+    // `check | head` closes the pipe early: that ends the output, not with a crash.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+    try {
+      process.exitCode = await checkCommand(config, {
+        logger,
+        saveAnswers: command.saveAnswers,
+        write: (text) => process.stdout.write(text),
+      });
+    } finally {
+      await closeSimulator?.();
+    }
+    return;
+  }
+
   const logger = createLogger({ level: config.logLevel, secrets });
   if (config.demo) {
     logger.warn(

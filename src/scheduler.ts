@@ -344,6 +344,15 @@ function isParseFailure(err: unknown): boolean {
   return err instanceof ParseError || (err instanceof AdminApiError && err.kind === 'invalid_json');
 }
 
+/** What a refusal means and what to set: the log lines and `check` say it alike. */
+export const ADVICE = {
+  unauthorized: 'the Admin API rejected the key (401): check MISTRAL_ADMIN_API_KEY',
+  forbidden: 'the Admin API refused access (403): the key may lack admin scope, or the plan this feature',
+  notFound: 'no known path answered (404): check MISTRAL_ADMIN_API_URL and MISTRAL_ADMIN_API_PATH_LAYOUT',
+  tooLarge: 'the answer is larger than MAX_RESPONSE_SIZE',
+  rateLimited: 'rate limited by the Admin API (429)',
+} as const;
+
 /** A log line an operator can act on, and a key that changes only when the problem does. */
 export function describeFailure(
   err: unknown,
@@ -366,12 +375,12 @@ export function describeFailure(
   switch (err.kind) {
     case 'http':
       if (err.status === 401) {
-        return { key, message: `${what}: the Admin API rejected the key (401): check MISTRAL_ADMIN_API_KEY`, level: 'error', at };
+        return { key, message: `${what}: ${ADVICE.unauthorized}`, level: 'error', at };
       }
       if (err.status === 403) {
         return {
           key,
-          message: `${what}: the Admin API refused access (403): the key may lack admin scope, or the plan this feature; retrying slowly`,
+          message: `${what}: ${ADVICE.forbidden}; retrying slowly`,
           level: 'error',
           at,
         };
@@ -380,14 +389,14 @@ export function describeFailure(
     case 'not_found':
       return {
         key,
-        message: `${what}: no known path answered (404): check MISTRAL_ADMIN_API_URL and MISTRAL_ADMIN_API_PATH_LAYOUT`,
+        message: `${what}: ${ADVICE.notFound}`,
         level: 'error',
         at,
       };
     case 'rate_limited':
-      return { key, message: `${what}: rate limited by the Admin API (429): ${err.message}`, level: 'warn', at };
+      return { key, message: `${what}: ${ADVICE.rateLimited}: ${err.message}`, level: 'warn', at };
     case 'too_large':
-      return { key, message: `${what}: the answer is larger than MAX_RESPONSE_SIZE: ${err.message}`, level: 'error', at };
+      return { key, message: `${what}: ${ADVICE.tooLarge}: ${err.message}`, level: 'error', at };
     case 'invalid_json':
       return { key, message: `${what}: the answer is not JSON (${err.message}); keeping the last good data`, level: 'warn', at };
     default:

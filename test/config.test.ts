@@ -159,6 +159,16 @@ describe('loadConfig', () => {
     expect(c.kind === 'run' && c.config.demo).toBe(true);
   });
 
+  it('reads `check` as a command with the same settings, flags before or after it, and --save-answers only with it', () => {
+    const env = { MISTRAL_ADMIN_API_KEY: KEY };
+    const c = loadConfig({ argv: ['--refresh-interval', '5m', 'check', '--save-answers', 'out'], env });
+    expect(c).toMatchObject({ kind: 'check', saveAnswers: 'out', config: { refreshIntervalsMs: { usage: 300_000 } } });
+    expect(loadConfig({ argv: ['check'], env })).toMatchObject({ kind: 'check', saveAnswers: undefined, config: run() });
+    expect(failure(['check', 'now'], env)).toBe('unexpected argument "now" after check (see --help)');
+    expect(failure(['--save-answers', 'out'], env)).toMatch(/^--save-answers is only for check/);
+    expect(failure(['check', '--save-answers', ''], env)).toBe('--save-answers: give a directory');
+  });
+
   it('answers --help and --version before checking anything else', () => {
     expect(loadConfig({ argv: ['--help'], env: { PORT: 'nope' } }).kind).toBe('help');
     expect(loadConfig({ argv: ['--version'], env: {} }).kind).toBe('version');

@@ -48,6 +48,46 @@ export interface AdminApiClientOptions {
    * in the GET-only guard.
    */
   dispatcher?: Dispatcher;
+  /**
+   * Network error codes reported at once instead of retried: failures that
+   * no retry within one call can heal. Default `isTlsFailure`; `check` adds
+   * a host name DNS does not know and a refused connection.
+   */
+  failFast?: (code: string) => boolean;
+}
+
+/**
+ * A certificate that does not verify, or TLS spoken to a plain-HTTP port:
+ * it stays so for the seconds a call's retries last (the next refresh
+ * tries again). Codes of OpenSSL's verification and of Node's TLS layer.
+ */
+const TLS_FAILURES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REJECTED',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_CHAIN_TOO_LONG',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'PATH_LENGTH_EXCEEDED',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+]);
+
+export function isTlsFailure(code: string): boolean {
+  return TLS_FAILURES.has(code);
 }
 
 /** The undici options that carry the timeouts and the size cap. */
@@ -92,6 +132,7 @@ export class AdminApiClient implements AdminApi {
   readonly #random: () => number;
   readonly #paths = new Map<ApiEndpoint, string>();
   readonly #base: URL;
+  readonly #failFast: (code: string) => boolean;
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -109,6 +150,7 @@ export class AdminApiClient implements AdminApi {
     // rejectOnClear: close() ends calls still waiting for a slot instead of leaving them pending forever.
     this.#limit = pLimit({ concurrency: options.maxConcurrency, rejectOnClear: true });
     this.#random = options.random ?? Math.random;
+    this.#failFast = options.failFast ?? isTlsFailure;
   }
 
   /** The path variant in use for the endpoint, once one has answered. */
@@ -188,6 +230,7 @@ export class AdminApiClient implements AdminApi {
       if ('failure' in outcome) {
         failure = outcome.failure;
         if (failure.kind !== 'timeout' && failure.kind !== 'network') throw failure;
+        if (failure.details.code !== undefined && this.#failFast(failure.details.code)) throw failure;
         reason = failure.kind;
         waitMs = this.#backoff(budget.retries);
       } else {
@@ -339,7 +382,7 @@ export class AdminApiClient implements AdminApi {
       endpoint,
       'network',
       `request to ${path} failed: ${this.#clean(`${code ? `${code} ` : ''}${message}`)}`,
-      details,
+      code ? { ...details, code } : details,
     );
   }
 

@@ -23,7 +23,14 @@ export class AdminApiError extends Error {
     readonly endpoint: ApiEndpoint,
     readonly kind: AdminApiErrorKind,
     message: string,
-    readonly details: { status?: number; retryAfterMs?: number; path?: string; cause?: unknown } = {},
+    readonly details: {
+      status?: number;
+      retryAfterMs?: number;
+      path?: string;
+      /** A network error's system or undici code (ECONNREFUSED, ENOTFOUND, CERT_HAS_EXPIRED...). */
+      code?: string;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
   }

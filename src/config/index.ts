@@ -49,7 +49,15 @@ export interface AnalyticsConfig {
   toolLimit: number;
 }
 
-export type Command = { kind: 'run'; config: Config } | { kind: 'help' } | { kind: 'version' };
+export type Command =
+  | { kind: 'run'; config: Config }
+  /** Call each endpoint once, print what was read, exit; `saveAnswers`: the directory for the anonymized answers. */
+  | { kind: 'check'; config: Config; saveAnswers: string | undefined }
+  | { kind: 'help' }
+  | { kind: 'version' };
+
+/** The commands given as the first argument; none is `run`. */
+const COMMANDS = ['check'] as const;
 
 /** A configuration mistake: the message is one line saying what to fix. */
 export class ConfigError extends Error {
@@ -69,9 +77,19 @@ const SETTING_ENTRIES = Object.entries(SETTINGS) as Array<[SettingKey, SettingDe
  * everything once. Throws ConfigError with one line naming the setting.
  */
 export function loadConfig(sources: ConfigSources): Command {
-  const { values: flags } = parseFlags(sources.argv);
+  const { values: flags, positionals } = parseFlags(sources.argv);
   if (flags.help) return { kind: 'help' };
   if (flags.version) return { kind: 'version' };
+  const [command, extra] = positionals;
+  if (command !== undefined && !(COMMANDS as readonly string[]).includes(command)) {
+    throw new ConfigError(`unknown command ${JSON.stringify(command)}: the only command is check (see --help)`);
+  }
+  if (extra !== undefined) throw new ConfigError(`unexpected argument ${JSON.stringify(extra)} after ${command} (see --help)`);
+  const saveAnswers = flags['save-answers'];
+  if (typeof saveAnswers === 'string' && command !== 'check') {
+    throw new ConfigError('--save-answers is only for check: mistral-admin-exporter check --save-answers DIR');
+  }
+  if (saveAnswers === '') throw new ConfigError('--save-answers: give a directory');
 
   const raw = (key: SettingKey): { text: string; origin: string } | undefined => {
     const setting = SETTINGS[key] as SettingDef<unknown>;
@@ -115,33 +133,32 @@ export function loadConfig(sources: ConfigSources): Command {
   }
 
   const readFile = sources.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
-  return {
-    kind: 'run',
-    config: {
-      apiKey: demo ? undefined : readSecret('MISTRAL_ADMIN_API_KEY', v.apiKey, v.apiKeyFile, readFile, true),
-      apiUrl: v.apiUrl as string,
-      pathLayout: v.pathLayout as PathLayout | 'auto',
-      endpoints,
-      workspaceIds: v.workspaceIds ?? [],
-      refreshIntervalsMs,
-      analytics: {
-        windows: v.analyticsWindows as AnalyticsWindow[],
-        agentLimit: v.lechatAgentLimit as number,
-        userMetrics: v.lechatUserMetrics as boolean,
-        userLimit: v.lechatUserLimit as number,
-        userIdHashKey: readSecret('LECHAT_USER_ID_HASH_KEY', v.lechatUserIdHashKey, v.lechatUserIdHashKeyFile, readFile, false),
-        toolLimit: v.vibeToolLimit as number,
-      },
-      maxStalenessMs,
-      requestTimeoutMs: v.requestTimeout as number,
-      maxResponseBytes: v.maxResponseSize as number,
-      maxConcurrentRequests: v.maxConcurrentRequests as number,
-      host: v.host as string,
-      port: v.port as number,
-      logLevel: v.logLevel as LogLevel,
-      demo,
+  const config: Config = {
+    apiKey: demo ? undefined : readSecret('MISTRAL_ADMIN_API_KEY', v.apiKey, v.apiKeyFile, readFile, true),
+    apiUrl: v.apiUrl as string,
+    pathLayout: v.pathLayout as PathLayout | 'auto',
+    endpoints,
+    workspaceIds: v.workspaceIds ?? [],
+    refreshIntervalsMs,
+    analytics: {
+      windows: v.analyticsWindows as AnalyticsWindow[],
+      agentLimit: v.lechatAgentLimit as number,
+      userMetrics: v.lechatUserMetrics as boolean,
+      userLimit: v.lechatUserLimit as number,
+      userIdHashKey: readSecret('LECHAT_USER_ID_HASH_KEY', v.lechatUserIdHashKey, v.lechatUserIdHashKeyFile, readFile, false),
+      toolLimit: v.vibeToolLimit as number,
     },
+    maxStalenessMs,
+    requestTimeoutMs: v.requestTimeout as number,
+    maxResponseBytes: v.maxResponseSize as number,
+    maxConcurrentRequests: v.maxConcurrentRequests as number,
+    host: v.host as string,
+    port: v.port as number,
+    logLevel: v.logLevel as LogLevel,
+    demo,
   };
+  if (command === 'check') return { kind: 'check', config, saveAnswers: typeof saveAnswers === 'string' ? saveAnswers : undefined };
+  return { kind: 'run', config };
 }
 
 /**
@@ -204,18 +221,19 @@ function readSecret(
 
 type FlagValues = Record<string, string | boolean | undefined>;
 
-function parseFlags(argv: readonly string[]): { values: FlagValues } {
+function parseFlags(argv: readonly string[]): { values: FlagValues; positionals: string[] } {
   const options: Record<string, { type: 'string' | 'boolean' }> = {
     help: { type: 'boolean' },
     version: { type: 'boolean' },
     demo: { type: 'boolean' },
+    'save-answers': { type: 'string' },
   };
   for (const [, setting] of SETTING_ENTRIES) {
     if (setting.flag !== undefined) options[setting.flag] = { type: 'string' };
   }
   try {
-    const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
-    return { values: values as FlagValues };
+    const { values, positionals } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+    return { values: values as FlagValues, positionals };
   } catch (err) {
     // node's messages are one line and name the flag; keep them, drop its hint about "--".
     const message = (err as Error).message.split('\n')[0]?.replace(/\. To specify a positional.*$/, '') ?? '';
@@ -235,6 +253,14 @@ export function helpText(version: string): string {
     'Usage:',
     '  mistral-admin-exporter [flags]          with MISTRAL_ADMIN_API_KEY set',
     '  mistral-admin-exporter --demo           simulated Admin API, no key needed',
+    '  mistral-admin-exporter check [flags]    call each endpoint once, print a table, exit',
+    '',
+    'check reads every endpoint of MISTRAL_ENDPOINTS once, with the same settings,',
+    'client and parsers as a start, without serving or refreshing. It prints, per',
+    'endpoint, the path that answered, the HTTP status (or network error), the series',
+    'read, the entries skipped or the answer refused, and what to do about each',
+    'problem. Exit code 0 when every endpoint answered and was read whole, 1 if not,',
+    '2 on a bad setting. With --demo it reads the built-in simulator.',
     '',
     'Flags win over environment variables, which win over defaults.',
     'Durations: 30s, 5m, 1h30m (ms, s, m, h, d, w). Sizes: 32MiB, 500kB, bytes.',
@@ -242,6 +268,10 @@ export function helpText(version: string): string {
     '  --demo      serve simulated data from a built-in fake Admin API (never with a real key)',
     '  --help      show this help',
     '  --version   print the version',
+    '  --save-answers DIR',
+    '              (check) also write each raw answer to DIR, one JSON file per',
+    '              request, with ids, names and emails replaced by placeholders and',
+    '              the key removed: files to attach to a bug report',
   ];
   for (const section of SECTIONS) {
     lines.push('', `${section}:`);

@@ -265,6 +265,44 @@ describe('retries and backoff', () => {
   });
 });
 
+describe('network errors no retry can heal', () => {
+  /** A real undici Agent whose connector fails as a TLS or DNS failure does, with the error's code. */
+  function failingAgent(code: string, message: string): Agent {
+    const agent = new Agent({ connect: (_options, callback) => callback(Object.assign(new Error(message), { code }), null) });
+    cleanups.push(() => agent.close());
+    return agent;
+  }
+
+  it.each([
+    ['CERT_HAS_EXPIRED', 'certificate has expired'],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate'],
+    ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'unable to get local issuer certificate'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"],
+  ])('a certificate that does not verify (%s) fails at once with its code, not retried', async (code, message) => {
+    const { client: c, observer } = client('https://admin.example.invalid/api/admin', { dispatcher: failingAgent(code, message) });
+    const err = await failure(c.get('spend_limit'));
+    expect(err).toMatchObject({ kind: 'network', details: { code } });
+    expect(err.message).toContain(code);
+    expect(observer.codes()).toEqual(['error']);
+    expect(observer.reasons()).toEqual([]);
+  });
+
+  it('a host name DNS does not know is retried by default, and reported at once when failFast says so', async () => {
+    const clock = new ManualClock();
+    clock.autoAdvance();
+    const dispatcher = failingAgent('ENOTFOUND', 'getaddrinfo ENOTFOUND admin.example.invalid');
+    const retry = { maxRetries: 1, baseDelayMs: 10, maxDelayMs: 10, maxRetryAfterMs: 60_000 };
+    const normal = client('https://admin.example.invalid/api/admin', { clock, dispatcher, retry });
+    expect(await failure(normal.client.get('spend_limit'))).toMatchObject({ kind: 'network', details: { code: 'ENOTFOUND' } });
+    expect(normal.observer.reasons()).toEqual(['network']);
+
+    const fast = client('https://admin.example.invalid/api/admin', { clock, dispatcher, retry, failFast: (code) => code === 'ENOTFOUND' });
+    expect(await failure(fast.client.get('spend_limit'))).toMatchObject({ kind: 'network', details: { code: 'ENOTFOUND' } });
+    expect(fast.observer.codes()).toEqual(['error']);
+    expect(fast.observer.reasons()).toEqual([]);
+  });
+});
+
 describe('timeouts', () => {
   it('a server that never answers times out each attempt, is retried (timeout), then fails with kind timeout', async () => {
     const s = await server(() => undefined); // never answers
