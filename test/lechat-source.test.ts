@@ -107,6 +107,19 @@ describe('le Chat by user', () => {
     expect(m['mistral_lechat_user_last_message_timestamp_seconds{user_id="u-c"}']).toBe(Date.UTC(2026, 10, 10, 8) / 1000);
   });
 
+  it('a user listed twice has one series per window, not two samples of one label set', () => {
+    const rows = parseUserStats({
+      start_time: 0,
+      end_time: 0,
+      data: [user('u-a', 3, { last_message_at: '2026-11-15T08:00:00Z' }), user('u-a', 5, { last_message_at: '2026-11-15T09:00:00Z' })],
+    });
+    const families = userStatsFamilies({ windows: [{ window: W1, rows }] }, userOptions({ windows: [W1], userMetrics: true }));
+    for (const f of families.filter((f) => f.name.startsWith('mistral_lechat_user_'))) expect(f.samples, f.name).toHaveLength(1);
+    const m = flat(families);
+    expect(m['mistral_lechat_user_messages{user_id="u-a",window="1d"}']).toBe(5);
+    expect(m['mistral_lechat_user_last_message_timestamp_seconds{user_id="u-a"}']).toBe(Date.UTC(2026, 10, 15, 9) / 1000);
+  });
+
   it('replaces user ids by a keyed hash, stable for one key and different across keys', () => {
     const a = flat(userStatsFamilies({ windows: USER_STATS }, userOptions({ userMetrics: true, userIdHashKey: new Secret('key-one') })));
     const again = flat(

@@ -429,6 +429,26 @@ describe('rate-limit', () => {
     });
   });
 
+  it('keeps the first of a model named twice: one series per model', () => {
+    const listed = parseRateLimit({
+      requests_per_second: 1,
+      tokens_limits_by_model: [
+        { model: 'm', tokens_per_minute: 1 },
+        { model: 'm', tokens_per_minute: 2 },
+      ],
+    });
+    const keyed = parseRateLimit({
+      requests_per_second: 1,
+      tokens_limits_by_model: { m: { tokens_per_minute: 1 }, 'm ': { tokens_per_minute: 2 } },
+    });
+    for (const s of [listed, keyed]) {
+      expect(flat(rateLimitFamilies(s))).toEqual({
+        mistral_rate_limit_requests_per_second: 1,
+        'mistral_rate_limit_tokens_per_minute{model="m"}': 1,
+      });
+    }
+  });
+
   it('rejects an answer with neither known field, rather than reading it as no limits', () => {
     expect(() => parseRateLimit({ unexpected: true, data: 'x' })).toThrow(/neither requests_per_second nor tokens_limits_by_model/);
   });

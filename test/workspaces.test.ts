@@ -112,6 +112,21 @@ describe('parseWorkspaces', () => {
     });
   });
 
+  it('a limit whose value is unknown is still enabled, never a 0 that says there is none', () => {
+    const rows = parseWorkspaces([
+      { uuid: 'a', name: 'A', spend_limit: { value: null, currency: 'EUR', no_monthly_limit: false } },
+      { uuid: 'b', name: 'B', spend_limit: { value: 10, currency: 'EUR', no_monthly_limit: true } },
+      { uuid: 'c', name: 'C', spend_limit: { value: 10 } },
+    ]);
+    const m = flat(workspacesFamilies({ workspaces: rows, unread: 0 }));
+    expect(m['mistral_workspace_spend_limit_enabled{workspace_id="a"}']).toBe(1);
+    expect(m['mistral_workspace_spend_limit{workspace_id="a",currency="EUR"}']).toBeUndefined();
+    expect(m['mistral_workspace_spend_limit_enabled{workspace_id="b"}']).toBe(0);
+    expect(m['mistral_workspace_spend_limit{workspace_id="b",currency="EUR"}']).toBeUndefined();
+    expect(m['mistral_workspace_spend_limit_enabled{workspace_id="c"}']).toBe(1);
+    expect(m['mistral_workspace_spend_limit{workspace_id="c",currency="XXX"}']).toBe(10);
+  });
+
   it('refuses an item without an id or a name', () => {
     expect(() => parseWorkspaces([{ name: 'x' }])).toThrow(/uuid: missing/);
     expect(() => parseWorkspaces([{ uuid: 'x' }])).toThrow(/name: missing/);

@@ -165,7 +165,9 @@ export function userStatsFamilies(s: UserStatsSnapshot, options: UserStatsOption
     }
   }
   const lastMessage: Sample[] = [];
-  for (const r of s.windows[s.windows.length - 1]?.rows ?? []) {
+  // One sample per user: a user listed twice is read from one row, as the per-window series above read it.
+  const longest = new Map((s.windows[s.windows.length - 1]?.rows ?? []).map((r) => [r.userId, r]));
+  for (const r of longest.values()) {
     const user_id = label.get(r.userId);
     if (user_id !== undefined && r.lastMessageAt !== undefined) lastMessage.push({ labels: { user_id }, value: r.lastMessageAt });
   }

@@ -27,16 +27,34 @@ export function expectArray(v: unknown, where: string): Json[] {
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
+/** Longest numeric string read: far more digits than an amount has, few enough that exact arithmetic on it stays cheap. */
+const MAX_DECIMAL_LENGTH = 100;
+
+/**
+ * Largest power of ten read, either way (1e100, 1e-100). Exact arithmetic
+ * aligns the exponents of what it adds, so a 1e999999999 would cost a digit
+ * per power of ten; and sums and products of numbers within it stay finite
+ * doubles, where a 1e400 would be exported as +Inf.
+ */
+const MAX_EXPONENT = 100;
+
 /**
  * An exact decimal from a JSON number or a numeric string. A JSON number is
  * taken as the shortest decimal that prints it (0.1 is 0.1, not the binary
  * double's expansion), so products and sums of prices come out as the
- * console shows them.
+ * console shows them. A number out of range is `not_a_number`.
  */
 export function toDecimal(v: unknown, where: string): Big {
-  if (typeof v === 'number' && Number.isFinite(v)) return new Big(String(v));
-  if (typeof v === 'string' && DECIMAL.test(v.trim())) return new Big(v.trim());
-  throw new ParseError(`${where}: expected a number, got ${describe(v)}`, absentOr(v, 'not_a_number'));
+  const text = typeof v === 'number' && Number.isFinite(v) ? String(v) : typeof v === 'string' ? v.trim() : undefined;
+  if (text === undefined || text.length > MAX_DECIMAL_LENGTH || !DECIMAL.test(text)) {
+    throw new ParseError(`${where}: expected a number, got ${describe(v)}`, absentOr(v, 'not_a_number'));
+  }
+  // big.js takes no leading '+'.
+  const d = new Big(text.startsWith('+') ? text.slice(1) : text);
+  if (!d.eq(0) && Math.abs(d.e) > MAX_EXPONENT) {
+    throw new ParseError(`${where}: ${describe(v)} is out of range (beyond 1e±${MAX_EXPONENT})`, 'not_a_number');
+  }
+  return d;
 }
 
 export function optionalDecimal(v: unknown, where: string): Big | undefined {

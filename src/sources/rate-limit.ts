@@ -40,9 +40,11 @@ export function parseRateLimit(body: unknown, tally = new UnreadableTally()): Ra
       tokensPerMonth: optionalNumber(limits.tokens_per_month, `${at}.tokens_per_month`),
     };
   };
+  // A model named twice (listed twice, or map keys that trim alike) would be two series of one label set: keep the first.
+  const seen = new Set<string>();
   return {
     requestsPerSecond: optionalNumber(root.requests_per_second, 'rate-limit.requests_per_second'),
-    models: readEach(items, WHERE, tally, read),
+    models: readEach(items, WHERE, tally, read).filter((m) => !seen.has(m.model) && seen.add(m.model)),
     unreadable: tally.result(),
   };
 }

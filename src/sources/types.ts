@@ -100,7 +100,7 @@ export function defineEndpoint<const Id extends string, S>(endpoint: Endpoint<Id
  * Why an entry of an answer could not be read: the `reason` label of
  * `mistral_exporter_unreadable_entries`.
  * - `missing`: a field the schema requires is absent or null;
- * - `not_a_number`: a number that is not one (or a count that is not whole);
+ * - `not_a_number`: a number that is not one (or a count that is not whole, or one beyond 1e±100);
  * - `wrong_type`: an object, array or string where the schema has another type.
  */
 export const UNREADABLE_REASONS = ['missing', 'not_a_number', 'wrong_type'] as const;

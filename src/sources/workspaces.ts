@@ -92,8 +92,9 @@ export function workspacesFamilies(s: WorkspacesSnapshot): MetricFamily[] {
     if (limit === undefined) continue;
     const hasLimit = limit.noMonthlyLimit !== true && limit.value !== undefined;
     if (hasLimit) limits.push({ labels: { workspace_id, currency: limit.currency }, value: decimalToNumber(limit.value as Big) });
-    if (limit.noMonthlyLimit !== undefined || limit.value !== undefined)
-      enabled.push({ labels: { workspace_id }, value: hasLimit ? 1 : 0 });
+    // no_monthly_limit says it; else a value says there is a limit. A limit whose value is unknown is still enabled.
+    const isEnabled = limit.noMonthlyLimit === undefined ? (limit.value === undefined ? undefined : true) : !limit.noMonthlyLimit;
+    if (isEnabled !== undefined) enabled.push({ labels: { workspace_id }, value: isEnabled ? 1 : 0 });
   }
   const F = WORKSPACE_FAMILIES;
   return [family(F.info, info), family(F.members, members), family(F.spendLimit, limits), family(F.spendLimitEnabled, enabled)];
