@@ -662,9 +662,13 @@ describe('the key never leaks', () => {
     ] as const) {
       errors.push(await failure(c.get(e)));
     }
+    // From here time moves only when the test says: the backoff wait after the 503 cannot
+    // elapse (and a retry answer) before the abort, however loaded the machine is.
+    clock.autoAdvance(false);
     const controller = new AbortController();
     const aborted = c.get('vibe_by_organization', { signal: controller.signal });
     await until(() => s.requests.some((r) => r.path.includes('by_organization')), 'the request');
+    await clock.waitForTimer();
     controller.abort(new Error('deadline'));
     errors.push(await failure(aborted));
 
