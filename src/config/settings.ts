@@ -1,5 +1,5 @@
 import { API_ENDPOINTS, PATH_LAYOUTS, type ApiEndpoint, type PathLayout } from '../endpoints.js';
-import { CATALOG } from '../sources/catalog.js';
+import { CATALOG, endpointOf } from '../sources/catalog.js';
 import type { IntervalGroup } from '../sources/types.js';
 import { formatBytes, parseBoolean, parseBytes, parseChoice, parseDuration, parseHttpUrl, parseInteger, parseList } from './values.js';
 
@@ -69,7 +69,7 @@ type PascalCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `$
 /** The key of an endpoint's own interval setting, e.g. `refreshIntervalSpendLimit`. */
 type IntervalKey<Id extends string> = `refreshInterval${PascalCase<Id>}`;
 
-export function intervalKey<Id extends ApiEndpoint>(id: Id): IntervalKey<Id> {
+function intervalKey<Id extends ApiEndpoint>(id: Id): IntervalKey<Id> {
   return `refreshInterval${id
     .split('_')
     .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
@@ -321,7 +321,5 @@ export type SettingValues = {
 
 /** The two settings an endpoint's interval comes from: its own, else its group's. */
 export function intervalSettingKeys(id: ApiEndpoint): readonly [SettingKey, SettingKey] {
-  const endpoint = CATALOG.find((e) => e.id === id);
-  if (!endpoint) throw new Error(`no endpoint ${id} in the catalog`);
-  return [intervalKey(id), GROUP_SETTING[endpoint.intervalGroup]];
+  return [intervalKey(id), GROUP_SETTING[endpointOf(id).intervalGroup]];
 }
