@@ -183,16 +183,7 @@ const total = (u: Unreadable) => Object.values(counts(u)).reduce((a, b) => a + b
  * not local to one reader): the property is expected to fail for that
  * endpoint until they are, and fails once they are, so that the entry goes.
  */
-const KNOWN_BUGS: Partial<Record<ApiEndpoint, Partial<Record<'zero' | 'oneBadEntry' | 'anotherList', string>>>> = {
-  vibe_by_workspace: {
-    // readEach refuses per array: an answer whose `sessions` rows are all
-    // unreadable is refused although its other arrays have readable rows.
-    anotherList: 'Vibe: one array with no readable row refuses the whole answer',
-  },
-  vibe_by_organization: {
-    anotherList: 'Vibe: one array with no readable row refuses the whole answer',
-  },
-};
+const KNOWN_BUGS: Partial<Record<ApiEndpoint, Partial<Record<'zero' | 'oneBadEntry' | 'anotherList', string>>>> = {};
 
 const ENDPOINTS = CATALOG.map((e) => [e.id, e as Endpoint<ApiEndpoint>] as const);
 

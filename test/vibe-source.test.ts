@@ -280,7 +280,7 @@ describe('Vibe Code by workspace', () => {
     [
       'an array whose only row has a non-numeric count',
       { sessions: [session('2026-11-14', 'x', 1, 0, 0)] },
-      /^vibe by_workspace\.sessions: none of its 1 entries is readable \(the first: vibe by_workspace\.sessions\[0\]\.nb_sessions: expected a number, got the string "x"\)$/,
+      /^vibe by_workspace: none of its 1 entries is readable \(the first: vibe by_workspace\.sessions\[0\]\.nb_sessions: expected a number, got the string "x"\)$/,
     ],
     [
       'an array that is not an array',
@@ -311,6 +311,16 @@ describe('Vibe Code by workspace', () => {
   ])('refuses %s with a ParseError naming the field', (_name, body, message) => {
     expect(() => parseVibeWorkspace(body)).toThrow(ParseError);
     expect(() => parseVibeWorkspace(body)).toThrow(message);
+  });
+
+  it('an array without a readable row costs only that array: the rest of the answer is read', () => {
+    const tally = new UnreadableTally();
+    const report = parseVibeWorkspace({ sessions: ['x'], session_durations: [duration('2026-11-14', 2)] }, undefined, tally);
+    expect(report.sessions).toEqual([]);
+    expect(report.sessionDurations).toHaveLength(1);
+    expect(tally.result()).toEqual({
+      wrong_type: { count: 1, example: 'vibe by_workspace.sessions[0]: expected an object, got the string "x"' },
+    });
   });
 
   it('skips and counts a row it cannot read, and serves the rest of the answer', () => {

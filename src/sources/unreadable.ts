@@ -35,13 +35,15 @@ export class UnreadableTally {
 /**
  * Reads each element of `list` with `read`; an element that throws a
  * ParseError is skipped and tallied. Throws (refusing the answer) when the
- * list has elements and not one is readable.
+ * list has elements and not one is readable, unless `refuse` is false: an
+ * answer of several lists is judged whole by its reader (see `refuseUnreadable`).
  */
 export function readEach<T>(
   list: readonly Json[],
   where: string,
   tally: UnreadableTally,
   read: (item: Json, where: string, index: number) => T,
+  refuse = true,
 ): T[] {
   const out: T[] = [];
   let first: ParseError | undefined;
@@ -54,8 +56,19 @@ export function readEach<T>(
       tally.add(err);
     }
   });
-  if (list.length > 0 && out.length === 0 && first) {
+  if (refuse && list.length > 0 && out.length === 0 && first) {
     throw new ParseError(`${where}: none of its ${list.length} entries is readable (the first: ${first.message})`, first.reason);
   }
   return out;
+}
+
+/**
+ * Refuses an answer of several lists when it has entries and none of them
+ * is readable: one list without a readable entry costs only that list.
+ */
+export function refuseUnreadable(where: string, lists: ReadonlyArray<{ entries: number; read: number }>, tally: UnreadableTally): void {
+  const entries = lists.reduce((n, l) => n + l.entries, 0);
+  if (entries === 0 || lists.some((l) => l.read > 0)) return;
+  const first = Object.values(tally.result())[0];
+  throw new ParseError(`${where}: none of its ${entries} entries is readable (the first: ${first?.example})`, 'missing');
 }

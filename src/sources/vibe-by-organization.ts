@@ -3,7 +3,7 @@ import { checkEchoedWindow } from './echo.js';
 import { decimalToNumber, family, REFRESHED, type FamilyDef } from './families.js';
 import { defineEndpoint, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
 import { UnreadableTally } from './unreadable.js';
-import { dayRows, knownArrays, sumDays, WINDOW, windowDays, type DayRow } from './vibe-daily.js';
+import { dayRows, knownArrays, refuseIfNothingReadable, sumDays, WINDOW, windowDays, type DayRow } from './vibe-daily.js';
 import { completeDaysRange, lastCompleteDay, longest } from './windows.js';
 
 /**
@@ -52,11 +52,21 @@ const ORGANIZATION_ARRAYS = ['next_edit_suggestions', 'next_edit_active_users', 
 export function parseVibeOrganization(body: unknown, tally = new UnreadableTally()): VibeOrganizationReport {
   const w = ORGANIZATION_WHERE;
   const a = knownArrays(body, w, ORGANIZATION_ARRAYS);
-  return {
+  const report: VibeOrganizationReport = {
     suggestions: dayRows(a.next_edit_suggestions, `${w}.next_edit_suggestions`, OUTCOME_FIELDS, tally),
     activeUsers: dayRows(a.next_edit_active_users, `${w}.next_edit_active_users`, NEXT_EDIT_USER_FIELDS, tally),
     modifiedLines: dayRows(a.next_edit_modified_loc, `${w}.next_edit_modified_loc`, LOC_FIELDS, tally),
   };
+  refuseIfNothingReadable(
+    w,
+    [
+      [a.next_edit_suggestions, report.suggestions],
+      [a.next_edit_active_users, report.activeUsers],
+      [a.next_edit_modified_loc, report.modifiedLines],
+    ],
+    tally,
+  );
+  return report;
 }
 
 const ORG = 'GET analytics/vibe by_organization';

@@ -9,6 +9,7 @@ import {
   dayRows,
   keyedDayRows,
   knownArrays,
+  refuseIfNothingReadable,
   sumByKey,
   sumDays,
   WINDOW,
@@ -111,7 +112,7 @@ const WORKSPACE_ARRAYS = [
 export function parseVibeWorkspace(body: unknown, workspaceId?: string, tally = new UnreadableTally()): VibeWorkspaceReport {
   const w = WORKSPACE_WHERE;
   const a = knownArrays(body, w, WORKSPACE_ARRAYS);
-  return {
+  const report: VibeWorkspaceReport = {
     workspaceId,
     sessions: dayRows(a.sessions, `${w}.sessions`, SESSION_FIELDS, tally),
     prompts: dayRows(a.user_prompts, `${w}.user_prompts`, PROMPT_FIELDS, tally),
@@ -121,6 +122,20 @@ export function parseVibeWorkspace(body: unknown, workspaceId?: string, tally = 
     toolCallsByName: keyedDayRows(a.tool_calls_by_name, `${w}.tool_calls_by_name`, 'tool_name', TOOL_COUNT_FIELDS, tally),
     sessionDurations: dayRows(a.session_durations, `${w}.session_durations`, DURATION_FIELDS, tally),
   };
+  refuseIfNothingReadable(
+    w,
+    [
+      [a.sessions, report.sessions],
+      [a.user_prompts, report.prompts],
+      [a.active_users, report.activeUsers],
+      [a.consumed_tokens, report.tokens],
+      [a.tool_calls, report.toolCalls],
+      [a.tool_calls_by_name, report.toolCallsByName],
+      [a.session_durations, report.sessionDurations],
+    ],
+    tally,
+  );
+  return report;
 }
 
 /** `total` minus the named clients, when positive, else 0. */

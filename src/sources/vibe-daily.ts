@@ -2,7 +2,7 @@ import { Big } from 'big.js';
 import type { AnalyticsWindow } from '../config/settings.js';
 import { expectArray, expectObject, optionalString, toDecimal, type Json, type JsonObject } from './parse.js';
 import { ParseError } from './types.js';
-import { readEach, type UnreadableTally } from './unreadable.js';
+import { readEach, refuseUnreadable, type UnreadableTally } from './unreadable.js';
 import { completeDays } from './windows.js';
 
 /**
@@ -54,17 +54,27 @@ function readCounts<K extends string>(row: JsonObject, where: string, fields: Re
   return counts;
 }
 
-/** The readable day rows of an array; an unreadable row is skipped and tallied. */
+/**
+ * The readable day rows of an array; an unreadable row is skipped and
+ * tallied. An array without a readable row does not refuse the answer: its
+ * reader judges the answer whole (`refuseUnreadable`).
+ */
 export function dayRows<K extends string>(
   list: Json[] | undefined,
   at: string,
   fields: Readonly<Record<K, string>>,
   tally: UnreadableTally,
 ): DayRow<K>[] {
-  return readEach(list ?? [], at, tally, (raw, where) => {
-    const row = expectObject(raw, where);
-    return { day: readDay(row.day, `${where}.day`), counts: readCounts(row, where, fields) };
-  });
+  return readEach(
+    list ?? [],
+    at,
+    tally,
+    (raw, where) => {
+      const row = expectObject(raw, where);
+      return { day: readDay(row.day, `${where}.day`), counts: readCounts(row, where, fields) };
+    },
+    false,
+  );
 }
 
 /** The readable day rows of an array that also name something (a model, a tool). */
@@ -75,12 +85,31 @@ export function keyedDayRows<K extends string>(
   fields: Readonly<Record<K, string>>,
   tally: UnreadableTally,
 ): KeyedDayRow<K>[] {
-  return readEach(list ?? [], at, tally, (raw, where) => {
-    const row = expectObject(raw, where);
-    const key = optionalString(row[keyField], `${where}.${keyField}`)?.trim();
-    if (!key) throw new ParseError(`${where}.${keyField}: missing`, 'missing');
-    return { day: readDay(row.day, `${where}.day`), key, counts: readCounts(row, where, fields) };
-  });
+  return readEach(
+    list ?? [],
+    at,
+    tally,
+    (raw, where) => {
+      const row = expectObject(raw, where);
+      const key = optionalString(row[keyField], `${where}.${keyField}`)?.trim();
+      if (!key) throw new ParseError(`${where}.${keyField}: missing`, 'missing');
+      return { day: readDay(row.day, `${where}.day`), key, counts: readCounts(row, where, fields) };
+    },
+    false,
+  );
+}
+
+/** Refuses the answer when its arrays have rows and none is readable: [the array as served, the rows read from it]. */
+export function refuseIfNothingReadable(
+  where: string,
+  arrays: ReadonlyArray<readonly [Json[] | undefined, readonly unknown[]]>,
+  tally: UnreadableTally,
+): void {
+  refuseUnreadable(
+    where,
+    arrays.map(([list, rows]) => ({ entries: list?.length ?? 0, read: rows.length })),
+    tally,
+  );
 }
 
 /** The named arrays of an answer; throws when it has none of them (it is not the answer asked for). */
