@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseSpendLimit, spendLimitFamilies, utcMonthBounds } from '../src/sources/spend-limit.js';
+import { parseSpendLimit, spendLimitFamilies } from '../src/sources/spend-limit.js';
 import { currentMonthQuery } from '../src/sources/usage.js';
-import { completeDays, completeDaysRange, lastCompleteDay, rollingRange } from '../src/sources/windows.js';
+import { completeDays, completeDaysRange, lastCompleteDay, rollingRange, utcMonthBounds } from '../src/sources/windows.js';
 import { flat } from './support/families.js';
 import { samples, useHarness, valueOf } from './support/harness.js';
 import { inTimeZone, inTimeZoneAsync, TIME_ZONES } from './support/time-zone.js';

@@ -3,7 +3,7 @@ import { bool, decimalToNumber, family, REFRESHED, single, type FamilyDef } from
 import { expectObject, optionalBoolean, optionalDecimal, optionalString } from './parse.js';
 import { defineEndpoint, ParseError, type MetricFamily } from './types.js';
 import { UNKNOWN_CURRENCY } from './usage.js';
-import { DAY_MS } from './windows.js';
+import { DAY_MS, utcMonthBounds } from './windows.js';
 
 /**
  * GET spend-limit: month-to-date spend as the limit counts it, the monthly
@@ -88,15 +88,6 @@ export const SPEND_LIMIT_FAMILIES = {
     labelNames: [],
   },
 } as const satisfies Record<string, FamilyDef>;
-
-/** Start and end (exclusive) of the UTC calendar month holding `t`. */
-export function utcMonthBounds(t: number): { start: number; end: number } {
-  const d = new Date(t);
-  return {
-    start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1),
-    end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
-  };
-}
 
 /**
  * The split of spend into products that adds up to the API's own total,

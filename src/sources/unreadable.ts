@@ -1,5 +1,5 @@
 import type { Json } from './parse.js';
-import { ParseError, type Unreadable } from './types.js';
+import { ParseError, type Unreadable, type UnreadableReason } from './types.js';
 
 /**
  * One bad entry costs only itself: a row, price or item that cannot be read
@@ -69,6 +69,6 @@ export function readEach<T>(
 export function refuseUnreadable(where: string, lists: ReadonlyArray<{ entries: number; read: number }>, tally: UnreadableTally): void {
   const entries = lists.reduce((n, l) => n + l.entries, 0);
   if (entries === 0 || lists.some((l) => l.read > 0)) return;
-  const first = Object.values(tally.result())[0];
-  throw new ParseError(`${where}: none of its ${entries} entries is readable (the first: ${first?.example})`, 'missing');
+  const [reason, first] = (Object.entries(tally.result()) as Array<[UnreadableReason, { example: string }]>)[0] ?? ['missing', undefined];
+  throw new ParseError(`${where}: none of its ${entries} entries is readable (the first: ${first?.example})`, reason);
 }

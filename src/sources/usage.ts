@@ -13,7 +13,8 @@ import {
 } from './parse.js';
 import { defineEndpoint, ParseError, type MetricFamily, type Unreadable } from './types.js';
 import { perWorkspace, withWorkspace, workspaceLabel } from './per-workspace.js';
-import { UnreadableTally } from './unreadable.js';
+import { refuseUnreadable, UnreadableTally } from './unreadable.js';
+import { utcMonthBounds } from './windows.js';
 
 /**
  * GET usage: month-to-date quantities per category, model and billing group,
@@ -156,10 +157,7 @@ export function parseUsage(body: unknown, workspaceId?: string, tally = new Unre
   if (root.prices === undefined && categoryCount === 0) {
     throw new ParseError('usage: the answer has no prices and no usage category (e.g. completion: {models: ...})', 'missing');
   }
-  if (entryCount > 0 && readable === 0) {
-    const first = Object.values(tally.result())[0]?.example;
-    throw new ParseError(`usage: none of its ${entryCount} entries is readable (the first: ${first})`);
-  }
+  refuseUnreadable('usage', [{ entries: entryCount, read: readable }], tally);
 
   return {
     workspaceId,
@@ -370,9 +368,8 @@ export function usageFamilies(snapshot: UsageSnapshot): MetricFamily[] {
  */
 function checkPeriod(report: UsageReport, query: { month: number; year: number }): void {
   if (report.periodStart === undefined) return;
-  const start = Date.UTC(query.year, query.month - 1, 1) / 1000;
-  const end = Date.UTC(query.year, query.month, 1) / 1000;
-  if (report.periodStart < start || report.periodStart >= end) {
+  const { start, end } = utcMonthBounds(Date.UTC(query.year, query.month - 1, 1));
+  if (report.periodStart * 1000 < start || report.periodStart * 1000 >= end) {
     const asked = `${query.year}-${String(query.month).padStart(2, '0')}`;
     const got = new Date(report.periodStart * 1000).toISOString().slice(0, 10);
     throw new ParseError(`usage.start_date: the answer covers a period starting ${got}, not the month asked for (${asked})`, 'wrong_type');

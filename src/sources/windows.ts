@@ -48,3 +48,12 @@ export function isoDay(unixSeconds: number): string {
 export function longest(windows: readonly AnalyticsWindow[]): AnalyticsWindow {
   return windows[windows.length - 1] as AnalyticsWindow;
 }
+
+/** Start and end (exclusive) of the UTC calendar month holding `t`, in ms since the epoch. */
+export function utcMonthBounds(t: number): { start: number; end: number } {
+  const d = new Date(t);
+  return {
+    start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1),
+    end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
+  };
+}
