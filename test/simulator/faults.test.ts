@@ -137,6 +137,55 @@ describe('simulator fault injection', () => {
     expect((await getJson(`${sim.url}/usage`)).status).toBe(200);
   });
 
+  it('cuts the connection mid-body, after the headers and half the answer', async () => {
+    const sim = await simulator();
+    sim.setFault('rate_limit', { kind: 'cut' }, 1);
+    const full = JSON.stringify(sim.bodyFor('rate_limit'));
+    const response = await fetch(`${sim.url}/rate-limit`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-length')).toBe(String(Buffer.byteLength(full)));
+    await expect(response.text()).rejects.toThrow();
+  });
+
+  it('sends the headers, then nothing, until the client gives up', async () => {
+    const sim = await simulator();
+    sim.setFault('rate_limit', { kind: 'silence' }, 1);
+    const controller = new AbortController();
+    const response = await fetch(`${sim.url}/rate-limit`, { signal: controller.signal });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    const first = reader.read().then(
+      () => 'data',
+      () => 'aborted',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    controller.abort();
+    expect(await first).toBe('aborted');
+  });
+
+  it('trickles the normal answer one byte at a time', async () => {
+    const sim = await simulator();
+    sim.setFault('rate_limit', { kind: 'trickle', everyMs: 1 }, 1);
+    const response = await fetch(`${sim.url}/rate-limit`);
+    const reader = response.body!.getReader();
+    const chunks: number[] = [];
+    let text = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      chunks.push(r.value.length);
+      text += Buffer.from(r.value).toString();
+    }
+    expect(JSON.parse(text)).toEqual(sim.bodyFor('rate_limit'));
+    expect(chunks.length).toBeGreaterThan(10); // not one chunk: it trickled
+  });
+
+  it('serves JSON nested 200 000 deep', async () => {
+    const sim = await simulator();
+    sim.setFault('usage', { kind: 'malformed', variant: 'deep-nesting' }, 1);
+    const text = await (await fetch(`${sim.url}/usage`)).text();
+    expect(text.length).toBe(400_000);
+    expect(text.startsWith('[[[[') && text.endsWith(']]]]')).toBe(true);
+  });
+
   it('never applies a fault to a non-GET request', async () => {
     const sim = await simulator();
     sim.setFault('spend_limit', { kind: 'status', status: 500 }, 1);
