@@ -51,6 +51,7 @@ interface PromAlert {
 
 interface AlertRule {
   alert?: string;
+  record?: string;
   expr: string;
 }
 
@@ -290,14 +291,14 @@ for (const { name, at } of INSTANTS) {
       expect(rules.length).toBeGreaterThan(5);
       for (const rule of rules) {
         const r = await query(rule.expr);
-        expect(r.status, `${rule.alert}: ${r.error}`).toBe('success');
+        expect(r.status, `${rule.alert ?? rule.record}: ${r.error}`).toBe('success');
       }
       const res = await fetch(`${stack.promUrl}/api/v1/rules`);
       const body = (await res.json()) as {
         data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> };
       };
       const loaded = body.data.groups.flatMap((g) => g.rules);
-      expect(loaded.map((r) => r.name).sort()).toEqual(rules.map((r) => r.alert).sort());
+      expect(loaded.map((r) => r.name).sort()).toEqual(rules.map((r) => r.alert ?? r.record).sort());
       for (const r of loaded) expect([r.name, r.health, r.lastError ?? '']).toEqual([r.name, 'ok', '']);
     });
 
