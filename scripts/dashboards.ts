@@ -678,6 +678,8 @@ function spendDashboard(): Json {
     }),
   );
 
+  addReconciliation(b);
+
   return dashboard({
     uid: 'mistral-spend',
     title: 'Mistral: spend and limits',
@@ -686,6 +688,63 @@ function spendDashboard(): Json {
     time: 'now-30d',
     board: b,
   });
+}
+
+// ---------------------------------------------------------------- reconciliation
+
+/**
+ * The computed cost against the spend the API reports, as the recording rule
+ * job_currency:mistral_usage_cost:relative_difference_to_reported_spend
+ * (prometheus/alerts.yml) computes it, from the raw metrics so that the
+ * panels work without the rules and filter on $job and $instance:
+ * organization-wide cost only (no workspace_id), per job and currency, and
+ * the difference only from 10 units of reported spend on (docs/metrics.md,
+ * "Reconciliation").
+ */
+function addReconciliation(b: Board): void {
+  const computed = `sum by (job, currency) (${one('mistral_usage_cost', 'workspace_id=""')})`;
+  const reported = `max by (job, currency) (${sel('mistral_spend_reported', 'field="total_usage"')})`;
+  const difference = `(${computed} - on (job, currency) ${reported}) / on (job, currency) (${reported} >= 10)`;
+  const how =
+    'The cost is computed by the exporter (Σ quantity × unit price over every category, API and Vibe Code); the spend is `total_usage` of the spend-limit endpoint, what the limit counts. Compared per exporter (job) in one currency, and only without MISTRAL_WORKSPACE_IDS (a sum over some workspaces is not the organization).';
+  const when =
+    'The difference is (computed − reported) / reported, shown from 10 units of reported spend on (a ratio on cents is noise): empty before that, early in the month. MistralComputedCostDrift fires beyond ±5% for 3 hours, not on the first UTC day of a month. Off by more: a price changed on Mistral\'s side, entries are unpriced (see "Usage entries without a price") or of a new kind; spend outside usage shows as a steady gap.';
+
+  b.row('Reconciliation');
+  b.add(
+    timeSeries('Computed cost vs reported spend', 'money', [16, 9], {
+      description: `Month-to-date cost computed from usage and unit prices, the month-to-date spend the Admin API reports itself, and their relative difference (right axis, %). ${how} ${when}`,
+      targets: [
+        { expr: computed, legend: 'Computed from usage ({{currency}})' },
+        { expr: reported, legend: 'Reported by the API ({{currency}})' },
+        { expr: difference, legend: 'Difference ({{currency}})' },
+      ],
+      overrides: [
+        {
+          matcher: { id: 'byFrameRefID', options: 'C' },
+          properties: [
+            { id: 'unit', value: 'percentunit' },
+            { id: 'decimals', value: 1 },
+            { id: 'custom.axisPlacement', value: 'right' },
+            { id: 'custom.lineStyle', value: { dash: [10, 10], fill: 'dash' } },
+            { id: 'custom.fillOpacity', value: 0 },
+          ],
+        },
+      ],
+    }),
+  );
+  b.add(
+    stat('Computed cost off the reported spend', 'percentunit', [8, 9], {
+      description: `How far the cost computed from usage is from the spend the Admin API reports, now: (computed − reported) / reported. Orange beyond ±5%, where MistralComputedCostDrift fires once it lasts 3 hours. ${how} ${when}`,
+      decimals: 1,
+      thresholds: [
+        [null, 'orange'],
+        [-0.05, 'green'],
+        [0.05, 'orange'],
+      ],
+      targets: [{ expr: difference, legend: '{{currency}}' }],
+    }),
+  );
 }
 
 // ---------------------------------------------------------------- le Chat

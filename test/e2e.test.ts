@@ -51,6 +51,7 @@ interface PromAlert {
 
 interface AlertRule {
   alert?: string;
+  record?: string;
   expr: string;
 }
 
@@ -67,6 +68,9 @@ const rules = (parseYaml(readFileSync(RULES, 'utf8')) as { groups: Array<{ rules
  * on the exporter's clock (which keeps its "never refreshed" half meaningful).
  */
 const CLOCK_DEPENDENT_ALERT = 'MistralExporterStale';
+
+/** The recording rule the reconciliation panels compute from raw metrics. */
+const RECONCILIATION_RECORD = 'job_currency:mistral_usage_cost:relative_difference_to_reported_spend';
 
 /** An alert as `Name{label="value",...}`, without the labels every alert of the job carries. */
 function alertKey(a: PromAlert): string {
@@ -290,14 +294,14 @@ for (const { name, at } of INSTANTS) {
       expect(rules.length).toBeGreaterThan(5);
       for (const rule of rules) {
         const r = await query(rule.expr);
-        expect(r.status, `${rule.alert}: ${r.error}`).toBe('success');
+        expect(r.status, `${rule.alert ?? rule.record}: ${r.error}`).toBe('success');
       }
       const res = await fetch(`${stack.promUrl}/api/v1/rules`);
       const body = (await res.json()) as {
         data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> };
       };
       const loaded = body.data.groups.flatMap((g) => g.rules);
-      expect(loaded.map((r) => r.name).sort()).toEqual(rules.map((r) => r.alert).sort());
+      expect(loaded.map((r) => r.name).sort()).toEqual(rules.map((r) => r.alert ?? r.record).sort());
       for (const r of loaded) expect([r.name, r.health, r.lastError ?? '']).toEqual([r.name, 'ok', '']);
     });
 
@@ -335,6 +339,25 @@ for (const { name, at } of INSTANTS) {
       expect(Number(spend.result[0]?.value[1])).toBeGreaterThan(0);
       const projected = await query('max by (currency) (mistral_spend_projected)');
       expect(projected.result.length).toBe(firstUtcDay ? 0 : 1);
+    });
+
+    it(`records the reconciliation as the dashboard shows it${firstUtcDay ? ': nothing while spend is under 10 EUR' : ', within 5% for the simulated organization'}`, async () => {
+      const panel = dashboardQueries().find((q) => q.panel === 'Computed cost off the reported spend');
+      expect(panel, 'the reconciliation stat of mistral-spend.json').toBeDefined();
+      const withoutName = (result: PromResult[]) => canonical(result.map((r) => ({ ...r, metric: { ...r.metric, __name__: '' } })));
+      // Rules are evaluated every second: the recorded series follows the scrapes within a few.
+      let recorded: PromResult[] = [];
+      for (let i = 0; i < 10; i++) {
+        recorded = (await query(RECONCILIATION_RECORD)).result;
+        if (recorded.length > 0 || firstUtcDay) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const shown = (await query(substitute(panel?.expr ?? ''))).result;
+      expect(withoutName(recorded)).toEqual(withoutName(shown));
+      // Mid-month, the simulated organization's total_usage holds 0.13 EUR a day outside usage: about -0.1%.
+      // In the year's first hour its spend is under the 10 EUR from which the difference is shown.
+      expect(recorded.map((r) => [r.metric.job, r.metric.currency])).toEqual(firstUtcDay ? [] : [[JOB, 'EUR']]);
+      for (const r of recorded) expect(Math.abs(Number(r.value[1]))).toBeLessThan(0.05);
     });
 
     it('has no alert pending or firing while the simulated organization is healthy', async () => {
