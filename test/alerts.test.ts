@@ -18,6 +18,7 @@ const CATALOG = [
   'MistralSpendDataMissing',
   'MistralExporterDown',
   'MistralExporterStale',
+  'MistralAnalyticsDataLate',
   'MistralAdminApiErrors',
 ] as const;
 
