@@ -317,6 +317,17 @@ describe('rule 5: a day the API has not loaded is unknown, a day without activit
     expect(today - yesterday).toBe(DAY_S);
   });
 
+  it('the completeness gauge is withdrawn with the data it describes, after MAX_STALENESS', async () => {
+    const { clock, refresh, scrape } = await harness();
+    await refresh('vibe_by_organization');
+    expect(completeUntil(await scrape(), 'vibe_by_organization')).toBe(completeDays(clock.now(), 1)[1]);
+    // No refresh after this one: past MAX_STALENESS (2h in the harness) the data goes, and the gauge with it.
+    await clock.advance(2 * 3_600_000 + 1000);
+    const text = await scrape();
+    expect(valueOf(text, 'mistral_vibe_next_edit_daily_active_users')).toBeUndefined();
+    expect(completeUntil(text, 'vibe_by_organization')).toBeUndefined();
+  });
+
   it('the last two days not loaded: complete until the start of the day before yesterday', async () => {
     const { clock, refresh, scrape } = await harness({ sim: { unloadedDays: 2 } });
     for (const endpoint of ANALYTICS) await refresh(endpoint);
