@@ -753,14 +753,14 @@ function lechatDashboard(): Json {
   const b = new Board();
   const inWindow = (metric: string, title: string, what: string): PanelSpec =>
     stat(title, 'short', [4, 4], {
-      description: `${what} in the rolling window chosen above (\`window\`: the last N days up to the exporter's last refresh), all users.${FRESHNESS_NOTE}`,
+      description: `${what} in the window chosen above (\`window\`: the last N complete UTC days, \`1d\` is yesterday; absent until the Admin API has loaded yesterday), all users.${FRESHNESS_NOTE}`,
       targets: [{ expr: one(metric, WINDOW), legend: '{{window}}' }],
     });
 
   b.row('Users');
   b.add(
     barGauge('Active users per window', 'short', [8, 5], {
-      description: 'Users with at least one le Chat message in each configured rolling window (ANALYTICS_WINDOWS).',
+      description: 'Users with at least one le Chat message in each configured window (ANALYTICS_WINDOWS: the last N complete UTC days).',
       targets: [{ expr: `max by (window) (${sel('mistral_lechat_active_users')})`, legend: '{{window}}' }],
     }),
   );
@@ -786,7 +786,7 @@ function lechatDashboard(): Json {
   );
   b.add(
     timeSeries('Active users per window over time', 'short', [12, 8], {
-      description: 'Users with at least one message in each rolling window, over time.',
+      description: 'Users with at least one message in each window (the last N complete UTC days), over time.',
       targets: [{ expr: `max by (window) (${sel('mistral_lechat_active_users')})`, legend: '{{window}}' }],
     }),
   );
@@ -800,7 +800,8 @@ function lechatDashboard(): Json {
   b.add(inWindow('mistral_lechat_messages_to_agents', 'Messages to agents', 'Messages sent to agents'));
   b.add(
     timeSeries('Messages, conversations and files over time', 'short', [16, 8], {
-      description: 'Messages, conversations, messages to agents and files in the chosen rolling window, as it was at each point in time.',
+      description:
+        'Messages, conversations, messages to agents and files in the chosen window (the last N complete UTC days), as it was at each point in time.',
       targets: [
         { expr: one('mistral_lechat_messages', WINDOW), legend: 'messages ({{window}})' },
         { expr: one('mistral_lechat_conversations', WINDOW), legend: 'conversations ({{window}})' },
@@ -881,7 +882,7 @@ function lechatDashboard(): Json {
     uid: 'mistral-lechat',
     title: 'Mistral: le Chat (Vibe Work) adoption',
     description:
-      'le Chat adoption from the Admin API analytics: active users, messages, conversations and files per rolling window, and the busiest agents.',
+      'le Chat adoption from the Admin API analytics: active users, messages, conversations and files per window of complete UTC days, and the busiest agents.',
     time: 'now-30d',
     window: 'mistral_lechat_active_users',
     board: b,
@@ -1114,6 +1115,19 @@ function exporterDashboard(): Json {
         rename: { api_endpoint: 'Endpoint', instance: 'Instance', 'Value #A': 'Refresh interval', 'Value #B': 'Last refresh took' },
       },
       targets: [{ expr: sel('mistral_exporter_refresh_interval_seconds') }, { expr: sel('mistral_exporter_refresh_duration_seconds') }],
+    }),
+  );
+  b.add(
+    stat('Analytics complete until', 'dateTimeAsIso', [24, 5], {
+      description:
+        "Per analytics endpoint, the end of the last UTC day the Admin API has loaded (`mistral_analytics_complete_until_timestamp_seconds`): today's UTC midnight once yesterday is loaded. Earlier, yesterday is not loaded yet: the windows and daily active users of that endpoint are absent until it is (never 0). le Chat by user / by agent also lag after a day on which nobody used le Chat.",
+      options: { textMode: 'value_and_name' },
+      targets: [
+        {
+          expr: `max by (api_endpoint) (${sel('mistral_analytics_complete_until_timestamp_seconds')}) * 1000`,
+          legend: '{{api_endpoint}}',
+        },
+      ],
     }),
   );
 

@@ -19,6 +19,7 @@ const CATALOG = [
   'MistralSpendDataMissing',
   'MistralExporterDown',
   'MistralExporterStale',
+  'MistralAnalyticsDataLate',
   'MistralAdminApiErrors',
   'MistralComputedCostDrift',
 ] as const;
