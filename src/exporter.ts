@@ -100,6 +100,7 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     version: VERSION,
     demo: config.demo,
     apiUrl: config.apiUrl,
+    limits: config.server,
     now: () => clock.now(),
   });
   return {

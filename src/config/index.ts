@@ -34,8 +34,18 @@ export interface Config {
   maxConcurrentRequests: number;
   host: string;
   port: number;
+  server: ServerLimits;
   logLevel: LogLevel;
   demo: boolean;
+}
+
+/** What one client can hold of the HTTP server (see the HTTP_* settings). */
+export interface ServerLimits {
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxRequestsPerConnection: number;
+  maxMetricsInFlight: number;
 }
 
 export interface AnalyticsConfig {
@@ -154,6 +164,13 @@ export function loadConfig(sources: ConfigSources): Command {
     maxConcurrentRequests: v.maxConcurrentRequests as number,
     host: v.host as string,
     port: v.port as number,
+    server: {
+      requestTimeoutMs: v.httpRequestTimeout as number,
+      keepAliveTimeoutMs: v.httpKeepAliveTimeout as number,
+      idleTimeoutMs: v.httpIdleTimeout as number,
+      maxRequestsPerConnection: v.httpMaxRequestsPerConnection as number,
+      maxMetricsInFlight: v.httpMaxMetricsInFlight as number,
+    },
     logLevel: v.logLevel as LogLevel,
     demo,
   };
