@@ -101,6 +101,7 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     demo: config.demo,
     apiUrl: config.apiUrl,
     limits: config.server,
+    secrets: [config.apiKey, config.analytics.userIdHashKey].flatMap((s) => (s ? [s] : [])),
     now: () => clock.now(),
   });
   return {

@@ -9,6 +9,7 @@ import { CONTENT_TYPES, GzipJoiner, type Format } from './exposition.js';
 import type { Logger } from './logger.js';
 import type { OwnMetrics } from './own-metrics.js';
 import type { Scheduler } from './scheduler.js';
+import { scrub, type Secret } from './secret.js';
 
 export interface AppOptions {
   scheduler: Pick<Scheduler, 'chunks' | 'ready' | 'details'>;
@@ -18,6 +19,8 @@ export interface AppOptions {
   demo: boolean;
   /** Shown on the landing page; never holds the key. */
   apiUrl: string;
+  /** Scrubbed from everything the landing page shows (an error message can quote an answer that echoed the key). */
+  secrets: readonly Secret[];
   /** Timeouts and caps on what clients can hold (HTTP_* settings). */
   limits: ServerLimits;
   now?: () => number;
@@ -183,6 +186,9 @@ class InFlight {
 }
 
 function landingPage(options: AppOptions, now: number): string {
+  const secrets = options.secrets.map((s) => s.reveal());
+  // Scrubbed before it is escaped: escaping changes the forms the scrubbing knows.
+  const esc = (s: string) => escapeHtml(scrub(s, secrets));
   const rows = options.scheduler
     .details()
     .map((d) => {
@@ -217,6 +223,6 @@ ${rows}
 `;
 }
 
-function esc(s: string): string {
+function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

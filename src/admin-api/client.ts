@@ -341,7 +341,9 @@ export class AdminApiClient implements AdminApi {
       return { failure: this.#tooLarge(endpoint, path, status, `Content-Length ${length}`) };
     }
     try {
-      return { answer: { status, retryAfter, text: await body.text(), truncated: false } };
+      // Scrubbed before anything reads it: a key echoed anywhere in an answer (a value, a model name, a map key) reaches
+      // no parse message, log line, label or landing page, in whatever form it was echoed (see scrub).
+      return { answer: { status, retryAfter, text: this.#clean(await body.text()), truncated: false } };
     } catch (err) {
       if (this.#closed || signal?.aborted) throw this.#aborted(endpoint, signal);
       return { failure: this.#classify(endpoint, path, status, err) };

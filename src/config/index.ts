@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { API_ENDPOINTS, type ApiEndpoint, type PathLayout } from '../endpoints.js';
-import { Secret } from '../secret.js';
+import { headerValueProblem, Secret } from '../secret.js';
 import { CATALOG } from '../sources/catalog.js';
 import {
   intervalSettingKeys,
@@ -143,8 +143,14 @@ export function loadConfig(sources: ConfigSources): Command {
   }
 
   const readFile = sources.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const apiKey = demo ? undefined : readSecret('MISTRAL_ADMIN_API_KEY', v.apiKey, v.apiKeyFile, readFile, true);
+  const headerProblem = apiKey === undefined ? undefined : headerValueProblem(apiKey.reveal());
+  if (headerProblem !== undefined) {
+    const origin = v.apiKeyFile === undefined ? 'MISTRAL_ADMIN_API_KEY' : `MISTRAL_ADMIN_API_KEY_FILE=${JSON.stringify(v.apiKeyFile)}`;
+    throw new ConfigError(`${origin}: the key cannot be sent in an HTTP header: ${headerProblem}; check how it was copied`);
+  }
   const config: Config = {
-    apiKey: demo ? undefined : readSecret('MISTRAL_ADMIN_API_KEY', v.apiKey, v.apiKeyFile, readFile, true),
+    apiKey,
     apiUrl: v.apiUrl as string,
     pathLayout: v.pathLayout as PathLayout | 'auto',
     endpoints,
