@@ -78,10 +78,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const gzipped = wantsGzip(request.headers['accept-encoding']);
     if (gzipped) reply.header('content-encoding', 'gzip');
     const parts = gzipped ? await gzip.join(chunks, own, format) : [...chunks.map((c) => c.body[format]), own];
-    reply.header(
-      'content-length',
-      parts.reduce((n, p) => n + p.length, 0),
-    );
+    const length = parts.reduce((n, p) => n + p.length, 0);
+    reply.header('content-length', length);
     return reply.send(Readable.from(parts.filter((p) => p.length > 0)));
   });
 
@@ -116,15 +114,11 @@ interface Connection {
  * answer is sent or its connection closes.
  */
 class InFlight {
+  /** /metrics answers in flight, all connections together. */
   private metrics = 0;
   private readonly connections = new WeakMap<Socket, Connection>();
 
   constructor(private readonly limits: ServerLimits) {}
-
-  /** /metrics answers in flight, all connections together. */
-  get metricsInFlight(): number {
-    return this.metrics;
-  }
 
   admit(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
     const connection = this.connection(request.raw.socket);
