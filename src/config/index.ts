@@ -32,9 +32,9 @@ export interface Config {
   requestTimeoutMs: number;
   maxResponseBytes: number;
   maxConcurrentRequests: number;
+  server: ServerLimits;
   host: string;
   port: number;
-  server: ServerLimits;
   logLevel: LogLevel;
   demo: boolean;
 }
@@ -168,8 +168,6 @@ export function loadConfig(sources: ConfigSources): Command {
     requestTimeoutMs: v.requestTimeout as number,
     maxResponseBytes: v.maxResponseSize as number,
     maxConcurrentRequests: v.maxConcurrentRequests as number,
-    host: v.host as string,
-    port: v.port as number,
     server: {
       requestTimeoutMs: v.httpRequestTimeout as number,
       keepAliveTimeoutMs: v.httpKeepAliveTimeout as number,
@@ -177,6 +175,8 @@ export function loadConfig(sources: ConfigSources): Command {
       maxRequestsPerConnection: v.httpMaxRequestsPerConnection as number,
       maxMetricsInFlight: v.httpMaxMetricsInFlight as number,
     },
+    host: v.host as string,
+    port: v.port as number,
     logLevel: v.logLevel as LogLevel,
     demo,
   };

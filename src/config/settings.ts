@@ -281,26 +281,6 @@ export const SETTINGS = {
     help: 'Most Admin API requests in flight at once, all endpoints and workspaces together.',
     parse: (s) => parseInteger(s, 1, 64),
   }),
-  host: def<string>({
-    env: 'HOST',
-    metavar: 'ADDRESS',
-    default: '0.0.0.0',
-    section: 'HTTP server',
-    help: 'Address to listen on (:: for every IPv6 and IPv4 address).',
-    parse: (s) => {
-      const t = s.trim();
-      if (t.length === 0 || /\s/.test(t)) throw new Error('not an address');
-      return t;
-    },
-  }),
-  port: def<number>({
-    env: 'PORT',
-    metavar: 'PORT',
-    default: String(DEFAULT_PORT),
-    section: 'HTTP server',
-    help: 'Port to listen on. 0 picks a free one (printed in the log).',
-    parse: (s) => parseInteger(s, 0, 65535),
-  }),
   httpRequestTimeout: def<number>({
     env: 'HTTP_REQUEST_TIMEOUT',
     metavar: 'DURATION',
@@ -340,6 +320,26 @@ export const SETTINGS = {
     section: 'HTTP server',
     help: '/metrics answers being made or sent at once, all connections together; beyond it /metrics answers 503 at once (/-/healthy and /-/ready still answer).',
     parse: (s) => parseInteger(s, 1, 10_000),
+  }),
+  host: def<string>({
+    env: 'HOST',
+    metavar: 'ADDRESS',
+    default: '0.0.0.0',
+    section: 'HTTP server',
+    help: 'Address to listen on (:: for every IPv6 and IPv4 address).',
+    parse: (s) => {
+      const t = s.trim();
+      if (t.length === 0 || /\s/.test(t)) throw new Error('not an address');
+      return t;
+    },
+  }),
+  port: def<number>({
+    env: 'PORT',
+    metavar: 'PORT',
+    default: String(DEFAULT_PORT),
+    section: 'HTTP server',
+    help: 'Port to listen on. 0 picks a free one (printed in the log).',
+    parse: (s) => parseInteger(s, 0, 65535),
   }),
   logLevel: def<LogLevel>({
     env: 'LOG_LEVEL',

@@ -169,20 +169,6 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
       "min": 1,
       "max": 64
     },
-    "host": {
-      "env": "HOST",
-      "flag": "host",
-      "default": "0.0.0.0",
-      "kind": "address"
-    },
-    "port": {
-      "env": "PORT",
-      "flag": "port",
-      "default": "10460",
-      "kind": "integer",
-      "min": 1,
-      "max": 65535
-    },
     "httpRequestTimeout": {
       "env": "HTTP_REQUEST_TIMEOUT",
       "flag": "http-request-timeout",
@@ -219,6 +205,20 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
       "kind": "integer",
       "min": 1,
       "max": 10000
+    },
+    "host": {
+      "env": "HOST",
+      "flag": "host",
+      "default": "0.0.0.0",
+      "kind": "address"
+    },
+    "port": {
+      "env": "PORT",
+      "flag": "port",
+      "default": "10460",
+      "kind": "integer",
+      "min": 1,
+      "max": 65535
     },
     "logLevel": {
       "env": "LOG_LEVEL",
