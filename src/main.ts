@@ -6,7 +6,7 @@ import { checkCommand, prepareAnswersDir } from './check.js';
 import { ConfigError, helpText, loadConfig, type Command, type Config } from './config/index.js';
 import { formatDuration } from './config/values.js';
 import { createExporter } from './exporter.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger } from './logger.js';
 import { Secret } from './secret.js';
 import { VERSION } from './version.js';
 
@@ -51,7 +51,6 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     // The table on stdout is check's report; logs go to stderr, warnings only unless LOG_LEVEL asks for more than info.
     const level = config.logLevel === 'info' ? 'warn' : config.logLevel;
     const logger = createLogger({ level, secrets, destination: pino.destination({ dest: 2, sync: true }) });
-    if (!config.demo) warnIfPlainHttp(config.apiUrl, logger);
     // `check | head` closes the pipe early: that ends the output, not with a crash.
     process.stdout.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EPIPE') throw err;
@@ -69,7 +68,6 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
   }
 
   const logger = createLogger({ level: config.logLevel, secrets });
-  if (!config.demo) warnIfPlainHttp(config.apiUrl, logger);
   if (config.demo) {
     logger.warn(
       { api_url: config.apiUrl },
@@ -107,23 +105,6 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     await exporter.close();
     await closeSimulator?.();
   });
-}
-
-/**
- * The key goes in a header of every request: over plain HTTP anyone on the
- * path reads it. Said once, at start; a loopback address (a local proxy or a
- * test double) is not a path anyone else is on.
- */
-function warnIfPlainHttp(apiUrl: string, logger: Logger): void {
-  const url = new URL(apiUrl);
-  if (url.protocol !== 'http:') return;
-  const host = url.hostname.toLowerCase();
-  const loopback = host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
-  if (loopback) return;
-  logger.warn(
-    { api_url: apiUrl },
-    `MISTRAL_ADMIN_API_URL is plain http://, not https://: the admin key is sent readable to ${url.host} and anything on the way; use https://`,
-  );
 }
 
 main(process.argv.slice(2), process.env).catch((err: unknown) => {

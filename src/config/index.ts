@@ -143,14 +143,8 @@ export function loadConfig(sources: ConfigSources): Command {
   }
 
   const readFile = sources.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
-  const apiKey = demo ? undefined : readSecret('MISTRAL_ADMIN_API_KEY', v.apiKey, v.apiKeyFile, readFile, true);
-  const headerProblem = apiKey === undefined ? undefined : headerValueProblem(apiKey.reveal());
-  if (headerProblem !== undefined) {
-    const origin = v.apiKeyFile === undefined ? 'MISTRAL_ADMIN_API_KEY' : `MISTRAL_ADMIN_API_KEY_FILE=${JSON.stringify(v.apiKeyFile)}`;
-    throw new ConfigError(`${origin}: the key cannot be sent in an HTTP header: ${headerProblem}; check how it was copied`);
-  }
   const config: Config = {
-    apiKey,
+    apiKey: demo ? undefined : readSecret('MISTRAL_ADMIN_API_KEY', v.apiKey, v.apiKeyFile, readFile, true),
     apiUrl: v.apiUrl as string,
     pathLayout: v.pathLayout as PathLayout | 'auto',
     endpoints,
@@ -180,6 +174,11 @@ export function loadConfig(sources: ConfigSources): Command {
     logLevel: v.logLevel as LogLevel,
     demo,
   };
+  const headerProblem = config.apiKey === undefined ? undefined : headerValueProblem(config.apiKey.reveal());
+  if (headerProblem !== undefined) {
+    const origin = v.apiKeyFile === undefined ? 'MISTRAL_ADMIN_API_KEY' : `MISTRAL_ADMIN_API_KEY_FILE=${JSON.stringify(v.apiKeyFile)}`;
+    throw new ConfigError(`${origin}: the key cannot be sent in an HTTP header: ${headerProblem}; check how it was copied`);
+  }
   if (command === 'check') return { kind: 'check', config, saveAnswers: typeof saveAnswers === 'string' ? saveAnswers : undefined };
   return { kind: 'run', config };
 }
