@@ -4,12 +4,14 @@ import { AdminApiClient } from './admin-api/client.js';
 import type { ClientObserver, RetryPolicy } from './admin-api/types.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/index.js';
+import type { FileWatcher } from './file-watch.js';
 import type { Logger } from './logger.js';
 import { OwnMetrics } from './own-metrics.js';
 import { Scheduler, type EndpointStatus } from './scheduler.js';
 import { buildApp } from './server.js';
 import { createSources } from './sources/catalog.js';
 import { REVISION, USER_AGENT, VERSION } from './version.js';
+import { createWebListener } from './web-listener.js';
 
 export const DEFAULT_RETRY: RetryPolicy = {
   maxRetries: 3,
@@ -26,6 +28,8 @@ export interface ExporterDeps {
   retry?: RetryPolicy;
   /** Process metrics vary from run to run; golden-file tests turn them off. */
   processMetrics?: boolean;
+  /** How often the web config's files are read for changes (default 5s). */
+  filePollIntervalMs?: number;
 }
 
 export interface Exporter {
@@ -33,7 +37,11 @@ export interface Exporter {
   scheduler: Scheduler;
   ownMetrics: OwnMetrics;
   client: AdminApiClient;
-  /** Stops the refreshes and the HTTP client (the app is closed by whoever listens). */
+  /** Starts re-reading the web config's files when they change. */
+  watchFiles(): void;
+  /** One read of those files now (tests); a change is applied at the second poll that sees it. */
+  pollFiles(): Promise<void>;
+  /** Stops the refreshes, the file watches and the HTTP client (the app is closed by whoever listens). */
   close(): Promise<void>;
 }
 
@@ -65,11 +73,27 @@ export function createApiClient(config: Config, deps: ClientDeps): AdminApiClien
   });
 }
 
-/** Builds the whole exporter from a checked configuration; refreshes start with `scheduler.start()`. */
+/**
+ * Builds the whole exporter from a checked configuration; refreshes start with
+ * `scheduler.start()`, file watches with `watchFiles()`. Throws WebConfigError
+ * on a web config that cannot be used.
+ */
 export function createExporter(config: Config, deps: ExporterDeps): Exporter {
   const clock = deps.clock ?? systemClock;
   const { logger } = deps;
   if (config.apiKey === undefined) throw new Error('no API key: a real exporter needs one (demo mode supplies its own)');
+  const web =
+    config.webConfigFile === undefined
+      ? undefined
+      : createWebListener({
+          path: config.webConfigFile,
+          openProbes: config.webOpenProbes,
+          logger,
+          clock,
+          pollIntervalMs: deps.filePollIntervalMs,
+        });
+  const watchers: FileWatcher[] = web === undefined ? [] : [web];
+  const apiKey = config.apiKey;
 
   const sources = createSources(config.endpoints, { workspaceIds: config.workspaceIds, analytics: config.analytics });
   const endpoints = sources.map((s) => s.endpoint);
@@ -81,7 +105,7 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     statuses: (): EndpointStatus[] => scheduler.statuses(),
     processMetrics: deps.processMetrics,
   });
-  const client = createApiClient(config, { ...deps, clock, observer: ownMetrics });
+  const client = createApiClient({ ...config, apiKey }, { ...deps, clock, observer: ownMetrics });
   const scheduler = new Scheduler({
     sources,
     api: client,
@@ -101,13 +125,22 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     demo: config.demo,
     apiUrl: config.apiUrl,
     now: () => clock.now(),
+    https: web?.httpsOptions,
   });
+  web?.install(app);
   return {
     app,
     scheduler,
     ownMetrics,
     client,
+    watchFiles() {
+      for (const w of watchers) w.start();
+    },
+    async pollFiles() {
+      await Promise.all(watchers.map((w) => w.poll()));
+    },
     async close() {
+      for (const w of watchers) w.stop();
       await scheduler.stop();
       await client.close();
     },

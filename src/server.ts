@@ -1,3 +1,4 @@
+import type { ServerOptions as HttpsOptions } from 'node:https';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import Negotiator from 'negotiator';
 import { systemClock } from './clock.js';
@@ -16,6 +17,8 @@ export interface AppOptions {
   /** Shown on the landing page; never holds the key. */
   apiUrl: string;
   now?: () => number;
+  /** Serve HTTPS with these options (web-listener.ts); plain HTTP when absent. */
+  https?: HttpsOptions;
 }
 
 const OPENMETRICS = 'application/openmetrics-text';
@@ -48,7 +51,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // A scrape every few seconds would drown the log; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
-  });
+    // Fastify types an HTTPS app apart; the routes below are the same either way.
+    ...(options.https === undefined ? {} : { https: options.https }),
+  }) as FastifyInstance;
 
   app.get('/metrics', async (request, reply) => {
     const format = negotiateFormat(request.headers.accept);

@@ -20,6 +20,8 @@ export { DEFAULT_PORT, type AnalyticsWindow } from './settings.js';
 export interface Config {
   /** Absent only in demo mode, where the simulator needs no key. */
   apiKey: Secret | undefined;
+  /** The file the key was read from (re-read when it changes); undefined when it came from the environment. */
+  apiKeyFile: string | undefined;
   apiUrl: string;
   pathLayout: PathLayout | 'auto';
   /** The endpoints read, in the catalog's order. */
@@ -34,6 +36,9 @@ export interface Config {
   maxConcurrentRequests: number;
   host: string;
   port: number;
+  /** TLS and authentication of the listener (web-config.ts); undefined: plain HTTP, open to all. */
+  webConfigFile: string | undefined;
+  webOpenProbes: boolean;
   logLevel: LogLevel;
   demo: boolean;
 }
@@ -135,6 +140,7 @@ export function loadConfig(sources: ConfigSources): Command {
   const readFile = sources.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   const config: Config = {
     apiKey: demo ? undefined : readSecret('MISTRAL_ADMIN_API_KEY', v.apiKey, v.apiKeyFile, readFile, true),
+    apiKeyFile: demo ? undefined : v.apiKeyFile,
     apiUrl: v.apiUrl as string,
     pathLayout: v.pathLayout as PathLayout | 'auto',
     endpoints,
@@ -154,6 +160,8 @@ export function loadConfig(sources: ConfigSources): Command {
     maxConcurrentRequests: v.maxConcurrentRequests as number,
     host: v.host as string,
     port: v.port as number,
+    webConfigFile: v.webConfigFile,
+    webOpenProbes: v.webOpenProbes as boolean,
     logLevel: v.logLevel as LogLevel,
     demo,
   };
