@@ -5,6 +5,7 @@ import type { ClientObserver, RetryPolicy } from './admin-api/types.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/index.js';
 import type { FileWatcher } from './file-watch.js';
+import { RotatingSecret, watchKeyFile } from './key-rotation.js';
 import type { Logger } from './logger.js';
 import { OwnMetrics } from './own-metrics.js';
 import { Scheduler, type EndpointStatus } from './scheduler.js';
@@ -28,7 +29,7 @@ export interface ExporterDeps {
   retry?: RetryPolicy;
   /** Process metrics vary from run to run; golden-file tests turn them off. */
   processMetrics?: boolean;
-  /** How often the web config's files are read for changes (default 5s). */
+  /** How often the key file and the web config's files are read for changes (default 5s). */
   filePollIntervalMs?: number;
 }
 
@@ -37,7 +38,9 @@ export interface Exporter {
   scheduler: Scheduler;
   ownMetrics: OwnMetrics;
   client: AdminApiClient;
-  /** Starts re-reading the web config's files when they change. */
+  /** The key's values lately (it is re-read from its file), for scrubbing logs. */
+  secrets(): readonly string[];
+  /** Starts re-reading the key file and the web config's files when they change. */
   watchFiles(): void;
   /** One read of those files now (tests); a change is applied at the second poll that sees it. */
   pollFiles(): Promise<void>;
@@ -93,7 +96,21 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
           pollIntervalMs: deps.filePollIntervalMs,
         });
   const watchers: FileWatcher[] = web === undefined ? [] : [web];
-  const apiKey = config.apiKey;
+  let apiKey = config.apiKey;
+  if (config.apiKeyFile !== undefined) {
+    const rotating = new RotatingSecret(apiKey);
+    apiKey = rotating;
+    watchers.push(
+      watchKeyFile({
+        file: config.apiKeyFile,
+        secret: rotating,
+        setting: 'MISTRAL_ADMIN_API_KEY_FILE',
+        logger,
+        clock,
+        intervalMs: deps.filePollIntervalMs,
+      }),
+    );
+  }
 
   const sources = createSources(config.endpoints, { workspaceIds: config.workspaceIds, analytics: config.analytics });
   const endpoints = sources.map((s) => s.endpoint);
@@ -133,6 +150,7 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     scheduler,
     ownMetrics,
     client,
+    secrets: () => (apiKey instanceof RotatingSecret ? apiKey.values() : [apiKey.reveal()]),
     watchFiles() {
       for (const w of watchers) w.start();
     },

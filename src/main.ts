@@ -69,7 +69,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
   }
 
   let exporter: Exporter | undefined;
-  const logger = createLogger({ level: config.logLevel, secrets });
+  // The key may be re-read from its file: its values so far are scrubbed too.
+  const logger = createLogger({ level: config.logLevel, secrets: () => [...secrets, ...(exporter?.secrets() ?? [])] });
   if (config.demo) {
     logger.warn(
       { api_url: config.apiUrl },
