@@ -79,17 +79,18 @@ export function createApiClient(config: Config, deps: ClientDeps): AdminApiClien
 /**
  * Builds the whole exporter from a checked configuration; refreshes start with
  * `scheduler.start()`, file watches with `watchFiles()`. Throws WebConfigError
- * on a web config that cannot be used.
+ * on a web config (or bearer token file) that cannot be used.
  */
 export function createExporter(config: Config, deps: ExporterDeps): Exporter {
   const clock = deps.clock ?? systemClock;
   const { logger } = deps;
   if (config.apiKey === undefined) throw new Error('no API key: a real exporter needs one (demo mode supplies its own)');
   const web =
-    config.webConfigFile === undefined
+    config.webConfigFile === undefined && config.webBearerTokenFile === undefined
       ? undefined
       : createWebListener({
           path: config.webConfigFile,
+          bearerTokenFile: config.webBearerTokenFile,
           openProbes: config.webOpenProbes,
           logger,
           clock,

@@ -82,7 +82,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     exporter = createExporter(config, { logger });
   } catch (err) {
     if (!(err instanceof WebConfigError)) throw err;
-    process.stderr.write(`mistral-admin-exporter: WEB_CONFIG_FILE=${JSON.stringify(config.webConfigFile)}: ${err.message}\n`);
+    process.stderr.write(`mistral-admin-exporter: ${err.message}\n`);
     await closeSimulator?.();
     process.exitCode = 2;
     return;

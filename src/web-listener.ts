@@ -6,6 +6,7 @@
  * cert-manager, users added) without a restart.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { ServerOptions } from 'node:https';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import bcrypt from 'bcryptjs';
@@ -23,8 +24,10 @@ const PROBE_PATHS = new Set(['/-/healthy', '/-/ready']);
 const VERIFIED_CACHE_SIZE = 256;
 
 export interface WebListenerOptions {
-  /** WEB_CONFIG_FILE. */
-  path: string;
+  /** WEB_CONFIG_FILE; undefined: plain HTTP, and only the bearer token. */
+  path: string | undefined;
+  /** WEB_BEARER_TOKEN_FILE: a token accepted as `Authorization: Bearer`. */
+  bearerTokenFile?: string;
   /** WEB_OPEN_PROBES: /-/healthy and /-/ready answer without any authentication. */
   openProbes: boolean;
   logger: Logger;
@@ -45,15 +48,34 @@ export interface WebListener {
   poll(): Promise<void>;
 }
 
-/** Reads the web config (throws WebConfigError saying what to fix) and returns the listener's guard. */
+const NO_WEB_CONFIG: WebConfig = { tls: undefined, users: new Map(), headers: {}, files: [] };
+
+/** Reads the web config and the bearer token (throws WebConfigError saying what to fix, in one line) and returns the listener's guard. */
 export function createWebListener(options: WebListenerOptions): WebListener {
-  const { logger, path } = options;
-  let current = loadWebConfig(path);
+  const { logger, path, bearerTokenFile } = options;
+  const origin = `WEB_CONFIG_FILE=${JSON.stringify(path)}`;
+  const tokenOrigin = `WEB_BEARER_TOKEN_FILE=${JSON.stringify(bearerTokenFile)}`;
+  let current = NO_WEB_CONFIG;
+  if (path !== undefined) {
+    try {
+      current = loadWebConfig(path);
+    } catch (err) {
+      if (err instanceof WebConfigError) throw new WebConfigError(`${origin}: ${err.message}`);
+      throw err;
+    }
+  }
+  let token: Buffer | undefined;
+  if (bearerTokenFile !== undefined) {
+    const read = readToken(bearerTokenFile);
+    if (typeof read === 'string') throw new WebConfigError(`${tokenOrigin}: ${read}`);
+    token = read;
+  }
   let server: TlsServer | undefined;
   const verified = new LRUCache<string, true>({ max: VERIFIED_CACHE_SIZE });
   const pending = new Map<string, Promise<boolean>>();
 
-  logger.info(describe(current), `web config ${path} read: ${summary(current)}`);
+  if (path !== undefined) logger.info(describe(current), `web config ${path} read: ${summary(current)}`);
+  if (bearerTokenFile !== undefined) logger.info({ bearer_token_file: bearerTokenFile }, `bearer token read from ${bearerTokenFile}`);
 
   const connectionOptions = (config: WebConfig) => {
     const clientAuth = config.tls?.clientAuth ?? 'NoClientCert';
@@ -64,7 +86,21 @@ export function createWebListener(options: WebListenerOptions): WebListener {
     };
   };
 
+  const reloadToken = (): void => {
+    if (bearerTokenFile === undefined) return;
+    const read = readToken(bearerTokenFile);
+    if (typeof read === 'string') {
+      logger.error({ bearer_token_file: bearerTokenFile }, `${tokenOrigin}: ${read}; keeping the token in use`);
+      return;
+    }
+    if (token?.equals(read)) return;
+    token = read;
+    logger.info({ bearer_token_file: bearerTokenFile }, `${tokenOrigin}: the token changed; it is required from the next request on`);
+  };
+
   const reload = (): void => {
+    reloadToken();
+    if (path === undefined) return;
     let next: WebConfig;
     try {
       next = loadWebConfig(path);
@@ -97,7 +133,7 @@ export function createWebListener(options: WebListenerOptions): WebListener {
   };
 
   const watcher: FileWatcher = watchFiles({
-    paths: () => current.files,
+    paths: () => (bearerTokenFile === undefined ? current.files : [...current.files, bearerTokenFile]),
     onChange: reload,
     clock: options.clock,
     intervalMs: options.pollIntervalMs,
@@ -136,11 +172,14 @@ export function createWebListener(options: WebListenerOptions): WebListener {
       logger.debug({ remote: request.ip, url: pathname }, `refused: ${certProblem}`);
       return reply.code(403).type('text/plain; charset=utf-8').send(`Forbidden: ${certProblem}\n`);
     }
-    if (config.users.size === 0) return undefined;
-    const credentials = basicCredentials(request.headers.authorization);
+    if (config.users.size === 0 && token === undefined) return undefined;
+    const authorization = request.headers.authorization;
+    if (token !== undefined && bearerMatches(authorization, token)) return undefined;
+    const credentials = config.users.size === 0 ? undefined : basicCredentials(authorization);
     if (credentials !== undefined && (await verify(credentials.user, credentials.password))) return undefined;
-    logger.debug({ remote: request.ip, url: pathname }, 'refused: no valid basic authentication');
-    return reply.code(401).header('www-authenticate', 'Basic').type('text/plain; charset=utf-8').send('Unauthorized\n');
+    logger.debug({ remote: request.ip, url: pathname }, 'refused: no valid basic authentication or bearer token');
+    const challenge = config.users.size > 0 ? 'Basic' : 'Bearer';
+    return reply.code(401).header('www-authenticate', challenge).type('text/plain; charset=utf-8').send('Unauthorized\n');
   };
 
   return {
@@ -181,6 +220,29 @@ function clientCertificateProblem(config: WebConfig, socket: TLSSocket): string 
     if (!sans.some((s) => tls.allowedSans.includes(s))) return 'the client certificate names none of client_allowed_sans';
   }
   return undefined;
+}
+
+/** The token's SHA-256, or why it cannot be used. */
+function readToken(file: string): Buffer | string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    return `cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
+  }
+  if (text === '') return 'the file is empty; is the Secret mounted?';
+  if (/[^\x21-\x7e]/.test(text)) return 'the token contains spaces, control or non-ASCII characters; check how it was copied';
+  return sha256(text);
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** Compared as hashes, in constant time whatever the lengths. */
+function bearerMatches(header: string | undefined, token: Buffer): boolean {
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
+  return m !== null && timingSafeEqual(sha256(m[1] as string), token);
 }
 
 function basicCredentials(header: string | undefined): { user: string; password: string } | undefined {

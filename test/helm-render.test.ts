@@ -744,6 +744,31 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
       expect((podOf(objects).spec.volumes ?? []).find((v) => v.name === 'web-config')?.secret?.secretName).toBe('my-web');
     });
 
+    it('a bearer token from a Secret: mounted as WEB_BEARER_TOKEN_FILE, given to the ServiceMonitor as authorization', async () => {
+      const objects = await renderValid([
+        ...KEY,
+        ...TLS,
+        ...['web.bearerToken.existingSecret.name=scrape-token', 'serviceMonitor.enabled=true'].flatMap((v) => ['--set', v]),
+        ...['serviceMonitor.authorization.type=Bearer', 'serviceMonitor.authorization.credentials.name=scrape-token'].flatMap((v) => [
+          '--set',
+          v,
+        ]),
+        ...['--set', 'serviceMonitor.authorization.credentials.key=token'],
+      ]);
+      const c = containerOf(objects);
+      expect(c.env).toContainEqual({ name: 'WEB_BEARER_TOKEN_FILE', value: '/etc/mistral-admin-exporter/bearer-token/token' });
+      expect(c.volumeMounts).toContainEqual({
+        name: 'web-bearer-token',
+        mountPath: '/etc/mistral-admin-exporter/bearer-token',
+        readOnly: true,
+      });
+      expect((podOf(objects).spec.volumes ?? []).find((v) => v.name === 'web-bearer-token')?.secret?.secretName).toBe('scrape-token');
+      expect(smEndpoint(objects).authorization).toEqual({ type: 'Bearer', credentials: { name: 'scrape-token', key: 'token' } });
+      expect(
+        renderFails([...KEY, '--set', 'web.bearerToken.existingSecret.name=scrape-token', '--set', 'serviceMonitor.enabled=true']),
+      ).toMatch(/serviceMonitor\.authorization is not: Prometheus would get 401/);
+    });
+
     it('web.openProbes=false: the exporter is told so (the probes then need what everything else needs)', async () => {
       const objects = await renderValid([...KEY, ...TLS, '--set', 'web.openProbes=false']);
       expect(containerOf(objects).env).toContainEqual({ name: 'WEB_OPEN_PROBES', value: 'false' });

@@ -232,8 +232,9 @@ describe('config values: one per exporter setting', () => {
   const expected = CONFIG_SETTINGS.map(([key]) => key).sort();
 
   it('covers every setting but the two secrets, their _FILE paths and the web config (values under web)', () => {
-    expect(expected.length).toBe(Object.keys(SETTINGS).length - 6);
+    expect(expected.length).toBe(Object.keys(SETTINGS).length - 7);
     expect(expected).not.toContain('webConfigFile');
+    expect(expected).not.toContain('webBearerTokenFile');
     expect(expected).not.toContain('webOpenProbes');
     expect(expected).not.toContain('apiKey');
     expect(expected).not.toContain('apiKeyFile');

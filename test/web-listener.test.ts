@@ -103,14 +103,14 @@ function tlsYaml(extra = '', certs = server): string {
   return `tls_server_config:\n  cert_file: ${certs.cert}\n  key_file: ${certs.key}\n${extra}`;
 }
 
-async function start(webConfigFile: string, env: Record<string, string> = {}) {
+async function start(webConfigFile: string | undefined, env: Record<string, string> = {}) {
   const command = loadConfig({
     argv: [],
     env: {
       MISTRAL_ADMIN_API_KEY: 'web-test-key',
       // Never called: the refreshes are not started.
       MISTRAL_ADMIN_API_URL: 'http://127.0.0.1:9/api',
-      WEB_CONFIG_FILE: webConfigFile,
+      ...(webConfigFile === undefined ? {} : { WEB_CONFIG_FILE: webConfigFile }),
       ...env,
     },
   });
@@ -162,7 +162,9 @@ describe('a web config that cannot be used stops the start, saying what to fix',
       error = err;
     }
     expect(error).toBeInstanceOf(WebConfigError);
-    expect((error as Error).message).toMatch(message);
+    // One line: the setting and file, then what to fix.
+    expect((error as Error).message.startsWith(`WEB_CONFIG_FILE=${JSON.stringify(path)}: `)).toBe(true);
+    expect((error as Error).message.slice(`WEB_CONFIG_FILE=${JSON.stringify(path)}: `.length)).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
     // The hash given is never repeated.
     expect((error as Error).message).not.toContain('hunter2');
@@ -247,6 +249,59 @@ describe('TLS and basic authentication', () => {
     const { http } = await start(writeConfig(dir, `basic_auth_users:\n  ${ALICE}: ${aliceHash}\n`));
     expect((await get(`${http}/metrics`, { headers: basic(ALICE, PASSWORD) })).status).toBe(200);
     expect((await get(`${http}/metrics`)).status).toBe(401);
+  });
+});
+
+describe('a bearer token (WEB_BEARER_TOKEN_FILE)', () => {
+  const TOKEN = 'scrape-token-Hq7Zr2Vx';
+
+  it('is accepted beside basic auth; a wrong one or none gets 401', async () => {
+    const dir = configDir();
+    writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
+    const { https } = await start(writeConfig(dir, `${tlsYaml()}basic_auth_users:\n  ${ALICE}: ${aliceHash}\n`), {
+      WEB_BEARER_TOKEN_FILE: join(dir, 'token'),
+    });
+    expect((await get(`${https}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    expect((await get(`${https}/metrics`, { headers: basic(ALICE, PASSWORD) })).status).toBe(200);
+    expect((await get(`${https}/metrics`, { headers: { authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);
+    expect((await get(`${https}/metrics`, { headers: { authorization: 'Bearer ' } })).status).toBe(401);
+    expect((await get(`${https}/metrics`)).status).toBe(401);
+  });
+
+  it('works without a web config (plain HTTP), is re-read when it changes, and a broken new file keeps the old token', async () => {
+    const dir = configDir();
+    const file = join(dir, 'token');
+    writeFileSync(file, TOKEN);
+    const { exporter, http, logs } = await start(undefined, { WEB_BEARER_TOKEN_FILE: file });
+    const bearer = (t: string) => ({ headers: { authorization: `Bearer ${t}` } });
+    const none = await get(`${http}/metrics`);
+    expect([none.status, none.headers['www-authenticate']]).toEqual([401, 'Bearer']);
+    expect((await get(`${http}/metrics`, bearer(TOKEN))).status).toBe(200);
+
+    writeFileSync(file, 'rotated-token-Pw3');
+    await exporter.pollFiles();
+    await exporter.pollFiles();
+    expect((await get(`${http}/metrics`, bearer('rotated-token-Pw3'))).status).toBe(200);
+    expect((await get(`${http}/metrics`, bearer(TOKEN))).status).toBe(401);
+
+    writeFileSync(file, '');
+    await exporter.pollFiles();
+    await exporter.pollFiles();
+    expect((await get(`${http}/metrics`, bearer('rotated-token-Pw3'))).status).toBe(200);
+    expect(logs.lines().find((l) => l.level === 'error')?.msg).toMatch(
+      /WEB_BEARER_TOKEN_FILE=.*: the file is empty; .*keeping the token in use$/,
+    );
+    expect(logs.text()).not.toContain('rotated-token-Pw3');
+  });
+
+  it('an empty token file stops the start', () => {
+    const dir = configDir();
+    writeFileSync(join(dir, 'token'), '\n');
+    const command = loadConfig({ argv: [], env: { MISTRAL_ADMIN_API_KEY: 'k', WEB_BEARER_TOKEN_FILE: join(dir, 'token') } });
+    if (command.kind !== 'run') throw new Error('unexpected command');
+    expect(() => createExporter(command.config, { logger: captureLogs().logger, clock: new ManualClock() })).toThrow(
+      /^WEB_BEARER_TOKEN_FILE=".*": the file is empty; is the Secret mounted\?$/,
+    );
   });
 });
 
@@ -349,6 +404,17 @@ describe('re-reading the web config and its files, without a restart', () => {
     await exporter.pollFiles();
     expect((await get(`${https}/metrics`, { headers: basic('bob', 'bob-password') })).status).toBe(401);
     expect((await get(`${https}/metrics`, { headers: basic(ALICE, PASSWORD) })).status).toBe(200);
+  });
+
+  it('turns client certificates on for new connections when client_auth_type changes', async () => {
+    const dir = configDir();
+    const { exporter, https } = await start(writeConfig(dir, tlsYaml()));
+    expect((await get(`${https}/metrics`)).status).toBe(200);
+    writeConfig(dir, tlsYaml(`  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${pki.caCert}\n`));
+    await exporter.pollFiles();
+    await exporter.pollFiles();
+    await expect(get(`${https}/metrics`)).rejects.toThrow();
+    expect((await get(`${https}/metrics`, { cert: read(client.cert), key: read(client.key) })).status).toBe(200);
   });
 
   it('keeps TLS as it started when the new config would turn it off, until a restart', async () => {

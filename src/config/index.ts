@@ -38,6 +38,8 @@ export interface Config {
   port: number;
   /** TLS and authentication of the listener (web-config.ts); undefined: plain HTTP, open to all. */
   webConfigFile: string | undefined;
+  /** A token the listener accepts as `Authorization: Bearer` (web-listener.ts). */
+  webBearerTokenFile: string | undefined;
   webOpenProbes: boolean;
   logLevel: LogLevel;
   demo: boolean;
@@ -161,6 +163,7 @@ export function loadConfig(sources: ConfigSources): Command {
     host: v.host as string,
     port: v.port as number,
     webConfigFile: v.webConfigFile,
+    webBearerTokenFile: v.webBearerTokenFile,
     webOpenProbes: v.webOpenProbes as boolean,
     logLevel: v.logLevel as LogLevel,
     demo,

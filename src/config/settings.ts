@@ -320,6 +320,18 @@ export const SETTINGS = {
       return t;
     },
   }),
+  webBearerTokenFile: def<string>({
+    env: 'WEB_BEARER_TOKEN_FILE',
+    metavar: 'PATH',
+    section: 'HTTP server',
+    help: 'File holding a token that this listener also accepts as `Authorization: Bearer <token>` (Prometheus: authorization.credentials_file), beside or instead of basic_auth_users. Re-read when it changes, like the web config.',
+    chartOwned: 'the chart mounts it from web.bearerToken.existingSecret',
+    parse: (s) => {
+      const t = s.trim();
+      if (t === '') throw new Error('give a file');
+      return t;
+    },
+  }),
   webOpenProbes: def<boolean>({
     env: 'WEB_OPEN_PROBES',
     metavar: 'BOOL',

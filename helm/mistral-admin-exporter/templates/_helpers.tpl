@@ -124,6 +124,9 @@ key, and where the chart mounts it and the certificate.
 {{- define "mistral-admin-exporter.webEnabled" -}}
 {{- if or .Values.web.tls.enabled .Values.web.basicAuth.users .Values.web.existingSecret.name }}true{{ end }}
 {{- end }}
+{{- define "mistral-admin-exporter.webBearerToken" -}}
+{{- if .Values.web.bearerToken.existingSecret.name }}true{{ end }}
+{{- end }}
 {{- define "mistral-admin-exporter.webConfigSecretName" -}}
 {{- .Values.web.existingSecret.name | default (printf "%s-web-config" (include "mistral-admin-exporter.fullname" . | trunc 52 | trimSuffix "-")) }}
 {{- end }}
@@ -174,8 +177,11 @@ the listener asks for (a password, a client certificate).
 {{- fail "web.tls.secretName is set but web.tls.enabled is not: with web.existingSecret, set web.tls.enabled to match your web config (probes and the ServiceMonitor's scheme follow it)." }}
 {{- end }}
 {{- if .Values.serviceMonitor.enabled }}
-{{- if and .Values.web.basicAuth.users (not .Values.serviceMonitor.basicAuth) }}
+{{- if and .Values.web.basicAuth.users (not .Values.serviceMonitor.basicAuth) (not (and .Values.web.bearerToken.existingSecret.name .Values.serviceMonitor.authorization)) }}
 {{- fail "web.basicAuth.users is set but serviceMonitor.basicAuth is not: Prometheus would get 401. Give serviceMonitor.basicAuth (username and password, each a key of a Secret)." }}
+{{- end }}
+{{- if and .Values.web.bearerToken.existingSecret.name (not .Values.web.basicAuth.users) (not .Values.serviceMonitor.authorization) }}
+{{- fail "web.bearerToken.existingSecret.name is set but serviceMonitor.authorization is not: Prometheus would get 401. Give serviceMonitor.authorization (type: Bearer, credentials from a Secret)." }}
 {{- end }}
 {{- if and $tls.enabled (has $tls.clientAuthType (list "RequireAnyClientCert" "RequireAndVerifyClientCert")) (not (get (.Values.serviceMonitor.tlsConfig | default dict) "cert")) }}
 {{- fail (printf "web.tls.clientAuthType=%s requires a client certificate, which the ServiceMonitor does not give: set serviceMonitor.tlsConfig (ca, cert, keySecret)." $tls.clientAuthType) }}
@@ -501,8 +507,10 @@ Included first by every template (Helm runs them in an order of its own).
   "web.tls" "for plain HTTP, set web.tls.enabled=false (its default)"
   "web.basicAuth" "for no basic authentication, leave web.basicAuth.users empty (its default)"
   "web.existingSecret" "to use no web config of your own, leave web.existingSecret.name empty (its default)"
+  "web.bearerToken" "for no bearer token, leave web.bearerToken.existingSecret.name empty (its default)"
+  "web.bearerToken.existingSecret" "for no bearer token, leave web.bearerToken.existingSecret.name empty (its default)"
 }}
-{{- range $path := list "image" "apiKey" "existingSecret" "userIdHashKey" "userIdHashKey.existingSecret" "service" "serviceMonitor" "prometheusRule" "grafanaDashboards" "networkPolicy" "podDisruptionBudget" "web" "web.tls" "web.basicAuth" "web.existingSecret" }}
+{{- range $path := list "image" "apiKey" "existingSecret" "userIdHashKey" "userIdHashKey.existingSecret" "service" "serviceMonitor" "prometheusRule" "grafanaDashboards" "networkPolicy" "podDisruptionBudget" "web" "web.tls" "web.basicAuth" "web.existingSecret" "web.bearerToken" "web.bearerToken.existingSecret" }}
 {{- $node := $.Values }}
 {{- range $part := splitList "." $path }}
 {{- if kindIs "map" $node }}{{ $node = get $node $part }}{{ else }}{{ $node = "" }}{{ end }}
@@ -528,7 +536,7 @@ Included by deployment.yaml.
 {{- end }}
 {{- end }}
 {{- end }}
-{{- $volumes := list "tmp" "api-key" "user-id-hash-key" "web-config" "web-tls" }}
+{{- $volumes := list "tmp" "api-key" "user-id-hash-key" "web-config" "web-tls" "web-bearer-token" }}
 {{- range $v := (.Values.extraVolumes | default list) }}
 {{- $name := get $v "name" | toString }}
 {{- if has $name $volumes }}

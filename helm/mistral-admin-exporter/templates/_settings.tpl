@@ -255,6 +255,7 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
     "lechat-user-id-hash-key-file": "the chart sets it to the file it mounts from the Secret (existingSecret, or userIdHashKey.existingSecret)",
     "port": "the chart sets the exporter's port from config.port (the container port, the probes and the Service follow it): set config.port instead",
     "web.config.file": "the chart writes the web config and mounts it from the values under web (web.tls, web.basicAuth, web.existingSecret)",
+    "web-bearer-token-file": "the chart mounts it from web.bearerToken.existingSecret",
     "web-open-probes": "the chart sets it from web.openProbes"
   },
   "chartEnv": {
@@ -264,6 +265,7 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
     "LECHAT_USER_ID_HASH_KEY_FILE": "the chart sets it to the file it mounts from the Secret (existingSecret, or userIdHashKey.existingSecret)",
     "PORT": "the chart sets the exporter's port from config.port (the container port, the probes and the Service follow it): set config.port instead",
     "WEB_CONFIG_FILE": "the chart writes the web config and mounts it from the values under web (web.tls, web.basicAuth, web.existingSecret)",
+    "WEB_BEARER_TOKEN_FILE": "the chart mounts it from web.bearerToken.existingSecret",
     "WEB_OPEN_PROBES": "the chart sets it from web.openProbes"
   }
 }
