@@ -137,7 +137,7 @@ export const SETTINGS = {
     env: 'MISTRAL_ADMIN_API_KEY_FILE',
     metavar: 'PATH',
     section: 'Mistral Admin API',
-    help: 'File holding the Admin API key (e.g. a mounted Kubernetes Secret); surrounding whitespace is ignored.',
+    help: 'File holding the Admin API key (e.g. a mounted Kubernetes Secret); surrounding whitespace is ignored. Re-read when it changes: a rotated key is used from the next request on, without a restart.',
     parse: (s) => s.trim(),
   }),
   apiUrl: def<string>({
@@ -337,7 +337,7 @@ export const SETTINGS = {
     metavar: 'BOOL',
     default: 'false',
     section: 'HTTP server',
-    help: 'With a web config: /-/healthy and /-/ready answer without basic authentication or client certificate (for Kubernetes probes); everything else still needs them.',
+    help: 'With a web config or bearer token: /-/healthy and /-/ready answer without a password, token or client certificate (for Kubernetes probes); everything else still needs them.',
     chartOwned: 'the chart sets it from web.openProbes',
     parse: parseBoolean,
   }),
