@@ -5,9 +5,15 @@ export type Fault =
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { kind: 'delay'; ms: number }
   | { kind: 'hang' }
-  | { kind: 'malformed'; variant: 'truncated-json' | 'not-json' | 'wrong-shape' | 'empty' }
+  | { kind: 'malformed'; variant: 'truncated-json' | 'not-json' | 'wrong-shape' | 'empty' | 'deep-nesting' }
   | { kind: 'huge'; bytes: number }
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** The status line, headers and half the normal body, then a reset. */
+  | { kind: 'cut' }
+  /** The status line and headers of the normal answer, then silence until the client gives up. */
+  | { kind: 'silence' }
+  /** The normal answer, one byte every `everyMs` (real time), until the client gives up or it is all sent. */
+  | { kind: 'trickle'; everyMs: number };
 
 interface QueuedFault {
   readonly fault: Fault;

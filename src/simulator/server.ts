@@ -38,6 +38,8 @@ export interface HttpFront {
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 const HUGE_CHUNK_BYTES = 64 * 1024;
+/** Depth of the `deep-nesting` answer: far beyond any recursion a parser could survive. */
+const DEEP_NESTING = 200_000;
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
@@ -97,6 +99,8 @@ export function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
   const timers = new Set<NodeJS.Timeout>();
   let closed: Promise<void> | undefined;
 
+  const normalText = (endpoint: SimEndpoint, query: Query): string => JSON.stringify(options.answer(endpoint, query).body);
+
   const answerNormally = (res: ServerResponse, record: RecordedRequest, endpoint: SimEndpoint, query: Query): void => {
     try {
       const { status, body } = options.answer(endpoint, query);
@@ -132,7 +136,7 @@ export function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
       case 'malformed':
         switch (fault.variant) {
           case 'truncated-json': {
-            const text = JSON.stringify(options.answer(endpoint, query).body);
+            const text = normalText(endpoint, query);
             sendText(res, record, 200, text.slice(0, Math.max(1, Math.floor(text.length / 2))));
             return;
           }
@@ -147,7 +151,43 @@ export function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
           case 'empty':
             sendText(res, record, 200, '');
             return;
+          case 'deep-nesting':
+            sendText(res, record, 200, `${'['.repeat(DEEP_NESTING)}${']'.repeat(DEEP_NESTING)}`);
+            return;
         }
+        return;
+      case 'cut': {
+        const text = normalText(endpoint, query);
+        record.status = 200;
+        res.writeHead(200, { ...JSON_HEADERS, 'content-length': String(Buffer.byteLength(text)) });
+        res.write(text.slice(0, Math.floor(text.length / 2)), () => res.socket?.resetAndDestroy());
+        return;
+      }
+      case 'silence': {
+        const text = normalText(endpoint, query);
+        record.status = 200;
+        res.writeHead(200, { ...JSON_HEADERS, 'content-length': String(Buffer.byteLength(text)) });
+        res.flushHeaders();
+        return; // no body: the socket stays open until the client gives up or close() runs
+      }
+      case 'trickle': {
+        const bytes = Buffer.from(normalText(endpoint, query));
+        record.status = 200;
+        res.writeHead(200, { ...JSON_HEADERS, 'content-length': String(bytes.length) });
+        let sent = 0;
+        const timer = setInterval(() => {
+          if (res.destroyed || sent >= bytes.length) {
+            clearInterval(timer);
+            timers.delete(timer);
+            if (!res.destroyed) res.end();
+            return;
+          }
+          res.write(bytes.subarray(sent, sent + 1));
+          sent += 1;
+        }, fault.everyMs);
+        timers.add(timer);
+        return;
+      }
     }
   };
 

@@ -2,6 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { startSimulator } from '../../src/simulator/index.js';
 import { NOW_MS, asObject, getJson, simulator } from './helpers.js';
 
+/** Resolves once `condition` holds, checking every few ms (the test's timeout bounds the wait). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 describe('simulator fault injection', () => {
   it('answers with an injected status, body and headers, then recovers after `times`', async () => {
     const sim = await simulator();
@@ -47,13 +52,18 @@ describe('simulator fault injection', () => {
   it('hangs until the client gives up, and close() ends hanging requests', async () => {
     const sim = await startSimulator({ now: () => NOW_MS });
     sim.setFault('usage', { kind: 'hang' });
-    await expect(fetch(`${sim.url}/usage`, { signal: AbortSignal.timeout(150) })).rejects.toThrow();
+    const arrived = (n: number) => until(() => sim.requests.filter((r) => r.endpoint === 'usage').length >= n);
+    const giveUp = new AbortController();
+    const first = fetch(`${sim.url}/usage`, { signal: giveUp.signal });
+    await arrived(1);
+    giveUp.abort();
+    await expect(first).rejects.toThrow();
     const pending = fetch(`${sim.url}/usage`).then(
       () => 'answered',
       () => 'failed',
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    // Both requests arrived and neither was answered (an empty list would pass an every()).
+    await arrived(2);
+    // Both requests arrived and neither was answered.
     expect(sim.requests.filter((r) => r.endpoint === 'usage').map((r) => r.status)).toEqual([0, 0]);
     await sim.close();
     expect(await pending).toBe('failed');
@@ -66,7 +76,7 @@ describe('simulator fault injection', () => {
       () => 'answered',
       () => 'failed',
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => sim.requests.length === 1);
     await sim.close();
     expect(await pending).toBe('failed');
   });
@@ -135,6 +145,55 @@ describe('simulator fault injection', () => {
     controller.abort();
     await expect(reader.read()).rejects.toThrow();
     expect((await getJson(`${sim.url}/usage`)).status).toBe(200);
+  });
+
+  it('cuts the connection mid-body, after the headers and half the answer', async () => {
+    const sim = await simulator();
+    sim.setFault('rate_limit', { kind: 'cut' }, 1);
+    const full = JSON.stringify(sim.bodyFor('rate_limit'));
+    const response = await fetch(`${sim.url}/rate-limit`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-length')).toBe(String(Buffer.byteLength(full)));
+    await expect(response.text()).rejects.toThrow();
+  });
+
+  it('sends the headers, then nothing, until the client gives up', async () => {
+    const sim = await simulator();
+    sim.setFault('rate_limit', { kind: 'silence' }, 1);
+    const controller = new AbortController();
+    const response = await fetch(`${sim.url}/rate-limit`, { signal: controller.signal });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    const first = reader.read().then(
+      () => 'data',
+      () => 'aborted',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    controller.abort();
+    expect(await first).toBe('aborted');
+  });
+
+  it('trickles the normal answer one byte at a time', async () => {
+    const sim = await simulator();
+    sim.setFault('rate_limit', { kind: 'trickle', everyMs: 1 }, 1);
+    const response = await fetch(`${sim.url}/rate-limit`);
+    const reader = response.body!.getReader();
+    const chunks: number[] = [];
+    let text = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      chunks.push(r.value.length);
+      text += Buffer.from(r.value).toString();
+    }
+    expect(JSON.parse(text)).toEqual(sim.bodyFor('rate_limit'));
+    expect(chunks.length).toBeGreaterThan(10); // not one chunk: it trickled
+  });
+
+  it('serves JSON nested 200 000 deep', async () => {
+    const sim = await simulator();
+    sim.setFault('usage', { kind: 'malformed', variant: 'deep-nesting' }, 1);
+    const text = await (await fetch(`${sim.url}/usage`)).text();
+    expect(text.length).toBe(400_000);
+    expect(text.startsWith('[[[[') && text.endsWith(']]]]')).toBe(true);
   });
 
   it('never applies a fault to a non-GET request', async () => {
