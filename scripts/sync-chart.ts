@@ -43,10 +43,11 @@ const ENTRIES = Object.entries(SETTINGS) as Array<[SettingKey, Setting]>;
 
 /**
  * The settings the chart manages itself rather than as `config.*` values: the
- * secrets (mounted from a Secret) and the `_FILE` paths pointing at them.
+ * secrets (mounted from a Secret), the `_FILE` paths pointing at them, and the
+ * settings marked `chartOwned` (the web config, which the chart writes and mounts).
  */
 export function isChartManaged(setting: Setting): boolean {
-  if (setting.secret) return true;
+  if (setting.secret || setting.chartOwned !== undefined) return true;
   return ENTRIES.some(([, s]) => s.secret && setting.env === `${s.env}_FILE`);
 }
 
@@ -326,6 +327,7 @@ export function chartSettings(): Record<string, unknown> {
     let why: string | undefined;
     if (s.metavar === 'PORT')
       why = `the chart sets the exporter's port from config.${key} (the container port, the probes and the Service follow it): set config.${key} instead`;
+    else if (s.chartOwned !== undefined) why = s.chartOwned;
     else if (s.secret)
       why =
         "a key must not be in the pod's environment: give it as a Secret (existingSecret.name, or userIdHashKey.existingSecret.name), which the chart mounts as a file";

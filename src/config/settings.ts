@@ -23,6 +23,11 @@ export interface SettingDef<T> {
   section: Section;
   help: string;
   secret?: boolean;
+  /**
+   * Set by the Helm chart itself from values of its own (it mounts the file
+   * the setting names): not a `config.*` value. Says which values to use instead.
+   */
+  chartOwned?: string;
   parse(text: string): T;
 }
 
@@ -40,9 +45,9 @@ function flagFor(env: string): string {
     .replace(/_/g, '-');
 }
 
-function def<T>(d: Omit<SettingDef<T>, 'flag'> & { noFlag?: boolean }): SettingDef<T> {
-  const { noFlag, ...rest } = d;
-  return noFlag ? rest : { ...rest, flag: flagFor(d.env) };
+function def<T>(d: Omit<SettingDef<T>, 'flag'> & { noFlag?: boolean; flagName?: string }): SettingDef<T> {
+  const { noFlag, flagName, ...rest } = d;
+  return noFlag ? rest : { ...rest, flag: flagName ?? flagFor(d.env) };
 }
 
 const MIN_INTERVAL_MS = 1000;
@@ -132,7 +137,7 @@ export const SETTINGS = {
     env: 'MISTRAL_ADMIN_API_KEY_FILE',
     metavar: 'PATH',
     section: 'Mistral Admin API',
-    help: 'File holding the Admin API key (e.g. a mounted Kubernetes Secret); surrounding whitespace is ignored.',
+    help: 'File holding the Admin API key (e.g. a mounted Kubernetes Secret); surrounding whitespace is ignored. Re-read when it changes: a rotated key is used from the next request on, without a restart.',
     parse: (s) => s.trim(),
   }),
   apiUrl: def<string>({
@@ -340,6 +345,41 @@ export const SETTINGS = {
     section: 'HTTP server',
     help: 'Port to listen on. 0 picks a free one (printed in the log).',
     parse: (s) => parseInteger(s, 0, 65535),
+  }),
+  webConfigFile: def<string>({
+    env: 'WEB_CONFIG_FILE',
+    // The exporter-toolkit's flag, which Prometheus users know.
+    flagName: 'web.config.file',
+    metavar: 'PATH',
+    section: 'HTTP server',
+    help: "Web config file in the Prometheus exporter-toolkit's format: TLS (tls_server_config, client certificates included) and basic authentication (basic_auth_users, bcrypt hashes) on this listener. Re-read when it or the files it names change, without a restart. See the README's TLS and authentication.",
+    chartOwned: 'the chart writes the web config and mounts it from the values under web (web.tls, web.basicAuth, web.existingSecret)',
+    parse: (s) => {
+      const t = s.trim();
+      if (t === '') throw new Error('give a file');
+      return t;
+    },
+  }),
+  webBearerTokenFile: def<string>({
+    env: 'WEB_BEARER_TOKEN_FILE',
+    metavar: 'PATH',
+    section: 'HTTP server',
+    help: 'File holding a token that this listener also accepts as `Authorization: Bearer <token>` (Prometheus: authorization.credentials_file), beside or instead of basic_auth_users. Re-read when it changes, like the web config.',
+    chartOwned: 'the chart mounts it from web.bearerToken.existingSecret',
+    parse: (s) => {
+      const t = s.trim();
+      if (t === '') throw new Error('give a file');
+      return t;
+    },
+  }),
+  webOpenProbes: def<boolean>({
+    env: 'WEB_OPEN_PROBES',
+    metavar: 'BOOL',
+    default: 'false',
+    section: 'HTTP server',
+    help: 'With a web config or bearer token: /-/healthy and /-/ready answer without a password, token or client certificate (for Kubernetes probes); everything else still needs them.',
+    chartOwned: 'the chart sets it from web.openProbes',
+    parse: parseBoolean,
   }),
   logLevel: def<LogLevel>({
     env: 'LOG_LEVEL',
