@@ -3,7 +3,7 @@
  * Runs the simulated Admin API by hand:
  *   node dist/simulator/cli.js --port 9999 --seed 1 [--host 127.0.0.1] [--base-path /api/admin]
  *        [--api-key KEY] [--users 2000] [--agents 40] [--workspaces 3] [--layouts brief,legacy,current]
- *        [--spend-limit 5000|none]
+ *        [--spend-limit 5000|none] [--odd-shapes] [--ignore-zone-filter]
  */
 import { parseArgs } from 'node:util';
 import { startSimulator, type Layout, type SimulatorOptions } from './index.js';
@@ -30,12 +30,14 @@ async function main(): Promise<void> {
       workspaces: { type: 'string' },
       layouts: { type: 'string' },
       'spend-limit': { type: 'string' },
+      'odd-shapes': { type: 'boolean' },
+      'ignore-zone-filter': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'usage: node dist/simulator/cli.js [--port 9999] [--seed 1] [--host H] [--base-path P] [--api-key K] [--users N] [--agents N] [--workspaces N] [--layouts brief,legacy,current] [--spend-limit EUR|none]\n',
+      'usage: node dist/simulator/cli.js [--port 9999] [--seed 1] [--host H] [--base-path P] [--api-key K] [--users N] [--agents N] [--workspaces N] [--layouts brief,legacy,current] [--spend-limit EUR|none] [--odd-shapes] [--ignore-zone-filter]\n',
     );
     return;
   }
@@ -58,6 +60,8 @@ async function main(): Promise<void> {
   if (values['base-path'] !== undefined) options.basePath = values['base-path'];
   if (values['api-key'] !== undefined) options.apiKey = values['api-key'];
   if (layouts) options.layouts = layouts as Layout[];
+  if (values['odd-shapes']) options.oddShapes = true;
+  if (values['ignore-zone-filter']) options.ignoreZoneFilter = true;
 
   const simulator = await startSimulator(options);
   process.stdout.write(`Mistral Admin API simulator listening on ${simulator.url}\n`);

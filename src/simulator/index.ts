@@ -36,6 +36,15 @@ export interface SimulatorOptions {
   port?: number;
   /** When set, requests must carry it in `x-api-key` or `Authorization: Bearer`, else 401. */
   apiKey?: string;
+  /**
+   * Shapes beyond the common one (default false): a top-level usage category
+   * without `models`, gpu_hour and reserved_instance usage, a non-zero legacy
+   * `vibe_usage`, `usage_limit_organization` in spend-limit, and negative
+   * numbers (a price, an entry) that the exporter must refuse.
+   */
+  oddShapes?: boolean;
+  /** Answer `usage?api_zone=` with every zone's usage, as a server ignoring the filter would (default false). */
+  ignoreZoneFilter?: boolean;
   org?: {
     users?: number;
     agents?: number;
@@ -76,7 +85,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
   const faults = new FaultQueue();
   const requests: RecordedRequest[] = [];
-  const respond = (endpoint: SimEndpoint, query: Query) => answer({ org, spend, nowSeconds: nowSeconds() }, endpoint, query);
+  const shapes = { oddShapes: options.oddShapes ?? false };
+  const ignoreZoneFilter = options.ignoreZoneFilter ?? false;
+  const respond = (endpoint: SimEndpoint, query: Query) =>
+    answer({ org, spend, nowSeconds: nowSeconds(), shapes, ignoreZoneFilter }, endpoint, query);
   const front = await startHttpFront({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
@@ -99,7 +111,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       spend.paymentFailed = failed;
     },
     bodyFor: (endpoint, query = {}) => respond(endpoint, query).body,
-    truth: createTruth(org, spend, nowSeconds),
+    truth: createTruth(org, spend, nowSeconds, shapes),
     close: () => front.close(),
   };
 }
