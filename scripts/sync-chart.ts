@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { API_ENDPOINTS, PATH_LAYOUTS } from '../src/endpoints.js';
 import { intervalSettingKeys, LOG_LEVELS, SETTINGS, type SettingDef, type SettingKey } from '../src/config/settings.js';
+import { SERVICE_TIERS } from '../src/sources/usage.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CHART_DIR = join(ROOT, 'helm', 'mistral-admin-exporter');
@@ -184,6 +185,8 @@ function schemaByMetavar(key: string, setting: Setting): JsonSchema {
       return { type: ['string', 'null'], enum: ['', 'auto', ...PATH_LAYOUTS, null] };
     case 'LEVEL':
       return { type: ['string', 'null'], enum: ['', ...LOG_LEVELS, null] };
+    case 'TIER':
+      return { type: ['string', 'null'], enum: ['', ...SERVICE_TIERS, null] };
     case 'NAME,...': {
       const names = ['all', ...API_ENDPOINTS];
       return stringOrList({ type: 'string', enum: names }, commaListRe(names.join('|')));
@@ -305,6 +308,8 @@ function checkByMetavar(key: string, setting: Setting): Check {
       return { kind: 'choice', choices: ['auto', ...PATH_LAYOUTS], caseInsensitive: false };
     case 'LEVEL':
       return { kind: 'choice', choices: [...LOG_LEVELS], caseInsensitive: true };
+    case 'TIER':
+      return { kind: 'choice', choices: [...SERVICE_TIERS], caseInsensitive: true };
     default:
       throw new Error(`sync-chart: setting ${key} has metavar ${setting.metavar}: add it to checkByMetavar in scripts/sync-chart.ts`);
   }

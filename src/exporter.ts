@@ -114,7 +114,11 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     );
   }
 
-  const sources = createSources(config.endpoints, { workspaceIds: config.workspaceIds, analytics: config.analytics });
+  const sources = createSources(config.endpoints, {
+    workspaceIds: config.workspaceIds,
+    analytics: config.analytics,
+    assumedServiceTier: config.usageAssumedServiceTier,
+  });
   const endpoints = sources.map((s) => s.endpoint);
   const ownMetrics = new OwnMetrics({
     version: VERSION,

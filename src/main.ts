@@ -42,7 +42,14 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     const demoKey = randomBytes(24).toString('hex');
     const simulator = await startSimulator({ apiKey: demoKey });
     closeSimulator = () => simulator.close();
-    config = { ...config, apiUrl: simulator.url, apiKey: new Secret(demoKey), pathLayout: 'auto' };
+    // Its usage entries that name no service tier are billed at standard, which the setting says unless set otherwise.
+    config = {
+      ...config,
+      apiUrl: simulator.url,
+      apiKey: new Secret(demoKey),
+      pathLayout: 'auto',
+      usageAssumedServiceTier: config.usageAssumedServiceTier ?? 'standard',
+    };
   }
 
   // Both secrets are scrubbed from every log line: the admin key, and the key that makes user pseudonyms unlinkable.

@@ -30,6 +30,8 @@ export interface Config {
   /** Each endpoint's refresh interval (every endpoint, read or not). */
   refreshIntervalsMs: Record<ApiEndpoint, number>;
   analytics: AnalyticsConfig;
+  /** USAGE_ASSUMED_SERVICE_TIER; undefined: unknown. */
+  usageAssumedServiceTier: 'standard' | 'priority' | undefined;
   maxStalenessMs: number;
   requestTimeoutMs: number;
   maxResponseBytes: number;
@@ -166,6 +168,7 @@ export function loadConfig(sources: ConfigSources): Command {
       userIdHashKey: readSecret('LECHAT_USER_ID_HASH_KEY', v.lechatUserIdHashKey, v.lechatUserIdHashKeyFile, readFile, false),
       toolLimit: v.vibeToolLimit as number,
     },
+    usageAssumedServiceTier: v.usageAssumedServiceTier as 'standard' | 'priority' | undefined,
     maxStalenessMs,
     requestTimeoutMs: v.requestTimeout as number,
     maxResponseBytes: v.maxResponseSize as number,

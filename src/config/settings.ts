@@ -1,4 +1,5 @@
 import { API_ENDPOINTS, PATH_LAYOUTS, type ApiEndpoint, type PathLayout } from '../endpoints.js';
+import { SERVICE_TIERS, type ServiceTier } from '../sources/usage.js';
 import { CATALOG, endpointOf } from '../sources/catalog.js';
 import type { IntervalGroup } from '../sources/types.js';
 import { formatBytes, parseBoolean, parseBytes, parseChoice, parseDuration, parseHttpUrl, parseInteger, parseList } from './values.js';
@@ -162,6 +163,13 @@ export const SETTINGS = {
     section: 'Mistral Admin API',
     help: 'Workspaces to break `usage` down by (label workspace_id). Unset: organization-wide figures with no workspace_id label.',
     parse: parseList,
+  }),
+  usageAssumedServiceTier: def<ServiceTier>({
+    env: 'USAGE_ASSUMED_SERVICE_TIER',
+    metavar: 'TIER',
+    section: 'Mistral Admin API',
+    help: 'The service tier (standard or priority) that `usage` entries naming none are billed at, to pick their unit price where the prices differ by tier. Unset: such entries are counted in mistral_usage_ambiguous_price_entries and their cost left out. An organization without a Priority Tier entitlement sets standard.',
+    parse: (s) => parseChoice(s.trim().toLowerCase(), SERVICE_TIERS),
   }),
   endpoints: def<ApiEndpoint[]>({
     env: 'MISTRAL_ENDPOINTS',

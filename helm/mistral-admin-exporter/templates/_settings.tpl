@@ -30,6 +30,16 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
       "flag": "workspace-ids",
       "kind": "list"
     },
+    "usageAssumedServiceTier": {
+      "env": "USAGE_ASSUMED_SERVICE_TIER",
+      "flag": "usage-assumed-service-tier",
+      "kind": "choice",
+      "choices": [
+        "standard",
+        "priority"
+      ],
+      "caseInsensitive": true
+    },
     "endpoints": {
       "env": "MISTRAL_ENDPOINTS",
       "flag": "endpoints",
