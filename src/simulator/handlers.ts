@@ -3,6 +3,7 @@
  * shared by the HTTP server and `Simulator.bodyFor`.
  */
 import { lechatByAgentBody, lechatByTimeBody, lechatByUserBody } from './lechat.js';
+import { oddlyEncoded } from './odd-encoding.js';
 import type { SimOrg } from './org.js';
 import type { SimEndpoint } from './routes.js';
 import type { Granularity } from './time.js';
@@ -108,6 +109,8 @@ function window(reader: QueryReader, ctx: AnswerContext) {
 export function answer(ctx: AnswerContext, endpoint: SimEndpoint, query: Query = {}): Answer {
   const reader = new QueryReader(query);
   const ok = (body: JsonObject): Answer => ({ status: 200, body });
+  // Analytics counts written as strings, signed, with exponents (the oddShapes option); the numbers are the same.
+  const analytics = (body: JsonObject): Answer => ok(ctx.shapes?.oddShapes ? oddlyEncoded(body) : body);
   switch (endpoint) {
     case 'usage': {
       const current = yearMonthOf(ctx.nowSeconds);
@@ -137,24 +140,24 @@ export function answer(ctx: AnswerContext, endpoint: SimEndpoint, query: Query =
       return ok(rateLimitBody());
     case 'lechat_by_user': {
       const w = window(reader, ctx);
-      return reader.rejection() ?? ok(lechatByUserBody(ctx.org, w));
+      return reader.rejection() ?? analytics(lechatByUserBody(ctx.org, w));
     }
     case 'lechat_by_agent': {
       const w = window(reader, ctx);
-      return reader.rejection() ?? ok(lechatByAgentBody(ctx.org, w));
+      return reader.rejection() ?? analytics(lechatByAgentBody(ctx.org, w));
     }
     case 'lechat_by_time': {
       const w = window(reader, ctx);
       const granularity = reader.granularity();
-      return reader.rejection() ?? ok(lechatByTimeBody(ctx.org, w, granularity ?? 'day'));
+      return reader.rejection() ?? analytics(lechatByTimeBody(ctx.org, w, granularity ?? 'day'));
     }
     case 'vibe_by_workspace': {
       const w = window(reader, ctx);
-      return reader.rejection() ?? ok(vibeByWorkspaceBody(ctx.org, w, reader.text('workspace_id')));
+      return reader.rejection() ?? analytics(vibeByWorkspaceBody(ctx.org, w, reader.text('workspace_id')));
     }
     case 'vibe_by_organization': {
       const w = window(reader, ctx);
-      return reader.rejection() ?? ok(vibeByOrganizationBody(ctx.org, w));
+      return reader.rejection() ?? analytics(vibeByOrganizationBody(ctx.org, w));
     }
     case 'workspaces': {
       const page = reader.integer('page', false, { min: 1, max: Number.MAX_SAFE_INTEGER });
