@@ -58,6 +58,8 @@ export interface Source<S = unknown> extends Reader<S> {
 export interface ReaderOptions {
   workspaceIds: readonly string[];
   analytics: AnalyticsConfig;
+  /** AUDIT_EVENT_TYPES: the audit log event types with series. */
+  auditEventTypes: readonly string[];
 }
 
 /**
