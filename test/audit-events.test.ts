@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Harness } from './support/harness.js';
 import type { QueryValue } from '../src/admin-api/types.js';
+import { Anonymizer } from '../src/anonymize.js';
+import { formatCheck, runCheck } from '../src/check.js';
+import { loadConfig } from '../src/config/index.js';
 import {
   AUDIT_MAX_PAGES,
   AUDIT_PAGE_LIMIT,
@@ -13,7 +15,7 @@ import {
 import { ParseError } from '../src/sources/types.js';
 import { UnreadableTally } from '../src/sources/unreadable.js';
 import { flat } from './support/families.js';
-import { samples, useHarness, valueOf } from './support/harness.js';
+import { CANARY_KEY, samples, useHarness, valueOf, type Harness } from './support/harness.js';
 import { captureLogs } from './support/logs.js';
 import { readerOptions, recordingContext } from './support/readers.js';
 
@@ -172,6 +174,50 @@ describe('GET audit-logs against the simulator', () => {
     expect(valueOf(text, 'mistral_up', { api_endpoint: 'spend_limit' })).toBe(1);
     expect([...samples(text).keys()].filter((k) => k.startsWith('mistral_audit'))).toEqual([]);
     expect(h.logs.lines().some((l) => l.api_endpoint === 'audit_events' && String(l.msg).includes('403'))).toBe(true);
+  });
+
+  it('check says what a 403 or a 422 (an unknown name in AUDIT_EVENT_TYPES) costs, and what to do', async () => {
+    const h = await harness({ start: TUESDAY });
+    const check = async (env: Record<string, string>) => {
+      const command = loadConfig({
+        argv: ['check'],
+        env: { MISTRAL_ADMIN_API_KEY: CANARY_KEY, MISTRAL_ADMIN_API_URL: h.sim.url, MISTRAL_ENDPOINTS: 'audit_events,spend_limit', ...env },
+      });
+      if (command.kind !== 'check') throw new Error('unexpected command');
+      const results = await runCheck(command.config, { logger: captureLogs().logger });
+      return formatCheck({ apiUrl: h.sim.url, pathLayout: 'auto', demo: false, results });
+    };
+    h.sim.setFault('audit_events', { kind: 'status', status: 403 }, 1);
+    const forbidden = await check({});
+    expect(forbidden).toMatch(/^ok +spend_limit /m);
+    expect(forbidden).toMatch(/^FAILED +audit_events +audit-logs +403 /m);
+    expect(forbidden).toContain('can leave audit_events out of MISTRAL_ENDPOINTS');
+    // The simulator validates event_type against the spec's enum, as the API does.
+    const unknown = await check({ AUDIT_EVENT_TYPES: 'api_key.rotate,api_key.rotated' });
+    expect(unknown).toMatch(/^FAILED +audit_events +audit-logs +422 /m);
+    expect(unknown).toContain('check that each name of AUDIT_EVENT_TYPES is one of its event types');
+  });
+
+  it("check --save-answers keeps no value of an entry's metadata, whatever its key", async () => {
+    const h = await harness({ start: TUESDAY });
+    const body = h.sim.bodyFor('audit_events', { after: iso(TUESDAY - DAY), sort: 'ascending', limit: '50' }) as Array<
+      Record<string, unknown>
+    >;
+    const withIp: Array<Record<string, unknown>> = body.map((e) => ({
+      ...e,
+      actor_metadata: { ...(e.actor_metadata as object), ip: '203.0.113.7', agent: 'curl/8' },
+    }));
+    const saved = JSON.stringify(new Anonymizer([]).json(withIp));
+    for (const e of withIp) {
+      for (const field of ['actor_metadata', 'event_metadata', 'target_metadata'] as const) {
+        for (const v of Object.values(e[field] as Record<string, string>)) expect(saved).not.toContain(v);
+      }
+    }
+    // The shape and what a bug report needs stay: the fields, the event types, the instants.
+    const first = (JSON.parse(saved) as Array<Record<string, unknown>>)[0];
+    expect(first?.event_type).toBe(body[0]?.event_type);
+    expect(first?.created_at).toBe(body[0]?.created_at);
+    expect(Object.keys(first?.actor_metadata as object)).toContain('ip');
   });
 
   it('left out of MISTRAL_ENDPOINTS, it is never asked and has no series', async () => {
