@@ -19,6 +19,7 @@ const CATALOG = [
   'MistralExporterDown',
   'MistralExporterStale',
   'MistralAdminApiErrors',
+  'MistralAuditLogBehind',
 ] as const;
 
 const SEVERITIES = ['critical', 'warning', 'info'];
