@@ -10,6 +10,7 @@ import { answer, type Query, type QueryLists } from './handlers.js';
 import { createOrg } from './org.js';
 import { ALL_LAYOUTS, normaliseBasePath, routeTable, type Layout, type SimEndpoint } from './routes.js';
 import { startHttpFront, type RecordedRequest } from './server.js';
+import { analyticsLoadedUntil } from './time.js';
 import { createTruth, type SimulatorTruth } from './truth.js';
 import type { SpendState } from './usage.js';
 
@@ -37,6 +38,13 @@ export interface SimulatorOptions {
   port?: number;
   /** When set, requests must carry it in `x-api-key` or `Authorization: Bearer`, else 401. */
   apiKey?: string;
+  /**
+   * Analytics days the data lake has not loaded yet: the last N complete UTC
+   * days (and today) have no element in the Vibe Code daily arrays, no
+   * by_time_stats bucket, and count in no by_user/by_agent aggregate.
+   * Default 0: everything up to now is loaded.
+   */
+  unloadedDays?: number;
   org?: {
     users?: number;
     agents?: number;
@@ -78,10 +86,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     paymentFailed: false,
   };
   const audit: AuditState = { activity: options.org?.auditActivity ?? 1 };
+  const unloadedDays = options.unloadedDays ?? 0;
+  if (!Number.isSafeInteger(unloadedDays) || unloadedDays < 0)
+    throw new RangeError(`unloadedDays must be a whole number of days, 0 or more, got ${unloadedDays}`);
+  const loadedUntil = () => analyticsLoadedUntil(nowSeconds(), unloadedDays);
   const faults = new FaultQueue();
   const requests: RecordedRequest[] = [];
   const respond = (endpoint: SimEndpoint, query: Query, lists: QueryLists = {}) =>
-    answer({ org, spend, nowSeconds: nowSeconds(), audit, nowMs: now() }, endpoint, query, lists);
+    answer(
+      { org, spend, nowSeconds: nowSeconds(), analyticsLoadedUntilSeconds: loadedUntil(), audit, nowMs: now() },
+      endpoint,
+      query,
+      lists,
+    );
   const front = await startHttpFront({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
@@ -104,7 +121,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       spend.paymentFailed = failed;
     },
     bodyFor: (endpoint, query = {}, lists = {}) => respond(endpoint, query, lists).body,
-    truth: createTruth(org, spend, nowSeconds, { audit, nowMs: now }),
+    truth: createTruth(org, spend, nowSeconds, { audit, nowMs: now }, loadedUntil),
     close: () => front.close(),
   };
 }
