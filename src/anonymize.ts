@@ -14,6 +14,8 @@ import { scrub } from './secret.js';
  * - values of fields named like names (`name`, `*_name`, `username`, `owner`,
  *   `created_by`...): `name-0001`; of `email`, `*_email`: the email placeholder;
  *   of `description`: `text-0001`;
+ * - every value inside a `*_metadata` map (the audit log's free-form details
+ *   of who acted and on what: IP addresses, names under any key): `text-0001`;
  * - the secrets (the API key) nowhere: `[REDACTED]`, as in the logs.
  *
  * Names of the API's own things (model and tool names, billing display names)
@@ -30,6 +32,8 @@ const ID_FIELD = /^(?:id|ids|uuid|uuids)$|_(?:id|ids|uuid|uuids)$/;
 const EMAIL_FIELD = /^(?:e_?mail|e_?mails)$|_e_?mails?$/;
 const NAME_FIELD = /^(?:name|names|username|user|login|owner|author|created_by|updated_by|invited_by)$|_names?$/;
 const TEXT_FIELD = /^description$/;
+/** Free-form maps of strings (audit-logs' actor_metadata, event_metadata, target_metadata): anything may be in them. */
+const METADATA_FIELD = /(^|_)metadata$/;
 /** Fields that match the patterns above but name the API's own things. */
 const KEPT_FIELDS = new Set(['billing_display_name', 'model_name', 'model_id', 'tool_name', 'tool_names']);
 
@@ -54,7 +58,7 @@ function kindOfField(key: string): Kind | undefined {
   if (EMAIL_FIELD.test(field)) return 'email';
   if (ID_FIELD.test(field)) return 'id';
   if (NAME_FIELD.test(field)) return 'name';
-  if (TEXT_FIELD.test(field)) return 'text';
+  if (TEXT_FIELD.test(field) || METADATA_FIELD.test(field)) return 'text';
   return undefined;
 }
 

@@ -22,6 +22,7 @@ const CATALOG = [
   'MistralAnalyticsDataLate',
   'MistralAdminApiErrors',
   'MistralComputedCostDrift',
+  'MistralAuditLogBehind',
 ] as const;
 
 /** The recording rules (docs/metrics.md, "Recording rules"): their names are a contract too. */

@@ -32,6 +32,8 @@ export interface Config {
   analytics: AnalyticsConfig;
   /** USAGE_ASSUMED_SERVICE_TIER; undefined: unknown. */
   usageAssumedServiceTier: 'standard' | 'priority' | undefined;
+  /** The audit log event types with series (AUDIT_EVENT_TYPES). */
+  auditEventTypes: string[];
   maxStalenessMs: number;
   requestTimeoutMs: number;
   maxResponseBytes: number;
@@ -169,6 +171,7 @@ export function loadConfig(sources: ConfigSources): Command {
       toolLimit: v.vibeToolLimit as number,
     },
     usageAssumedServiceTier: v.usageAssumedServiceTier as 'standard' | 'priority' | undefined,
+    auditEventTypes: v.auditEventTypes as string[],
     maxStalenessMs,
     requestTimeoutMs: v.requestTimeout as number,
     maxResponseBytes: v.maxResponseSize as number,

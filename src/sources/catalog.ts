@@ -1,3 +1,4 @@
+import { auditEvents } from './audit-events.js';
 import { lechatByAgent } from './lechat-by-agent.js';
 import { lechatByTime } from './lechat-by-time.js';
 import { lechatByUser } from './lechat-by-user.js';
@@ -26,6 +27,7 @@ export const CATALOG = [
   lechatByTime,
   vibeByWorkspace,
   vibeByOrganization,
+  auditEvents,
 ] as const;
 
 export type ApiEndpoint = (typeof CATALOG)[number]['id'];

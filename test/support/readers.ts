@@ -2,6 +2,7 @@ import type { ApiResponse, QueryValue } from '../../src/admin-api/types.js';
 import type { AnalyticsConfig } from '../../src/config/index.js';
 import type { AnalyticsWindow } from '../../src/config/settings.js';
 import type { Logger } from '../../src/logger.js';
+import { DEFAULT_AUDIT_EVENT_TYPES } from '../../src/sources/audit-events.js';
 import type { FetchContext, ReaderOptions } from '../../src/sources/types.js';
 import { captureLogs } from './logs.js';
 
@@ -10,7 +11,9 @@ const DAY_MS = 86_400_000;
 export const window = (days: number): AnalyticsWindow => ({ label: `${days}d`, ms: days * DAY_MS, days });
 
 /** Reader options as the configuration would make them, with the defaults of the settings table unless overridden. */
-export function readerOptions(o: { workspaceIds?: string[]; analytics?: Partial<AnalyticsConfig> } = {}): ReaderOptions {
+export function readerOptions(
+  o: { workspaceIds?: string[]; analytics?: Partial<AnalyticsConfig>; auditEventTypes?: string[] } = {},
+): ReaderOptions {
   return {
     workspaceIds: o.workspaceIds ?? [],
     analytics: {
@@ -22,6 +25,7 @@ export function readerOptions(o: { workspaceIds?: string[]; analytics?: Partial<
       toolLimit: 50,
       ...o.analytics,
     },
+    auditEventTypes: o.auditEventTypes ?? [...DEFAULT_AUDIT_EVENT_TYPES],
   };
 }
 
