@@ -26,13 +26,14 @@ export interface SpendLimitSnapshot {
 }
 
 /**
- * An amount of the answer: absent when null or missing. A negative one (the
- * API documents none) is tallied as unreadable and left out like an absent
- * one, never exported nor computed with; one that is not a number refuses
- * the answer.
+ * An amount of the answer: absent when null or missing. One that cannot be
+ * read (not a number, out of range) or is negative (the API documents none)
+ * is tallied as unreadable and left out like an absent one, never exported
+ * nor computed with: it costs only itself, and the rest of the answer (the
+ * limit-reached flag first of all) is served.
  */
 function amountField(c: JsonObject, field: string, at: string, tally: UnreadableTally): Big | undefined {
-  const d = optionalDecimal(c[field], `${at}.${field}`);
+  const d = tally.attempt(() => optionalDecimal(c[field], `${at}.${field}`));
   if (!d?.lt(0)) return d;
   tally.add(new ParseError(`${at}.${field}: ${String(c[field])} is negative, which the API does not document`, 'not_a_number'));
   return undefined;
