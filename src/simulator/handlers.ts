@@ -10,6 +10,7 @@ import { yearMonthOf } from './time.js';
 import { rateLimitBody, spendLimitBody, spendTruth, usageBody, type JsonObject, type SpendState } from './usage.js';
 import { vibeByOrganizationBody, vibeByWorkspaceBody } from './vibe.js';
 import { workspacesBody } from './workspaces.js';
+import { apiKeysBody } from './api-keys.js';
 
 export interface AnswerContext {
   readonly org: SimOrg;
@@ -136,6 +137,13 @@ export function answer(ctx: AnswerContext, endpoint: SimEndpoint, query: Query =
       const pageSize = reader.integer('page_size', false, { min: 1, max: Number.MAX_SAFE_INTEGER });
       const includeArchived = reader.boolean('is_archived', false);
       return reader.rejection() ?? ok(workspacesBody(ctx.org, { page: page ?? 1, pageSize: pageSize ?? 25, includeArchived }));
+    }
+    case 'api_keys': {
+      // The schema gives limit and offset no bounds: Python's slicing of the list is what they do.
+      const limit = reader.integer('limit', false);
+      const offset = reader.integer('offset', false);
+      const query = { limit: limit ?? 100, offset: offset ?? 0, name: reader.text('name') };
+      return reader.rejection() ?? ok(apiKeysBody(ctx.org, query, ctx.nowSeconds));
     }
   }
 }

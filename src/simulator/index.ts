@@ -41,6 +41,8 @@ export interface SimulatorOptions {
     agents?: number;
     workspaces?: number;
     tools?: number;
+    /** API keys listed at any instant; default 40. */
+    apiKeys?: number;
     /** EUR; null: no limit. Default 5000. */
     spendLimit?: number | null;
   };

@@ -9,7 +9,8 @@ export type SimEndpoint =
   | 'lechat_by_time'
   | 'vibe_by_workspace'
   | 'vibe_by_organization'
-  | 'workspaces';
+  | 'workspaces'
+  | 'api_keys';
 
 /** brief: the usage-metrics doc page; legacy: the spec up to 2026-07; current: the spec from 2026-07-24. */
 export type Layout = 'brief' | 'legacy' | 'current';
@@ -21,6 +22,7 @@ const BILLING_PATHS: Readonly<Record<string, SimEndpoint>> = {
   'spend-limit': 'spend_limit',
   'rate-limit': 'rate_limit',
   workspaces: 'workspaces',
+  'api-keys': 'api_keys',
 };
 
 export const ANALYTICS_PATHS: Readonly<Record<Layout, Readonly<Record<string, SimEndpoint>>>> = {

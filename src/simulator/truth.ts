@@ -11,6 +11,7 @@ import { yearMonthOf } from './time.js';
 import { spendTruth, usageTruth, type SpendState, type SpendTruth, type UsageTruth } from './usage.js';
 import { nextEditWindowTruth, vibeWindowTruth, type NextEditWindowTruth, type VibeWindowTruth } from './vibe.js';
 import { simWorkspaces, type SimWorkspace } from './workspaces.js';
+import { simApiKeys, type SimApiKey } from './api-keys.js';
 
 export interface UsageTruthQuery {
   /** Default: the current UTC year. */
@@ -56,6 +57,8 @@ export interface SimulatorTruth {
   nextEdit(startSeconds: number, endSeconds: number): NextEditWindowTruth;
   /** The workspaces GET workspaces lists by default (not archived), as served. */
   workspaces(): readonly SimWorkspace[];
+  /** The API keys GET api-keys lists now, newest first, as served (with their creation and expiry instants). */
+  apiKeys(): readonly SimApiKey[];
 }
 
 export function createTruth(org: SimOrg, spend: SpendState, nowSeconds: () => number): SimulatorTruth {
@@ -87,5 +90,6 @@ export function createTruth(org: SimOrg, spend: SpendState, nowSeconds: () => nu
       vibeWindowTruth(org, { startSeconds, endSeconds, nowSeconds: nowSeconds() }, workspaceId),
     nextEdit: (startSeconds, endSeconds) => nextEditWindowTruth(org, { startSeconds, endSeconds, nowSeconds: nowSeconds() }),
     workspaces: () => simWorkspaces(org).filter((w) => !w.archived),
+    apiKeys: () => simApiKeys(org, nowSeconds()),
   };
 }
