@@ -319,7 +319,11 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
     observer,
     failFast: checkFailFast(config.apiUrl),
   });
-  const sources = createSources(config.endpoints, { workspaceIds: config.workspaceIds, analytics: config.analytics });
+  const sources = createSources(config.endpoints, {
+    workspaceIds: config.workspaceIds,
+    analytics: config.analytics,
+    apiKeysLimit: config.apiKeysLimit,
+  });
   try {
     const read = await Promise.all(sources.map((source) => readOnce(source, config, client, clock, secretsOf(config))));
     return read.map((r) => ({ ...r, retries: observer.retries.get(r.endpoint) ?? 0 }));

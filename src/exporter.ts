@@ -71,7 +71,11 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
   const { logger } = deps;
   if (config.apiKey === undefined) throw new Error('no API key: a real exporter needs one (demo mode supplies its own)');
 
-  const sources = createSources(config.endpoints, { workspaceIds: config.workspaceIds, analytics: config.analytics });
+  const sources = createSources(config.endpoints, {
+    workspaceIds: config.workspaceIds,
+    analytics: config.analytics,
+    apiKeysLimit: config.apiKeysLimit,
+  });
   const endpoints = sources.map((s) => s.endpoint);
   const ownMetrics = new OwnMetrics({
     version: VERSION,

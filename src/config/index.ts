@@ -28,6 +28,8 @@ export interface Config {
   /** Each endpoint's refresh interval (every endpoint, read or not). */
   refreshIntervalsMs: Record<ApiEndpoint, number>;
   analytics: AnalyticsConfig;
+  /** API_KEYS_LIMIT. */
+  apiKeysLimit: number;
   maxStalenessMs: number;
   requestTimeoutMs: number;
   maxResponseBytes: number;
@@ -148,6 +150,7 @@ export function loadConfig(sources: ConfigSources): Command {
       userIdHashKey: readSecret('LECHAT_USER_ID_HASH_KEY', v.lechatUserIdHashKey, v.lechatUserIdHashKeyFile, readFile, false),
       toolLimit: v.vibeToolLimit as number,
     },
+    apiKeysLimit: v.apiKeysLimit as number,
     maxStalenessMs,
     requestTimeoutMs: v.requestTimeout as number,
     maxResponseBytes: v.maxResponseSize as number,

@@ -1,3 +1,4 @@
+import { apiKeys } from './api-keys.js';
 import { lechatByAgent } from './lechat-by-agent.js';
 import { lechatByTime } from './lechat-by-time.js';
 import { lechatByUser } from './lechat-by-user.js';
@@ -21,6 +22,7 @@ export const CATALOG = [
   usage,
   rateLimit,
   workspaces,
+  apiKeys,
   lechatByUser,
   lechatByAgent,
   lechatByTime,

@@ -58,6 +58,8 @@ export interface Source<S = unknown> extends Reader<S> {
 export interface ReaderOptions {
   workspaceIds: readonly string[];
   analytics: AnalyticsConfig;
+  /** Most API keys with series of their own (API_KEYS_LIMIT). */
+  apiKeysLimit: number;
 }
 
 /**

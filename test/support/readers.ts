@@ -10,8 +10,11 @@ const DAY_MS = 86_400_000;
 export const window = (days: number): AnalyticsWindow => ({ label: `${days}d`, ms: days * DAY_MS, days });
 
 /** Reader options as the configuration would make them, with the defaults of the settings table unless overridden. */
-export function readerOptions(o: { workspaceIds?: string[]; analytics?: Partial<AnalyticsConfig> } = {}): ReaderOptions {
+export function readerOptions(
+  o: { workspaceIds?: string[]; analytics?: Partial<AnalyticsConfig>; apiKeysLimit?: number } = {},
+): ReaderOptions {
   return {
+    apiKeysLimit: o.apiKeysLimit ?? 1000,
     workspaceIds: o.workspaceIds ?? [],
     analytics: {
       windows: [window(1), window(7), window(30)],

@@ -74,6 +74,12 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
       "kind": "duration",
       "minMs": 1000
     },
+    "refreshIntervalApiKeys": {
+      "env": "REFRESH_INTERVAL_API_KEYS",
+      "flag": "refresh-interval-api-keys",
+      "kind": "duration",
+      "minMs": 1000
+    },
     "refreshIntervalLechatByUser": {
       "env": "REFRESH_INTERVAL_LECHAT_BY_USER",
       "flag": "refresh-interval-lechat-by-user",
@@ -147,6 +153,14 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
       "min": 0,
       "max": 100000
     },
+    "apiKeysLimit": {
+      "env": "API_KEYS_LIMIT",
+      "flag": "api-keys-limit",
+      "default": "1000",
+      "kind": "integer",
+      "min": 0,
+      "max": 100000
+    },
     "requestTimeout": {
       "env": "REQUEST_TIMEOUT",
       "flag": "request-timeout",
@@ -206,6 +220,7 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
     "usage",
     "rate_limit",
     "workspaces",
+    "api_keys",
     "lechat_by_user",
     "lechat_by_agent",
     "lechat_by_time",
@@ -228,6 +243,10 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
     "workspaces": [
       "refreshIntervalWorkspaces",
       "refreshInterval"
+    ],
+    "api_keys": [
+      "refreshIntervalApiKeys",
+      "analyticsRefreshInterval"
     ],
     "lechat_by_user": [
       "refreshIntervalLechatByUser",
