@@ -102,6 +102,25 @@ describe('GET api-keys against the simulator', () => {
     expect(keysOf(text, 'mistral_api_key_expiry_timestamp_seconds')).toEqual(before);
   });
 
+  it('an answer cut in the middle is refused, and its log line shows no listed key, masked or whole', async () => {
+    const { sim, refresh, logs } = await harness();
+    const served = JSON.stringify(sim.bodyFor('api_keys'));
+    const body = JSON.parse(served) as { keys: Array<Record<string, unknown>> };
+    for (const k of body.keys) k.key = `sk-${String(k.key_id).slice(0, 8)}-plaintext`;
+    sim.setFault('api_keys', { kind: 'malformed', variant: 'truncated-json' }, 1);
+    sim.setFault('api_keys', { kind: 'status', status: 500, body: JSON.stringify(body) });
+    await refresh('api_keys');
+    await refresh('api_keys');
+    const logged = JSON.stringify(logs.lines());
+    expect(logged).toContain('not valid JSON');
+    expect(logged).toContain('HTTP 500');
+    expect(logged).toContain('"hidden_key\\":\\"[REDACTED]');
+    for (const k of sim.truth.apiKeys()) {
+      expect(logged).not.toContain(k.hidden_key);
+      expect(logged).not.toContain(`sk-${k.key_id.slice(0, 8)}`);
+    }
+  });
+
   it('a 403 (a key without the scope) costs only this endpoint', async () => {
     const { sim, refreshAll, scrape } = await harness();
     sim.setFault('api_keys', { kind: 'status', status: 403, body: { detail: 'Forbidden' } });
