@@ -19,6 +19,8 @@ const CATALOG = [
   'MistralExporterDown',
   'MistralExporterStale',
   'MistralAdminApiErrors',
+  'MistralApiKeyExpiringSoon',
+  'MistralApiKeyUnused',
 ] as const;
 
 const SEVERITIES = ['critical', 'warning', 'info'];
