@@ -678,6 +678,8 @@ function spendDashboard(): Json {
     }),
   );
 
+  addReconciliation(b);
+
   return dashboard({
     uid: 'mistral-spend',
     title: 'Mistral: spend and limits',
@@ -688,20 +690,77 @@ function spendDashboard(): Json {
   });
 }
 
+// ---------------------------------------------------------------- reconciliation
+
+/**
+ * The computed cost against the spend the API reports, as the recording rule
+ * job_currency:mistral_usage_cost:relative_difference_to_reported_spend
+ * (prometheus/alerts.yml) computes it, from the raw metrics so that the
+ * panels work without the rules and filter on $job and $instance:
+ * organization-wide cost only (no workspace_id), per job and currency, and
+ * the difference only from 10 units of reported spend on (docs/metrics.md,
+ * "Reconciliation").
+ */
+function addReconciliation(b: Board): void {
+  const computed = `sum by (job, currency) (${one('mistral_usage_cost', 'workspace_id=""')})`;
+  const reported = `max by (job, currency) (${sel('mistral_spend_reported', 'field="total_usage"')})`;
+  const difference = `(${computed} - on (job, currency) ${reported}) / on (job, currency) (${reported} >= 10)`;
+  const how =
+    'The cost is computed by the exporter (Σ quantity × unit price over every category, API and Vibe Code); the spend is `total_usage` of the spend-limit endpoint, what the limit counts. Compared per exporter (job) in one currency, and only without MISTRAL_WORKSPACE_IDS (a sum over some workspaces is not the organization).';
+  const when =
+    'The difference is (computed − reported) / reported, shown from 10 units of reported spend on (a ratio on cents is noise): empty before that, early in the month. MistralComputedCostDrift fires beyond ±5% for 3 hours, not on the first UTC day of a month. Off by more: a price changed on Mistral\'s side, entries are unpriced (see "Usage entries without a price") or of a new kind; spend outside usage shows as a steady gap.';
+
+  b.row('Reconciliation');
+  b.add(
+    timeSeries('Computed cost vs reported spend', 'money', [16, 9], {
+      description: `Month-to-date cost computed from usage and unit prices, the month-to-date spend the Admin API reports itself, and their relative difference (right axis, %). ${how} ${when}`,
+      targets: [
+        { expr: computed, legend: 'Computed from usage ({{currency}})' },
+        { expr: reported, legend: 'Reported by the API ({{currency}})' },
+        { expr: difference, legend: 'Difference ({{currency}})' },
+      ],
+      overrides: [
+        {
+          matcher: { id: 'byFrameRefID', options: 'C' },
+          properties: [
+            { id: 'unit', value: 'percentunit' },
+            { id: 'decimals', value: 1 },
+            { id: 'custom.axisPlacement', value: 'right' },
+            { id: 'custom.lineStyle', value: { dash: [10, 10], fill: 'dash' } },
+            { id: 'custom.fillOpacity', value: 0 },
+          ],
+        },
+      ],
+    }),
+  );
+  b.add(
+    stat('Computed cost off the reported spend', 'percentunit', [8, 9], {
+      description: `How far the cost computed from usage is from the spend the Admin API reports, now: (computed − reported) / reported. Orange beyond ±5%, where MistralComputedCostDrift fires once it lasts 3 hours. ${how} ${when}`,
+      decimals: 1,
+      thresholds: [
+        [null, 'orange'],
+        [-0.05, 'green'],
+        [0.05, 'orange'],
+      ],
+      targets: [{ expr: difference, legend: '{{currency}}' }],
+    }),
+  );
+}
+
 // ---------------------------------------------------------------- le Chat
 
 function lechatDashboard(): Json {
   const b = new Board();
   const inWindow = (metric: string, title: string, what: string): PanelSpec =>
     stat(title, 'short', [4, 4], {
-      description: `${what} in the rolling window chosen above (\`window\`: the last N days up to the exporter's last refresh), all users.${FRESHNESS_NOTE}`,
+      description: `${what} in the window chosen above (\`window\`: the last N complete UTC days, \`1d\` is yesterday; absent until the Admin API has loaded yesterday), all users.${FRESHNESS_NOTE}`,
       targets: [{ expr: one(metric, WINDOW), legend: '{{window}}' }],
     });
 
   b.row('Users');
   b.add(
     barGauge('Active users per window', 'short', [8, 5], {
-      description: 'Users with at least one le Chat message in each configured rolling window (ANALYTICS_WINDOWS).',
+      description: 'Users with at least one le Chat message in each configured window (ANALYTICS_WINDOWS: the last N complete UTC days).',
       targets: [{ expr: `max by (window) (${sel('mistral_lechat_active_users')})`, legend: '{{window}}' }],
     }),
   );
@@ -727,7 +786,7 @@ function lechatDashboard(): Json {
   );
   b.add(
     timeSeries('Active users per window over time', 'short', [12, 8], {
-      description: 'Users with at least one message in each rolling window, over time.',
+      description: 'Users with at least one message in each window (the last N complete UTC days), over time.',
       targets: [{ expr: `max by (window) (${sel('mistral_lechat_active_users')})`, legend: '{{window}}' }],
     }),
   );
@@ -741,7 +800,8 @@ function lechatDashboard(): Json {
   b.add(inWindow('mistral_lechat_messages_to_agents', 'Messages to agents', 'Messages sent to agents'));
   b.add(
     timeSeries('Messages, conversations and files over time', 'short', [16, 8], {
-      description: 'Messages, conversations, messages to agents and files in the chosen rolling window, as it was at each point in time.',
+      description:
+        'Messages, conversations, messages to agents and files in the chosen window (the last N complete UTC days), as it was at each point in time.',
       targets: [
         { expr: one('mistral_lechat_messages', WINDOW), legend: 'messages ({{window}})' },
         { expr: one('mistral_lechat_conversations', WINDOW), legend: 'conversations ({{window}})' },
@@ -822,7 +882,7 @@ function lechatDashboard(): Json {
     uid: 'mistral-lechat',
     title: 'Mistral: le Chat (Vibe Work) adoption',
     description:
-      'le Chat adoption from the Admin API analytics: active users, messages, conversations and files per rolling window, and the busiest agents.',
+      'le Chat adoption from the Admin API analytics: active users, messages, conversations and files per window of complete UTC days, and the busiest agents.',
     time: 'now-30d',
     window: 'mistral_lechat_active_users',
     board: b,
@@ -1055,6 +1115,19 @@ function exporterDashboard(): Json {
         rename: { api_endpoint: 'Endpoint', instance: 'Instance', 'Value #A': 'Refresh interval', 'Value #B': 'Last refresh took' },
       },
       targets: [{ expr: sel('mistral_exporter_refresh_interval_seconds') }, { expr: sel('mistral_exporter_refresh_duration_seconds') }],
+    }),
+  );
+  b.add(
+    stat('Analytics complete until', 'dateTimeAsIso', [24, 5], {
+      description:
+        "Per analytics endpoint, the end of the last UTC day the Admin API has loaded (`mistral_analytics_complete_until_timestamp_seconds`): today's UTC midnight once yesterday is loaded. Earlier, yesterday is not loaded yet: the windows and daily active users of that endpoint are absent until it is (never 0). le Chat by user / by agent also lag after a day on which nobody used le Chat.",
+      options: { textMode: 'value_and_name' },
+      targets: [
+        {
+          expr: `max by (api_endpoint) (${sel('mistral_analytics_complete_until_timestamp_seconds')}) * 1000`,
+          legend: '{{api_endpoint}}',
+        },
+      ],
     }),
   );
 

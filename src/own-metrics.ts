@@ -169,6 +169,12 @@ export class OwnMetrics implements ClientObserver {
         ),
       },
       {
+        name: 'mistral_analytics_complete_until_timestamp_seconds',
+        help: 'Analytics endpoints: up to when the data served is complete (Unix seconds), the end of the last UTC day the Admin API has loaded; a window needing a later day is not published. Absent when the answer cannot tell, and with the data it describes. Refreshed in the background on an interval, not at scrape time.',
+        type: 'gauge',
+        samples: perEndpoint((s) => s.completeUntil),
+      },
+      {
         name: 'mistral_exporter_endpoint_path_info',
         help: 'The Admin API path variant in use for the endpoint, relative to the base URL; always 1.',
         type: 'gauge',

@@ -32,6 +32,8 @@ export interface EndpointStatus {
   seriesDropped: Readonly<Record<string, number>>;
   /** Entries of the last good answer skipped because they could not be read, by reason; undefined before the first success. */
   unreadable: Unreadable | undefined;
+  /** Analytics: Unix seconds up to which the data served is complete (see `Reader.completeUntil`); withdrawn with that data. */
+  completeUntil?: number | undefined;
 }
 
 /** What a failed refresh was, for logs, the landing page and the next delay. */
@@ -67,6 +69,7 @@ interface SourceState {
 interface Fresh {
   chunk: RenderedChunk;
   fetchedAt: number;
+  completeUntil: number | undefined;
 }
 
 /** Intervals are jittered by up to ±10% so that replicas and endpoints drift apart. */
@@ -226,7 +229,7 @@ export class Scheduler {
       state.seriesDropped = source.seriesDropped?.(snapshot) ?? {};
       this.noteUnreadable(state, source.unreadable?.(snapshot) ?? {});
       const now = clock.now();
-      state.fresh = { chunk, fetchedAt: now };
+      state.fresh = { chunk, fetchedAt: now, completeUntil: source.completeUntil?.(snapshot) };
       this.watchStaleness(state);
       if (!state.up && state.failure) {
         logger.info(
@@ -337,6 +340,7 @@ function statusOf(s: SourceState): EndpointStatus {
     lastDurationMs: s.lastDurationMs,
     seriesDropped: s.seriesDropped,
     unreadable: s.unreadable,
+    completeUntil: s.fresh?.completeUntil,
   };
 }
 

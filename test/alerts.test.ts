@@ -7,6 +7,7 @@ import { hasTool, promtool } from './support/tools.js';
 const RULES = fileURLToPath(new URL('../prometheus/alerts.yml', import.meta.url));
 const RULE_TESTS = fileURLToPath(new URL('../prometheus/alerts.test.yml', import.meta.url));
 const RUNBOOKS = fileURLToPath(new URL('../docs/runbooks.md', import.meta.url));
+const METRICS_DOC = fileURLToPath(new URL('../docs/metrics.md', import.meta.url));
 
 /** The alerts of the catalog (docs: "Alerts that ship with it"): their names are a contract. */
 const CATALOG = [
@@ -18,10 +19,18 @@ const CATALOG = [
   'MistralSpendDataMissing',
   'MistralExporterDown',
   'MistralExporterStale',
+  'MistralAnalyticsDataLate',
   'MistralAdminApiErrors',
+  'MistralComputedCostDrift',
   'MistralApiKeyExpiringSoon',
   'MistralApiKeyUnused',
 ] as const;
+
+/** The recording rules (docs/metrics.md, "Recording rules"): their names are a contract too. */
+const RECORDS = ['job_currency:mistral_usage_cost:relative_difference_to_reported_spend'] as const;
+
+/** The groups of alerts.yml: the alerts on the exporter's figures, then reconciliation (its recording rule and the alert on it). */
+const GROUPS = ['mistral-admin-exporter', 'mistral-admin-exporter-reconciliation'];
 
 const SEVERITIES = ['critical', 'warning', 'info'];
 const RUNBOOK_BASE = 'https://github.com/mistral-admin-exporter/mistral-admin-exporter/blob/main/docs/runbooks.md';
@@ -48,6 +57,7 @@ interface UnitTest {
   interval?: string;
   input_series?: { series: string; values: string }[];
   alert_rule_test?: { eval_time: string; alertname: string; exp_alerts?: ExpAlert[] | null }[];
+  promql_expr_test?: { expr: string; eval_time: string; exp_samples?: { labels: string; value: number }[] | null }[];
 }
 interface TestFile {
   rule_files: string[];
@@ -58,6 +68,7 @@ const ruleFile = parse(readFileSync(RULES, 'utf8')) as RuleFile;
 const testFile = parse(readFileSync(RULE_TESTS, 'utf8')) as TestFile;
 const runbooks = readFileSync(RUNBOOKS, 'utf8');
 const alerts = ruleFile.groups.flatMap((g) => g.rules).filter((r): r is Rule & { alert: string } => r.alert !== undefined);
+const records = ruleFile.groups.flatMap((g) => g.rules).filter((r): r is Rule & { record: string } => r.record !== undefined);
 
 // ---------------------------------------------------------------- helpers
 
@@ -205,7 +216,7 @@ function casesOf(alertname: string): { test: UnitTest; expAlerts: ExpAlert[] }[]
 describe('promtool', () => {
   it.runIf(hasTool('promtool'))('`promtool check rules prometheus/alerts.yml` finds every rule and no error', () => {
     const result = promtool(['check', 'rules', RULES]);
-    expect(result.output).toContain(`SUCCESS: ${CATALOG.length} rules found`);
+    expect(result.output).toContain(`SUCCESS: ${CATALOG.length + RECORDS.length} rules found`);
     expect(result.output.replaceAll(RULES, '<rules>')).not.toMatch(/FAILED|error|warning/i);
     expect(result.status).toBe(0);
   });
@@ -221,9 +232,41 @@ describe('promtool', () => {
 // ---------------------------------------------------------------- the rules
 
 describe('prometheus/alerts.yml', () => {
-  it('is one group, mistral-admin-exporter, of alerts only', () => {
-    expect(ruleFile.groups.map((g) => g.name)).toEqual(['mistral-admin-exporter']);
+  it('is the groups it should be, the first of alerts only', () => {
+    expect(ruleFile.groups.map((g) => g.name)).toEqual(GROUPS);
     expect(ruleFile.groups[0]?.rules.filter((r) => r.alert === undefined)).toEqual([]);
+  });
+
+  it('has every recording rule of the catalog, and no other, each named level:metric:operations after a documented metric', () => {
+    const names = records.map((r) => r.record);
+    expect(new Set(names).size, 'a recording rule is defined twice').toBe(names.length);
+    expect([...names].sort()).toEqual([...RECORDS].sort());
+    const documented = readFileSync(METRICS_DOC, 'utf8');
+    for (const name of names) {
+      const m = /^([a-z_]+):([a-z_]+):([a-z0-9_]+)$/.exec(name);
+      expect(m, `${name} is not level:metric:operations`).not.toBeNull();
+      // The level is the labels the rule keeps (joined with _), the metric one the exporter serves.
+      expect(documented.includes(`| \`${m?.[2]}\` |`), `${name}: ${m?.[2]} is not a metric of docs/metrics.md`).toBe(true);
+      expect(documented.includes(`| \`${name}\` |`), `${name} is not in docs/metrics.md's recording rules`).toBe(true);
+    }
+    // The expressions docs/metrics.md shows are the rules' own.
+    const flat = (text: string): string => text.replace(/\s+/g, ' ').trim();
+    for (const r of records) {
+      expect(flat(documented).includes(flat(r.expr)), `docs/metrics.md does not show ${r.record}'s expression as it is`).toBe(true);
+    }
+  });
+
+  it('an alert reading a recorded series is in its group, after it (evaluated in order: it sees the fresh value)', () => {
+    for (const group of ruleFile.groups) {
+      group.rules.forEach((rule, i) => {
+        for (const r of records) {
+          if (rule.alert === undefined || !rule.expr.includes(r.record)) continue;
+          const at = group.rules.findIndex((x) => x.record === r.record);
+          expect(at, `${rule.alert} reads ${r.record}, which is not recorded before it in group ${group.name}`).toBeGreaterThanOrEqual(0);
+          expect(at).toBeLessThan(i);
+        }
+      });
+    }
   });
 
   it('has every alert of the catalog, and no other', () => {
@@ -300,30 +343,36 @@ describe('prometheus/alerts.yml', () => {
       expect(replicaMaxBodies('max by (instance) (mistral_up)')).toHaveLength(0);
     });
 
-    it.each(CATALOG)('%s: no sum adds replicas up', (name) => {
-      const rule = alerts.find((a) => a.alert === name);
-      expect(replicaProblems(rule?.expr ?? '')).toEqual([]);
+    const exprOf = (name: string): string => (alerts.find((a) => a.alert === name) ?? records.find((r) => r.record === name))?.expr ?? '';
+
+    it.each([...CATALOG, ...RECORDS])('%s: no sum adds replicas up', (name) => {
+      expect(replicaProblems(exprOf(name))).toEqual([]);
     });
 
-    it.each(CATALOG)('%s: takes the max over instance and pod (or is absent() of the scrape job)', (name) => {
-      const expr = alerts.find((a) => a.alert === name)?.expr ?? '';
-      const collapses = replicaMaxBodies(expr).length > 0;
-      const absentOfJob = /^\s*absent\(\s*up\{[^}]*job=/.test(expr);
-      expect(collapses || absentOfJob, expr).toBe(true);
-      // Every metric the expression reads is inside such a max, unless it is absent() of `up`.
-      if (!absentOfJob) {
-        const bodies = replicaMaxBodies(expr);
-        const metrics = [...expr.matchAll(/\b(mistral_[a-z_]+|up)\b(?=\s*[{[)\s])/g)];
-        expect(metrics.length, `${name}: reads no metric the check recognises`).toBeGreaterThan(0);
-        for (const m of metrics) {
-          const at = m.index ?? 0;
-          expect(
-            bodies.some((b) => b.start < at && at < b.end),
-            `${name}: ${m[1]} is read outside a max over instance and pod`,
-          ).toBe(true);
+    it.each([...CATALOG, ...RECORDS])(
+      '%s: takes the max over instance and pod (or is absent() of the scrape job, or reads recorded series)',
+      (name) => {
+        const expr = exprOf(name);
+        const collapses = replicaMaxBodies(expr).length > 0;
+        const absentOfJob = /^\s*absent\(\s*up\{[^}]*job=/.test(expr);
+        // A recorded series is one per job already: its own rule is checked here too.
+        const readsRecorded = RECORDS.some((r) => expr.includes(r));
+        expect(collapses || absentOfJob || readsRecorded, expr).toBe(true);
+        // Every metric the expression reads is inside such a max, unless it is absent() of `up`.
+        if (!absentOfJob) {
+          const bodies = replicaMaxBodies(expr);
+          const metrics = [...expr.matchAll(/(?<![:\w])(mistral_[a-z_]+|up)\b(?=\s*[{[)\s])/g)];
+          expect(metrics.length > 0 || readsRecorded, `${name}: reads no metric the check recognises`).toBe(true);
+          for (const m of metrics) {
+            const at = m.index ?? 0;
+            expect(
+              bodies.some((b) => b.start < at && at < b.end),
+              `${name}: ${m[1]} is read outside a max over instance and pod`,
+            ).toBe(true);
+          }
         }
-      }
-    });
+      },
+    );
   });
 });
 
@@ -332,6 +381,12 @@ describe('prometheus/alerts.yml', () => {
 describe('prometheus/alerts.test.yml', () => {
   it('tests prometheus/alerts.yml', () => {
     expect(testFile.rule_files).toEqual(['alerts.yml']);
+  });
+
+  it.each(RECORDS)('%s has promql_expr_test cases, with a value and without any', (record) => {
+    const cases = testFile.tests.flatMap((t) => (t.promql_expr_test ?? []).filter((c) => c.expr.includes(record)));
+    expect(cases.some((c) => (c.exp_samples ?? []).length > 0)).toBe(true);
+    expect(cases.some((c) => (c.exp_samples ?? []).length === 0)).toBe(true);
   });
 
   it('tests no alert that does not exist', () => {

@@ -23,14 +23,13 @@ function seriesOf(text: string, name: string): Map<string, number> {
 }
 
 describe('le Chat', () => {
-  it('window totals equal the simulator truth for [now - window, now]', async () => {
+  it('window totals equal the simulator truth for the last N complete UTC days: 1d is yesterday', async () => {
     const { sim, clock, refresh, scrape } = await harness();
     await refresh('lechat_by_user');
     const text = await scrape();
-    const now = clock.now() / 1000;
     const seen = new Set<number>();
     for (const [label, days] of WINDOWS) {
-      const t = sim.truth.lechat(now - days * DAY_S, now);
+      const t = sim.truth.lechat(...completeDays(clock.now(), days));
       const w = { window: label };
       expect(valueOf(text, 'mistral_lechat_active_users', w)).toBe(t.activeUsers);
       expect(valueOf(text, 'mistral_lechat_messages', w)).toBe(t.messages);
@@ -43,19 +42,27 @@ describe('le Chat', () => {
     }
     expect(seen.size, 'each window gives a different answer').toBe(3);
     expect(text).not.toContain('user_id=');
+    expect(sim.requests.filter((r) => r.endpoint === 'lechat_by_user').map((r) => r.query)).toEqual(
+      WINDOWS.map(([, days]) => {
+        const [start, end] = completeDays(clock.now(), days);
+        return { start_time: String(start), end_time: String(end) };
+      }),
+    );
+    expect(valueOf(text, 'mistral_analytics_complete_until_timestamp_seconds', { api_endpoint: 'lechat_by_user' })).toBe(
+      completeDays(clock.now(), 1)[1],
+    );
   });
 
   it('per agent, the busiest agents of the longest window in every window, the rest counted as dropped', async () => {
     const { sim, clock, refresh, scrape } = await harness({ env: { LECHAT_AGENT_LIMIT: '5' } });
     await refresh('lechat_by_agent');
     const text = await scrape();
-    const now = clock.now() / 1000;
-    const longest = sim.truth.lechat(now - 30 * DAY_S, now);
+    const longest = sim.truth.lechat(...completeDays(clock.now(), 30));
     const ranked = [...longest.byAgent.entries()].sort((a, b) => b[1].messages - a[1].messages || (a[0] < b[0] ? -1 : 1));
     const kept = ranked.slice(0, 5).map(([id]) => id);
     expect(longest.byAgent.size).toBeGreaterThan(5);
     for (const [label, days] of WINDOWS) {
-      const t = sim.truth.lechat(now - days * DAY_S, now);
+      const t = sim.truth.lechat(...completeDays(clock.now(), days));
       for (const agent_id of kept) {
         const a = t.byAgent.get(agent_id);
         expect(valueOf(text, 'mistral_lechat_agent_messages', { agent_id, window: label })).toBe(a?.messages ?? 0);
@@ -77,7 +84,11 @@ describe('le Chat', () => {
     expect(expected).toBeGreaterThan(0);
     expect(valueOf(await scrape(), 'mistral_lechat_daily_active_users')).toBe(expected);
     const request = sim.requests.find((r) => r.endpoint === 'lechat_by_time');
-    expect(request?.query).toMatchObject({ granularity: 'day', start_time: String(start), end_time: String(end) });
+    expect(request?.query).toMatchObject({
+      granularity: 'day',
+      start_time: String(completeDays(clock.now(), 30)[0]),
+      end_time: String(end),
+    });
   });
 
   it('per-user series only when enabled: capped, and hashed with the key', async () => {
@@ -87,8 +98,7 @@ describe('le Chat', () => {
     });
     await refresh('lechat_by_user');
     const text = await scrape();
-    const now = clock.now() / 1000;
-    const longest = sim.truth.lechat(now - 30 * DAY_S, now);
+    const longest = sim.truth.lechat(...completeDays(clock.now(), 30));
     const ranked = [...longest.byUser.entries()].sort((a, b) => b[1].messages - a[1].messages || (a[0] < b[0] ? -1 : 1));
     const kept = ranked.slice(0, 50);
     expect(kept).toHaveLength(50);
@@ -97,7 +107,7 @@ describe('le Chat', () => {
       expect(valueOf(text, 'mistral_lechat_user_messages', { user_id, window: '30d' })).toBe(u.messages);
       expect(valueOf(text, 'mistral_lechat_user_conversations', { user_id, window: '30d' })).toBe(u.conversations);
       expect(valueOf(text, 'mistral_lechat_user_messages_to_agents', { user_id, window: '30d' })).toBe(u.messagesToAgents);
-      const oneDay = sim.truth.lechat(now - DAY_S, now).byUser.get(userId);
+      const oneDay = sim.truth.lechat(...completeDays(clock.now(), 1)).byUser.get(userId);
       expect(valueOf(text, 'mistral_lechat_user_messages', { user_id, window: '1d' })).toBe(oneDay?.messages ?? 0);
     }
     expect(seriesOf(text, 'mistral_lechat_user_messages').size).toBe(50 * 3);
@@ -114,7 +124,7 @@ describe('le Chat', () => {
       await refresh('lechat_by_user');
       return new Set([...seriesOf(await scrape(), 'mistral_lechat_user_messages').keys()].map((k) => /user_id="([^"]+)"/.exec(k)?.[1]));
     };
-    const truth = () => new Set(sim.truth.lechat(clock.now() / 1000 - DAY_S, clock.now() / 1000).byUser.keys());
+    const truth = () => new Set(sim.truth.lechat(...completeDays(clock.now(), 1)).byUser.keys());
     const before = await users();
     expect(before).toEqual(truth());
     await clock.advance(DAY_S * 1000);
@@ -274,5 +284,91 @@ describe('analytics faults', () => {
         path: 'analytics/vibe/work/usage/by_user_stats',
       }),
     ).toBe(1);
+  });
+});
+
+describe('rule 5: a day the API has not loaded is unknown, a day without activity is 0', () => {
+  const ANALYTICS = ['lechat_by_user', 'lechat_by_agent', 'lechat_by_time', 'vibe_by_workspace', 'vibe_by_organization'] as const;
+  const DAILY = [
+    'mistral_lechat_daily_active_users',
+    'mistral_vibe_daily_active_users',
+    'mistral_vibe_daily_active_users_by_client',
+    'mistral_vibe_next_edit_daily_active_users',
+  ];
+  const completeUntil = (text: string, api_endpoint: string) =>
+    valueOf(text, 'mistral_analytics_complete_until_timestamp_seconds', { api_endpoint });
+
+  it('yesterday not loaded: no window (each needs it), no daily gauge, and every endpoint complete until the day before', async () => {
+    const { sim, clock, refresh, scrape } = await harness({ sim: { unloadedDays: 1 }, env: { LECHAT_USER_METRICS: 'true' } });
+    for (const endpoint of ANALYTICS) await refresh(endpoint);
+    const text = await scrape();
+    const [yesterday, today] = completeDays(clock.now(), 1);
+    expect(sim.truth.analyticsLoadedUntilSeconds()).toBe(yesterday);
+    // The simulator serves days before yesterday: the answers are not empty.
+    expect(sim.truth.lechat(...completeDays(clock.now(), 30)).messages).toBeGreaterThan(0);
+    expect(sim.truth.vibe(...completeDays(clock.now(), 30)).days).toHaveLength(29);
+    for (const api_endpoint of ANALYTICS) {
+      expect(valueOf(text, 'mistral_up', { api_endpoint }), api_endpoint).toBe(1);
+      expect(completeUntil(text, api_endpoint), api_endpoint).toBe(yesterday);
+    }
+    const published = text.split('\n').filter((l) => /^mistral_(lechat|vibe)_/.test(l));
+    expect(published).toEqual([]);
+    for (const name of DAILY) expect(seriesOf(text, name).size, name).toBe(0);
+    expect(today - yesterday).toBe(DAY_S);
+  });
+
+  it('the completeness gauge is withdrawn with the data it describes, after MAX_STALENESS', async () => {
+    const { clock, refresh, scrape } = await harness();
+    await refresh('vibe_by_organization');
+    expect(completeUntil(await scrape(), 'vibe_by_organization')).toBe(completeDays(clock.now(), 1)[1]);
+    // No refresh after this one: past MAX_STALENESS (2h in the harness) the data goes, and the gauge with it.
+    await clock.advance(2 * 3_600_000 + 1000);
+    const text = await scrape();
+    expect(valueOf(text, 'mistral_vibe_next_edit_daily_active_users')).toBeUndefined();
+    expect(completeUntil(text, 'vibe_by_organization')).toBeUndefined();
+  });
+
+  it('the last two days not loaded: complete until the start of the day before yesterday', async () => {
+    const { clock, refresh, scrape } = await harness({ sim: { unloadedDays: 2 } });
+    for (const endpoint of ANALYTICS) await refresh(endpoint);
+    const text = await scrape();
+    const [dayBefore] = completeDays(clock.now(), 2);
+    for (const api_endpoint of ANALYTICS) expect(completeUntil(text, api_endpoint), api_endpoint).toBe(dayBefore);
+  });
+
+  it('every day loaded: each endpoint is complete until today, and its windows are published', async () => {
+    const { clock, refresh, scrape } = await harness();
+    for (const endpoint of ANALYTICS) await refresh(endpoint);
+    const text = await scrape();
+    const [, today] = completeDays(clock.now(), 1);
+    for (const api_endpoint of ANALYTICS) expect(completeUntil(text, api_endpoint), api_endpoint).toBe(today);
+    for (const [label] of WINDOWS) {
+      expect(valueOf(text, 'mistral_lechat_messages', { window: label })).toBeGreaterThan(0);
+      expect(valueOf(text, 'mistral_vibe_sessions', { client: 'cli', window: label })).toBeGreaterThan(0);
+    }
+  });
+
+  it('a day loaded without activity is 0; le Chat by user cannot tell it from a day not loaded and withholds it', async () => {
+    // Three users: yesterday (Saturday 2026-11-14) nobody used le Chat, Vibe Code or next-edit.
+    const { sim, clock, refresh, scrape } = await harness({ sim: { org: { users: 3 } } });
+    for (const endpoint of ANALYTICS) await refresh(endpoint);
+    const text = await scrape();
+    const [yesterday, today] = completeDays(clock.now(), 1);
+    expect(sim.truth.lechat(yesterday, today).messages).toBe(0);
+    expect(sim.truth.vibe(yesterday, today).days).toEqual(['2026-11-14']);
+    expect(sim.truth.vibe(yesterday, today).sessions.total).toBe(0);
+    expect(sim.truth.nextEdit(yesterday, today).suggestions).toBe(0);
+
+    expect(valueOf(text, 'mistral_lechat_daily_active_users')).toBe(0);
+    expect(valueOf(text, 'mistral_vibe_sessions', { client: 'cli', window: '1d' })).toBe(0);
+    expect(valueOf(text, 'mistral_vibe_daily_active_users')).toBe(0);
+    expect(valueOf(text, 'mistral_vibe_next_edit_suggestions', { outcome: 'accepted', window: '1d' })).toBe(0);
+    expect(valueOf(text, 'mistral_vibe_next_edit_daily_active_users')).toBe(0);
+    for (const api_endpoint of ['lechat_by_time', 'vibe_by_workspace', 'vibe_by_organization']) {
+      expect(completeUntil(text, api_endpoint), api_endpoint).toBe(today);
+    }
+    // by_user: no message yesterday, so no evidence it is loaded: its windows are withheld, not 0.
+    expect(seriesOf(text, 'mistral_lechat_messages').size).toBe(0);
+    expect(completeUntil(text, 'lechat_by_user')).toBeLessThan(today);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSpendLimit, spendLimitFamilies } from '../src/sources/spend-limit.js';
 import { currentMonthQuery } from '../src/sources/usage.js';
-import { completeDays, completeDaysRange, lastCompleteDay, rollingRange, utcMonthBounds } from '../src/sources/windows.js';
+import { completeDays, completeDaysRange, completeUntil, lastCompleteDay, utcMonthBounds } from '../src/sources/windows.js';
 import { flat } from './support/families.js';
 import { samples, useHarness, valueOf } from './support/harness.js';
 import { inTimeZone, inTimeZoneAsync, TIME_ZONES } from './support/time-zone.js';
@@ -78,11 +78,17 @@ describe('analytics windows at the edges of the calendar', () => {
       expect(lastCompleteDay(Date.UTC(2028, 2, 1, 0, 0, 30))).toBe('2028-02-29');
       expect(completeDays(Date.UTC(2028, 2, 1), 2)).toEqual(['2028-02-28', '2028-02-29']);
       expect(completeDays(Date.UTC(2027, 2, 1), 2)).toEqual(['2027-02-27', '2027-02-28']);
-      const end = Math.floor(YEAR_START / 1000);
-      expect(rollingRange(YEAR_START, { label: '30d', ms: 30 * DAY_MS, days: 30 })).toEqual({
-        start_time: end - 30 * 86_400,
-        end_time: end,
+      // le Chat's windows are complete UTC days too: 30d at New Year is the 30 days of December from the 2nd.
+      expect(completeDaysRange(YEAR_START, 30)).toEqual({
+        start_time: Date.UTC(2026, 11, 2) / 1000,
+        end_time: Date.UTC(2027, 0, 1) / 1000,
       });
+      // Complete until: the end of the last loaded day, across the year's end and a leap day.
+      const days = completeDays(YEAR_START, 3);
+      expect(completeUntil(days, new Set(days))).toBe(Date.UTC(2027, 0, 1) / 1000);
+      expect(completeUntil(days, new Set(['2026-12-29', '2026-12-30']))).toBe(Date.UTC(2026, 11, 31) / 1000);
+      const leap = completeDays(Date.UTC(2028, 2, 1), 2);
+      expect(completeUntil(leap, new Set(['2028-02-28']))).toBe(Date.UTC(2028, 1, 29) / 1000);
     });
   });
 });

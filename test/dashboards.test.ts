@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { buildDashboards, renderDashboard } from '../scripts/dashboards.js';
 import {
   allPanels,
@@ -81,6 +82,20 @@ describe('grafana-dashboards/', () => {
       expect(lintDashboard(file, dashboard, known)).toEqual([]);
     });
   }
+
+  it('the reconciliation panels compute what the recording rule records, from raw metrics filtered on $job and $instance', () => {
+    const rules = parseYaml(readFileSync(new URL('../prometheus/alerts.yml', import.meta.url), 'utf8')) as {
+      groups: Array<{ rules: Array<{ record?: string; expr: string }> }>;
+    };
+    const record = rules.groups
+      .flatMap((g) => g.rules)
+      .find((r) => r.record === 'job_currency:mistral_usage_cost:relative_difference_to_reported_spend');
+    expect(record, 'the recording rule').toBeDefined();
+    const flat = (e: string): string => e.replaceAll(`${F}, `, '').replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/ \)/g, ')').trim();
+    const differences = dashboardQueries().filter((q) => q.file === 'mistral-spend.json' && q.expr.includes('>= 10'));
+    expect(differences.map((q) => q.panel).sort()).toEqual(['Computed cost off the reported spend', 'Computed cost vs reported spend']);
+    for (const q of differences) expect(flat(q.expr), q.panel).toBe(flat(record?.expr ?? ''));
+  });
 
   it('has no uid twice', () => {
     const uids = dashboards.map((d) => d.dashboard.uid);

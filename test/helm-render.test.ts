@@ -556,9 +556,10 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
       expect(() => s.parse(env.get(s.env) as string)).not.toThrow();
     }
 
-    const rendered = ruleList(objects).map((r) => r.alert);
+    // Alerts and recording rules alike, by name.
+    const rendered = ruleList(objects).map((r) => r.alert ?? r.record);
     const file = parseYaml(readFileSync(ALERTS_COPY, 'utf8')) as { groups: Array<{ rules: Rule[] }> };
-    for (const r of file.groups.flatMap((g) => g.rules)) expect(rendered).toContain(r.alert);
+    for (const r of file.groups.flatMap((g) => g.rules)) expect(rendered).toContain(r.alert ?? r.record);
     expect(rendered).toContain('MistralSpendOverTenThousand');
   });
 

@@ -19,6 +19,11 @@ const DAY = 86_400_000;
 const W1: AnalyticsWindow = { label: '1d', ms: DAY, days: 1 };
 const W7: AnalyticsWindow = { label: '7d', ms: 7 * DAY, days: 7 };
 const NOW = Date.UTC(2026, 10, 15, 12, 0, 0);
+/** Today's UTC midnight at NOW: the end of every window asked. */
+const END = Date.UTC(2026, 10, 15) / 1000;
+
+/** A window's answer whose data is complete: loaded through its last day. */
+const complete = <R>(window: AnalyticsWindow, rows: R[]) => ({ window, rows, end: END, completeUntil: END });
 
 /** A by_user_stats row; `messages` may be a numeric string, as the API may send. */
 const user = (user_id: string, messages: number | string, extra: Record<string, unknown> = {}) => ({
@@ -36,15 +41,15 @@ const user = (user_id: string, messages: number | string, extra: Record<string, 
 
 /** by_user_stats for 1d (two users) and 7d (four users: the 1d ones and two more). */
 const USER_STATS = [
-  { window: W1, rows: parseUserStats({ start_time: 0, end_time: 0, data: [user('u-a', 10), user('u-b', 4)] }) },
-  {
-    window: W7,
-    rows: parseUserStats({
+  complete(W1, parseUserStats({ start_time: 0, end_time: 0, data: [user('u-a', 10), user('u-b', 4)] })),
+  complete(
+    W7,
+    parseUserStats({
       start_time: 0,
       end_time: 0,
       data: [user('u-a', 30), user('u-b', 40), user('u-c', 30, { last_message_at: '2026-11-10T08:00:00Z' }), user('u-d', '2')],
     }),
-  },
+  ),
 ];
 
 const userOptions = (o: Partial<UserStatsOptions> = {}): UserStatsOptions => ({
@@ -113,7 +118,7 @@ describe('le Chat by user', () => {
       end_time: 0,
       data: [user('u-a', 3, { last_message_at: '2026-11-15T08:00:00Z' }), user('u-a', 5, { last_message_at: '2026-11-15T09:00:00Z' })],
     });
-    const families = userStatsFamilies({ windows: [{ window: W1, rows }] }, userOptions({ windows: [W1], userMetrics: true }));
+    const families = userStatsFamilies({ windows: [complete(W1, rows)] }, userOptions({ windows: [W1], userMetrics: true }));
     for (const f of families.filter((f) => f.name.startsWith('mistral_lechat_user_'))) expect(f.samples, f.name).toHaveLength(1);
     const m = flat(families);
     expect(m['mistral_lechat_user_messages{user_id="u-a",window="1d"}']).toBe(5);
@@ -135,14 +140,40 @@ describe('le Chat by user', () => {
     expect(b[`mistral_lechat_user_messages{user_id="${pseudonymise('u-a', 'key-two')}",window="7d"}`]).toBe(30);
   });
 
-  it('asks for exactly [now - window, now] in Unix seconds, once per window', async () => {
+  it('asks for the last N complete UTC days in Unix seconds, once per window: 1d is yesterday', async () => {
     const { ctx, queries } = recordingContext(NOW + 999, (query) => ({ ...query, data: [] }));
     await lechatByUser.reader(readerOptions({ analytics: { windows: [W1, W7] } })).fetch(ctx);
-    const end = NOW / 1000;
     expect(queries).toEqual([
-      { start_time: end - 86_400, end_time: end },
-      { start_time: end - 7 * 86_400, end_time: end },
+      { start_time: END - 86_400, end_time: END },
+      { start_time: END - 7 * 86_400, end_time: END },
     ]);
+  });
+
+  it('publishes a window only when its answer shows its last day loaded (a message on it), never a not-loaded day as 0', async () => {
+    // The 1d answer (yesterday, 11-14) holds no message: the API has not loaded it, or nobody wrote; the 7d one ends on 11-13.
+    const answers: Record<number, unknown> = {
+      [END - 86_400]: { data: [] },
+      [END - 7 * 86_400]: { data: [user('u-a', 30, { last_message_at: '2026-11-13T22:00:00Z' })] },
+    };
+    const { ctx } = recordingContext(NOW, (query) => ({ ...query, ...(answers[Number(query?.start_time)] as object) }));
+    const reader = lechatByUser.reader(readerOptions({ analytics: { windows: [W1, W7], userMetrics: true } }));
+    const snap = await reader.fetch(ctx);
+    expect(flat(reader.toFamilies(snap))).toEqual({});
+    expect(reader.completeUntil?.(snap)).toBe(END - 86_400);
+    expect(reader.seriesDropped?.(snap)).toEqual({
+      mistral_lechat_user_messages: 0,
+      mistral_lechat_user_conversations: 0,
+      mistral_lechat_user_messages_to_agents: 0,
+      mistral_lechat_user_last_message_timestamp_seconds: 0,
+    });
+    // A message on 11-14 in the 7d answer only: 7d is complete and published, 1d is not.
+    answers[END - 7 * 86_400] = { data: [user('u-a', 30, { last_message_at: '2026-11-14T00:00:00Z' })] };
+    const later = await reader.fetch(ctx);
+    const m = flat(reader.toFamilies(later));
+    expect(m['mistral_lechat_messages{window="7d"}']).toBe(30);
+    expect(m['mistral_lechat_user_last_message_timestamp_seconds{user_id="u-a"}']).toBe(END - 86_400);
+    expect(Object.keys(m).filter((k) => k.includes('window="1d"'))).toEqual([]);
+    expect(reader.completeUntil?.(later)).toBe(END);
   });
 
   it.each<[string, unknown, RegExp]>([
@@ -167,8 +198,8 @@ describe('le Chat by agent', () => {
     last_message_at: '2026-11-15T00:00:00Z',
   });
   const windows = [
-    { window: W1, rows: parseAgentStats({ data: [agent('ag-1', 5, 2), agent('ag-3', 50, 9)] }) },
-    { window: W7, rows: parseAgentStats({ data: [agent('ag-1', 20, 4), agent('ag-2', 30, 5), agent('ag-3', 60, 10)] }) },
+    complete(W1, parseAgentStats({ data: [agent('ag-1', 5, 2), agent('ag-3', 50, 9)] })),
+    complete(W7, parseAgentStats({ data: [agent('ag-1', 20, 4), agent('ag-2', 30, 5), agent('ag-3', 60, 10)] })),
   ];
 
   it('keeps the busiest agents of the longest window in every window, and counts the rest', () => {
@@ -217,15 +248,29 @@ describe('le Chat by time', () => {
     expect(parseDailyActiveUsers({ data: [{ time_bucket: '2026-11-14T00:00:00Z', unique_users_count: 0 }] }, '2026-11-14')).toBe(0);
   });
 
-  it('asks for yesterday with day granularity, and rolls over at UTC midnight', async () => {
-    const reader = lechatByTime.reader(readerOptions());
+  it("asks for the longest window's complete days with day granularity, and rolls over at UTC midnight", async () => {
+    const reader = lechatByTime.reader(readerOptions({ analytics: { windows: [W1, W7] } }));
     const before = recordingContext(Date.UTC(2026, 10, 15, 23, 59, 59), () => ({ data: [] }));
     const after = recordingContext(Date.UTC(2026, 10, 16, 0, 0, 1), () => ({ data: [] }));
     expect((await reader.fetch(before.ctx)).day).toBe('2026-11-14');
     expect((await reader.fetch(after.ctx)).day).toBe('2026-11-15');
     expect([...before.queries, ...after.queries]).toEqual([
-      { start_time: Date.UTC(2026, 10, 14) / 1000, end_time: Date.UTC(2026, 10, 15) / 1000, granularity: 'day' },
-      { start_time: Date.UTC(2026, 10, 15) / 1000, end_time: Date.UTC(2026, 10, 16) / 1000, granularity: 'day' },
+      { start_time: Date.UTC(2026, 10, 8) / 1000, end_time: Date.UTC(2026, 10, 15) / 1000, granularity: 'day' },
+      { start_time: Date.UTC(2026, 10, 9) / 1000, end_time: Date.UTC(2026, 10, 16) / 1000, granularity: 'day' },
     ]);
+  });
+
+  it('is complete up to the first day without a bucket; a bucket of zero users is 0', async () => {
+    const reader = lechatByTime.reader(readerOptions({ analytics: { windows: [W1, W7] } }));
+    const bucket = (day: string, users: number) => ({ time_bucket: `${day}T00:00:00Z`, unique_users_count: users });
+    const days = ['2026-11-08', '2026-11-09', '2026-11-10', '2026-11-11', '2026-11-12', '2026-11-13'];
+    const notLoaded = recordingContext(NOW, () => ({ data: days.map((d) => bucket(d, 3)) }));
+    const snap = await reader.fetch(notLoaded.ctx);
+    expect(flat(reader.toFamilies(snap))).toEqual({});
+    expect(reader.completeUntil?.(snap)).toBe(END - 86_400);
+    const idle = recordingContext(NOW, () => ({ data: [...days, '2026-11-14'].map((d) => bucket(d, d === '2026-11-14' ? 0 : 3)) }));
+    const idleSnap = await reader.fetch(idle.ctx);
+    expect(flat(reader.toFamilies(idleSnap))).toEqual({ mistral_lechat_daily_active_users: 0 });
+    expect(reader.completeUntil?.(idleSnap)).toBe(END);
   });
 });

@@ -65,7 +65,21 @@ const calls = (day: string, c: [number, number, number, number, number, number] 
 const tool = (day: string, tool_name: string, count: unknown) => ({ day, tool_name, count });
 const duration = (day: string, hours: unknown) => ({ day, total_duration_hours: hours });
 
-/** A by_workspace answer shaped after VibeWorkspaceStatsOUT; 11-13 has no row anywhere. */
+/** The `YYYY-MM-DD` days from `from` to `to`, both included. */
+const daysFrom = (from: string, to: string): string[] => {
+  const out: string[] = [];
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += DAY_MS)
+    out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+};
+/** Zero-hour session time on each day: marks the days loaded (an element with zero counts is 0), adds nothing. */
+const loaded = (from: string, to: string) => daysFrom(from, to).map((day) => duration(day, 0));
+
+/**
+ * A by_workspace answer shaped after VibeWorkspaceStatsOUT. Every day of the
+ * 30d window is loaded (11-13 only through a zero session time); most arrays
+ * have no element on most days.
+ */
 const WORKSPACE_BODY = {
   start_time: Date.UTC(2026, 9, 16) / 1000,
   end_time: Date.UTC(2026, 10, 15) / 1000,
@@ -107,7 +121,13 @@ const WORKSPACE_BODY = {
     tool('2026-11-14', 'read_file', 10), // the most called yesterday, but ties with bash on 30d and loses by name
     tool('2026-11-15', 'write_file', 100), // today
   ],
-  session_durations: [duration('2026-10-16', 1.5), duration('2026-11-12', '0.2'), duration('2026-11-14', 0.1), duration('2026-11-15', 10)],
+  session_durations: [
+    duration('2026-10-16', 1.5),
+    duration('2026-11-12', '0.2'),
+    duration('2026-11-14', 0.1),
+    duration('2026-11-15', 10),
+    ...loaded('2026-10-16', '2026-11-14'),
+  ],
   some_new_field: { ignored: true },
 };
 
@@ -201,9 +221,15 @@ describe('Vibe Code by workspace', () => {
     expect(Object.keys(m).some((k) => k.startsWith('mistral_vibe_daily_active_users_by_client{client="other"'))).toBe(false);
   });
 
-  it('exports 0 for every known series when the arrays are empty or missing', () => {
-    const empty = flat(vibeWorkspaceFamilies(snapshot({ reports: [parseVibeWorkspace({ sessions: [], user_prompts: null })] })));
-    expect(empty).toMatchObject({
+  it('exports 0 for every known series when every day is loaded with elements of zero counts', () => {
+    const zero = flat(
+      vibeWorkspaceFamilies(
+        snapshot({
+          reports: [parseVibeWorkspace({ sessions: [], user_prompts: null, session_durations: loaded('2026-10-16', '2026-11-14') })],
+        }),
+      ),
+    );
+    expect(zero).toMatchObject({
       'mistral_vibe_sessions{client="other",window="30d"}': 0,
       'mistral_vibe_prompts{client="cli",window="1d"}': 0,
       'mistral_vibe_tool_calls{status="skipped",window="7d"}': 0,
@@ -212,11 +238,54 @@ describe('Vibe Code by workspace', () => {
       mistral_vibe_daily_active_users: 0,
       'mistral_vibe_daily_active_users_by_client{client="acp"}': 0,
     });
-    expect(Object.keys(empty)).toHaveLength(4 * 3 * 2 + 3 * 3 * 2 + 3 + 1 + 3);
+    expect(Object.keys(zero)).toHaveLength(4 * 3 * 2 + 3 * 3 * 2 + 3 + 1 + 3);
   });
 
-  it('exports 0 active users when the last complete day has no row', () => {
-    const body = { active_users: [users('2026-11-13', 40, 30, 20, 10), users('2026-11-15', 5, 5, 5, 5)] };
+  it('an answer with no element at all has no day loaded: nothing is published, never 0', () => {
+    const s = snapshot({ reports: [parseVibeWorkspace({ sessions: [], user_prompts: null })] });
+    expect(flat(vibeWorkspaceFamilies(s))).toEqual({});
+    expect(vibeByWorkspace.reader(readerOptions({ analytics: { windows: WINDOWS } })).completeUntil?.(s)).toBe(
+      Date.UTC(2026, 9, 16) / 1000,
+    );
+  });
+
+  it('a day not loaded (no element in any array) withholds the windows needing it, and the daily gauges of it', () => {
+    // 11-13 not loaded: 7d and 30d need it, 1d (11-14) does not.
+    const body = { ...WORKSPACE_BODY, session_durations: WORKSPACE_BODY.session_durations.filter((d) => d.day !== '2026-11-13') };
+    const s = snapshot({ reports: [parseVibeWorkspace(body)] });
+    const f = flat(vibeWorkspaceFamilies(s));
+    expect(f['mistral_vibe_sessions{client="cli",window="1d"}']).toBe(3);
+    expect(Object.keys(f).filter((k) => /window="(7|30)d"/.test(k))).toEqual([]);
+    expect(f.mistral_vibe_daily_active_users).toBe(12);
+    expect(vibeByWorkspace.reader(readerOptions({ analytics: { windows: WINDOWS } })).completeUntil?.(s)).toBe(
+      Date.UTC(2026, 10, 13) / 1000,
+    );
+    expect(vibeWorkspaceSeriesDropped(s)).toEqual({ mistral_vibe_tool_calls_by_tool: 2 });
+    // Yesterday (11-14) not loaded: no window, no daily gauge.
+    const late = { ...WORKSPACE_BODY };
+    for (const k of [
+      'sessions',
+      'user_prompts',
+      'active_users',
+      'consumed_tokens',
+      'tool_calls',
+      'tool_calls_by_name',
+      'session_durations',
+    ] as const) {
+      (late as Record<string, unknown>)[k] = (WORKSPACE_BODY[k] as Array<{ day: string }>).filter((r) => r.day < '2026-11-14');
+    }
+    const y = snapshot({ reports: [parseVibeWorkspace(late)] });
+    expect(vibeWorkspaceFamilies(y).flatMap((fam) => fam.samples)).toEqual([]);
+    expect(vibeByWorkspace.reader(readerOptions({ analytics: { windows: WINDOWS } })).completeUntil?.(y)).toBe(
+      Date.UTC(2026, 10, 14) / 1000,
+    );
+  });
+
+  it('active users of a loaded day without an active_users element are 0', () => {
+    const body = {
+      active_users: [users('2026-11-13', 40, 30, 20, 10), users('2026-11-15', 5, 5, 5, 5)],
+      sessions: [session('2026-11-14', 0, 0, 0, 0)],
+    };
     const f = flat(vibeWorkspaceFamilies(snapshot({ reports: [parseVibeWorkspace(body)] })));
     expect(f.mistral_vibe_daily_active_users).toBe(0);
     expect(f['mistral_vibe_daily_active_users_by_client{client="cli"}']).toBe(0);
@@ -225,6 +294,7 @@ describe('Vibe Code by workspace', () => {
   it('labels every family with workspace_id per workspace, and ranks tools per workspace', () => {
     const other = {
       tool_calls_by_name: [tool('2026-11-14', 'grep', 1), tool('2026-11-14', 'zed', 1), tool('2026-11-01', 'apply_patch', 1)],
+      session_durations: loaded('2026-10-16', '2026-11-14'),
     };
     const s = snapshot({ byWorkspace: true, reports: [parseVibeWorkspace(WORKSPACE_BODY, 'ws-a'), parseVibeWorkspace(other, 'ws-b')] });
     const families = vibeWorkspaceFamilies(s);
@@ -257,6 +327,7 @@ describe('Vibe Code by workspace', () => {
     const body = {
       sessions: [session('2026-11-08', 1, 1, 0, 0), session('2026-11-14', 10, 10, 0, 0), session('2026-11-15', 100, 100, 0, 0)],
       active_users: [users('2026-11-14', 3, 3, 0, 0), users('2026-11-15', 4, 4, 0, 0)],
+      session_durations: loaded('2026-11-08', '2026-11-15'),
     };
     const at = (now: number) =>
       flat(vibeWorkspaceFamilies(snapshot({ fetchedAt: now, windows: [win(1), win(7)], reports: [parseVibeWorkspace(body)] })));
@@ -414,6 +485,14 @@ const ORGANIZATION_BODY = {
     { day: '2026-11-08', lines_inserted: 100, lines_deleted: 50, lines_unchanged: 1000, lines_total: 1150 },
     { day: '2026-11-14', lines_inserted: 10, lines_deleted: '5', lines_unchanged: 0, lines_total: 15 },
     { day: '2026-11-15', lines_inserted: 9, lines_deleted: 9, lines_unchanged: 9, lines_total: 27 },
+    // Every day of the 30d window loaded, most of them without activity.
+    ...daysFrom('2026-10-16', '2026-11-14').map((day) => ({
+      day,
+      lines_inserted: 0,
+      lines_deleted: 0,
+      lines_unchanged: 0,
+      lines_total: 0,
+    })),
   ],
 };
 
@@ -439,16 +518,32 @@ describe('Vibe Code by organization', () => {
     expect(m.mistral_vibe_next_edit_daily_active_users).toBe(21);
   });
 
-  it('exports 0 for every known series of an empty answer, with no workspace_id', () => {
+  it('exports 0 for every known series of days loaded without activity, with no workspace_id', () => {
+    const zero = daysFrom('2026-10-16', '2026-11-14').map((day) => ({ day, nb_active_users: 0 }));
     const families = vibeOrganizationFamilies({
       fetchedAt: NOW,
       windows: WINDOWS,
-      report: parseVibeOrganization({ next_edit_suggestions: [] }),
+      report: parseVibeOrganization({ next_edit_suggestions: [], next_edit_active_users: zero }),
     });
     const e = flat(families);
     expect(Object.keys(e)).toHaveLength((5 + 2 + 3) * 3 + 1);
     expect(Object.values(e).every((v) => v === 0)).toBe(true);
     for (const f of families) expect(f.labelNames).not.toContain('workspace_id');
+  });
+
+  it('publishes nothing of an empty answer (no day loaded), and withholds the windows of a day not loaded', () => {
+    const empty = { fetchedAt: NOW, windows: WINDOWS, report: parseVibeOrganization({ next_edit_suggestions: [] }) };
+    expect(vibeOrganizationFamilies(empty).flatMap((f) => f.samples)).toEqual([]);
+    const reader = vibeByOrganization.reader(readerOptions({ analytics: { windows: WINDOWS } }));
+    expect(reader.completeUntil?.(empty)).toBe(Date.UTC(2026, 9, 16) / 1000);
+    // Yesterday (11-14) not loaded: every window needs it; the daily gauge is of it.
+    const body = Object.fromEntries(
+      Object.entries(ORGANIZATION_BODY).map(([k, v]) => [k, Array.isArray(v) ? v.filter((r: { day: string }) => r.day < '2026-11-14') : v]),
+    );
+    const late = { fetchedAt: NOW, windows: WINDOWS, report: parseVibeOrganization(body) };
+    expect(vibeOrganizationFamilies(late).flatMap((f) => f.samples)).toEqual([]);
+    expect(reader.completeUntil?.(late)).toBe(Date.UTC(2026, 10, 14) / 1000);
+    expect(reader.completeUntil?.({ ...late, report: parseVibeOrganization(ORGANIZATION_BODY) })).toBe(Date.UTC(2026, 10, 15) / 1000);
   });
 
   it.each<[string, unknown, RegExp]>([

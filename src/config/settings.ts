@@ -99,7 +99,7 @@ const DAY_MS = 86_400_000;
 export interface AnalyticsWindow {
   label: string;
   ms: number;
-  /** Whole UTC days, for the daily Vibe Code series. */
+  /** Whole UTC days: every analytics window is the last `days` complete UTC days. */
   days: number;
 }
 
@@ -109,7 +109,7 @@ function parseWindows(text: string): AnalyticsWindow[] {
   const windows = tokens.map((label) => {
     const ms = parseDuration(label);
     if (ms < DAY_MS || ms % DAY_MS !== 0) {
-      throw new Error(`${label} is not a whole number of days (Vibe Code's figures are daily): use e.g. 1d, 7d, 30d`);
+      throw new Error(`${label} is not a whole number of days (analytics windows are complete UTC days): use e.g. 1d, 7d, 30d`);
     }
     if (!/^[a-z0-9]+$/.test(label)) throw new Error(`${label}: write each window as one number and unit, e.g. 7d or 2w`);
     return { label, ms, days: ms / DAY_MS };
@@ -202,7 +202,7 @@ export const SETTINGS = {
     metavar: 'WINDOW,...',
     default: '1d,7d,30d',
     section: 'Analytics',
-    help: 'Windows of the le Chat and Vibe Code figures (the window label, as written here). le Chat: the last N as [now - window, now]; Vibe Code: the last N complete UTC days. Whole days only.',
+    help: 'Windows of the le Chat and Vibe Code figures (the window label, as written here): the last N complete UTC days, 1d being yesterday. Whole days only.',
     parse: parseWindows,
   }),
   lechatAgentLimit: def<number>({

@@ -16,6 +16,8 @@ export interface AnswerContext {
   readonly org: SimOrg;
   readonly spend: SpendState;
   readonly nowSeconds: number;
+  /** The analytics data lake holds activity before this instant only (see `analyticsLoadedUntil`); default: up to now. */
+  readonly analyticsLoadedUntilSeconds?: number;
 }
 
 export interface Answer {
@@ -82,10 +84,12 @@ class QueryReader {
   }
 }
 
+/** The window asked; its "now" is the last instant the data lake has loaded, so that unloaded days have no rows at all. */
 function window(reader: QueryReader, ctx: AnswerContext) {
   const startSeconds = reader.integer('start_time', true);
   const endSeconds = reader.integer('end_time', true);
-  return { startSeconds: startSeconds ?? 0, endSeconds: endSeconds ?? 0, nowSeconds: ctx.nowSeconds };
+  const loadedNow = Math.min(ctx.nowSeconds, (ctx.analyticsLoadedUntilSeconds ?? Number.POSITIVE_INFINITY) - 1);
+  return { startSeconds: startSeconds ?? 0, endSeconds: endSeconds ?? 0, nowSeconds: loadedNow };
 }
 
 export function answer(ctx: AnswerContext, endpoint: SimEndpoint, query: Query = {}): Answer {

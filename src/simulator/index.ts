@@ -9,6 +9,7 @@ import { answer, type Query } from './handlers.js';
 import { createOrg } from './org.js';
 import { ALL_LAYOUTS, normaliseBasePath, routeTable, type Layout, type SimEndpoint } from './routes.js';
 import { startHttpFront, type RecordedRequest } from './server.js';
+import { analyticsLoadedUntil } from './time.js';
 import { createTruth, type SimulatorTruth } from './truth.js';
 import type { SpendState } from './usage.js';
 
@@ -36,6 +37,13 @@ export interface SimulatorOptions {
   port?: number;
   /** When set, requests must carry it in `x-api-key` or `Authorization: Bearer`, else 401. */
   apiKey?: string;
+  /**
+   * Analytics days the data lake has not loaded yet: the last N complete UTC
+   * days (and today) have no element in the Vibe Code daily arrays, no
+   * by_time_stats bucket, and count in no by_user/by_agent aggregate.
+   * Default 0: everything up to now is loaded.
+   */
+  unloadedDays?: number;
   org?: {
     users?: number;
     agents?: number;
@@ -76,9 +84,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     limit: options.org?.spendLimit === undefined ? DEFAULT_SPEND_LIMIT : options.org.spendLimit,
     paymentFailed: false,
   };
+  const unloadedDays = options.unloadedDays ?? 0;
+  if (!Number.isSafeInteger(unloadedDays) || unloadedDays < 0)
+    throw new RangeError(`unloadedDays must be a whole number of days, 0 or more, got ${unloadedDays}`);
+  const loadedUntil = () => analyticsLoadedUntil(nowSeconds(), unloadedDays);
   const faults = new FaultQueue();
   const requests: RecordedRequest[] = [];
-  const respond = (endpoint: SimEndpoint, query: Query) => answer({ org, spend, nowSeconds: nowSeconds() }, endpoint, query);
+  const respond = (endpoint: SimEndpoint, query: Query) =>
+    answer({ org, spend, nowSeconds: nowSeconds(), analyticsLoadedUntilSeconds: loadedUntil() }, endpoint, query);
   const front = await startHttpFront({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
@@ -101,7 +114,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       spend.paymentFailed = failed;
     },
     bodyFor: (endpoint, query = {}) => respond(endpoint, query).body,
-    truth: createTruth(org, spend, nowSeconds),
+    truth: createTruth(org, spend, nowSeconds, loadedUntil),
     close: () => front.close(),
   };
 }

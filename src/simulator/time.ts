@@ -93,3 +93,13 @@ export function nextBucketStart(start: number, granularity: Granularity): number
       return monthStartSeconds(addMonths(yearMonthOf(start), 1));
   }
 }
+
+/**
+ * The instant (Unix seconds, exclusive) up to which the analytics data lake
+ * has loaded activity. Normally now (activity is served as it happens). With
+ * `unloadedDays` K > 0, the last K complete UTC days, and today, are not
+ * loaded yet: the lake ends at today's midnight minus K days.
+ */
+export function analyticsLoadedUntil(nowSeconds: number, unloadedDays: number): number {
+  return unloadedDays > 0 ? (dayIndexOf(nowSeconds) - unloadedDays) * DAY_SECONDS : nowSeconds + 1;
+}

@@ -42,6 +42,12 @@ export interface SimulatorTruth {
   /** The simulator clock, in Unix seconds. */
   nowSeconds(): number;
   /**
+   * The analytics data lake holds activity before this instant (Unix
+   * seconds) only: now + 1 normally, today's UTC midnight minus N days with
+   * `unloadedDays` N. The analytics truths below count what it holds.
+   */
+  analyticsLoadedUntilSeconds(): number;
+  /**
    * Month-to-date (or whole past month) usage: one row per (category,
    * billing_metric, billing_group, event_type) with Σ value, Σ value_paid,
    * the global/standard price and the exact cost; plus the unpriced rows.
@@ -61,7 +67,14 @@ export interface SimulatorTruth {
   apiKeys(): readonly SimApiKey[];
 }
 
-export function createTruth(org: SimOrg, spend: SpendState, nowSeconds: () => number): SimulatorTruth {
+export function createTruth(
+  org: SimOrg,
+  spend: SpendState,
+  nowSeconds: () => number,
+  loadedUntil: () => number = () => nowSeconds() + 1,
+): SimulatorTruth {
+  // The last instant the analytics data lake holds: activity after it is not served, nor counted here.
+  const analyticsNow = () => Math.min(nowSeconds(), loadedUntil() - 1);
   const unique = (values: readonly string[]) => [...new Set(values)];
   return {
     seed: org.seed,
@@ -75,6 +88,7 @@ export function createTruth(org: SimOrg, spend: SpendState, nowSeconds: () => nu
     toolNames: org.toolNames,
     vibeModels: VIBE_MODELS,
     nowSeconds,
+    analyticsLoadedUntilSeconds: loadedUntil,
     usage(query = {}) {
       const now = nowSeconds();
       const current = yearMonthOf(now);
@@ -85,10 +99,10 @@ export function createTruth(org: SimOrg, spend: SpendState, nowSeconds: () => nu
       );
     },
     spend: () => spendTruth(org, spend, nowSeconds()),
-    lechat: (startSeconds, endSeconds) => lechatWindowTruth(org, { startSeconds, endSeconds, nowSeconds: nowSeconds() }),
+    lechat: (startSeconds, endSeconds) => lechatWindowTruth(org, { startSeconds, endSeconds, nowSeconds: analyticsNow() }),
     vibe: (startSeconds, endSeconds, workspaceId) =>
-      vibeWindowTruth(org, { startSeconds, endSeconds, nowSeconds: nowSeconds() }, workspaceId),
-    nextEdit: (startSeconds, endSeconds) => nextEditWindowTruth(org, { startSeconds, endSeconds, nowSeconds: nowSeconds() }),
+      vibeWindowTruth(org, { startSeconds, endSeconds, nowSeconds: analyticsNow() }, workspaceId),
+    nextEdit: (startSeconds, endSeconds) => nextEditWindowTruth(org, { startSeconds, endSeconds, nowSeconds: analyticsNow() }),
     workspaces: () => simWorkspaces(org).filter((w) => !w.archived),
     apiKeys: () => simApiKeys(org, nowSeconds()),
   };

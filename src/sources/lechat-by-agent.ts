@@ -1,6 +1,17 @@
 import type { AnalyticsWindow } from '../config/settings.js';
 import { family, REFRESHED, type FamilyDef } from './families.js';
-import { count, counts, fetchRollingWindows, id, rankOnLongest, readData, type Counts, type Windowed } from './lechat-rows.js';
+import {
+  count,
+  counts,
+  fetchDayWindows,
+  id,
+  isComplete,
+  lechatCompleteUntil,
+  rankOnLongest,
+  readData,
+  type Counts,
+  type Windowed,
+} from './lechat-rows.js';
 import { defineEndpoint, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
 import { UnreadableTally } from './unreadable.js';
 
@@ -52,7 +63,8 @@ export function agentStatsFamilies(s: AgentStatsSnapshot, options: AgentStatsOpt
   const messages: Sample[] = [];
   const users: Sample[] = [];
   const conversations: Sample[] = [];
-  for (const { window, rows } of s.windows) {
+  // Rule 5: a window whose answer does not show its last day loaded is not published.
+  for (const { window, rows } of s.windows.filter(isComplete)) {
     const byAgent = new Map(rows.map((r) => [r.agentId, r]));
     for (const agent_id of kept) {
       const r = byAgent.get(agent_id);
@@ -68,7 +80,7 @@ export function agentStatsFamilies(s: AgentStatsSnapshot, options: AgentStatsOpt
 
 export function agentStatsDropped(s: AgentStatsSnapshot, options: AgentStatsOptions): Record<string, number> {
   const { dropped } = rankOnLongest(s.windows, (r) => r.agentId, options.agentLimit);
-  const n = dropped * s.windows.length;
+  const n = dropped * s.windows.filter(isComplete).length;
   const F = LECHAT_AGENT_FAMILIES;
   return { [F.messages.name]: n, [F.users.name]: n, [F.conversations.name]: n };
 }
@@ -83,14 +95,15 @@ export const lechatByAgent = defineEndpoint({
     current: 'analytics/vibe/work/usage/by_agent_stats',
   },
   intervalGroup: 'analytics',
-  query: '`start_time`, `end_time`: [now - window, now], one request per window',
+  query: "`start_time`, `end_time`: the window's complete UTC days, one request per window",
   perWorkspace: false,
   families: Object.values(LECHAT_AGENT_FAMILIES),
   reader: ({ analytics }): Reader<AgentStatsSnapshot> => {
     const options: AgentStatsOptions = { windows: analytics.windows, agentLimit: analytics.agentLimit };
     return {
-      fetch: (ctx) => fetchRollingWindows(ctx, 'lechat by_agent_stats', options.windows, parseAgentStats),
+      fetch: (ctx) => fetchDayWindows(ctx, 'lechat by_agent_stats', options.windows, parseAgentStats),
       toFamilies: (s) => agentStatsFamilies(s, options),
+      completeUntil: lechatCompleteUntil,
       seriesDropped: (s) => agentStatsDropped(s, options),
       unreadable: (s) => s.unreadable ?? {},
     };

@@ -1,28 +1,34 @@
-import { parseIsoTimestamp } from '../dates.js';
 import { checkEchoedWindow } from './echo.js';
 import { family, REFRESHED, single, type FamilyDef } from './families.js';
 import { count, readData } from './lechat-rows.js';
 import { optionalTimestampSeconds } from './parse.js';
 import { defineEndpoint, ParseError, type Reader, type Unreadable } from './types.js';
 import { UnreadableTally } from './unreadable.js';
-import { completeDaysRange, lastCompleteDay } from './windows.js';
-
-/** le Chat (Vibe Work) by_time_stats: the daily active users of the last complete UTC day. */
+import { completeDays, completeDaysRange, completeUntil, dayStart, isoDay, lastCompleteDay, longest } from './windows.js';
 
 /**
- * `unique_users_count` of the bucket starting at `day` (YYYY-MM-DD), or
- * undefined when the API has no readable bucket for that day (not loaded
- * yet, or unreadable): an unknown day is absent, never 0.
+ * le Chat (Vibe Work) by_time_stats: the daily active users of the last
+ * complete UTC day, and which of the longest window's days the API has loaded.
  */
-export function parseDailyActiveUsers(body: unknown, day: string, tally = new UnreadableTally()): number | undefined {
-  const dayStart = (parseIsoTimestamp(day) as number) / 1000;
+
+/**
+ * `unique_users_count` per readable day bucket, keyed by its `YYYY-MM-DD`
+ * day (a bucket that does not start at a UTC midnight names no day). A day
+ * without a bucket is not loaded yet (or unreadable): unknown, never 0.
+ */
+export function parseDayBuckets(body: unknown, tally = new UnreadableTally()): Map<string, number> {
   const buckets = readData(body, 'lechat by_time_stats', tally, (row, where) => {
     const start = optionalTimestampSeconds(row.time_bucket);
     if (start === undefined)
       throw new ParseError(`${where}.time_bucket: missing or not a date-time`, row.time_bucket == null ? 'missing' : 'wrong_type');
     return { start, users: count(row, 'unique_users_count', where) };
   });
-  return buckets.find((b) => b.start === dayStart)?.users;
+  return new Map(buckets.filter((b) => b.start === dayStart(isoDay(b.start))).map((b) => [isoDay(b.start), b.users]));
+}
+
+/** `unique_users_count` of the bucket of `day` (YYYY-MM-DD), or undefined when the API has no readable bucket for it. */
+export function parseDailyActiveUsers(body: unknown, day: string, tally = new UnreadableTally()): number | undefined {
+  return parseDayBuckets(body, tally).get(day);
 }
 
 export const LECHAT_TIME_FAMILIES = {
@@ -37,6 +43,8 @@ export interface TimeStatsSnapshot {
   day: string;
   /** Undefined when the API has no readable row for the day. */
   dailyActiveUsers: number | undefined;
+  /** Up to when the data is complete (see `completeUntil` in windows.ts); undefined when no day was asked. */
+  completeUntil: number | undefined;
   unreadable?: Unreadable;
 }
 
@@ -50,19 +58,27 @@ export const lechatByTime = defineEndpoint({
     current: 'analytics/vibe/work/usage/by_time_stats',
   },
   intervalGroup: 'analytics',
-  query: '`start_time`, `end_time`: the last complete UTC day; `granularity=day`',
+  query: "`start_time`, `end_time`: the longest window's complete UTC days; `granularity=day`",
   perWorkspace: false,
   families: Object.values(LECHAT_TIME_FAMILIES),
-  reader: (): Reader<TimeStatsSnapshot> => ({
+  reader: ({ analytics }): Reader<TimeStatsSnapshot> => ({
     async fetch(ctx) {
       const day = lastCompleteDay(ctx.now);
-      const query = { ...completeDaysRange(ctx.now, 1), granularity: 'day' };
+      const days = longest(analytics.windows).days;
+      const query = { ...completeDaysRange(ctx.now, days), granularity: 'day' };
       const res = await ctx.get(query);
       checkEchoedWindow(res.body, query, 'lechat by_time_stats');
       const tally = new UnreadableTally();
-      return { day, dailyActiveUsers: parseDailyActiveUsers(res.body, day, tally), unreadable: tally.result() };
+      const buckets = parseDayBuckets(res.body, tally);
+      return {
+        day,
+        dailyActiveUsers: buckets.get(day),
+        completeUntil: completeUntil(completeDays(ctx.now, days), new Set(buckets.keys())),
+        unreadable: tally.result(),
+      };
     },
     toFamilies: (s) => [family(LECHAT_TIME_FAMILIES.dailyActiveUsers, single(s.dailyActiveUsers))],
     unreadable: (s) => s.unreadable ?? {},
+    completeUntil: (s) => s.completeUntil,
   }),
 });

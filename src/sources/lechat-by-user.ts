@@ -2,8 +2,18 @@ import { createHmac } from 'node:crypto';
 import type { AnalyticsWindow } from '../config/settings.js';
 import type { Secret } from '../secret.js';
 import { family, REFRESHED, type FamilyDef } from './families.js';
-import { count, counts, fetchRollingWindows, id, rankOnLongest, readData, type Counts, type Windowed } from './lechat-rows.js';
-import { optionalTimestampSeconds } from './parse.js';
+import {
+  count,
+  counts,
+  fetchDayWindows,
+  id,
+  isComplete,
+  lechatCompleteUntil,
+  rankOnLongest,
+  readData,
+  type Counts,
+  type Windowed,
+} from './lechat-rows.js';
 import { defineEndpoint, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
 import { UnreadableTally } from './unreadable.js';
 
@@ -12,7 +22,6 @@ import { UnreadableTally } from './unreadable.js';
 export interface UserRow extends Counts {
   userId: string;
   messagesToAgents: number;
-  lastMessageAt: number | undefined;
 }
 
 export function parseUserStats(body: unknown, tally = new UnreadableTally()): UserRow[] {
@@ -20,7 +29,6 @@ export function parseUserStats(body: unknown, tally = new UnreadableTally()): Us
     userId: id(row, 'user_id', where),
     ...counts(row, where),
     messagesToAgents: count(row, 'messages_to_agents_count', where),
-    lastMessageAt: optionalTimestampSeconds(row.last_message_at),
   }));
 }
 
@@ -77,7 +85,7 @@ export const LECHAT_USER_FAMILIES = {
   },
   userLastMessage: {
     name: 'mistral_lechat_user_last_message_timestamp_seconds',
-    help: `When the user last sent a le Chat (Vibe Work) message within the longest window (last_message_at, by_user_stats); opt-in, capped. Finds idle seats. ${REFRESHED}`,
+    help: `When the user last sent a le Chat (Vibe Work) message within the longest window (last_message_at, by_user_stats), absent while that window is not complete; opt-in, capped. Finds idle seats. ${REFRESHED}`,
     labelNames: ['user_id'],
   },
 } as const satisfies Record<string, FamilyDef>;
@@ -102,17 +110,21 @@ export function pseudonymise(userId: string, key: string): string {
   return createHmac('sha256', key).update(userId).digest('hex').slice(0, 16);
 }
 
-function sum(rows: readonly Counts[], field: keyof Counts): number;
+type Summed = Exclude<keyof Counts, 'lastMessageAt'>;
+
+function sum(rows: readonly Counts[], field: Summed): number;
 function sum<R>(rows: readonly R[], pick: (r: R) => number): number;
-function sum<R>(rows: readonly R[], f: keyof Counts | ((r: R) => number)): number {
+function sum<R>(rows: readonly R[], f: Summed | ((r: R) => number)): number {
   const pick = typeof f === 'function' ? f : (r: R) => (r as unknown as Counts)[f];
   return rows.reduce((n, r) => n + pick(r), 0);
 }
 
 export function userStatsFamilies(s: UserStatsSnapshot, options: UserStatsOptions): MetricFamily[] {
   const F = LECHAT_USER_FAMILIES;
+  // Rule 5: a window whose answer does not show its last day loaded is not published.
+  const complete = s.windows.filter(isComplete);
   const perWindow = (pick: (rows: UserRow[]) => number): Sample[] =>
-    s.windows.map(({ window, rows }) => ({ labels: { window: window.label }, value: pick(rows) }));
+    complete.map(({ window, rows }) => ({ labels: { window: window.label }, value: pick(rows) }));
   const families = [
     family(
       F.activeUsers,
@@ -153,7 +165,7 @@ export function userStatsFamilies(s: UserStatsSnapshot, options: UserStatsOption
     userConversations: [],
     userMessagesToAgents: [],
   };
-  for (const { window, rows } of s.windows) {
+  for (const { window, rows } of complete) {
     const byUser = new Map(rows.map((r) => [r.userId, r]));
     // The same users in every window: a kept user idle in a shorter window shows 0 there.
     for (const [userId, user_id] of label) {
@@ -166,7 +178,8 @@ export function userStatsFamilies(s: UserStatsSnapshot, options: UserStatsOption
   }
   const lastMessage: Sample[] = [];
   // One sample per user: a user listed twice is read from one row, as the per-window series above read it.
-  const longest = new Map((s.windows[s.windows.length - 1]?.rows ?? []).map((r) => [r.userId, r]));
+  const last = s.windows[s.windows.length - 1];
+  const longest = new Map((last !== undefined && isComplete(last) ? last.rows : []).map((r) => [r.userId, r]));
   for (const r of longest.values()) {
     const user_id = label.get(r.userId);
     if (user_id !== undefined && r.lastMessageAt !== undefined) lastMessage.push({ labels: { user_id }, value: r.lastMessageAt });
@@ -184,11 +197,13 @@ export function userStatsDropped(s: UserStatsSnapshot, options: UserStatsOptions
   if (!options.userMetrics) return {};
   const { dropped } = rankOnLongest(s.windows, (r) => r.userId, options.userLimit);
   const F = LECHAT_USER_FAMILIES;
+  const windows = s.windows.filter(isComplete);
+  const last = s.windows[s.windows.length - 1];
   return {
-    [F.userMessages.name]: dropped * s.windows.length,
-    [F.userConversations.name]: dropped * s.windows.length,
-    [F.userMessagesToAgents.name]: dropped * s.windows.length,
-    [F.userLastMessage.name]: dropped,
+    [F.userMessages.name]: dropped * windows.length,
+    [F.userConversations.name]: dropped * windows.length,
+    [F.userMessagesToAgents.name]: dropped * windows.length,
+    [F.userLastMessage.name]: last !== undefined && isComplete(last) ? dropped : 0,
   };
 }
 
@@ -202,7 +217,7 @@ export const lechatByUser = defineEndpoint({
     current: 'analytics/vibe/work/usage/by_user_stats',
   },
   intervalGroup: 'analytics',
-  query: '`start_time`, `end_time`: [now - window, now], one request per window',
+  query: "`start_time`, `end_time`: the window's complete UTC days, one request per window",
   perWorkspace: false,
   families: Object.values(LECHAT_USER_FAMILIES),
   reader: ({ analytics }): Reader<UserStatsSnapshot> => {
@@ -213,8 +228,9 @@ export const lechatByUser = defineEndpoint({
       userIdHashKey: analytics.userIdHashKey,
     };
     return {
-      fetch: (ctx) => fetchRollingWindows(ctx, 'lechat by_user_stats', options.windows, parseUserStats),
+      fetch: (ctx) => fetchDayWindows(ctx, 'lechat by_user_stats', options.windows, parseUserStats),
       toFamilies: (s) => userStatsFamilies(s, options),
+      completeUntil: lechatCompleteUntil,
       seriesDropped: (s) => userStatsDropped(s, options),
       unreadable: (s) => s.unreadable ?? {},
     };

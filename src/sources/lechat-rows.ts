@@ -1,15 +1,16 @@
 import type { AnalyticsWindow } from '../config/settings.js';
 import { topIds } from './caps.js';
-import { expectArray, expectObject, optionalString, requiredCount, type JsonObject } from './parse.js';
+import { expectArray, expectObject, optionalString, optionalTimestampSeconds, requiredCount, type JsonObject } from './parse.js';
 import { ParseError, type FetchContext, type Unreadable } from './types.js';
 import { checkEchoedWindow } from './echo.js';
 import { readEach, UnreadableTally } from './unreadable.js';
-import { rollingRange } from './windows.js';
+import { completeDaysRange, DAY_S } from './windows.js';
 
 /**
  * What le Chat's (Vibe Work's) analytics endpoints share: the rows of a
- * `data` array, their counts, one request per rolling window, and the
- * ranking that caps per-agent and per-user series.
+ * `data` array, their counts, one request per window of complete UTC days,
+ * what an answer shows of the days the API has loaded, and the ranking that
+ * caps per-agent and per-user series.
  */
 
 /** The counts every by-user and by-agent row carries. */
@@ -19,11 +20,43 @@ export interface Counts {
   images: number;
   spreadsheets: number;
   conversations: number;
+  /** `last_message_at`, Unix seconds; undefined when absent or unreadable. */
+  lastMessageAt: number | undefined;
 }
 
 export interface Windowed<R> {
   window: AnalyticsWindow;
   rows: R[];
+  /** The end of the window asked (today's UTC midnight), Unix seconds. */
+  end: number;
+  /**
+   * Up to when the answer shows the data loaded: the end of the UTC day of
+   * its latest `last_message_at`, at most `end`; undefined when no row has one.
+   */
+  completeUntil: number | undefined;
+}
+
+/**
+ * Rule 5 (time): an aggregate over a window cannot say which of its days the
+ * API has loaded. A message on a day shows that day loaded (the data lake
+ * loads whole days, in order); so a window is complete, and published, only
+ * when its answer holds a message on its last day. A loaded day on which
+ * nobody wrote is indistinguishable from one not loaded: such a window is
+ * withheld too, never shown as a possibly false figure.
+ */
+export function isComplete(w: Windowed<unknown>): boolean {
+  return w.completeUntil !== undefined && w.completeUntil >= w.end;
+}
+
+/** Up to when the endpoint's data is complete: as the longest window's answer shows it. */
+export function lechatCompleteUntil(s: { windows: ReadonlyArray<Windowed<unknown>> }): number | undefined {
+  return s.windows[s.windows.length - 1]?.completeUntil;
+}
+
+function completeUntilOf(rows: readonly Counts[], end: number): number | undefined {
+  let latest: number | undefined;
+  for (const r of rows) if (r.lastMessageAt !== undefined && (latest === undefined || r.lastMessageAt > latest)) latest = r.lastMessageAt;
+  return latest === undefined ? undefined : Math.min(end, (Math.floor(latest / DAY_S) + 1) * DAY_S);
 }
 
 /**
@@ -46,6 +79,7 @@ export function counts(row: JsonObject, where: string): Counts {
     images: count(row, 'images_count', where),
     spreadsheets: count(row, 'spreadsheets_count', where),
     conversations: count(row, 'unique_conversations_count', where),
+    lastMessageAt: optionalTimestampSeconds(row.last_message_at),
   };
 }
 
@@ -55,8 +89,12 @@ export function id(row: JsonObject, field: string, where: string): string {
   return v;
 }
 
-/** One request per window, exactly [now - window, now], each answer parsed into rows; what could not be read, over all windows. */
-export async function fetchRollingWindows<R>(
+/**
+ * One request per window, its last N complete UTC days [midnight N days
+ * ago, today's midnight), each answer parsed into rows; what could not be
+ * read, over all windows.
+ */
+export async function fetchDayWindows<R extends Counts>(
   ctx: FetchContext,
   what: string,
   windows: readonly AnalyticsWindow[],
@@ -65,10 +103,11 @@ export async function fetchRollingWindows<R>(
   const tally = new UnreadableTally();
   const read = await Promise.all(
     windows.map(async (window) => {
-      const query = { ...rollingRange(ctx.now, window) };
+      const query = { ...completeDaysRange(ctx.now, window.days) };
       const { body } = await ctx.get(query);
       checkEchoedWindow(body, query, what);
-      return { window, rows: parse(body, tally) };
+      const rows = parse(body, tally);
+      return { window, rows, end: query.end_time, completeUntil: completeUntilOf(rows, query.end_time) };
     }),
   );
   return { windows: read, unreadable: tally.result() };

@@ -45,6 +45,13 @@ export interface Reader<S> {
   seriesDropped?(snapshot: S): Record<string, number>;
   /** The entries of the answer that were skipped because they could not be read (see `readEach`). */
   unreadable?(snapshot: S): Unreadable;
+  /**
+   * For analytics endpoints (rule 5, time): Unix seconds up to which the
+   * snapshot's data is complete, the end (exclusive) of the last UTC day
+   * known loaded; undefined when the answer cannot tell. Feeds
+   * `mistral_analytics_complete_until_timestamp_seconds{api_endpoint}`.
+   */
+  completeUntil?(snapshot: S): number | undefined;
 }
 
 /** A reader bound to its endpoint, as the scheduler runs it (made by the catalog). */

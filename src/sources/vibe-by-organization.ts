@@ -1,9 +1,20 @@
 import type { AnalyticsWindow } from '../config/settings.js';
 import { checkEchoedWindow } from './echo.js';
-import { decimalToNumber, family, REFRESHED, type FamilyDef } from './families.js';
+import { decimalToNumber, family, REFRESHED, single, type FamilyDef } from './families.js';
 import { defineEndpoint, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
 import { UnreadableTally } from './unreadable.js';
-import { dayRows, knownArrays, refuseIfNothingReadable, sumDays, WINDOW, windowDays, type DayRow } from './vibe-daily.js';
+import {
+  allLoaded,
+  dayRows,
+  knownArrays,
+  loadedDays,
+  refuseIfNothingReadable,
+  sumDays,
+  vibeCompleteUntil,
+  WINDOW,
+  windowDays,
+  type DayRow,
+} from './vibe-daily.js';
 import { completeDaysRange, lastCompleteDay, longest } from './windows.js';
 
 /**
@@ -34,6 +45,8 @@ export interface VibeOrganizationReport {
   suggestions: DayRow<SuggestionCount>[];
   activeUsers: DayRow<'users'>[];
   modifiedLines: DayRow<LocCount>[];
+  /** The days with an element in any array: loaded (see vibe-daily.ts). */
+  loaded: Set<string>;
 }
 
 export interface VibeOrganizationSnapshot {
@@ -56,7 +69,9 @@ export function parseVibeOrganization(body: unknown, tally = new UnreadableTally
     suggestions: dayRows(a.next_edit_suggestions, `${w}.next_edit_suggestions`, OUTCOME_FIELDS, tally),
     activeUsers: dayRows(a.next_edit_active_users, `${w}.next_edit_active_users`, NEXT_EDIT_USER_FIELDS, tally),
     modifiedLines: dayRows(a.next_edit_modified_loc, `${w}.next_edit_modified_loc`, LOC_FIELDS, tally),
+    loaded: new Set(),
   };
+  report.loaded = loadedDays([report.suggestions, report.activeUsers, report.modifiedLines]);
   refuseIfNothingReadable(
     w,
     [
@@ -101,20 +116,22 @@ export function vibeOrganizationFamilies(snapshot: VibeOrganizationSnapshot): Me
   const bySurface: Sample[] = [];
   const lines: Sample[] = [];
 
-  for (const { label: window, days } of windowDays(snapshot.fetchedAt, snapshot.windows)) {
+  // Rule 5: a window needing a day the API has not loaded is not published, nor the daily gauge of such a day.
+  for (const { label: window, days } of windowDays(snapshot.fetchedAt, snapshot.windows).filter((w) => allLoaded(w.days, report.loaded))) {
     const s = sumDays(report.suggestions, days, [...OUTCOMES, ...SURFACES]);
     for (const outcome of OUTCOMES) suggestions.push({ labels: { outcome, window }, value: decimalToNumber(s[outcome]) });
     for (const surface of SURFACES) bySurface.push({ labels: { surface, window }, value: decimalToNumber(s[surface]) });
     const loc = sumDays(report.modifiedLines, days, CHANGES);
     for (const change of CHANGES) lines.push({ labels: { change, window }, value: decimalToNumber(loc[change]) });
   }
-  const users = sumDays(report.activeUsers, new Set([lastCompleteDay(snapshot.fetchedAt)]), ['users']).users;
+  const yesterday = new Set([lastCompleteDay(snapshot.fetchedAt)]);
+  const users = allLoaded(yesterday, report.loaded) ? decimalToNumber(sumDays(report.activeUsers, yesterday, ['users']).users) : undefined;
 
   const F = VIBE_ORGANIZATION_FAMILIES;
   return [
     family(F.suggestions, suggestions),
     family(F.suggestionsBySurface, bySurface),
-    family(F.dailyActiveUsers, [{ labels: {}, value: decimalToNumber(users) }]),
+    family(F.dailyActiveUsers, single(users)),
     family(F.lines, lines),
   ];
 }
@@ -144,6 +161,7 @@ export const vibeByOrganization = defineEndpoint({
         return { fetchedAt: ctx.now, windows, report, unreadable: tally.result() };
       },
       toFamilies: vibeOrganizationFamilies,
+      completeUntil: (s) => vibeCompleteUntil(s.fetchedAt, s.windows, [s.report]),
       unreadable: (s) => s.unreadable ?? {},
     };
   },

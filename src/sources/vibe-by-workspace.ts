@@ -6,12 +6,15 @@ import { decimalToNumber, family, REFRESHED, type FamilyDef } from './families.j
 import { defineEndpoint, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
 import { UnreadableTally } from './unreadable.js';
 import {
+  allLoaded,
   dayRows,
   keyedDayRows,
   knownArrays,
+  loadedDays,
   refuseIfNothingReadable,
   sumByKey,
   sumDays,
+  vibeCompleteUntil,
   WINDOW,
   windowDays,
   ZERO,
@@ -83,6 +86,8 @@ export interface VibeWorkspaceReport {
   /** key: the tool name. */
   toolCallsByName: KeyedDayRow<'count'>[];
   sessionDurations: DayRow<'hours'>[];
+  /** The days with an element in any array: loaded (see vibe-daily.ts). */
+  loaded: Set<string>;
 }
 
 export interface VibeWorkspaceSnapshot {
@@ -121,7 +126,17 @@ export function parseVibeWorkspace(body: unknown, workspaceId?: string, tally = 
     toolCalls: dayRows(a.tool_calls, `${w}.tool_calls`, TOOL_CALL_FIELDS, tally),
     toolCallsByName: keyedDayRows(a.tool_calls_by_name, `${w}.tool_calls_by_name`, 'tool_name', TOOL_COUNT_FIELDS, tally),
     sessionDurations: dayRows(a.session_durations, `${w}.session_durations`, DURATION_FIELDS, tally),
+    loaded: new Set(),
   };
+  report.loaded = loadedDays([
+    report.sessions,
+    report.prompts,
+    report.activeUsers,
+    report.tokens,
+    report.toolCalls,
+    report.toolCallsByName,
+    report.sessionDurations,
+  ]);
   refuseIfNothingReadable(
     w,
     [
@@ -236,7 +251,8 @@ export function vibeWorkspaceFamilies(snapshot: VibeWorkspaceSnapshot): MetricFa
     const { kept } = rankTools(report, snapshot);
     const tools = [...kept].sort();
 
-    for (const { label: window, days } of windows) {
+    // Rule 5: a window needing a day the API has not loaded is not published.
+    for (const { label: window, days } of windows.filter((w) => allLoaded(w.days, report.loaded))) {
       perClient(sessions, sumDays(report.sessions, days, clientKeys), window);
       perClient(prompts, sumDays(report.prompts, days, clientKeys), window);
 
@@ -262,6 +278,7 @@ export function vibeWorkspaceFamilies(snapshot: VibeWorkspaceSnapshot): MetricFa
       duration.push({ labels: { window, ...wsLabel }, value: decimalToNumber(hours.times(3600)) });
     }
 
+    if (!allLoaded(yesterday, report.loaded)) continue;
     const active = sumDays(report.activeUsers, yesterday, clientKeys);
     activeUsers.push({ labels: { ...wsLabel }, value: decimalToNumber(active.total) });
     for (const client of CLIENTS) activeByClient.push({ labels: { client, ...wsLabel }, value: decimalToNumber(active[client]) });
@@ -281,10 +298,14 @@ export function vibeWorkspaceFamilies(snapshot: VibeWorkspaceSnapshot): MetricFa
   ];
 }
 
-/** Per capped metric, the series the tool cap left out (tools dropped × windows, over all reports). */
+/** Per capped metric, the series the tool cap left out (tools dropped × published windows, over all reports). */
 export function vibeWorkspaceSeriesDropped(snapshot: VibeWorkspaceSnapshot): Record<string, number> {
-  const dropped = snapshot.reports.reduce((n, report) => n + rankTools(report, snapshot).dropped, 0);
-  return { [VIBE_WORKSPACE_FAMILIES.toolCallsByTool.name]: dropped * snapshot.windows.length };
+  const windows = windowDays(snapshot.fetchedAt, snapshot.windows);
+  const dropped = snapshot.reports.reduce(
+    (n, report) => n + rankTools(report, snapshot).dropped * windows.filter((w) => allLoaded(w.days, report.loaded)).length,
+    0,
+  );
+  return { [VIBE_WORKSPACE_FAMILIES.toolCallsByTool.name]: dropped };
 }
 
 export const vibeByWorkspace = defineEndpoint({
@@ -316,6 +337,7 @@ export const vibeByWorkspace = defineEndpoint({
       },
       toFamilies: vibeWorkspaceFamilies,
       seriesDropped: vibeWorkspaceSeriesDropped,
+      completeUntil: (s) => vibeCompleteUntil(s.fetchedAt, s.windows, s.reports),
       unreadable: (s) => s.unreadable ?? {},
     };
   },

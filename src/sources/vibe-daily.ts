@@ -3,7 +3,7 @@ import type { AnalyticsWindow } from '../config/settings.js';
 import { expectArray, expectObject, optionalString, toDecimal, type Json, type JsonObject } from './parse.js';
 import { ParseError } from './types.js';
 import { readEach, refuseUnreadable, type UnreadableTally } from './unreadable.js';
-import { completeDays } from './windows.js';
+import { completeDays, completeUntil, longest } from './windows.js';
 
 /**
  * What Vibe Code's two analytics endpoints (by_workspace, by_organization)
@@ -11,6 +11,10 @@ import { completeDays } from './windows.js';
  * and summed over each window's complete UTC days (today, being partial,
  * never counts). Counts that do not add up across days (active users) are
  * the last complete day's.
+ *
+ * Rule 5 (time): a day with no element in any of an answer's arrays is a
+ * day the API has not loaded yet; unknown, never 0. A window needing it is
+ * not published; an element with zero counts is a day without activity, 0.
  */
 
 /** A day's row of an array: its `YYYY-MM-DD` day and its counts, exact. */
@@ -151,6 +155,33 @@ export function sumByKey<K extends string>(
     for (const k of keys) sums[k] = sums[k].plus(row.counts[k]);
   }
   return out;
+}
+
+/** The days that have a readable element in any of an answer's arrays: the days the API has loaded. */
+export function loadedDays(arrays: ReadonlyArray<readonly DayRow<string>[]>): Set<string> {
+  return new Set(arrays.flatMap((rows) => rows.map((r) => r.day)));
+}
+
+/** Whether every one of `days` is loaded. */
+export function allLoaded(days: ReadonlySet<string>, loaded: ReadonlySet<string>): boolean {
+  for (const day of days) if (!loaded.has(day)) return false;
+  return true;
+}
+
+/** Up to when the data of every report is complete over the longest window (the earliest of theirs). */
+export function vibeCompleteUntil(
+  now: number,
+  windows: readonly AnalyticsWindow[],
+  reports: ReadonlyArray<{ loaded: ReadonlySet<string> }>,
+): number | undefined {
+  if (windows.length === 0) return undefined;
+  const days = completeDays(now, longest(windows).days);
+  let until: number | undefined;
+  for (const r of reports) {
+    const u = completeUntil(days, r.loaded);
+    if (u !== undefined && (until === undefined || u < until)) until = u;
+  }
+  return until;
 }
 
 /** Each window with the set of its complete UTC days. */

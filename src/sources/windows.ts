@@ -1,18 +1,12 @@
 import type { AnalyticsWindow } from '../config/settings.js';
 
 export const DAY_MS = 86_400_000;
-const DAY_S = 86_400;
+export const DAY_S = 86_400;
 
 /** Query bounds in Unix seconds, as the analytics endpoints take them. */
 export interface TimeRange {
   start_time: number;
   end_time: number;
-}
-
-/** le Chat's rolling window: exactly [now - window, now]. */
-export function rollingRange(now: number, window: AnalyticsWindow): TimeRange {
-  const end = Math.floor(now / 1000);
-  return { start_time: end - window.ms / 1000, end_time: end };
 }
 
 /** UTC midnight at the start of the day holding `now`, in Unix seconds. */
@@ -38,6 +32,23 @@ export function completeDays(now: number, days: number): string[] {
 /** Yesterday (UTC), the last complete day, as `YYYY-MM-DD`. */
 export function lastCompleteDay(now: number): string {
   return isoDay(todayMidnight(now) - DAY_S);
+}
+
+/**
+ * Rule 5 (time): up to when the data of `days` (consecutive UTC days, oldest
+ * first) is complete, given the days the API has loaded. The start, in Unix
+ * seconds, of the first day not loaded; the end of the last day when all
+ * are. The data is complete over [start of `days`, this instant).
+ */
+export function completeUntil(days: readonly string[], loaded: ReadonlySet<string>): number | undefined {
+  if (days.length === 0) return undefined;
+  const missing = days.find((d) => !loaded.has(d));
+  return missing === undefined ? dayStart(days[days.length - 1] as string) + DAY_S : dayStart(missing);
+}
+
+/** Unix seconds of the UTC midnight starting `day` (`YYYY-MM-DD`). */
+export function dayStart(day: string): number {
+  return Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10))) / 1000;
 }
 
 export function isoDay(unixSeconds: number): string {

@@ -356,3 +356,49 @@ describe('scale', () => {
     expect(new Set(rows.map((r) => r['user_id'])).size).toBe(rows.length);
   });
 });
+
+describe('a data lake that has not loaded the last days (unloadedDays)', () => {
+  const midnight = Math.floor(NOW_S / DAY_S) * DAY_S;
+  const yesterday = midnight - DAY_S;
+  const range = windowQuery(midnight - 7 * DAY_S, midnight);
+  const days = (body: unknown, ...arrays: string[]) => new Set(arrays.flatMap((a) => rowsOf(body, a).map((r) => asObject(r)['day'])));
+
+  it('serves no element of the unloaded day in any Vibe Code array, and the loaded days as before', async () => {
+    const sim = await simulator({ unloadedDays: 1 });
+    const full = await simulator();
+    const ws = ['sessions', 'user_prompts', 'active_users', 'consumed_tokens', 'tool_calls', 'tool_calls_by_name', 'session_durations'];
+    const byWorkspace = (await getJson(`${sim.url}/${PATHS.vibe_by_workspace}?${range}`)).body;
+    expect(days(byWorkspace, ...ws).has(isoDay(yesterday))).toBe(false);
+    expect(days(byWorkspace, 'sessions')).toEqual(
+      new Set([6, 5, 4, 3, 2].map((d) => isoDay(midnight - d * DAY_S)).concat(isoDay(midnight - 7 * DAY_S))),
+    );
+    const fullBody = (await getJson(`${full.url}/${PATHS.vibe_by_workspace}?${range}`)).body;
+    expect(rowsOf(byWorkspace, 'sessions')).toEqual(rowsOf(fullBody, 'sessions').filter((r) => asObject(r)['day'] !== isoDay(yesterday)));
+    const org = ['next_edit_suggestions', 'next_edit_active_users', 'next_edit_modified_loc'];
+    const byOrganization = (await getJson(`${sim.url}/${PATHS.vibe_by_organization}?${range}`)).body;
+    expect(days(byOrganization, ...org).has(isoDay(yesterday))).toBe(false);
+    expect(days(byOrganization, ...org).has(isoDay(yesterday - DAY_S))).toBe(true);
+  });
+
+  it('serves no by_time_stats bucket for it, and by_user/by_agent aggregates without its activity', async () => {
+    const sim = await simulator({ unloadedDays: 1 });
+    const buckets = rowsOf(
+      (await getJson(`${sim.url}/${PATHS.lechat_by_time}?${windowQuery(midnight - 7 * DAY_S, midnight, { granularity: 'day' })}`)).body,
+      'data',
+    );
+    expect(buckets.map((b) => asObject(b)['time_bucket'])).toEqual([7, 6, 5, 4, 3, 2].map((d) => iso(midnight - d * DAY_S)));
+    const oneDay = windowQuery(yesterday, midnight);
+    expect(rowsOf((await getJson(`${sim.url}/${PATHS.lechat_by_user}?${oneDay}`)).body, 'data')).toEqual([]);
+    expect(rowsOf((await getJson(`${sim.url}/${PATHS.lechat_by_agent}?${oneDay}`)).body, 'data')).toEqual([]);
+    const week = rowsOf((await getJson(`${sim.url}/${PATHS.lechat_by_user}?${range}`)).body, 'data');
+    expect(week.length).toBeGreaterThan(0);
+    for (const row of week) expect(Date.parse(String(asObject(row)['last_message_at'])) / 1000).toBeLessThan(yesterday);
+    expect(sum(week, 'messages_count')).toBe(sim.truth.lechat(midnight - 7 * DAY_S, yesterday).messages);
+    expect(sim.truth.analyticsLoadedUntilSeconds()).toBe(yesterday);
+  });
+
+  it('refuses a negative or fractional number of days', async () => {
+    await expect(simulator({ unloadedDays: -1 })).rejects.toThrow(RangeError);
+    await expect(simulator({ unloadedDays: 0.5 })).rejects.toThrow(RangeError);
+  });
+});

@@ -2,6 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { startSimulator } from '../../src/simulator/index.js';
 import { NOW_MS, asObject, getJson, simulator } from './helpers.js';
 
+/** Resolves once `condition` holds, checking every few ms (the test's timeout bounds the wait). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 describe('simulator fault injection', () => {
   it('answers with an injected status, body and headers, then recovers after `times`', async () => {
     const sim = await simulator();
@@ -47,13 +52,18 @@ describe('simulator fault injection', () => {
   it('hangs until the client gives up, and close() ends hanging requests', async () => {
     const sim = await startSimulator({ now: () => NOW_MS });
     sim.setFault('usage', { kind: 'hang' });
-    await expect(fetch(`${sim.url}/usage`, { signal: AbortSignal.timeout(150) })).rejects.toThrow();
+    const arrived = (n: number) => until(() => sim.requests.filter((r) => r.endpoint === 'usage').length >= n);
+    const giveUp = new AbortController();
+    const first = fetch(`${sim.url}/usage`, { signal: giveUp.signal });
+    await arrived(1);
+    giveUp.abort();
+    await expect(first).rejects.toThrow();
     const pending = fetch(`${sim.url}/usage`).then(
       () => 'answered',
       () => 'failed',
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    // Both requests arrived and neither was answered (an empty list would pass an every()).
+    await arrived(2);
+    // Both requests arrived and neither was answered.
     expect(sim.requests.filter((r) => r.endpoint === 'usage').map((r) => r.status)).toEqual([0, 0]);
     await sim.close();
     expect(await pending).toBe('failed');
@@ -66,7 +76,7 @@ describe('simulator fault injection', () => {
       () => 'answered',
       () => 'failed',
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => sim.requests.length === 1);
     await sim.close();
     expect(await pending).toBe('failed');
   });
