@@ -47,6 +47,7 @@ export interface ClientDeps extends Pick<ExporterDeps, 'logger' | 'random' | 'di
 /** The Admin API client of a checked configuration: the exporter's, and `check`'s, alike. */
 export function createApiClient(config: Config, deps: ClientDeps): AdminApiClient {
   if (config.apiKey === undefined) throw new Error('no API key: a real exporter needs one (demo mode supplies its own)');
+  warnIfPlainHttp(config.apiUrl, deps.logger);
   return new AdminApiClient({
     baseUrl: config.apiUrl,
     apiKey: config.apiKey,
@@ -104,6 +105,8 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     version: VERSION,
     demo: config.demo,
     apiUrl: config.apiUrl,
+    limits: config.server,
+    secrets: [config.apiKey, config.analytics.userIdHashKey].flatMap((s) => (s ? [s] : [])),
     now: () => clock.now(),
   });
   return {
@@ -116,4 +119,21 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
       await client.close();
     },
   };
+}
+
+/**
+ * The key goes in a header of every request: over plain HTTP anyone on the
+ * path reads it. Said once, when the client is made at start; a loopback
+ * address (a local proxy, the demo's simulator, a test double) is not a path
+ * anyone else is on.
+ */
+function warnIfPlainHttp(apiUrl: string, logger: Logger): void {
+  const url = new URL(apiUrl);
+  if (url.protocol !== 'http:') return;
+  const host = url.hostname.toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)) return;
+  logger.warn(
+    { api_url: apiUrl },
+    `MISTRAL_ADMIN_API_URL is plain http://, not https://: the admin key is sent readable to ${url.host} and anything on the way; use https://`,
+  );
 }

@@ -65,7 +65,8 @@ export class GzipJoiner {
     openmetrics: { chunks: [], crc: 0, length: 0 },
   };
 
-  async join(chunks: readonly RenderedChunk[], tail: Buffer, format: Format): Promise<Buffer> {
+  /** The gzip member as the buffers to write in turn: the chunks' own deflated buffers, shared, not copied. */
+  async join(chunks: readonly RenderedChunk[], tail: Buffer, format: Format): Promise<Buffer[]> {
     let memo = this.memo[format];
     if (memo.chunks.length !== chunks.length || memo.chunks.some((c, i) => c !== chunks[i])) {
       let crc = 0;
@@ -80,7 +81,7 @@ export class GzipJoiner {
     const trailer = Buffer.alloc(8);
     trailer.writeUInt32LE(crc32(tail, memo.crc) >>> 0, 0);
     trailer.writeUInt32LE((memo.length + tail.length) % 2 ** 32, 4);
-    return Buffer.concat([GZIP_HEADER, ...chunks.map((c) => c.deflated[format]), await deflateRaw(tail), trailer]);
+    return [GZIP_HEADER, ...chunks.map((c) => c.deflated[format]), await deflateRaw(tail), trailer];
   }
 }
 

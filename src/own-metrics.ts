@@ -52,6 +52,8 @@ export class OwnMetrics implements ClientObserver {
   private readonly parseErrors = new CounterValues();
   private readonly paths = new Map<ApiEndpoint, string>();
   private readonly processRegistry: Registry | undefined;
+  /** The event-loop-lag window figures of the last window that had samples. */
+  private readonly lastLagWindow = new Map<string, TypedFamily>();
 
   constructor(private readonly options: OwnMetricsOptions) {
     for (const api_endpoint of options.endpoints) for (const reason of RETRY_REASONS) this.retries.inc({ api_endpoint, reason }, 0);
@@ -184,9 +186,35 @@ export class OwnMetrics implements ClientObserver {
   }
 
   private async processFamilies(): Promise<TypedFamily[]> {
-    return this.processRegistry ? registryFamilies(this.processRegistry) : [];
+    if (!this.processRegistry) return [];
+    const families = await registryFamilies(this.processRegistry);
+    // An empty window (two scrapes within the histogram's resolution): its figures say nothing; the last window's still hold.
+    const emptyWindow = families.some((f) => f.name === LAG_WINDOW_MEAN && f.samples.some((s) => Number.isNaN(s.value)));
+    const out = families.map((f) => {
+      if (!LAG_WINDOW_FAMILIES.has(f.name)) return f;
+      if (!emptyWindow) {
+        this.lastLagWindow.set(f.name, f);
+        return f;
+      }
+      return this.lastLagWindow.get(f.name) ?? { ...f, samples: [] };
+    });
+    // Never NaN on /metrics, whatever a collector gives: a sample without a value is left out.
+    return out.map((f) =>
+      f.samples.some((s) => Number.isNaN(s.value)) ? { ...f, samples: f.samples.filter((s) => !Number.isNaN(s.value)) } : f,
+    );
   }
 }
+
+const LAG_WINDOW_MEAN = 'nodejs_eventloop_lag_mean_seconds';
+
+/**
+ * prom-client's event-loop-lag figures of the window since the last scrape,
+ * from a histogram it resets at each one: a window with no sample gives NaN
+ * (mean, stddev) and 2^63 ns (min).
+ */
+const LAG_WINDOW_FAMILIES = new Set(
+  ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((stat) => `nodejs_eventloop_lag_${stat}_seconds`),
+);
 
 /** A prom-client registry's metrics as data, for our renderer (never rendered by the registry, which renames counters in place). */
 export async function registryFamilies(registry: Registry): Promise<TypedFamily[]> {

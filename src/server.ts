@@ -1,11 +1,15 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import Negotiator from 'negotiator';
 import { systemClock } from './clock.js';
+import type { ServerLimits } from './config/index.js';
 import { formatDuration } from './config/values.js';
 import { CONTENT_TYPES, GzipJoiner, type Format } from './exposition.js';
 import type { Logger } from './logger.js';
 import type { OwnMetrics } from './own-metrics.js';
 import type { Scheduler } from './scheduler.js';
+import { scrub, type Secret } from './secret.js';
 
 export interface AppOptions {
   scheduler: Pick<Scheduler, 'chunks' | 'ready' | 'details'>;
@@ -15,6 +19,10 @@ export interface AppOptions {
   demo: boolean;
   /** Shown on the landing page; never holds the key. */
   apiUrl: string;
+  /** Scrubbed from everything the landing page shows (an error message can quote an answer that echoed the key). */
+  secrets: readonly Secret[];
+  /** Timeouts and caps on what clients can hold (HTTP_* settings). */
+  limits: ServerLimits;
   now?: () => number;
 }
 
@@ -40,7 +48,7 @@ export function wantsGzip(acceptEncoding: string | undefined): boolean {
 }
 
 export function buildApp(options: AppOptions): FastifyInstance {
-  const { scheduler, ownMetrics } = options;
+  const { scheduler, ownMetrics, limits } = options;
   const now = options.now ?? systemClock.now;
   const gzip = new GzipJoiner();
   const app = Fastify({
@@ -48,18 +56,31 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // A scrape every few seconds would drown the log; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // Node checks the request and headers timeouts on this interval (30s by default, which would stretch a 10s timeout to 40s).
+    http: { connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(limits.requestTimeoutMs / 2))) },
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // The socket's inactivity timeout while a request is read or answered: a client that stops reading is dropped.
+    connectionTimeout: limits.idleTimeoutMs,
   });
+  app.server.headersTimeout = limits.requestTimeoutMs;
+  const inFlight = new InFlight(limits);
 
-  app.get('/metrics', async (request, reply) => {
+  app.addHook('onRequest', async (request, reply) => inFlight.admit(request, reply));
+
+  app.get('/metrics', { onRequest: async (request, reply) => inFlight.admitMetrics(request, reply) }, async (request, reply) => {
     const format = negotiateFormat(request.headers.accept);
     const chunks = scheduler.chunks();
     const own = Buffer.from(await ownMetrics.render(format));
     reply.header('content-type', CONTENT_TYPES[format]).header('vary', 'Accept, Accept-Encoding').header('cache-control', 'no-store');
-    if (wantsGzip(request.headers['accept-encoding'])) {
-      reply.header('content-encoding', 'gzip');
-      return gzip.join(chunks, own, format);
-    }
-    return Buffer.concat([...chunks.map((c) => c.body[format]), own]);
+    // The rendered chunks are shared by every scrape until the next refresh: written as they are, never copied into a body of
+    // this scrape's own, so a slow or pipelining client costs its own small tail, not a copy of everything.
+    const gzipped = wantsGzip(request.headers['accept-encoding']);
+    if (gzipped) reply.header('content-encoding', 'gzip');
+    const parts = gzipped ? await gzip.join(chunks, own, format) : [...chunks.map((c) => c.body[format]), own];
+    const length = parts.reduce((n, p) => n + p.length, 0);
+    reply.header('content-length', length);
+    return reply.send(Readable.from(parts.filter((p) => p.length > 0)));
   });
 
   app.get('/-/healthy', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('OK\n'));
@@ -75,7 +96,93 @@ export function buildApp(options: AppOptions): FastifyInstance {
   return app;
 }
 
+interface Connection {
+  /** Requests of the connection not yet answered (or whose answer is still being sent). */
+  requests: number;
+  /** Of those, /metrics ones. */
+  metrics: number;
+  /** The connection is past its cap: it is closed after the 503, and what it sends meanwhile is ignored. */
+  refused: boolean;
+  closed: boolean;
+}
+
+/**
+ * Counts the answers in flight, per connection and /metrics ones overall, so
+ * that no client can pile them up: a connection with more requests waiting
+ * than the cap (HTTP/1.1 pipelining) gets 503 and is closed, and /metrics
+ * past the overall cap answers 503 at once. A request counts until its
+ * answer is sent or its connection closes.
+ */
+class InFlight {
+  /** /metrics answers in flight, all connections together. */
+  private metrics = 0;
+  private readonly connections = new WeakMap<Socket, Connection>();
+
+  constructor(private readonly limits: ServerLimits) {}
+
+  admit(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
+    const connection = this.connection(request.raw.socket);
+    if (connection.refused || connection.closed) {
+      // Sent after the refusal, on a connection about to close: no answer at all.
+      reply.hijack();
+      return reply;
+    }
+    if (connection.requests >= this.limits.maxRequestsPerConnection) {
+      connection.refused = true;
+      return reply
+        .code(503)
+        .header('connection', 'close')
+        .type('text/plain; charset=utf-8')
+        .send(`Too many requests waiting on one connection (HTTP_MAX_REQUESTS_PER_CONNECTION=${this.limits.maxRequestsPerConnection})\n`);
+    }
+    connection.requests++;
+    reply.raw.once('close', () => {
+      if (!connection.closed) connection.requests--;
+    });
+    return undefined;
+  }
+
+  admitMetrics(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
+    if (this.metrics >= this.limits.maxMetricsInFlight) {
+      return reply
+        .code(503)
+        .header('retry-after', '1')
+        .type('text/plain; charset=utf-8')
+        .send(`Too many /metrics answers in flight (HTTP_MAX_METRICS_IN_FLIGHT=${this.limits.maxMetricsInFlight}); try again\n`);
+    }
+    const connection = this.connection(request.raw.socket);
+    connection.metrics++;
+    this.metrics++;
+    reply.raw.once('close', () => {
+      if (connection.closed) return;
+      connection.metrics--;
+      this.metrics--;
+    });
+    return undefined;
+  }
+
+  private connection(socket: Socket): Connection {
+    let connection = this.connections.get(socket);
+    if (connection === undefined) {
+      const created: Connection = { requests: 0, metrics: 0, refused: false, closed: false };
+      // Answers queued behind others on a closed connection may never emit their own 'close': the connection's does for them.
+      socket.once('close', () => {
+        created.closed = true;
+        this.metrics -= created.metrics;
+        created.metrics = 0;
+        created.requests = 0;
+      });
+      this.connections.set(socket, created);
+      connection = created;
+    }
+    return connection;
+  }
+}
+
 function landingPage(options: AppOptions, now: number): string {
+  const secrets = options.secrets.map((s) => s.reveal());
+  // Scrubbed before it is escaped: escaping changes the forms the scrubbing knows.
+  const esc = (s: string) => escapeHtml(scrub(s, secrets));
   const rows = options.scheduler
     .details()
     .map((d) => {
@@ -110,6 +217,6 @@ ${rows}
 `;
 }
 
-function esc(s: string): string {
+function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

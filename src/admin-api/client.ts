@@ -1,3 +1,4 @@
+import { brotliDecompressSync, gunzipSync, inflateSync, constants as zlibConstants } from 'node:zlib';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { sleep, type Clock } from '../clock.js';
@@ -110,9 +111,10 @@ interface Answer {
 }
 type Outcome = { answer: Answer } | { failure: AdminApiError };
 
-/** Retries spent by one call, over all its path variants. */
+/** Retries spent by one call, over all its path variants, and what the last failed attempt met. */
 interface Budget {
   retries: number;
+  lastFailure?: string;
 }
 
 const SNIPPET_CHARS = 200;
@@ -166,7 +168,13 @@ export class AdminApiClient implements AdminApi {
     const budget: Budget = { retries: 0 };
 
     for (const path of candidates) {
-      const answer = await this.#withRetries(endpoint, path, options, budget);
+      const answer = await this.#withRetries(endpoint, path, options, budget).catch((err: unknown) => {
+        // "gave up: refresh deadline passed" alone hides why the call was still retrying: say what the last attempt met.
+        if (err instanceof AdminApiError && err.kind === 'aborted' && budget.lastFailure !== undefined) {
+          throw new AdminApiError(endpoint, 'aborted', `${err.message}; the last attempt: ${budget.lastFailure}`, err.details);
+        }
+        throw err;
+      });
       if (answer.status === 404) {
         if (candidates.length > 1) this.#options.logger.debug({ api_endpoint: endpoint, path }, `${path} answered 404`);
         continue;
@@ -263,6 +271,7 @@ export class AdminApiClient implements AdminApi {
       }
 
       if (budget.retries >= retry.maxRetries) throw failure;
+      budget.lastFailure = failure.message;
       budget.retries++;
       observer.retry(endpoint, reason);
       logger.debug(
@@ -330,8 +339,9 @@ export class AdminApiClient implements AdminApi {
 
     if (status < 200 || status >= 300) {
       // Only the first bytes, for the message; the status is the answer.
-      const { text, truncated } = await readPrefix(body, ERROR_BODY_BYTES);
+      const { bytes, truncated } = await readPrefix(body, ERROR_BODY_BYTES);
       if (signal?.aborted) throw this.#aborted(endpoint, signal);
+      const text = decodeBody(bytes, firstHeader(response.headers['content-encoding']), ERROR_BODY_BYTES * 16);
       return { answer: { status, retryAfter, text, truncated } };
     }
 
@@ -341,7 +351,9 @@ export class AdminApiClient implements AdminApi {
       return { failure: this.#tooLarge(endpoint, path, status, `Content-Length ${length}`) };
     }
     try {
-      return { answer: { status, retryAfter, text: await body.text(), truncated: false } };
+      // Scrubbed before anything reads it: a key echoed anywhere in an answer (a value, a model name, a map key) reaches
+      // no parse message, log line, label or landing page, in whatever form it was echoed (see scrub).
+      return { answer: { status, retryAfter, text: this.#clean(await body.text()), truncated: false } };
     } catch (err) {
       if (this.#closed || signal?.aborted) throw this.#aborted(endpoint, signal);
       return { failure: this.#classify(endpoint, path, status, err) };
@@ -453,8 +465,42 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** gzip's first bytes: a body compressed without saying so is still recognised. */
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+
+/**
+ * A body as text for a message: decompressed when it came gzip-, deflate- or
+ * br-encoded (asked for or not: some proxies do), at most `maxBytes` bytes of
+ * it, a cut one as far as it goes. What cannot be decoded is described,
+ * never shown as binary: `<N bytes, gzip>`.
+ */
+function decodeBody(bytes: Buffer, contentEncoding: string | undefined, maxBytes: number): string {
+  let coding = contentEncoding?.trim().toLowerCase() ?? '';
+  if ((coding === '' || coding === 'identity') && bytes.subarray(0, 2).equals(GZIP_MAGIC)) coding = 'gzip';
+  if (coding === '' || coding === 'identity') return bytes.toString('utf8');
+  // A body cut short (only its first bytes were read) is decoded as far as it goes.
+  const zlibOptions = { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: maxBytes };
+  try {
+    switch (coding) {
+      case 'gzip':
+      case 'x-gzip':
+        return gunzipSync(bytes, zlibOptions).toString('utf8');
+      case 'deflate':
+        return inflateSync(bytes, zlibOptions).toString('utf8');
+      case 'br':
+        return brotliDecompressSync(bytes, {
+          finishFlush: zlibConstants.BROTLI_OPERATION_FLUSH,
+          maxOutputLength: maxBytes,
+        }).toString('utf8');
+    }
+  } catch {
+    // Corrupt, or larger than a message needs: described below.
+  }
+  return `<${bytes.length} bytes, ${coding}>`;
+}
+
 /** Reads at most `maxBytes` of `body`, then drops the rest; read errors end it quietly. */
-async function readPrefix(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+async function readPrefix(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<{ bytes: Buffer; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   let truncated = false;
@@ -474,5 +520,5 @@ async function readPrefix(body: Dispatcher.ResponseData['body'], maxBytes: numbe
   } finally {
     if (!body.destroyed) body.destroy();
   }
-  return { text: Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8'), truncated };
+  return { bytes: Buffer.concat(chunks).subarray(0, maxBytes), truncated };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { API_ENDPOINTS, type ApiEndpoint, type PathLayout } from '../endpoints.js';
-import { Secret } from '../secret.js';
+import { headerValueProblem, Secret } from '../secret.js';
 import { CATALOG } from '../sources/catalog.js';
 import {
   intervalSettingKeys,
@@ -34,10 +34,20 @@ export interface Config {
   requestTimeoutMs: number;
   maxResponseBytes: number;
   maxConcurrentRequests: number;
+  server: ServerLimits;
   host: string;
   port: number;
   logLevel: LogLevel;
   demo: boolean;
+}
+
+/** What one client can hold of the HTTP server (see the HTTP_* settings). */
+export interface ServerLimits {
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxRequestsPerConnection: number;
+  maxMetricsInFlight: number;
 }
 
 export interface AnalyticsConfig {
@@ -155,11 +165,23 @@ export function loadConfig(sources: ConfigSources): Command {
     requestTimeoutMs: v.requestTimeout as number,
     maxResponseBytes: v.maxResponseSize as number,
     maxConcurrentRequests: v.maxConcurrentRequests as number,
+    server: {
+      requestTimeoutMs: v.httpRequestTimeout as number,
+      keepAliveTimeoutMs: v.httpKeepAliveTimeout as number,
+      idleTimeoutMs: v.httpIdleTimeout as number,
+      maxRequestsPerConnection: v.httpMaxRequestsPerConnection as number,
+      maxMetricsInFlight: v.httpMaxMetricsInFlight as number,
+    },
     host: v.host as string,
     port: v.port as number,
     logLevel: v.logLevel as LogLevel,
     demo,
   };
+  const headerProblem = config.apiKey === undefined ? undefined : headerValueProblem(config.apiKey.reveal());
+  if (headerProblem !== undefined) {
+    const origin = v.apiKeyFile === undefined ? 'MISTRAL_ADMIN_API_KEY' : `MISTRAL_ADMIN_API_KEY_FILE=${JSON.stringify(v.apiKeyFile)}`;
+    throw new ConfigError(`${origin}: the key cannot be sent in an HTTP header: ${headerProblem}; check how it was copied`);
+  }
   if (command === 'check') return { kind: 'check', config, saveAnswers: typeof saveAnswers === 'string' ? saveAnswers : undefined };
   return { kind: 'run', config };
 }

@@ -2,7 +2,14 @@
 import type { SimEndpoint } from './routes.js';
 
 export type Fault =
-  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+  /** `encoding`: the body is sent compressed with that content-encoding, asked for or not (as some proxies do). */
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string>; encoding?: 'gzip' | 'br' }
+  /**
+   * An answer that echoes the key the request carried (x-api-key, else the
+   * bearer token) back: in `body`, `{key}` is the key as sent, `{key:json}`
+   * JSON-escaped (inside a JSON string), `{key:url}` URL-encoded.
+   */
+  | { kind: 'echo-key'; status: number; body: string; headers?: Record<string, string> }
   | { kind: 'delay'; ms: number }
   | { kind: 'hang' }
   | { kind: 'malformed'; variant: 'truncated-json' | 'not-json' | 'wrong-shape' | 'empty' | 'deep-nesting' }

@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import type { Fault, FaultQueue } from './faults.js';
 import type { Answer, Query } from './handlers.js';
 import type { SimEndpoint } from './routes.js';
@@ -47,6 +48,13 @@ function digest(text: string): Buffer {
 
 function keyMatches(candidate: string | undefined, expected: Buffer): boolean {
   return candidate !== undefined && timingSafeEqual(digest(candidate), expected);
+}
+
+/** The key a request carried: x-api-key, else the bearer token. */
+function sentKey(headers: IncomingMessage['headers']): string | undefined {
+  const headerKey = headers['x-api-key'];
+  const key = Array.isArray(headerKey) ? headerKey[0] : headerKey;
+  return key ?? /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '')?.[1]?.trim();
 }
 
 function isAuthorised(req: IncomingMessage, expected: Buffer): boolean {
@@ -114,7 +122,30 @@ export function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
     switch (fault.kind) {
       case 'status': {
         const body = fault.body === undefined ? { detail: STATUS_CODES[fault.status] ?? 'Error' } : fault.body;
-        sendText(res, record, fault.status, typeof body === 'string' ? body : JSON.stringify(body), fault.headers);
+        const text = typeof body === 'string' ? body : JSON.stringify(body);
+        if (fault.encoding === undefined) {
+          sendText(res, record, fault.status, text, fault.headers);
+          return;
+        }
+        const compressed = fault.encoding === 'gzip' ? gzipSync(text) : brotliCompressSync(text);
+        record.status = fault.status;
+        if (res.destroyed) return;
+        res.writeHead(fault.status, {
+          ...JSON_HEADERS,
+          'content-encoding': fault.encoding,
+          'content-length': String(compressed.length),
+          ...fault.headers,
+        });
+        res.end(compressed);
+        return;
+      }
+      case 'echo-key': {
+        const key = sentKey(record.headers) ?? '';
+        const text = fault.body
+          .replaceAll('{key:json}', JSON.stringify(key).slice(1, -1))
+          .replaceAll('{key:url}', encodeURIComponent(key))
+          .replaceAll('{key}', key);
+        sendText(res, record, fault.status, text, fault.headers);
         return;
       }
       case 'delay': {

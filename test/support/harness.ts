@@ -43,14 +43,17 @@ export async function startHarness(
     processMetrics?: boolean;
     /** The clock's start, ms since the epoch; mid-month by default. */
     start?: number;
+    /** The admin key, of the exporter and the simulator alike; CANARY_KEY by default. */
+    key?: string;
   } = {},
 ): Promise<Harness> {
   const clock = new ManualClock(options.start ?? HARNESS_START);
-  const sim = await startSimulator({ now: () => clock.now(), apiKey: CANARY_KEY, ...options.sim });
+  const key = options.key ?? CANARY_KEY;
+  const sim = await startSimulator({ now: () => clock.now(), apiKey: key, ...options.sim });
   const command = loadConfig({
     argv: [],
     env: {
-      MISTRAL_ADMIN_API_KEY: CANARY_KEY,
+      MISTRAL_ADMIN_API_KEY: key,
       MISTRAL_ADMIN_API_URL: sim.url,
       REFRESH_INTERVAL: '1h',
       ANALYTICS_REFRESH_INTERVAL: '1h',
@@ -61,7 +64,7 @@ export async function startHarness(
   });
   if (command.kind !== 'run') throw new Error('unexpected command');
   // Without the scrubbing safety net, a leak anywhere would show in the captured logs.
-  const logs = captureLogs({ secrets: options.scrubLogs ? [CANARY_KEY] : [] });
+  const logs = captureLogs({ secrets: options.scrubLogs ? [key] : [] });
   const exporter = createExporter(command.config, {
     logger: logs.logger,
     clock,

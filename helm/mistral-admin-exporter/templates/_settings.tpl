@@ -183,6 +183,43 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
       "min": 1,
       "max": 64
     },
+    "httpRequestTimeout": {
+      "env": "HTTP_REQUEST_TIMEOUT",
+      "flag": "http-request-timeout",
+      "default": "10s",
+      "kind": "duration",
+      "minMs": 1
+    },
+    "httpKeepAliveTimeout": {
+      "env": "HTTP_KEEP_ALIVE_TIMEOUT",
+      "flag": "http-keep-alive-timeout",
+      "default": "75s",
+      "kind": "duration",
+      "minMs": 1
+    },
+    "httpIdleTimeout": {
+      "env": "HTTP_IDLE_TIMEOUT",
+      "flag": "http-idle-timeout",
+      "default": "30s",
+      "kind": "duration",
+      "minMs": 1
+    },
+    "httpMaxRequestsPerConnection": {
+      "env": "HTTP_MAX_REQUESTS_PER_CONNECTION",
+      "flag": "http-max-requests-per-connection",
+      "default": "4",
+      "kind": "integer",
+      "min": 1,
+      "max": 1000
+    },
+    "httpMaxMetricsInFlight": {
+      "env": "HTTP_MAX_METRICS_IN_FLIGHT",
+      "flag": "http-max-metrics-in-flight",
+      "default": "16",
+      "kind": "integer",
+      "min": 1,
+      "max": 10000
+    },
     "host": {
       "env": "HOST",
       "flag": "host",
