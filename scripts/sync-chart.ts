@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { API_ENDPOINTS, PATH_LAYOUTS } from '../src/endpoints.js';
 import { intervalSettingKeys, LOG_LEVELS, SETTINGS, type SettingDef, type SettingKey } from '../src/config/settings.js';
+import { SERVICE_TIERS } from '../src/sources/usage.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CHART_DIR = join(ROOT, 'helm', 'mistral-admin-exporter');
@@ -43,10 +44,11 @@ const ENTRIES = Object.entries(SETTINGS) as Array<[SettingKey, Setting]>;
 
 /**
  * The settings the chart manages itself rather than as `config.*` values: the
- * secrets (mounted from a Secret) and the `_FILE` paths pointing at them.
+ * secrets (mounted from a Secret), the `_FILE` paths pointing at them, and the
+ * settings marked `chartOwned` (the web config, which the chart writes and mounts).
  */
 export function isChartManaged(setting: Setting): boolean {
-  if (setting.secret) return true;
+  if (setting.secret || setting.chartOwned !== undefined) return true;
   return ENTRIES.some(([, s]) => s.secret && setting.env === `${s.env}_FILE`);
 }
 
@@ -183,6 +185,8 @@ function schemaByMetavar(key: string, setting: Setting): JsonSchema {
       return { type: ['string', 'null'], enum: ['', 'auto', ...PATH_LAYOUTS, null] };
     case 'LEVEL':
       return { type: ['string', 'null'], enum: ['', ...LOG_LEVELS, null] };
+    case 'TIER':
+      return { type: ['string', 'null'], enum: ['', ...SERVICE_TIERS, null] };
     case 'NAME,...': {
       const names = ['all', ...API_ENDPOINTS];
       return stringOrList({ type: 'string', enum: names }, commaListRe(names.join('|')));
@@ -304,6 +308,8 @@ function checkByMetavar(key: string, setting: Setting): Check {
       return { kind: 'choice', choices: ['auto', ...PATH_LAYOUTS], caseInsensitive: false };
     case 'LEVEL':
       return { kind: 'choice', choices: [...LOG_LEVELS], caseInsensitive: true };
+    case 'TIER':
+      return { kind: 'choice', choices: [...SERVICE_TIERS], caseInsensitive: true };
     default:
       throw new Error(`sync-chart: setting ${key} has metavar ${setting.metavar}: add it to checkByMetavar in scripts/sync-chart.ts`);
   }
@@ -326,6 +332,7 @@ export function chartSettings(): Record<string, unknown> {
     let why: string | undefined;
     if (s.metavar === 'PORT')
       why = `the chart sets the exporter's port from config.${key} (the container port, the probes and the Service follow it): set config.${key} instead`;
+    else if (s.chartOwned !== undefined) why = s.chartOwned;
     else if (s.secret)
       why =
         "a key must not be in the pod's environment: give it as a Secret (existingSecret.name, or userIdHashKey.existingSecret.name), which the chart mounts as a file";

@@ -326,6 +326,7 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
   const sources = createSources(config.endpoints, {
     workspaceIds: config.workspaceIds,
     analytics: config.analytics,
+    assumedServiceTier: config.usageAssumedServiceTier,
     apiKeysLimit: config.apiKeysLimit,
   });
   try {
@@ -413,12 +414,13 @@ export function prepareAnswersDir(dir: string): void {
 
 /**
  * The file of one answer: the endpoint, then what tells its requests apart
- * (a workspace's placeholder, a window's length, a page after the first),
- * e.g. `usage.json`, `lechat_by_user-7d.json`, `workspaces-page2.json`.
+ * (a workspace's placeholder, a usage zone, a window's length, a page after
+ * the first), e.g. `usage.json`, `usage-zone-eu.json`, `lechat_by_user-7d.json`, `workspaces-page2.json`.
  */
 export function answerFileName(endpoint: string, query: Record<string, QueryValue>, anonymizer: Anonymizer, taken: Set<string>): string {
   const parts = [endpoint];
   if (query.workspace_id !== undefined) parts.push(`workspace-${anonymizer.id(String(query.workspace_id))}`);
+  if (query.api_zone !== undefined) parts.push(`zone-${String(query.api_zone)}`);
   const start = Number(query.start_time);
   const end = Number(query.end_time);
   if (query.start_time !== undefined && query.end_time !== undefined && Number.isFinite(end - start)) {

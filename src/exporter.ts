@@ -4,12 +4,15 @@ import { AdminApiClient } from './admin-api/client.js';
 import type { ClientObserver, RetryPolicy } from './admin-api/types.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/index.js';
+import type { FileWatcher } from './file-watch.js';
+import { RotatingSecret, watchKeyFile } from './key-rotation.js';
 import type { Logger } from './logger.js';
 import { OwnMetrics } from './own-metrics.js';
 import { Scheduler, type EndpointStatus } from './scheduler.js';
 import { buildApp } from './server.js';
 import { createSources } from './sources/catalog.js';
 import { REVISION, USER_AGENT, VERSION } from './version.js';
+import { createWebListener } from './web-listener.js';
 
 export const DEFAULT_RETRY: RetryPolicy = {
   maxRetries: 3,
@@ -26,6 +29,8 @@ export interface ExporterDeps {
   retry?: RetryPolicy;
   /** Process metrics vary from run to run; golden-file tests turn them off. */
   processMetrics?: boolean;
+  /** How often the key file and the web config's files are read for changes (default 5s). */
+  filePollIntervalMs?: number;
 }
 
 export interface Exporter {
@@ -33,7 +38,13 @@ export interface Exporter {
   scheduler: Scheduler;
   ownMetrics: OwnMetrics;
   client: AdminApiClient;
-  /** Stops the refreshes and the HTTP client (the app is closed by whoever listens). */
+  /** The key's values lately (it is re-read from its file), for scrubbing logs. */
+  secrets(): readonly string[];
+  /** Starts re-reading the key file and the web config's files when they change. */
+  watchFiles(): void;
+  /** One read of those files now (tests); a change is applied at the second poll that sees it. */
+  pollFiles(): Promise<void>;
+  /** Stops the refreshes, the file watches and the HTTP client (the app is closed by whoever listens). */
   close(): Promise<void>;
 }
 
@@ -66,15 +77,47 @@ export function createApiClient(config: Config, deps: ClientDeps): AdminApiClien
   });
 }
 
-/** Builds the whole exporter from a checked configuration; refreshes start with `scheduler.start()`. */
+/**
+ * Builds the whole exporter from a checked configuration; refreshes start with
+ * `scheduler.start()`, file watches with `watchFiles()`. Throws WebConfigError
+ * on a web config (or bearer token file) that cannot be used.
+ */
 export function createExporter(config: Config, deps: ExporterDeps): Exporter {
   const clock = deps.clock ?? systemClock;
   const { logger } = deps;
   if (config.apiKey === undefined) throw new Error('no API key: a real exporter needs one (demo mode supplies its own)');
+  const web =
+    config.webConfigFile === undefined && config.webBearerTokenFile === undefined
+      ? undefined
+      : createWebListener({
+          path: config.webConfigFile,
+          bearerTokenFile: config.webBearerTokenFile,
+          openProbes: config.webOpenProbes,
+          logger,
+          clock,
+          pollIntervalMs: deps.filePollIntervalMs,
+        });
+  const watchers: FileWatcher[] = web === undefined ? [] : [web];
+  let apiKey = config.apiKey;
+  if (config.apiKeyFile !== undefined) {
+    const rotating = new RotatingSecret(apiKey);
+    apiKey = rotating;
+    watchers.push(
+      watchKeyFile({
+        file: config.apiKeyFile,
+        secret: rotating,
+        setting: 'MISTRAL_ADMIN_API_KEY_FILE',
+        logger,
+        clock,
+        intervalMs: deps.filePollIntervalMs,
+      }),
+    );
+  }
 
   const sources = createSources(config.endpoints, {
     workspaceIds: config.workspaceIds,
     analytics: config.analytics,
+    assumedServiceTier: config.usageAssumedServiceTier,
     apiKeysLimit: config.apiKeysLimit,
   });
   const endpoints = sources.map((s) => s.endpoint);
@@ -86,7 +129,7 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     statuses: (): EndpointStatus[] => scheduler.statuses(),
     processMetrics: deps.processMetrics,
   });
-  const client = createApiClient(config, { ...deps, clock, observer: ownMetrics });
+  const client = createApiClient({ ...config, apiKey }, { ...deps, clock, observer: ownMetrics });
   const scheduler = new Scheduler({
     sources,
     api: client,
@@ -108,13 +151,23 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     limits: config.server,
     secrets: [config.apiKey, config.analytics.userIdHashKey].flatMap((s) => (s ? [s] : [])),
     now: () => clock.now(),
+    https: web?.httpsOptions,
   });
+  web?.install(app);
   return {
     app,
     scheduler,
     ownMetrics,
     client,
+    secrets: () => (apiKey instanceof RotatingSecret ? apiKey.values() : [apiKey.reveal()]),
+    watchFiles() {
+      for (const w of watchers) w.start();
+    },
+    async pollFiles() {
+      await Promise.all(watchers.map((w) => w.poll()));
+    },
     async close() {
+      for (const w of watchers) w.stop();
       await scheduler.stop();
       await client.close();
     },

@@ -6,8 +6,8 @@ export type { Logger };
 
 export interface LoggerOptions {
   level: LevelWithSilent;
-  /** Values that must never reach the output, whatever logged them. */
-  secrets?: readonly string[];
+  /** Values that must never reach the output, whatever logged them; a function is asked at each line (a key re-read from its file). */
+  secrets?: readonly string[] | (() => readonly string[]);
   /** Where the JSON lines go; stdout by default. Tests pass a capturing stream. */
   destination?: DestinationStream;
 }
@@ -18,7 +18,9 @@ export interface LoggerOptions {
  * is written, so an error message or an echoed API body cannot carry it out.
  */
 export function createLogger(options: LoggerOptions): Logger {
-  const secrets = (options.secrets ?? []).filter((s) => s.length > 0);
+  const given = options.secrets ?? [];
+  const secrets = typeof given === 'function' ? given : () => given;
+  const scrubbing = typeof given === 'function' || given.some((s) => s.length > 0);
   return pino(
     {
       level: options.level,
@@ -38,7 +40,7 @@ export function createLogger(options: LoggerOptions): Logger {
         ],
         censor: '[REDACTED]',
       },
-      hooks: secrets.length > 0 ? { streamWrite: (line: string) => scrub(line, secrets) } : {},
+      hooks: scrubbing ? { streamWrite: (line: string) => scrub(line, secrets()) } : {},
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),
   );

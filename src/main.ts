@@ -5,10 +5,11 @@ import { pino } from 'pino';
 import { checkCommand, prepareAnswersDir } from './check.js';
 import { ConfigError, helpText, loadConfig, type Command, type Config } from './config/index.js';
 import { formatDuration } from './config/values.js';
-import { createExporter } from './exporter.js';
+import { createExporter, type Exporter } from './exporter.js';
 import { createLogger } from './logger.js';
 import { Secret } from './secret.js';
 import { VERSION } from './version.js';
+import { WebConfigError } from './web-config.js';
 
 /** Grace period for in-flight scrapes and refreshes on SIGTERM/SIGINT. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -41,7 +42,14 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     const demoKey = randomBytes(24).toString('hex');
     const simulator = await startSimulator({ apiKey: demoKey });
     closeSimulator = () => simulator.close();
-    config = { ...config, apiUrl: simulator.url, apiKey: new Secret(demoKey), pathLayout: 'auto' };
+    // Its usage entries that name no service tier are billed at standard, which the setting says unless set otherwise.
+    config = {
+      ...config,
+      apiUrl: simulator.url,
+      apiKey: new Secret(demoKey),
+      pathLayout: 'auto',
+      usageAssumedServiceTier: config.usageAssumedServiceTier ?? 'standard',
+    };
   }
 
   // Both secrets are scrubbed from every log line: the admin key, and the key that makes user pseudonyms unlinkable.
@@ -67,7 +75,9 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     return;
   }
 
-  const logger = createLogger({ level: config.logLevel, secrets });
+  let exporter: Exporter | undefined;
+  // The key may be re-read from its file: its values so far are scrubbed too.
+  const logger = createLogger({ level: config.logLevel, secrets: () => [...secrets, ...(exporter?.secrets() ?? [])] });
   if (config.demo) {
     logger.warn(
       { api_url: config.apiUrl },
@@ -75,7 +85,15 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     );
   }
 
-  const exporter = createExporter(config, { logger });
+  try {
+    exporter = createExporter(config, { logger });
+  } catch (err) {
+    if (!(err instanceof WebConfigError)) throw err;
+    process.stderr.write(`mistral-admin-exporter: ${err.message}\n`);
+    await closeSimulator?.();
+    process.exitCode = 2;
+    return;
+  }
   try {
     await exporter.app.listen({ host: config.host, port: config.port });
   } catch (err) {
@@ -87,6 +105,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     return;
   }
   exporter.scheduler.start();
+  exporter.watchFiles();
   logger.info(
     {
       version: VERSION,
@@ -101,8 +120,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
   closeWithGrace({ delay: SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an unexpected error');
     else logger.info({ signal }, 'shutting down');
-    await exporter.app.close();
-    await exporter.close();
+    await exporter?.app.close();
+    await exporter?.close();
     await closeSimulator?.();
   });
 }

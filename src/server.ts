@@ -1,3 +1,4 @@
+import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -24,6 +25,8 @@ export interface AppOptions {
   /** Timeouts and caps on what clients can hold (HTTP_* settings). */
   limits: ServerLimits;
   now?: () => number;
+  /** Serve HTTPS with these options (web-listener.ts); plain HTTP when absent. */
+  https?: HttpsOptions;
 }
 
 const OPENMETRICS = 'application/openmetrics-text';
@@ -51,18 +54,22 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const { scheduler, ownMetrics, limits } = options;
   const now = options.now ?? systemClock.now;
   const gzip = new GzipJoiner();
+  const connectionsCheckingInterval = Math.min(30_000, Math.max(100, Math.floor(limits.requestTimeoutMs / 2)));
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     // A scrape every few seconds would drown the log; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     // Node checks the request and headers timeouts on this interval (30s by default, which would stretch a 10s timeout to 40s).
-    http: { connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(limits.requestTimeoutMs / 2))) },
+    // Fastify reads it from `http`, or from `https` when it serves HTTPS (it then ignores `http`).
+    ...(options.https === undefined
+      ? { http: { connectionsCheckingInterval } }
+      : { https: { ...options.https, connectionsCheckingInterval } }),
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // The socket's inactivity timeout while a request is read or answered: a client that stops reading is dropped.
     connectionTimeout: limits.idleTimeoutMs,
-  });
+  }) as FastifyInstance; // Fastify types an HTTPS app apart; the routes below are the same either way.
   app.server.headersTimeout = limits.requestTimeoutMs;
   const inFlight = new InFlight(limits);
 

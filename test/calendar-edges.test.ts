@@ -112,7 +112,9 @@ describe('the whole exporter against the simulator, across a month end', () => {
       .slice(februaryRequests)
       .filter((r) => r.endpoint === 'usage')
       .map((r) => r.query);
-    expect(usageQueries).toEqual([{ month: '3', year: '2027' }]);
+    // Once unfiltered, then once per zone of the prices: every one for the new month.
+    expect(usageQueries.map(({ api_zone: _zone, ...q }) => q)).toEqual(Array(usageQueries.length).fill({ month: '3', year: '2027' }));
+    expect(usageQueries.map((q) => q.api_zone ?? '').sort()).toEqual(['', 'eu', 'global', 'us']);
     expect(valueOf(text, 'mistral_billing_period_start_timestamp_seconds')).toBe(Date.UTC(2027, 2, 1) / 1000);
     // The period ends with March, at its last second or at April's first, as the API writes it.
     expect(valueOf(text, 'mistral_billing_period_end_timestamp_seconds')).toBeGreaterThanOrEqual(Date.UTC(2027, 2, 31, 23, 59, 59) / 1000);

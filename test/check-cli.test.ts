@@ -106,6 +106,15 @@ describe('mistral-admin-exporter check', () => {
     expect(new Set(s.requests.map((q) => q.endpoint))).toEqual(new Set(['spend_limit', 'usage']));
   });
 
+  it('says what to do about usage entries whose price is ambiguous by tier: set USAGE_ASSUMED_SERVICE_TIER', async () => {
+    const s = await simulator();
+    const r = await run(['check', '--endpoints', 'usage'], againstSim(s));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/usage: usage entries whose unit price is ambiguous \(service_tier\).*set USAGE_ASSUMED_SERVICE_TIER/);
+    const settled = await run(['check', '--endpoints', 'usage', '--usage-assumed-service-tier', 'standard'], againstSim(s));
+    expect(settled.stdout).not.toContain('ambiguous');
+  });
+
   it('exits 1 and says what to do: a 403, and an answer with an unreadable row', async () => {
     const s = await simulator();
     s.setFault('vibe_by_workspace', { kind: 'status', status: 403 });

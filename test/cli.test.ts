@@ -86,6 +86,7 @@ describe('the command line', () => {
     expect(r.stdout).toContain('mistral-admin-exporter --demo');
     expect(r.stdout).toContain('env MISTRAL_ADMIN_API_KEY;');
     expect(r.stdout).toContain('--refresh-interval DURATION');
+    expect(r.stdout).toContain('--web.config.file PATH');
   });
 
   it.each<[string, string[], Record<string, string>, RegExp]>([
@@ -103,6 +104,12 @@ describe('the command line', () => {
       /^mistral-admin-exporter: REFRESH_INTERVAL="5x": not a duration .*\n$/,
     ],
     ['an unknown flag', ['--bogus'], { MISTRAL_ADMIN_API_KEY: 'k' }, /^mistral-admin-exporter: Unknown option '--bogus' \(see --help\)\n$/],
+    [
+      'a web config that cannot be used',
+      [],
+      { MISTRAL_ADMIN_API_KEY: 'k', WEB_CONFIG_FILE: '/nonexistent/web-config.yml' },
+      /^mistral-admin-exporter: WEB_CONFIG_FILE="\/nonexistent\/web-config.yml": cannot read the file \(ENOENT\)\n$/,
+    ],
   ])('stops at once on %s, with one line and exit code 2', (_name, args, env, message) => {
     const r = runOnce(args, env);
     expect(r.code).toBe(2);

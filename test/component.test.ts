@@ -1,8 +1,29 @@
 import { gunzipSync, inflateRawSync } from 'node:zlib';
+import { Big } from 'big.js';
 import { describe, expect, it } from 'vitest';
+import type { UsageTruthRow } from '../src/simulator/index.js';
 import { CANARY_KEY, startHarness, useHarness, valueOf } from './support/harness.js';
 
 const harness = useHarness();
+
+/** The labels of a truth row's cost series: zone and tier vary in the simulated prices, so both are there. */
+function costLabels(row: UsageTruthRow): Record<string, string> {
+  return {
+    category: row.category,
+    model: row.billingMetric,
+    billing_group: row.billingGroup,
+    currency: 'EUR',
+    api_zone: row.apiZone,
+    service_tier: row.serviceTier,
+  };
+}
+
+/** Σ value of truth rows per key, as a number. */
+function sumBy(rows: readonly UsageTruthRow[], key: (r: UsageTruthRow) => string): Map<string, number> {
+  const sums = new Map<string, Big>();
+  for (const r of rows) sums.set(key(r), (sums.get(key(r)) ?? new Big(0)).plus(r.value));
+  return new Map([...sums].map(([k, v]) => [k, Number(v.toString())]));
+}
 
 describe('every value equals what the simulator served', () => {
   it('spend, limit and projection from spend-limit', async () => {
@@ -35,28 +56,31 @@ describe('every value equals what the simulator served', () => {
   });
 
   it('cost and quantities from usage, to the last digit', async () => {
-    const { sim, refresh, scrape } = await harness();
+    // The simulated organization has no Priority Tier entitlement for the entries that say no tier.
+    const { sim, refresh, scrape } = await harness({ env: { USAGE_ASSUMED_SERVICE_TIER: 'standard' } });
     await refresh('usage');
     const text = await scrape();
     const truth = sim.truth.usage();
     const priced = truth.rows.filter((r) => r.cost !== null);
     expect(priced.length).toBeGreaterThan(5);
     for (const row of priced) {
-      const labels = { category: row.category, model: row.billingMetric, billing_group: row.billingGroup, currency: 'EUR' };
-      expect(valueOf(text, 'mistral_usage_cost', labels), JSON.stringify(labels)).toBe(Number(row.cost));
+      expect(valueOf(text, 'mistral_usage_cost', costLabels(row)), JSON.stringify(costLabels(row))).toBe(Number(row.cost));
     }
+    // Quantities: every zone and tier together.
+    const quantities = sumBy(truth.rows, (r) => `${r.category}|${r.billingMetric}|${r.billingGroup}|${r.eventType}`);
     const tokenRows = truth.rows.filter((r) => r.eventType.endsWith('_tokens'));
     expect(tokenRows.length).toBeGreaterThan(0);
     for (const row of tokenRows) {
       const labels = { category: row.category, model: row.billingMetric, token_type: row.billingGroup };
-      expect(valueOf(text, 'mistral_usage_tokens', labels), JSON.stringify(labels)).toBe(Number(row.value));
+      const want = quantities.get(`${row.category}|${row.billingMetric}|${row.billingGroup}|${row.eventType}`);
+      expect(valueOf(text, 'mistral_usage_tokens', labels), JSON.stringify(labels)).toBe(want);
     }
     const pageRows = truth.rows.filter((r) => r.eventType.endsWith('_pages'));
     expect(pageRows.length).toBeGreaterThan(0);
     for (const row of pageRows) {
       expect(
         valueOf(text, 'mistral_usage_pages', { category: row.category, model: row.billingMetric, billing_group: row.billingGroup }),
-      ).toBe(Number(row.value));
+      ).toBe(quantities.get(`${row.category}|${row.billingMetric}|${row.billingGroup}|${row.eventType}`));
     }
     const unpricedByCategory = new Map<string, number>();
     for (const row of truth.unpriced) unpricedByCategory.set(row.category, (unpricedByCategory.get(row.category) ?? 0) + row.entries);
@@ -87,7 +111,9 @@ describe('every value equals what the simulator served', () => {
     const probe = await startHarness();
     const workspaceIds = probe.sim.truth.workspaceIds;
     await probe.close();
-    const { sim, refresh, scrape } = await harness({ env: { MISTRAL_WORKSPACE_IDS: workspaceIds.join(',') } });
+    const { sim, refresh, scrape } = await harness({
+      env: { MISTRAL_WORKSPACE_IDS: workspaceIds.join(','), USAGE_ASSUMED_SERVICE_TIER: 'standard' },
+    });
     await refresh('usage');
     const text = await scrape();
     expect(workspaceIds.length).toBeGreaterThan(1);
@@ -96,20 +122,21 @@ describe('every value equals what the simulator served', () => {
       const truth = sim.truth.usage({ workspaceId });
       for (const row of truth.rows.filter((r) => r.cost !== null)) {
         checked++;
-        const labels = {
-          category: row.category,
-          model: row.billingMetric,
-          billing_group: row.billingGroup,
-          currency: 'EUR',
-          workspace_id: workspaceId,
-        };
+        const labels = { ...costLabels(row), workspace_id: workspaceId };
         expect(valueOf(text, 'mistral_usage_cost', labels), JSON.stringify(labels)).toBe(Number(row.cost));
       }
     }
     expect(checked, 'priced rows across the workspaces').toBeGreaterThan(workspaceIds.length);
     expect(text.split('\n').filter((l) => l.startsWith('mistral_usage_') && !l.includes('workspace_id='))).toEqual([]);
+    // Per workspace: once unfiltered, then once per zone of the prices.
     const usageRequests = sim.requests.filter((r) => r.endpoint === 'usage');
-    expect(usageRequests.map((r) => r.query.workspace_id).sort()).toEqual([...workspaceIds].sort());
+    expect(
+      usageRequests
+        .filter((r) => r.query.api_zone === undefined)
+        .map((r) => r.query.workspace_id)
+        .sort(),
+    ).toEqual([...workspaceIds].sort());
+    expect(usageRequests).toHaveLength(workspaceIds.length * 4);
     expect(usageRequests.every((r) => r.query.month === '11' && r.query.year === '2026')).toBe(true);
   });
 });

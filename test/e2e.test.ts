@@ -178,6 +178,8 @@ function useStack(at: number) {
           REFRESH_INTERVAL: '2s',
           ANALYTICS_REFRESH_INTERVAL: '3s',
           MAX_STALENESS: '1h',
+          // The simulated organization bills usage entries that name no tier at standard: said, they are priced.
+          USAGE_ASSUMED_SERVICE_TIER: 'standard',
         },
       });
       if (command.kind !== 'run') throw new Error('unexpected');

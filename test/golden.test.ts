@@ -20,9 +20,11 @@ let text: string;
 
 beforeAll(async () => {
   // The simulator and exporter on a manual clock: every value is deterministic.
-  // Per-user series on and small caps, so that every metric of the catalog and the dropped counts show.
+  // Per-user series on and small caps, so that every metric of the catalog and the dropped counts show;
+  // the simulator's odd shapes (GPU hours, reserved instances, a negative entry...) for the same reason.
   h = await startHarness({
     processMetrics: true,
+    sim: { oddShapes: true },
     env: {
       LECHAT_USER_METRICS: 'true',
       LECHAT_USER_LIMIT: '3',

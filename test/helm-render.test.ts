@@ -16,8 +16,10 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { ALERTS_COPY, CHART_DIR, DASHBOARDS_COPY, ROOT } from '../scripts/sync-chart.js';
 import { ConfigError, loadConfig } from '../src/config/index.js';
 import { SETTINGS, type SettingDef } from '../src/config/settings.js';
+import { loadWebConfig } from '../src/web-config.js';
 import { findChartTool, parseManifests, shellCommands, shellWords, type ChartTool, type Manifest, type Run } from './support/helm.js';
 import { manifestErrors } from './support/k8s.js';
+import { makePki } from './support/tls.js';
 import { hasTool, promtool } from './support/tools.js';
 
 type Json = Record<string, unknown>;
@@ -276,7 +278,8 @@ const SECRET_ENVS = Object.values(SETTINGS)
   .filter((s: SettingDef<unknown>) => s.secret)
   .map((s) => s.env);
 const CONFIG_SETTINGS = (Object.entries(SETTINGS) as Array<[string, SettingDef<unknown>]>).filter(
-  ([, s]) => !s.secret && !SECRET_ENVS.some((env) => s.env === `${env}_FILE`),
+  // The web config's settings are set by the chart from its `web` values.
+  ([, s]) => !s.secret && s.chartOwned === undefined && !SECRET_ENVS.some((env) => s.env === `${env}_FILE`),
 );
 
 function envText(value: unknown): string {
@@ -632,6 +635,163 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
       ['units out of order', ['interval=30s1m'], /serviceMonitor\.interval/],
     ])('%s fails the render, naming the values', (_what, sets, message) => {
       expect(renderFails([...SM, ...sets.flatMap((s) => ['--set', `serviceMonitor.${s}`])])).toMatch(message);
+    });
+  });
+
+  describe('TLS and authentication on the listener (web)', () => {
+    const HASH = '$2y$10$X0h1gDsPszWURQaxFh.zoubFi6DXncSjhoQNJgRrnGs7EsimhC7zG';
+    const SM_AUTH = [
+      'serviceMonitor.enabled=true',
+      'serviceMonitor.basicAuth.username.name=scrape',
+      'serviceMonitor.basicAuth.username.key=username',
+      'serviceMonitor.basicAuth.password.name=scrape',
+      'serviceMonitor.basicAuth.password.key=password',
+    ].flatMap((v) => ['--set', v]);
+    const TLS = ['--set', 'web.tls.enabled=true', '--set', 'web.tls.secretName=exporter-tls'];
+    const USERS = ['--set-string', `web.basicAuth.users.prometheus=${HASH}`];
+    type Probe = { httpGet: { scheme?: string; path: string } };
+    const probes = (objects: readonly Manifest[]): Array<string | undefined> => {
+      const c = containerOf(objects) as Container & { livenessProbe: Probe; readinessProbe: Probe };
+      return [c.livenessProbe.httpGet.scheme, c.readinessProbe.httpGet.scheme];
+    };
+    const smEndpoint = (objects: readonly Manifest[]): Json =>
+      ((one(objects, 'ServiceMonitor').spec as Json).endpoints as Json[])[0] as Json;
+    const webConfigText = (objects: readonly Manifest[]): string => {
+      const secret = ofKind(objects, 'Secret').find((o) => nameOf(o).endsWith('-web-config'));
+      return ((secret?.stringData ?? {}) as Json)['web-config.yml'] as string;
+    };
+
+    it('off by default: plain HTTP probes and scrapes, no web config', async () => {
+      const objects = await renderValid([...KEY, '--set', 'serviceMonitor.enabled=true']);
+      expect(probes(objects)).toEqual(['HTTP', 'HTTP']);
+      expect(smEndpoint(objects).scheme).toBe('http');
+      expect(smEndpoint(objects).tlsConfig).toBeUndefined();
+      expect(JSON.stringify(containerOf(objects).env)).not.toContain('WEB_CONFIG_FILE');
+      expect(ofKind(objects, 'Secret')).toEqual([]);
+    });
+
+    it('TLS and basic auth: HTTPS probes left open, a web config the exporter reads, a ServiceMonitor with scheme, CA and basicAuth', async () => {
+      const objects = await renderValid([...KEY, ...TLS, ...USERS, ...SM_AUTH]);
+      expect(probes(objects)).toEqual(['HTTPS', 'HTTPS']);
+      const c = containerOf(objects);
+      expect(c.env).toContainEqual({ name: 'WEB_CONFIG_FILE', value: '/etc/mistral-admin-exporter/web/web-config.yml' });
+      expect(c.env).toContainEqual({ name: 'WEB_OPEN_PROBES', value: 'true' });
+      // Whole directories, never subPath: the kubelet updates them in place, for the exporter to re-read.
+      expect(c.volumeMounts).toEqual(
+        expect.arrayContaining([
+          { name: 'web-config', mountPath: '/etc/mistral-admin-exporter/web', readOnly: true },
+          { name: 'web-tls', mountPath: '/etc/mistral-admin-exporter/tls', readOnly: true },
+        ]),
+      );
+      expect(JSON.stringify(c.volumeMounts)).not.toContain('subPath');
+      const volumes = podOf(objects).spec.volumes ?? [];
+      expect(volumes.find((v) => v.name === 'web-tls')?.secret?.secretName).toBe('exporter-tls');
+
+      const e = smEndpoint(objects);
+      expect(e.scheme).toBe('https');
+      expect(e.tlsConfig).toEqual({
+        ca: { secret: { name: 'exporter-tls', key: 'ca.crt' } },
+        serverName: 'test-mistral-admin-exporter.default.svc',
+      });
+      expect(e.basicAuth).toEqual({ username: { name: 'scrape', key: 'username' }, password: { name: 'scrape', key: 'password' } });
+
+      // The web config, read by the exporter's own parser with a certificate where the chart mounts it.
+      const pki = makePki();
+      try {
+        const cert = pki.issue('server', 'exporter', 'DNS:test-mistral-admin-exporter.default.svc');
+        const files: Record<string, string> = {
+          '/etc/mistral-admin-exporter/web/web-config.yml': webConfigText(objects),
+          '/etc/mistral-admin-exporter/tls/tls.crt': readFileSync(cert.cert, 'utf8'),
+          '/etc/mistral-admin-exporter/tls/tls.key': readFileSync(cert.key, 'utf8'),
+        };
+        const web = loadWebConfig('/etc/mistral-admin-exporter/web/web-config.yml', (path) => {
+          if (files[path] === undefined) throw Object.assign(new Error(path), { code: 'ENOENT' });
+          return files[path];
+        });
+        expect(web.tls?.clientAuth).toBe('NoClientCert');
+        expect(web.tls?.context.minVersion).toBe('TLSv1.2');
+        expect([...web.users.entries()]).toEqual([['prometheus', HASH]]);
+      } finally {
+        rmSync(pki.dir, { recursive: true, force: true });
+      }
+    });
+
+    it('client certificates: the CA is ca.crt of the TLS Secret, and the ServiceMonitor must give a certificate', async () => {
+      const objects = await renderValid(['--values', ciFile('web-tls-values.yaml')]);
+      const text = webConfigText(objects);
+      const parsed = parseYaml(text) as { tls_server_config: Json };
+      expect(parsed.tls_server_config).toMatchObject({
+        client_auth_type: 'RequireAndVerifyClientCert',
+        client_ca_file: '/etc/mistral-admin-exporter/tls/ca.crt',
+        min_version: 'TLS13',
+      });
+      expect((smEndpoint(objects).tlsConfig as Json).keySecret).toEqual({ name: 'prometheus-scrape-client', key: 'tls.key' });
+      expect(
+        renderFails([...KEY, ...TLS, '--set', 'web.tls.clientAuthType=RequireAndVerifyClientCert', '--set', 'serviceMonitor.enabled=true']),
+      ).toMatch(/web\.tls\.clientAuthType=RequireAndVerifyClientCert requires a client certificate.*serviceMonitor\.tlsConfig/);
+    });
+
+    it('a web config of your own (web.existingSecret): mounted as it is, no Secret made', async () => {
+      const objects = await renderValid([
+        ...KEY,
+        ...TLS,
+        '--set',
+        'web.existingSecret.name=my-web',
+        '--set',
+        'web.existingSecret.key=web.yml',
+      ]);
+      expect(ofKind(objects, 'Secret')).toEqual([]);
+      expect(containerOf(objects).env).toContainEqual({ name: 'WEB_CONFIG_FILE', value: '/etc/mistral-admin-exporter/web/web.yml' });
+      expect((podOf(objects).spec.volumes ?? []).find((v) => v.name === 'web-config')?.secret?.secretName).toBe('my-web');
+    });
+
+    it('a bearer token from a Secret: mounted as WEB_BEARER_TOKEN_FILE, given to the ServiceMonitor as authorization', async () => {
+      const objects = await renderValid([
+        ...KEY,
+        ...TLS,
+        ...['web.bearerToken.existingSecret.name=scrape-token', 'serviceMonitor.enabled=true'].flatMap((v) => ['--set', v]),
+        ...['serviceMonitor.authorization.type=Bearer', 'serviceMonitor.authorization.credentials.name=scrape-token'].flatMap((v) => [
+          '--set',
+          v,
+        ]),
+        ...['--set', 'serviceMonitor.authorization.credentials.key=token'],
+      ]);
+      const c = containerOf(objects);
+      expect(c.env).toContainEqual({ name: 'WEB_BEARER_TOKEN_FILE', value: '/etc/mistral-admin-exporter/bearer-token/token' });
+      expect(c.volumeMounts).toContainEqual({
+        name: 'web-bearer-token',
+        mountPath: '/etc/mistral-admin-exporter/bearer-token',
+        readOnly: true,
+      });
+      expect((podOf(objects).spec.volumes ?? []).find((v) => v.name === 'web-bearer-token')?.secret?.secretName).toBe('scrape-token');
+      expect(smEndpoint(objects).authorization).toEqual({ type: 'Bearer', credentials: { name: 'scrape-token', key: 'token' } });
+      expect(
+        renderFails([...KEY, '--set', 'web.bearerToken.existingSecret.name=scrape-token', '--set', 'serviceMonitor.enabled=true']),
+      ).toMatch(/serviceMonitor\.authorization is not: Prometheus would get 401/);
+    });
+
+    it('web.openProbes=false: the exporter is told so (the probes then need what everything else needs)', async () => {
+      const objects = await renderValid([...KEY, ...TLS, '--set', 'web.openProbes=false']);
+      expect(containerOf(objects).env).toContainEqual({ name: 'WEB_OPEN_PROBES', value: 'false' });
+    });
+
+    it.each<[string, string[], RegExp]>([
+      ['TLS without its Secret', ['--set', 'web.tls.enabled=true'], /web\.tls\.enabled needs web\.tls\.secretName/],
+      ['client certificates without TLS', ['--set', 'web.tls.clientAuthType=RequireAnyClientCert'], /needs web\.tls\.enabled/],
+      [
+        'users but a ServiceMonitor without basicAuth',
+        [...USERS, '--set', 'serviceMonitor.enabled=true'],
+        /serviceMonitor\.basicAuth is not: Prometheus would get 401/,
+      ],
+      [
+        'WEB_CONFIG_FILE in extraEnv',
+        ['--set', 'extraEnv[0].name=WEB_CONFIG_FILE', '--set', 'extraEnv[0].value=/x'],
+        /extraEnv WEB_CONFIG_FILE.*web\.tls/,
+      ],
+      ['--web.config.file in extraArgs', ['--set', 'extraArgs[0]=--web.config.file=/x'], /extraArgs --web\.config\.file.*web\.tls/],
+      ['a password in place of a hash', ['--set', 'web.basicAuth.users.prometheus=hunter2'], /basicAuth|pattern|does not match/],
+    ])('%s fails the render, saying what to set', (_what, args, message) => {
+      expect(renderFails([...KEY, ...args])).toMatch(message);
     });
   });
 

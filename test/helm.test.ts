@@ -82,7 +82,8 @@ const SECRET_ENVS = Object.values(SETTINGS)
   .filter((s: SettingDef<unknown>) => s.secret)
   .map((s) => s.env);
 const CONFIG_SETTINGS = (Object.entries(SETTINGS) as Array<[string, SettingDef<unknown>]>).filter(
-  ([, s]) => !s.secret && !SECRET_ENVS.some((env) => s.env === `${env}_FILE`),
+  // The web config's settings are set by the chart from its `web` values.
+  ([, s]) => !s.secret && s.chartOwned === undefined && !SECRET_ENVS.some((env) => s.env === `${env}_FILE`),
 );
 
 /** A config value as the chart renders it into its variable (helper envValue). */
@@ -230,8 +231,11 @@ describe('values.schema.json', () => {
 describe('config values: one per exporter setting', () => {
   const expected = CONFIG_SETTINGS.map(([key]) => key).sort();
 
-  it('covers every setting but the two secrets and their _FILE paths', () => {
-    expect(expected.length).toBe(Object.keys(SETTINGS).length - 4);
+  it('covers every setting but the two secrets, their _FILE paths and the web config (values under web)', () => {
+    expect(expected.length).toBe(Object.keys(SETTINGS).length - 7);
+    expect(expected).not.toContain('webConfigFile');
+    expect(expected).not.toContain('webBearerTokenFile');
+    expect(expected).not.toContain('webOpenProbes');
     expect(expected).not.toContain('apiKey');
     expect(expected).not.toContain('apiKeyFile');
     expect(expected).not.toContain('lechatUserIdHashKey');

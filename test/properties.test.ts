@@ -105,7 +105,8 @@ async function refresh(endpoint: Endpoint<ApiEndpoint>, option: string, now: num
     families: reader.toFamilies(snapshot),
     dropped: reader.seriesDropped?.(snapshot) ?? {},
     unreadable: reader.unreadable?.(snapshot) ?? {},
-    reads: queries.length,
+    // usage's re-reads per api_zone hold the unfiltered answer's entries again: what they cannot read is counted once.
+    reads: queries.filter((q) => q?.api_zone === undefined).length,
   };
 }
 
@@ -137,7 +138,9 @@ function malformed(endpoint: Endpoint<ApiEndpoint>, read: Read): string[] {
     for (const s of f.samples) {
       const labels = JSON.stringify(s.labels);
       if (typeof s.value !== 'number' || !Number.isFinite(s.value)) problems.push(`${f.name}${labels} = ${s.value}`);
-      if (Object.keys(s.labels).sort().join(',') !== wanted) problems.push(`${f.name}${labels}: labels are not ${wanted}`);
+      // A label the family declares optional may be left out; no other may, and none beyond labelNames is there.
+      const given = [...Object.keys(s.labels), ...(f.optionalLabels ?? []).filter((l) => !(l in s.labels))].sort().join(',');
+      if (given !== wanted) problems.push(`${f.name}${labels}: labels are not ${wanted}`);
       if (Object.values(s.labels).some((v) => typeof v !== 'string')) problems.push(`${f.name}${labels}: a label value is not a string`);
       const key = JSON.stringify(f.labelNames.map((n) => s.labels[n]));
       if (seen.has(key)) problems.push(`${f.name}: two samples labelled ${labels}`);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRateLimit, rateLimitFamilies } from '../src/sources/rate-limit.js';
 import { parseSpendLimit, spendLimitFamilies } from '../src/sources/spend-limit.js';
 import { ParseError } from '../src/sources/types.js';
-import { parseUsage, unitOf, usageFamilies } from '../src/sources/usage.js';
+import { parseUsage, priceUsage, readUsage, unitOf, usageFamilies, type UsageReport } from '../src/sources/usage.js';
 import { UnreadableTally } from '../src/sources/unreadable.js';
 import { flat } from './support/families.js';
 
@@ -184,19 +184,43 @@ const USAGE = {
   ],
 };
 
+/** The answer as asked for `api_zone=global`, its entries taken as billed at the standard tier. */
+function globalStandard(body: unknown, workspaceId?: string): UsageReport {
+  const answer = readUsage(body, workspaceId, new UnreadableTally(), 'global');
+  return priceUsage(answer, answer.entries, { assumedServiceTier: 'standard' });
+}
+
 describe('usage', () => {
-  const report = parseUsage(USAGE);
+  const report = globalStandard(USAGE);
   const m = flat(usageFamilies({ byWorkspace: false, reports: [report] }));
 
-  it('computes cost as Σ value_paid × the global/standard unit price, exactly', () => {
+  it('computes cost as Σ value_paid × the unit price of the entry zone and tier, exactly, labelled with both where they vary', () => {
     // 1_200_000 paid input tokens × 2e-6 = 2.4 (not 2.4000000000000004); 250_000 × 6e-6 = 1.5
-    expect(m['mistral_usage_cost{category="completion",model="mistral-large-2411",billing_group="input",currency="EUR"}']).toBe(2.4);
-    expect(m['mistral_usage_cost{category="completion",model="mistral-large-2411",billing_group="output",currency="EUR"}']).toBe(1.5);
-    expect(m['mistral_usage_cost{category="ocr",model="mistral-ocr-2505",billing_group="pages",currency="EUR"}']).toBe(0.1);
-    expect(m['mistral_usage_cost{category="connectors",model="web-search",billing_group="calls",currency="EUR"}']).toBe(0.21);
-    expect(m['mistral_usage_cost{category="vibe_code_completion",model="devstral-2512",billing_group="input",currency="EUR"}']).toBe(
-      0.0005,
-    );
+    expect(
+      m[
+        'mistral_usage_cost{category="completion",model="mistral-large-2411",billing_group="input",currency="EUR",api_zone="global",service_tier="standard"}'
+      ],
+    ).toBe(2.4);
+    expect(
+      m[
+        'mistral_usage_cost{category="completion",model="mistral-large-2411",billing_group="output",currency="EUR",api_zone="global",service_tier="standard"}'
+      ],
+    ).toBe(1.5);
+    expect(
+      m[
+        'mistral_usage_cost{category="ocr",model="mistral-ocr-2505",billing_group="pages",currency="EUR",api_zone="global",service_tier="standard"}'
+      ],
+    ).toBe(0.1);
+    expect(
+      m[
+        'mistral_usage_cost{category="connectors",model="web-search",billing_group="calls",currency="EUR",api_zone="global",service_tier="standard"}'
+      ],
+    ).toBe(0.21);
+    expect(
+      m[
+        'mistral_usage_cost{category="vibe_code_completion",model="devstral-2512",billing_group="input",currency="EUR",api_zone="global",service_tier="standard"}'
+      ],
+    ).toBe(0.0005);
   });
 
   it('reports quantities by unit, with token_type for tokens', () => {
@@ -208,7 +232,11 @@ describe('usage', () => {
   });
 
   it('reads an unknown category like the known ones', () => {
-    expect(m['mistral_usage_cost{category="agents_api",model="agent-runtime",billing_group="calls",currency="EUR"}']).toBe(0.3);
+    expect(
+      m[
+        'mistral_usage_cost{category="agents_api",model="agent-runtime",billing_group="calls",currency="EUR",api_zone="global",service_tier="standard"}'
+      ],
+    ).toBe(0.3);
   });
 
   it('counts entries with no price and leaves their cost out', () => {
@@ -222,12 +250,14 @@ describe('usage', () => {
     expect(m['mistral_usage_unknown_unit_entries{event_type="api_connectors"}']).toBe(1);
     expect(m['mistral_usage_unknown_unit_entries{event_type="api_agent_calls"}']).toBe(1);
     expect(Object.keys(m).filter((k) => k.includes('web-search'))).toEqual([
-      'mistral_usage_cost{category="connectors",model="web-search",billing_group="calls",currency="EUR"}',
+      'mistral_usage_cost{category="connectors",model="web-search",billing_group="calls",currency="EUR",api_zone="global",service_tier="standard"}',
     ]);
   });
 
-  it('ignores fine_tuning.storage and metadata fields', () => {
-    expect(Object.keys(m).some((k) => k.includes('storage'))).toBe(false);
+  it('exports fine_tuning.storage and the legacy vibe_usage as given, and no metadata field', () => {
+    expect(m['mistral_usage_fine_tuning_storage{model="ft-small"}']).toBe(3);
+    expect(m['mistral_usage_legacy_vibe_amount{currency="EUR"}']).toBe(0);
+    expect(Object.keys(m).filter((k) => /date|month/.test(k) && !k.startsWith('mistral_billing_period'))).toEqual([]);
   });
 
   it('exports the billing period', () => {
@@ -236,8 +266,8 @@ describe('usage', () => {
   });
 
   it('labels workspaces only when broken down by workspace', () => {
-    const a = parseUsage(USAGE, 'ws-a');
-    const b = parseUsage(USAGE, 'ws-b');
+    const a = globalStandard(USAGE, 'ws-a');
+    const b = globalStandard(USAGE, 'ws-b');
     const families = usageFamilies({ byWorkspace: true, reports: [a, b] });
     const cost = families.find((f) => f.name === 'mistral_usage_cost');
     expect(cost?.labelNames).toContain('workspace_id');
@@ -331,7 +361,152 @@ describe('usage', () => {
     expect(unitOf('vibe_pages')).toBe('pages');
     expect(unitOf('api_libraries_audio')).toBe('audio_seconds');
     expect(unitOf('vibe_audio_characters')).toBe('audio_characters');
-    expect(unitOf('gpu_hour')).toBeUndefined();
+    expect(unitOf('gpu_hour')).toBe('gpu_seconds');
+    expect(unitOf('reserved_instance')).toBe('reserved_instances');
+    expect(unitOf('api_connectors')).toBeUndefined();
+  });
+});
+
+describe('usage prices (rule 3): matched on every field both sides carry, never picked silently', () => {
+  const tokens = (o: Record<string, unknown> = {}) =>
+    entry({ event_type: 'api_tokens', billing_metric: 'm-1', billing_group: 'input', value: 100, value_paid: 100, ...o });
+  const price = (o: Record<string, unknown>) => ({
+    event_type: 'api_tokens',
+    billing_metric: 'm-1',
+    billing_group: 'input',
+    api_zone: 'global',
+    service_tier: 'standard',
+    ...o,
+  });
+  const ZONED = [
+    price({ price: 1 }),
+    price({ api_zone: 'eu', price: '1.1' }),
+    price({ service_tier: 'priority', price: 2 }),
+    price({ api_zone: 'eu', service_tier: 'priority', price: '2.2' }),
+  ];
+  const body = (entries: unknown[], prices: unknown[] = ZONED) => ({ completion: { models: { 'm-1': { input: entries } } }, prices });
+  const read = (b: unknown, zone?: string, tier?: 'standard' | 'priority') => {
+    const answer = readUsage(b, undefined, new UnreadableTally(), zone);
+    return flat(usageFamilies({ byWorkspace: false, reports: [priceUsage(answer, answer.entries, { assumedServiceTier: tier })] }));
+  };
+  const cost = (labels: string) => `mistral_usage_cost{category="completion",model="m-1",billing_group="input",currency="XXX"${labels}}`;
+
+  it('an entry of unknown zone and tier, with prices that differ by zone, is ambiguous: counted, its cost left out', () => {
+    const m = read(body([tokens(), tokens()]));
+    expect(m['mistral_usage_ambiguous_price_entries{category="completion",field="api_zone"}']).toBe(2);
+    expect(Object.keys(m).filter((k) => k.startsWith('mistral_usage_cost'))).toEqual([]);
+    // Its quantity still counts.
+    expect(m['mistral_usage_tokens{category="completion",model="m-1",token_type="input"}']).toBe(200);
+  });
+
+  it('the zone it was asked for settles the zone; an unknown tier with prices that differ by tier is still ambiguous', () => {
+    const m = read(body([tokens()]), 'eu');
+    expect(m['mistral_usage_ambiguous_price_entries{category="completion",field="service_tier"}']).toBe(1);
+    expect(Object.keys(m).filter((k) => k.startsWith('mistral_usage_cost'))).toEqual([]);
+  });
+
+  it('USAGE_ASSUMED_SERVICE_TIER settles the tier of entries that name none, and labels it', () => {
+    expect(read(body([tokens()]), 'eu', 'standard')[cost(',api_zone="eu",service_tier="standard"')]).toBe(110);
+    expect(read(body([tokens()]), 'eu', 'priority')[cost(',api_zone="eu",service_tier="priority"')]).toBe(220);
+  });
+
+  it("the entry's own api_zone and service_tier win over the zone asked and the tier assumed", () => {
+    const m = read(body([tokens({ api_zone: 'eu', service_tier: 'priority' }), tokens()]), 'global', 'standard');
+    expect(m[cost(',api_zone="eu",service_tier="priority"')]).toBe(220);
+    expect(m[cost(',api_zone="global",service_tier="standard"')]).toBe(100);
+  });
+
+  it('a field the price leaves null matches anything; without variation in zone or tier the labels are left out', () => {
+    const m = read(body([tokens()], [price({ api_zone: null, service_tier: null, price: 3 })]));
+    expect(m[cost('')]).toBe(300);
+    expect(m['mistral_usage_ambiguous_price_entries{category="completion",field="api_zone"}']).toBeUndefined();
+  });
+
+  it('one zone named: no per-zone question is needed and the zone label is left out', () => {
+    const m = read(body([tokens()], [price({ price: 1 }), price({ service_tier: 'priority', price: 2 })]), undefined, 'standard');
+    expect(m[cost(',service_tier="standard"')]).toBe(100);
+  });
+
+  it('two prices for the very same fields that disagree are ambiguous (field price)', () => {
+    const m = read(body([tokens()], [price({ price: 1 }), price({ price: 2 })]), 'global', 'standard');
+    expect(m['mistral_usage_ambiguous_price_entries{category="completion",field="price"}']).toBe(1);
+  });
+});
+
+describe('usage money-bearing fields (rule 7) and negative money', () => {
+  const gpu = (o: Record<string, unknown> = {}) =>
+    entry({ event_type: 'gpu_hour', billing_metric: 'h100', billing_group: 'hours', value: '1.5', value_paid: 1.5, ...o });
+  const odd = {
+    dedicated: { 'dedicated-h100::h100': { hours: [gpu(), gpu({ value: 2, value_paid: 2 })] } },
+    reserved: {
+      models: {
+        h100: {
+          instances: [
+            entry({ event_type: 'reserved_instance', billing_metric: 'h100', billing_group: 'instances', value: 2, value_paid: 2 }),
+          ],
+        },
+      },
+    },
+    fine_tuning: { training: {}, storage: { 'ft:a': 12, 'ft:b': 0 } },
+    vibe_usage: '0',
+    prices: [
+      {
+        event_type: 'gpu_hour',
+        billing_metric: 'h100',
+        billing_group: 'hours',
+        api_zone: 'global',
+        service_tier: 'standard',
+        price: '2.9',
+      },
+      {
+        event_type: 'reserved_instance',
+        billing_metric: 'h100',
+        billing_group: 'instances',
+        api_zone: 'global',
+        service_tier: 'standard',
+        price: 55,
+      },
+    ],
+  };
+  const m = flat(usageFamilies({ byWorkspace: false, reports: [parseUsage(odd)] }));
+
+  it('reads a top-level category that is itself a model map (no models wrapper)', () => {
+    expect(m['mistral_usage_cost{category="dedicated",model="h100",billing_group="hours",currency="XXX"}']).toBe(3.5 * 2.9);
+  });
+
+  it('exports GPU hours as seconds and reserved instances as given, with their cost', () => {
+    expect(m['mistral_usage_gpu_seconds{category="dedicated",model="h100",billing_group="hours"}']).toBe(3.5 * 3600);
+    expect(m['mistral_usage_reserved_instances{category="reserved",model="h100",billing_group="instances"}']).toBe(2);
+    expect(m['mistral_usage_cost{category="reserved",model="h100",billing_group="instances",currency="XXX"}']).toBe(110);
+    expect(Object.keys(m).filter((k) => k.startsWith('mistral_usage_unknown_unit_entries'))).toEqual([]);
+  });
+
+  it('exports fine_tuning.storage per model, a 0 included, and a legacy vibe_usage of 0 as the number given', () => {
+    expect(m['mistral_usage_fine_tuning_storage{model="ft:a"}']).toBe(12);
+    expect(m['mistral_usage_fine_tuning_storage{model="ft:b"}']).toBe(0);
+    expect(m['mistral_usage_legacy_vibe_amount{currency="XXX"}']).toBe(0);
+    const none = flat(usageFamilies({ byWorkspace: false, reports: [parseUsage({ ...odd, vibe_usage: null })] }));
+    expect(none['mistral_usage_legacy_vibe_amount{currency="XXX"}']).toBeUndefined();
+  });
+
+  it('refuses negative money as unreadable: a price, a quantity, value_paid, vibe_usage and storage, never exported nor computed with', () => {
+    const tally = new UnreadableTally();
+    const negative = {
+      ...odd,
+      dedicated: { 'dedicated-h100::h100': { hours: [gpu(), gpu({ value_paid: -2 }), gpu({ value: '-1' })] } },
+      fine_tuning: { training: {}, storage: { 'ft:a': -12 } },
+      vibe_usage: -4,
+      prices: [{ ...odd.prices[0], price: '-2.9' }, odd.prices[1]],
+    };
+    const n = flat(usageFamilies({ byWorkspace: false, reports: [parseUsage(negative, undefined, tally)] }));
+    expect(tally.result().not_a_number?.count).toBe(5);
+    expect(tally.result().not_a_number?.example).toMatch(/negative/);
+    expect(Object.entries(n).filter(([, v]) => v < 0)).toEqual([]);
+    expect(n['mistral_usage_gpu_seconds{category="dedicated",model="h100",billing_group="hours"}']).toBe(1.5 * 3600);
+    expect(Object.keys(n).filter((k) => k.startsWith('mistral_usage_cost{category="dedicated"'))).toEqual([]);
+    expect(n['mistral_usage_unpriced_entries{category="dedicated"}']).toBe(1);
+    expect(n['mistral_usage_legacy_vibe_amount{currency="XXX"}']).toBeUndefined();
+    expect(Object.keys(n).filter((k) => k.includes('fine_tuning_storage'))).toEqual([]);
   });
 });
 
@@ -356,6 +531,29 @@ describe('spend-limit', () => {
     expect(m.mistral_spend_limit_utilization_ratio).toBe(0.4001);
     expect(m['mistral_spend_projected{currency="EUR"}']).toBe(3200.8);
     expect(m.mistral_payment_last_failed).toBe(0);
+  });
+
+  it('tolerates usage_limit_organization and never reads it as the limit', () => {
+    const completion = { monthly_limit_reached: false, usage: 10, total_usage: 10, usage_limit: 4000, usage_limit_organization: 25_000 };
+    const m = flat(spendLimitFamilies(parseSpendLimit(body(completion), mid)));
+    expect(m['mistral_spend_limit{currency="EUR"}']).toBe(4000);
+    const withoutLimit = flat(spendLimitFamilies(parseSpendLimit(body({ ...completion, usage_limit: null }), mid)));
+    expect(Object.keys(withoutLimit).filter((k) => k.startsWith('mistral_spend_limit{'))).toEqual([]);
+    expect(Object.values(withoutLimit)).not.toContain(25_000);
+  });
+
+  it('refuses a negative amount as unreadable: left out like an absent one, never exported nor computed with', () => {
+    const s = parseSpendLimit(body({ monthly_limit_reached: false, usage: -5, vibe_usage: 2, total_usage: 10, usage_limit: '-100' }), mid);
+    expect(s.unreadable?.not_a_number?.count).toBe(2);
+    expect(s.unreadable?.not_a_number?.example).toMatch(/usage: -5 is negative/);
+    const m = flat(spendLimitFamilies(s));
+    expect(Object.entries(m).filter(([, v]) => v < 0)).toEqual([]);
+    expect(m['mistral_spend_reported{currency="EUR",field="usage"}']).toBeUndefined();
+    expect(m['mistral_spend{currency="EUR",product="vibe"}']).toBe(2);
+    expect(m['mistral_spend{currency="EUR",product="other"}']).toBe(8);
+    expect(Object.keys(m).filter((k) => k.startsWith('mistral_spend_limit{') || k.startsWith('mistral_spend_limit_utilization'))).toEqual(
+      [],
+    );
   });
 
   it('has no limit series when there is no monthly limit', () => {

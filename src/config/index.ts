@@ -20,6 +20,8 @@ export { DEFAULT_PORT, type AnalyticsWindow } from './settings.js';
 export interface Config {
   /** Absent only in demo mode, where the simulator needs no key. */
   apiKey: Secret | undefined;
+  /** The file the key was read from (re-read when it changes); undefined when it came from the environment. */
+  apiKeyFile: string | undefined;
   apiUrl: string;
   pathLayout: PathLayout | 'auto';
   /** The endpoints read, in the catalog's order. */
@@ -28,6 +30,8 @@ export interface Config {
   /** Each endpoint's refresh interval (every endpoint, read or not). */
   refreshIntervalsMs: Record<ApiEndpoint, number>;
   analytics: AnalyticsConfig;
+  /** USAGE_ASSUMED_SERVICE_TIER; undefined: unknown. */
+  usageAssumedServiceTier: 'standard' | 'priority' | undefined;
   /** API_KEYS_LIMIT. */
   apiKeysLimit: number;
   maxStalenessMs: number;
@@ -37,6 +41,11 @@ export interface Config {
   server: ServerLimits;
   host: string;
   port: number;
+  /** TLS and authentication of the listener (web-config.ts); undefined: plain HTTP, open to all. */
+  webConfigFile: string | undefined;
+  /** A token the listener accepts as `Authorization: Bearer` (web-listener.ts). */
+  webBearerTokenFile: string | undefined;
+  webOpenProbes: boolean;
   logLevel: LogLevel;
   demo: boolean;
 }
@@ -147,6 +156,7 @@ export function loadConfig(sources: ConfigSources): Command {
   const readFile = sources.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   const config: Config = {
     apiKey: demo ? undefined : readSecret('MISTRAL_ADMIN_API_KEY', v.apiKey, v.apiKeyFile, readFile, true),
+    apiKeyFile: demo ? undefined : v.apiKeyFile,
     apiUrl: v.apiUrl as string,
     pathLayout: v.pathLayout as PathLayout | 'auto',
     endpoints,
@@ -160,6 +170,7 @@ export function loadConfig(sources: ConfigSources): Command {
       userIdHashKey: readSecret('LECHAT_USER_ID_HASH_KEY', v.lechatUserIdHashKey, v.lechatUserIdHashKeyFile, readFile, false),
       toolLimit: v.vibeToolLimit as number,
     },
+    usageAssumedServiceTier: v.usageAssumedServiceTier as 'standard' | 'priority' | undefined,
     apiKeysLimit: v.apiKeysLimit as number,
     maxStalenessMs,
     requestTimeoutMs: v.requestTimeout as number,
@@ -174,6 +185,9 @@ export function loadConfig(sources: ConfigSources): Command {
     },
     host: v.host as string,
     port: v.port as number,
+    webConfigFile: v.webConfigFile,
+    webBearerTokenFile: v.webBearerTokenFile,
+    webOpenProbes: v.webOpenProbes as boolean,
     logLevel: v.logLevel as LogLevel,
     demo,
   };

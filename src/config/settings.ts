@@ -1,4 +1,5 @@
 import { API_ENDPOINTS, PATH_LAYOUTS, type ApiEndpoint, type PathLayout } from '../endpoints.js';
+import { SERVICE_TIERS, type ServiceTier } from '../sources/usage.js';
 import { CATALOG, endpointOf } from '../sources/catalog.js';
 import type { IntervalGroup } from '../sources/types.js';
 import { formatBytes, parseBoolean, parseBytes, parseChoice, parseDuration, parseHttpUrl, parseInteger, parseList } from './values.js';
@@ -23,6 +24,11 @@ export interface SettingDef<T> {
   section: Section;
   help: string;
   secret?: boolean;
+  /**
+   * Set by the Helm chart itself from values of its own (it mounts the file
+   * the setting names): not a `config.*` value. Says which values to use instead.
+   */
+  chartOwned?: string;
   parse(text: string): T;
 }
 
@@ -40,9 +46,9 @@ function flagFor(env: string): string {
     .replace(/_/g, '-');
 }
 
-function def<T>(d: Omit<SettingDef<T>, 'flag'> & { noFlag?: boolean }): SettingDef<T> {
-  const { noFlag, ...rest } = d;
-  return noFlag ? rest : { ...rest, flag: flagFor(d.env) };
+function def<T>(d: Omit<SettingDef<T>, 'flag'> & { noFlag?: boolean; flagName?: string }): SettingDef<T> {
+  const { noFlag, flagName, ...rest } = d;
+  return noFlag ? rest : { ...rest, flag: flagName ?? flagFor(d.env) };
 }
 
 const MIN_INTERVAL_MS = 1000;
@@ -132,7 +138,7 @@ export const SETTINGS = {
     env: 'MISTRAL_ADMIN_API_KEY_FILE',
     metavar: 'PATH',
     section: 'Mistral Admin API',
-    help: 'File holding the Admin API key (e.g. a mounted Kubernetes Secret); surrounding whitespace is ignored.',
+    help: 'File holding the Admin API key (e.g. a mounted Kubernetes Secret); surrounding whitespace is ignored. Re-read when it changes: a rotated key is used from the next request on, without a restart.',
     parse: (s) => s.trim(),
   }),
   apiUrl: def<string>({
@@ -157,6 +163,13 @@ export const SETTINGS = {
     section: 'Mistral Admin API',
     help: 'Workspaces to break `usage` down by (label workspace_id). Unset: organization-wide figures with no workspace_id label.',
     parse: parseList,
+  }),
+  usageAssumedServiceTier: def<ServiceTier>({
+    env: 'USAGE_ASSUMED_SERVICE_TIER',
+    metavar: 'TIER',
+    section: 'Mistral Admin API',
+    help: 'The service tier (standard or priority) that `usage` entries naming none are billed at, to pick their unit price where the prices differ by tier. Unset: such entries are counted in mistral_usage_ambiguous_price_entries and their cost left out. An organization without a Priority Tier entitlement sets standard.',
+    parse: (s) => parseChoice(s.trim().toLowerCase(), SERVICE_TIERS),
   }),
   endpoints: def<ApiEndpoint[]>({
     env: 'MISTRAL_ENDPOINTS',
@@ -348,6 +361,41 @@ export const SETTINGS = {
     section: 'HTTP server',
     help: 'Port to listen on. 0 picks a free one (printed in the log).',
     parse: (s) => parseInteger(s, 0, 65535),
+  }),
+  webConfigFile: def<string>({
+    env: 'WEB_CONFIG_FILE',
+    // The exporter-toolkit's flag, which Prometheus users know.
+    flagName: 'web.config.file',
+    metavar: 'PATH',
+    section: 'HTTP server',
+    help: "Web config file in the Prometheus exporter-toolkit's format: TLS (tls_server_config, client certificates included) and basic authentication (basic_auth_users, bcrypt hashes) on this listener. Re-read when it or the files it names change, without a restart. See the README's TLS and authentication.",
+    chartOwned: 'the chart writes the web config and mounts it from the values under web (web.tls, web.basicAuth, web.existingSecret)',
+    parse: (s) => {
+      const t = s.trim();
+      if (t === '') throw new Error('give a file');
+      return t;
+    },
+  }),
+  webBearerTokenFile: def<string>({
+    env: 'WEB_BEARER_TOKEN_FILE',
+    metavar: 'PATH',
+    section: 'HTTP server',
+    help: 'File holding a token that this listener also accepts as `Authorization: Bearer <token>` (Prometheus: authorization.credentials_file), beside or instead of basic_auth_users. Re-read when it changes, like the web config.',
+    chartOwned: 'the chart mounts it from web.bearerToken.existingSecret',
+    parse: (s) => {
+      const t = s.trim();
+      if (t === '') throw new Error('give a file');
+      return t;
+    },
+  }),
+  webOpenProbes: def<boolean>({
+    env: 'WEB_OPEN_PROBES',
+    metavar: 'BOOL',
+    default: 'false',
+    section: 'HTTP server',
+    help: 'With a web config or bearer token: /-/healthy and /-/ready answer without a password, token or client certificate (for Kubernetes probes); everything else still needs them.',
+    chartOwned: 'the chart sets it from web.openProbes',
+    parse: parseBoolean,
   }),
   logLevel: def<LogLevel>({
     env: 'LOG_LEVEL',

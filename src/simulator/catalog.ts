@@ -27,6 +27,7 @@ export const MODELS = {
   speech: model('mistral-tts-latest', 'mistral-tts-2509', 'Mistral TTS'),
   webSearch: model('web-search-latest', 'web-search-2505', 'Web Search'),
   codeInterpreter: model('code-interpreter-latest', 'code-interpreter-2505', 'Code Interpreter'),
+  gpu: model('dedicated-h100', 'gpu-h100-80gb', 'Dedicated H100 80GB'),
 } as const satisfies Record<string, ModelSpec>;
 
 /** `mistral-large-latest::mistral-large-2411`, the key of the usage `models` maps. */
@@ -61,6 +62,14 @@ export interface UsageLine {
   readonly freePermille: number;
   /** Probability that the line has any usage on a given day (bursty lines < 1). */
   readonly activeDayProbability: number;
+  /** The regional zone the usage was served in (`usage?api_zone=` answers only its own zone's lines). */
+  readonly apiZone: ApiZone;
+  /** The tier the usage was served at (and billed at). */
+  readonly serviceTier: ServiceTier;
+  /** Whether its entries carry `service_tier` (entries are untyped: some do, some say nothing). */
+  readonly tierInEntries: boolean;
+  /** Served only with the simulator's `oddShapes` option. */
+  readonly odd: boolean;
 }
 
 interface LineGroup {
@@ -73,6 +82,10 @@ interface LineGroup {
   readonly decimals?: 0 | 1;
   readonly freePermille?: number;
   readonly activeDayProbability?: number;
+  readonly apiZone?: ApiZone;
+  readonly serviceTier?: ServiceTier;
+  readonly tierInEntries?: boolean;
+  readonly odd?: boolean;
 }
 
 const LINE_GROUPS: readonly LineGroup[] = [
@@ -89,6 +102,7 @@ const LINE_GROUPS: readonly LineGroup[] = [
     eventType: 'api_tokens',
     model: MODELS.medium,
     groups: { input: 30_000_000, output: 6_000_000, cached: 8_000_000 },
+    tierInEntries: true,
   },
   {
     path: ['completion'],
@@ -215,6 +229,55 @@ const LINE_GROUPS: readonly LineGroup[] = [
     model: MODELS.medium,
     groups: { input: 3_000_000, output: 600_000 },
   },
+  // Regional inference (EU, US endpoints), billed at the zone's price (1.1x list). Entries say nothing of
+  // their zone: only usage?api_zone= tells them apart. Appended, so that the lines above keep their figures.
+  {
+    path: ['completion'],
+    usageType: 'completion',
+    eventType: 'api_tokens',
+    model: MODELS.large,
+    groups: { input: 2_000_000 },
+    apiZone: 'eu',
+  },
+  {
+    path: ['completion'],
+    usageType: 'completion',
+    eventType: 'api_tokens',
+    model: MODELS.medium,
+    groups: { input: 5_000_000 },
+    apiZone: 'us',
+    tierInEntries: true,
+  },
+  { path: ['ocr'], usageType: 'ocr', eventType: 'api_pages', model: MODELS.ocr, groups: { pages: 300 }, apiZone: 'us' },
+  // Priority Tier usage (an entitlement): its entries say so; standard entries of the same model say nothing.
+  {
+    path: ['completion'],
+    usageType: 'completion',
+    eventType: 'api_tokens',
+    model: MODELS.large,
+    groups: { input: 1_000_000, output: 200_000 },
+    serviceTier: 'priority',
+    tierInEntries: true,
+  },
+  // Odd shapes (oddShapes): a top-level category without the `models` wrapper, GPU hours and reserved instances.
+  {
+    path: ['dedicated_deployments'],
+    shape: 'direct',
+    usageType: 'dedicated_deployments',
+    eventType: 'gpu_hour',
+    model: MODELS.gpu,
+    groups: { hours: 24 },
+    decimals: 1,
+    odd: true,
+  },
+  {
+    path: ['reserved_capacity'],
+    usageType: 'reserved_capacity',
+    eventType: 'reserved_instance',
+    model: MODELS.gpu,
+    groups: { instances: 2 },
+    odd: true,
+  },
 ];
 
 export const USAGE_LINES: readonly UsageLine[] = LINE_GROUPS.flatMap((g) =>
@@ -230,6 +293,10 @@ export const USAGE_LINES: readonly UsageLine[] = LINE_GROUPS.flatMap((g) =>
       decimals: g.decimals ?? 0,
       freePermille: g.freePermille ?? 0,
       activeDayProbability: g.activeDayProbability ?? 1,
+      apiZone: g.apiZone ?? 'global',
+      serviceTier: g.serviceTier ?? 'standard',
+      tierInEntries: g.tierInEntries ?? false,
+      odd: g.odd ?? false,
     }),
   ),
 );
@@ -278,6 +345,8 @@ export interface PriceSpec {
   readonly variants?: readonly PriceVariant[];
   /** Serve the variants before the global/standard row (so "first match" is wrong). */
   readonly variantsFirst?: boolean;
+  /** Listed only with the simulator's `oddShapes` option. */
+  readonly odd?: boolean;
 }
 
 const price = (
@@ -322,7 +391,7 @@ export const PRICES: readonly PriceSpec[] = [
   price('api_tokens', MODELS.embed, 'input', '0.0000001'),
   price('api_tokens', MODELS.nemo, 'input', '0.00000015'),
   price('api_tokens', MODELS.nemo, 'output', '0.00000015'),
-  price('api_pages', MODELS.ocr, 'pages', '0.001', [{ apiZone: 'us', serviceTier: 'standard', price: '0.0012' }], true),
+  price('api_pages', MODELS.ocr, 'pages', '0.001', [{ apiZone: 'us', serviceTier: 'standard', price: '0.0011' }], true),
   price('api_connectors', MODELS.webSearch, 'calls', '0.01'),
   price('api_audio_seconds', MODELS.transcribe, 'seconds', '0.00002', [{ apiZone: 'global', serviceTier: 'priority', price: '0.00003' }]),
   price('api_audio_characters', MODELS.speech, 'characters', '0.000015'),
@@ -338,7 +407,28 @@ export const PRICES: readonly PriceSpec[] = [
   price('vibe_pages', MODELS.ocr, 'pages', '0.001'),
   price('vibe_audio_seconds', MODELS.transcribe, 'seconds', '0.00002'),
   price('vibe_audio_characters', MODELS.speech, 'characters', '0.000015'),
+  { ...price('gpu_hour', MODELS.gpu, 'hours', '2.9'), odd: true },
+  { ...price('reserved_instance', MODELS.gpu, 'instances', '55'), odd: true },
 ];
+
+/** A price row the oddShapes option adds: negative, which the API never documents (code-interpreter stays unpriced). */
+export const NEGATIVE_PRICE: PriceSpec = price('api_connectors', MODELS.codeInterpreter, 'calls', '-0.01');
+
+/** The unit price billed for usage of (key, zone, tier), as a decimal string; null when the price list has none. */
+export function unitPrice(eventType: string, billingMetric: string, billingGroup: string, zone: ApiZone, tier: ServiceTier): string | null {
+  const spec = PRICE_BY_KEY.get(priceKey(eventType, billingMetric, billingGroup));
+  if (spec === undefined) return null;
+  if (zone === 'global' && tier === 'standard') return spec.price;
+  return spec.variants?.find((v) => v.apiZone === zone && v.serviceTier === tier)?.price ?? null;
+}
+
+/** Whether the price list's prices for (key, zone) differ by tier: then an entry that names no tier cannot be priced alone. */
+export function pricesDifferByTier(eventType: string, billingMetric: string, billingGroup: string, zone: ApiZone): boolean {
+  const prices = new Set(
+    (['standard', 'priority'] as const).map((t) => unitPrice(eventType, billingMetric, billingGroup, zone, t)).filter((p) => p !== null),
+  );
+  return prices.size > 1;
+}
 
 export function priceKey(eventType: string, billingMetric: string, billingGroup: string): string {
   return `${eventType}|${billingMetric}|${billingGroup}`;

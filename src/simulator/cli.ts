@@ -3,7 +3,7 @@
  * Runs the simulated Admin API by hand:
  *   node dist/simulator/cli.js --port 9999 --seed 1 [--host 127.0.0.1] [--base-path /api/admin]
  *        [--api-key KEY] [--users 2000] [--agents 40] [--workspaces 3] [--layouts brief,legacy,current]
- *        [--spend-limit 5000|none] [--unloaded-days 0]
+ *        [--spend-limit 5000|none] [--unloaded-days 0] [--odd-shapes] [--ignore-zone-filter]
  */
 import { parseArgs } from 'node:util';
 import { startSimulator, type Layout, type SimulatorOptions } from './index.js';
@@ -30,13 +30,15 @@ async function main(): Promise<void> {
       workspaces: { type: 'string' },
       layouts: { type: 'string' },
       'spend-limit': { type: 'string' },
+      'odd-shapes': { type: 'boolean' },
+      'ignore-zone-filter': { type: 'boolean' },
       'unloaded-days': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'usage: node dist/simulator/cli.js [--port 9999] [--seed 1] [--host H] [--base-path P] [--api-key K] [--users N] [--agents N] [--workspaces N] [--layouts brief,legacy,current] [--spend-limit EUR|none] [--unloaded-days N: the last N complete UTC days not loaded into analytics yet]\n',
+      'usage: node dist/simulator/cli.js [--port 9999] [--seed 1] [--host H] [--base-path P] [--api-key K] [--users N] [--agents N] [--workspaces N] [--layouts brief,legacy,current] [--spend-limit EUR|none] [--unloaded-days N: the last N complete UTC days not loaded into analytics yet] [--odd-shapes] [--ignore-zone-filter]\n',
     );
     return;
   }
@@ -61,6 +63,8 @@ async function main(): Promise<void> {
   if (layouts) options.layouts = layouts as Layout[];
   const unloadedDays = integer(values['unloaded-days'], 'unloaded-days');
   if (unloadedDays !== undefined) options.unloadedDays = unloadedDays;
+  if (values['odd-shapes']) options.oddShapes = true;
+  if (values['ignore-zone-filter']) options.ignoreZoneFilter = true;
 
   const simulator = await startSimulator(options);
   process.stdout.write(`Mistral Admin API simulator listening on ${simulator.url}\n`);

@@ -7,7 +7,8 @@ import type { SimOrg } from './org.js';
 import type { SimEndpoint } from './routes.js';
 import type { Granularity } from './time.js';
 import { yearMonthOf } from './time.js';
-import { rateLimitBody, spendLimitBody, spendTruth, usageBody, type JsonObject, type SpendState } from './usage.js';
+import type { ApiZone } from './catalog.js';
+import { rateLimitBody, spendLimitBody, spendTruth, usageBody, type JsonObject, type SpendState, type UsageShapes } from './usage.js';
 import { vibeByOrganizationBody, vibeByWorkspaceBody } from './vibe.js';
 import { workspacesBody } from './workspaces.js';
 import { apiKeysBody } from './api-keys.js';
@@ -16,9 +17,14 @@ export interface AnswerContext {
   readonly org: SimOrg;
   readonly spend: SpendState;
   readonly nowSeconds: number;
+  readonly shapes?: UsageShapes;
+  /** Answer `usage?api_zone=` with every zone's usage, as a server that ignores the filter would. */
+  readonly ignoreZoneFilter?: boolean;
   /** The analytics data lake holds activity before this instant only (see `analyticsLoadedUntil`); default: up to now. */
   readonly analyticsLoadedUntilSeconds?: number;
 }
+
+const API_ZONES: readonly ApiZone[] = ['global', 'us', 'eu'];
 
 export interface Answer {
   readonly status: number;
@@ -79,6 +85,14 @@ class QueryReader {
     return this.query[name];
   }
 
+  /** An optional enum parameter (FastAPI's 422 `enum` when it is none of the values). */
+  choice<T extends string>(name: string, values: readonly T[]): T | undefined {
+    const raw = this.query[name];
+    if (raw === undefined) return undefined;
+    const found = values.find((v) => v === raw);
+    return found ?? this.issue(name, `Input should be ${values.map((v) => `'${v}'`).join(', ')}`, 'enum');
+  }
+
   rejection(): Answer | undefined {
     return this.issues.length > 0 ? { status: 422, body: { detail: this.issues as unknown as JsonObject[] } } : undefined;
   }
@@ -100,19 +114,26 @@ export function answer(ctx: AnswerContext, endpoint: SimEndpoint, query: Query =
       const current = yearMonthOf(ctx.nowSeconds);
       const month = reader.integer('month', false, { min: 1, max: 12 });
       const year = reader.integer('year', false, { min: 1, max: 9999 });
+      const apiZone = reader.choice('api_zone', API_ZONES);
       return (
         reader.rejection() ??
         ok(
           usageBody(
             ctx.org,
-            { year: year ?? current.year, month: month ?? current.month, workspaceId: reader.text('workspace_id') },
+            {
+              year: year ?? current.year,
+              month: month ?? current.month,
+              workspaceId: reader.text('workspace_id'),
+              apiZone: ctx.ignoreZoneFilter ? undefined : apiZone,
+            },
             ctx.nowSeconds,
+            ctx.shapes,
           ),
         )
       );
     }
     case 'spend_limit':
-      return ok(spendLimitBody(spendTruth(ctx.org, ctx.spend, ctx.nowSeconds)));
+      return ok(spendLimitBody(spendTruth(ctx.org, ctx.spend, ctx.nowSeconds, ctx.shapes)));
     case 'rate_limit':
       return ok(rateLimitBody());
     case 'lechat_by_user': {

@@ -44,6 +44,15 @@ export interface SimulatorOptions {
    * Default 0: everything up to now is loaded.
    */
   unloadedDays?: number;
+  /**
+   * Shapes beyond the common one (default false): a top-level usage category
+   * without `models`, gpu_hour and reserved_instance usage, a non-zero legacy
+   * `vibe_usage`, `usage_limit_organization` in spend-limit, and negative
+   * numbers (a price, an entry) that the exporter must refuse.
+   */
+  oddShapes?: boolean;
+  /** Answer `usage?api_zone=` with every zone's usage, as a server ignoring the filter would (default false). */
+  ignoreZoneFilter?: boolean;
   org?: {
     users?: number;
     agents?: number;
@@ -90,8 +99,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const loadedUntil = () => analyticsLoadedUntil(nowSeconds(), unloadedDays);
   const faults = new FaultQueue();
   const requests: RecordedRequest[] = [];
+  const shapes = { oddShapes: options.oddShapes ?? false };
+  const ignoreZoneFilter = options.ignoreZoneFilter ?? false;
   const respond = (endpoint: SimEndpoint, query: Query) =>
-    answer({ org, spend, nowSeconds: nowSeconds(), analyticsLoadedUntilSeconds: loadedUntil() }, endpoint, query);
+    answer({ org, spend, nowSeconds: nowSeconds(), analyticsLoadedUntilSeconds: loadedUntil(), shapes, ignoreZoneFilter }, endpoint, query);
   const front = await startHttpFront({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
@@ -114,7 +125,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       spend.paymentFailed = failed;
     },
     bodyFor: (endpoint, query = {}) => respond(endpoint, query).body,
-    truth: createTruth(org, spend, nowSeconds, loadedUntil),
+    truth: createTruth(org, spend, nowSeconds, loadedUntil, shapes),
     close: () => front.close(),
   };
 }

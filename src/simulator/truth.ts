@@ -8,7 +8,8 @@ import { TOKEN_LIMITS, USAGE_LINES, VIBE_MODELS, CURRENCY } from './catalog.js';
 import { lechatWindowTruth, type LeChatWindowTruth } from './lechat.js';
 import type { SimOrg } from './org.js';
 import { yearMonthOf } from './time.js';
-import { spendTruth, usageTruth, type SpendState, type SpendTruth, type UsageTruth } from './usage.js';
+import type { ApiZone } from './catalog.js';
+import { spendTruth, usageTruth, type SpendState, type SpendTruth, type UsageShapes, type UsageTruth } from './usage.js';
 import { nextEditWindowTruth, vibeWindowTruth, type NextEditWindowTruth, type VibeWindowTruth } from './vibe.js';
 import { simWorkspaces, type SimWorkspace } from './workspaces.js';
 import { simApiKeys, type SimApiKey } from './api-keys.js';
@@ -20,6 +21,8 @@ export interface UsageTruthQuery {
   readonly month?: number;
   /** Only this workspace's share; default: org-wide. */
   readonly workspaceId?: string;
+  /** Only this zone's usage; default: every zone. */
+  readonly apiZone?: ApiZone;
 }
 
 export interface SimulatorTruth {
@@ -72,6 +75,7 @@ export function createTruth(
   spend: SpendState,
   nowSeconds: () => number,
   loadedUntil: () => number = () => nowSeconds() + 1,
+  shapes: UsageShapes = {},
 ): SimulatorTruth {
   // The last instant the analytics data lake holds: activity after it is not served, nor counted here.
   const analyticsNow = () => Math.min(nowSeconds(), loadedUntil() - 1);
@@ -80,8 +84,8 @@ export function createTruth(
     seed: org.seed,
     currency: CURRENCY,
     workspaceIds: org.workspaceIds,
-    modelIds: unique(USAGE_LINES.map((line) => line.model.id)),
-    modelKeys: unique(USAGE_LINES.map((line) => `${line.model.alias}::${line.model.id}`)),
+    modelIds: unique(USAGE_LINES.filter((line) => !line.odd || shapes.oddShapes).map((line) => line.model.id)),
+    modelKeys: unique(USAGE_LINES.filter((line) => !line.odd || shapes.oddShapes).map((line) => `${line.model.alias}::${line.model.id}`)),
     rateLimitedModelIds: TOKEN_LIMITS.map(([spec]) => spec.id),
     userIds: org.users.map((u) => u.id),
     agentIds: org.agentIds,
@@ -94,11 +98,12 @@ export function createTruth(
       const current = yearMonthOf(now);
       return usageTruth(
         org,
-        { year: query.year ?? current.year, month: query.month ?? current.month, workspaceId: query.workspaceId },
+        { year: query.year ?? current.year, month: query.month ?? current.month, workspaceId: query.workspaceId, apiZone: query.apiZone },
         now,
+        shapes,
       );
     },
-    spend: () => spendTruth(org, spend, nowSeconds()),
+    spend: () => spendTruth(org, spend, nowSeconds(), shapes),
     lechat: (startSeconds, endSeconds) => lechatWindowTruth(org, { startSeconds, endSeconds, nowSeconds: analyticsNow() }),
     vibe: (startSeconds, endSeconds, workspaceId) =>
       vibeWindowTruth(org, { startSeconds, endSeconds, nowSeconds: analyticsNow() }, workspaceId),

@@ -9,16 +9,18 @@
 import {
   CURRENCY,
   CURRENCY_SYMBOL,
+  NEGATIVE_PRICE,
   PRICES,
-  PRICE_BY_KEY,
   REQUESTS_PER_SECOND,
   TOKEN_LIMITS,
   USAGE_CONTAINERS,
   USAGE_LINES,
   isVibeCategory,
   modelKey,
-  priceKey,
+  pricesDifferByTier,
+  unitPrice,
   type ApiZone,
+  type PriceSpec,
   type ServiceTier,
   type UsageLine,
 } from './catalog.js';
@@ -60,6 +62,27 @@ const WEEKEND_USAGE_FACTOR = 0.35;
 export interface UsageQuery extends YearMonth {
   /** Only this workspace's share; undefined: org-wide (workspaces + no-workspace usage). */
   readonly workspaceId?: string | undefined;
+  /** Only this zone's usage; undefined: every zone. */
+  readonly apiZone?: ApiZone | undefined;
+}
+
+/** How the simulated API shapes its usage and spend-limit answers beyond the common shape. */
+export interface UsageShapes {
+  /**
+   * The odd shapes the schema allows or older specs describe: a top-level
+   * category without `models`, gpu_hour and reserved_instance usage, a
+   * non-zero legacy `vibe_usage`, `usage_limit_organization` in spend-limit,
+   * and negative numbers (a price, an entry), which the API never documents.
+   */
+  readonly oddShapes?: boolean;
+}
+
+/** The legacy top-level `vibe_usage` the oddShapes option serves ("Current Vibe usage amount" in specs up to 2026-07-24). */
+export const LEGACY_VIBE_USAGE = 4.25;
+
+/** Lines served: the common ones, and the odd ones with oddShapes. */
+function servedLine(line: UsageLine, shapes: UsageShapes): boolean {
+  return !line.odd || shapes.oddShapes === true;
 }
 
 /** One line's daily quantities for the query, in minimal units (10^-decimals). */
@@ -104,12 +127,13 @@ function servedDays(month: YearMonth, nowSeconds: number): number[] {
   return days;
 }
 
-function lineSeries(org: SimOrg, query: UsageQuery, nowSeconds: number): LineSeries[] {
+function lineSeries(org: SimOrg, query: UsageQuery, nowSeconds: number, shapes: UsageShapes): LineSeries[] {
   const slots = usageSlotsFor(org, query.workspaceId);
   const days = servedDays(query, nowSeconds);
   const series: LineSeries[] = [];
   if (days.length === 0) return series;
   USAGE_LINES.forEach((line, lineIndex) => {
+    if (!servedLine(line, shapes) || (query.apiZone !== undefined && line.apiZone !== query.apiZone)) return;
     const usedSlots = slots.filter((slot) => (org.usageShares[lineIndex]?.[slot] ?? 0) > 0);
     if (usedSlots.length === 0) return;
     const values: number[] = [];
@@ -145,6 +169,8 @@ export interface UsageEntryJson {
   timestamp: string;
   value: number | string;
   value_paid: number | string;
+  /** Only on the lines whose entries say their tier. */
+  service_tier?: ServiceTier;
 }
 
 export interface PriceRowJson {
@@ -174,9 +200,10 @@ function renderPrice(price: string, rowIndex: number, seed: number): number | st
   }
 }
 
-export function priceRows(seed: number): PriceRowJson[] {
+export function priceRows(seed: number, shapes: UsageShapes = {}): PriceRowJson[] {
   const rows: Array<Omit<PriceRowJson, 'price'> & { price: string }> = [];
-  for (const spec of PRICES) {
+  const specs: PriceSpec[] = shapes.oddShapes ? [...PRICES, NEGATIVE_PRICE] : PRICES.filter((p) => !p.odd);
+  for (const spec of specs) {
     const base = { event_type: spec.eventType, billing_metric: spec.billingMetric, billing_group: spec.billingGroup };
     const main = { ...base, api_zone: 'global' as const, service_tier: 'standard' as const, price: spec.price };
     const variants = (spec.variants ?? []).map((v) => ({ ...base, api_zone: v.apiZone, service_tier: v.serviceTier, price: v.price }));
@@ -204,13 +231,13 @@ function containerAt(body: JsonObject, path: readonly string[], shape: 'models' 
   return created;
 }
 
-export function usageBody(org: SimOrg, query: UsageQuery, nowSeconds: number): JsonObject {
+export function usageBody(org: SimOrg, query: UsageQuery, nowSeconds: number, shapes: UsageShapes = {}): JsonObject {
   const body: JsonObject = {};
   for (const location of USAGE_CONTAINERS) containerAt(body, location.path, location.shape);
-  body['vibe_usage'] = 0;
+  body['vibe_usage'] = shapes.oddShapes ? LEGACY_VIBE_USAGE : 0;
   (body['fine_tuning'] as JsonObject)['storage'] = storageFor(org, query.workspaceId, query, nowSeconds);
 
-  for (const series of lineSeries(org, query, nowSeconds)) {
+  for (const series of lineSeries(org, query, nowSeconds, shapes)) {
     const { line, lineIndex } = series;
     const models = containerAt(body, line.location.path, line.location.shape);
     const key = modelKey(line.model);
@@ -226,10 +253,14 @@ export function usageBody(org: SimOrg, query: UsageQuery, nowSeconds: number): J
         timestamp: `${isoDay(day)}T00:00:00Z`,
         value: renderQuantity(series.values[i]!, line.decimals, form <= 1),
         value_paid: renderQuantity(series.paid[i]!, line.decimals, form <= 2),
+        ...(line.tierInEntries ? { service_tier: line.serviceTier } : {}),
       };
     });
-    groups[line.group] = entries as unknown as JsonValue;
+    // Lines of one model and group in several zones or tiers share its list.
+    const list = (groups[line.group] ??= []) as unknown as UsageEntryJson[];
+    list.push(...entries);
   }
+  if (shapes.oddShapes) addNegativeEntry(body, query, nowSeconds);
 
   const current = yearMonthOf(nowSeconds);
   const start = monthStartSeconds(query);
@@ -243,9 +274,29 @@ export function usageBody(org: SimOrg, query: UsageQuery, nowSeconds: number): J
     end_date: `${isoDay(lastDay)}T23:59:59Z`,
     currency: CURRENCY,
     currency_symbol: CURRENCY_SYMBOL,
-    prices: priceRows(org.seed) as unknown as JsonValue,
+    prices: priceRows(org.seed, shapes) as unknown as JsonValue,
   });
   return body;
+}
+
+/** The entry oddShapes adds to `completion`: a negative quantity, which the API never documents (not in the truth). */
+function addNegativeEntry(body: JsonObject, query: UsageQuery, nowSeconds: number): void {
+  const days = servedDays(query, nowSeconds);
+  if (days.length === 0 || (query.apiZone !== undefined && query.apiZone !== 'global')) return;
+  const models = containerAt(body, ['completion'], 'models');
+  const groups = (models['refund-model::refund-2501'] ??= {}) as JsonObject;
+  groups['input'] = [
+    {
+      usage_type: 'completion',
+      event_type: 'api_tokens',
+      billing_metric: 'refund-2501',
+      billing_display_name: 'Refund',
+      billing_group: 'input',
+      timestamp: `${isoDay(days[0]!)}T00:00:00Z`,
+      value: -1000,
+      value_paid: -1000,
+    },
+  ];
 }
 
 /** Fine-tuned models stored (id → MB); nothing for months before creation or in the future. */
@@ -258,7 +309,7 @@ function storageFor(org: SimOrg, workspaceId: string | undefined, month: YearMon
 
 /* ----------------------------------------------------------------- truth */
 
-/** One (category, billing_metric, billing_group, event_type) of a usage answer, summed over its days. */
+/** One line of a usage answer (category, billing_metric, billing_group, event_type, zone, tier), summed over its days. */
 export interface UsageTruthRow {
   /** Consumer naming: top-level key, nested keys joined by `_` (`libraries_api_pages`, `vibe_code_completion`, `fine_tuning_training`, `agents_api`). */
   readonly category: string;
@@ -275,7 +326,15 @@ export interface UsageTruthRow {
   readonly value: string;
   /** Σ value_paid, exact decimal string. */
   readonly valuePaid: string;
-  /** The global/standard unit price (EUR), exact decimal string; null when no price row exists. */
+  /** The zone the usage was served in (its entries do not say it; `usage?api_zone=` does). */
+  readonly apiZone: ApiZone;
+  /** The tier it was served and billed at. */
+  readonly serviceTier: ServiceTier;
+  /** Whether its entries carry `service_tier`. */
+  readonly tierInEntries: boolean;
+  /** Whether the prices of its key and zone differ by tier: without `service_tier` in its entries, its price is then ambiguous. */
+  readonly pricesDifferByTier: boolean;
+  /** The unit price billed for its zone and tier (EUR), exact decimal string; null when no price row exists. */
   readonly price: string | null;
   /** Σ value_paid × price (EUR), exact decimal string; null when unpriced. */
   readonly cost: string | null;
@@ -299,15 +358,19 @@ export interface UsageTruth {
   readonly vibeCost: string;
   /** fine_tuning.storage as served. */
   readonly fineTuningStorage: Readonly<Record<string, number>>;
+  /** The top-level legacy `vibe_usage` as served. */
+  readonly legacyVibeUsage: number;
+  /** Entries served with a negative number (oddShapes), in no row. */
+  readonly negativeEntries: number;
 }
 
-export function usageTruth(org: SimOrg, query: UsageQuery, nowSeconds: number): UsageTruth {
+export function usageTruth(org: SimOrg, query: UsageQuery, nowSeconds: number, shapes: UsageShapes = {}): UsageTruth {
   const rows: UsageTruthRow[] = [];
   const costByCategory: Record<string, string> = {};
   let totalCost: Decimal = ZERO;
   let apiCost: Decimal = ZERO;
   let vibeCost: Decimal = ZERO;
-  for (const series of lineSeries(org, query, nowSeconds)) {
+  for (const series of lineSeries(org, query, nowSeconds, shapes)) {
     const { line } = series;
     const value = decimalFromScaled(
       series.values.reduce((a, b) => a + b, 0),
@@ -317,7 +380,7 @@ export function usageTruth(org: SimOrg, query: UsageQuery, nowSeconds: number): 
       series.paid.reduce((a, b) => a + b, 0),
       line.decimals,
     );
-    const priceText = PRICE_BY_KEY.get(priceKey(line.eventType, line.model.id, line.group))?.price ?? null;
+    const priceText = unitPrice(line.eventType, line.model.id, line.group, line.apiZone, line.serviceTier);
     const cost = priceText === null ? null : multiplyDecimal(valuePaid, parseDecimal(priceText));
     if (cost) {
       totalCost = addDecimal(totalCost, cost);
@@ -335,6 +398,10 @@ export function usageTruth(org: SimOrg, query: UsageQuery, nowSeconds: number): 
       entries: series.days.length,
       value: decimalToString(value),
       valuePaid: decimalToString(valuePaid),
+      apiZone: line.apiZone,
+      serviceTier: line.serviceTier,
+      tierInEntries: line.tierInEntries,
+      pricesDifferByTier: pricesDifferByTier(line.eventType, line.model.id, line.group, line.apiZone),
       price: priceText === null ? null : decimalToString(parseDecimal(priceText)),
       cost: cost === null ? null : decimalToString(cost),
     });
@@ -352,6 +419,8 @@ export function usageTruth(org: SimOrg, query: UsageQuery, nowSeconds: number): 
     apiCost: decimalToString(apiCost),
     vibeCost: decimalToString(vibeCost),
     fineTuningStorage: storage,
+    legacyVibeUsage: shapes.oddShapes ? LEGACY_VIBE_USAGE : 0,
+    negativeEntries: shapes.oddShapes && servedDays(query, nowSeconds).length > 0 && (query.apiZone ?? 'global') === 'global' ? 1 : 0,
   };
 }
 
@@ -378,11 +447,13 @@ export interface SpendTruth {
   readonly limit: number | null;
   readonly limitReached: boolean;
   readonly paymentFailed: boolean;
+  /** oddShapes: the organization-wide limit served beside `usage_limit` (a field the schema does not name). */
+  readonly organizationLimit: number | null;
 }
 
-export function spendTruth(org: SimOrg, state: SpendState, nowSeconds: number): SpendTruth {
+export function spendTruth(org: SimOrg, state: SpendState, nowSeconds: number, shapes: UsageShapes = {}): SpendTruth {
   const month = yearMonthOf(nowSeconds);
-  const usage = usageTruth(org, month, nowSeconds);
+  const usage = usageTruth(org, month, nowSeconds, shapes);
   const elapsedDays = servedDays(month, nowSeconds).length;
   const api = parseDecimal(usage.apiCost);
   const vibe = parseDecimal(usage.vibeCost);
@@ -399,8 +470,12 @@ export function spendTruth(org: SimOrg, state: SpendState, nowSeconds: number): 
     limit: state.limit,
     limitReached,
     paymentFailed: state.paymentFailed,
+    organizationLimit: shapes.oddShapes ? ORGANIZATION_LIMIT : null,
   };
 }
+
+/** oddShapes: `usage_limit_organization` in spend-limit, unlike any `usage_limit` served. */
+const ORGANIZATION_LIMIT = 25_000;
 
 export function spendLimitBody(spend: SpendTruth): JsonObject {
   return {
@@ -412,6 +487,7 @@ export function spendLimitBody(spend: SpendTruth): JsonObject {
         vibe_usage: spend.served.vibe_usage,
         total_usage: spend.served.total_usage,
         usage_limit: spend.limit,
+        ...(spend.organizationLimit === null ? {} : { usage_limit_organization: spend.organizationLimit }),
       },
       last_payment_failure: spend.paymentFailed,
       last_payment_failure_protection: false,

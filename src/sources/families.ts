@@ -8,6 +8,8 @@ export interface FamilyDef {
   name: string;
   help: string;
   labelNames: readonly string[];
+  /** Labels a sample may leave out where they say nothing (Prometheus reads an absent label as an empty one). */
+  optionalLabels?: readonly string[];
 }
 
 export function family(def: FamilyDef, samples: Sample[]): MetricFamily {
@@ -36,7 +38,7 @@ export class DecimalSums {
   private readonly sums = new Map<string, { labels: Record<string, string>; total: Big }>();
 
   add(labels: Record<string, string>, value: Big): void {
-    const key = Object.values(labels).join('\u0000');
+    const key = Object.entries(labels).flat().join('\u0000');
     const entry = this.sums.get(key);
     if (entry) entry.total = entry.total.plus(value);
     else this.sums.set(key, { labels, total: value });

@@ -1,7 +1,8 @@
 import { Big } from 'big.js';
 import { bool, decimalToNumber, family, REFRESHED, single, type FamilyDef } from './families.js';
-import { expectObject, optionalBoolean, optionalDecimal, optionalString } from './parse.js';
-import { defineEndpoint, ParseError, type MetricFamily } from './types.js';
+import { expectObject, optionalBoolean, optionalDecimal, optionalString, type JsonObject } from './parse.js';
+import { defineEndpoint, ParseError, type MetricFamily, type Unreadable } from './types.js';
+import { UnreadableTally } from './unreadable.js';
 import { UNKNOWN_CURRENCY } from './usage.js';
 import { DAY_MS, utcMonthBounds } from './windows.js';
 
@@ -20,9 +21,29 @@ export interface SpendLimitSnapshot {
   paymentFailed: boolean | undefined;
   /** When the answer was fetched (ms since the epoch): the projection's "now". */
   fetchedAt: number;
+  /** Amounts that could not be read (a negative one included): each is left out as if absent. */
+  unreadable?: Unreadable;
 }
 
+/**
+ * An amount of the answer: absent when null or missing. A negative one (the
+ * API documents none) is tallied as unreadable and left out like an absent
+ * one, never exported nor computed with; one that is not a number refuses
+ * the answer.
+ */
+function amountField(c: JsonObject, field: string, at: string, tally: UnreadableTally): Big | undefined {
+  const d = optionalDecimal(c[field], `${at}.${field}`);
+  if (!d?.lt(0)) return d;
+  tally.add(new ParseError(`${at}.${field}: ${String(c[field])} is negative, which the API does not document`, 'not_a_number'));
+  return undefined;
+}
+
+/**
+ * Reads a spend-limit answer. Fields the schema does not name (such as
+ * `usage_limit_organization`) are not read: only `usage_limit` is the limit.
+ */
 export function parseSpendLimit(body: unknown, fetchedAt: number): SpendLimitSnapshot {
+  const tally = new UnreadableTally();
   const limits = expectObject(expectObject(body, 'spend-limit').limits, 'spend-limit.limits');
   const c = expectObject(limits.completion, 'spend-limit.limits.completion');
   const at = 'spend-limit.limits.completion';
@@ -30,14 +51,15 @@ export function parseSpendLimit(body: unknown, fetchedAt: number): SpendLimitSna
   if (limitReached === undefined) throw new ParseError(`${at}.monthly_limit_reached: missing`);
   return {
     currency: optionalString(limits.currency, 'spend-limit.limits.currency')?.trim().toUpperCase() || UNKNOWN_CURRENCY,
-    usage: optionalDecimal(c.usage, `${at}.usage`),
-    vibeUsage: optionalDecimal(c.vibe_usage, `${at}.vibe_usage`),
-    totalUsage: optionalDecimal(c.total_usage, `${at}.total_usage`),
-    usageLimit: optionalDecimal(c.usage_limit, `${at}.usage_limit`),
+    usage: amountField(c, 'usage', at, tally),
+    vibeUsage: amountField(c, 'vibe_usage', at, tally),
+    totalUsage: amountField(c, 'total_usage', at, tally),
+    usageLimit: amountField(c, 'usage_limit', at, tally),
     noMonthlyLimit: optionalBoolean(c.no_monthly_limit, `${at}.no_monthly_limit`) ?? false,
     limitReached,
     paymentFailed: optionalBoolean(limits.last_payment_failure, 'spend-limit.limits.last_payment_failure'),
     fetchedAt,
+    unreadable: tally.result(),
   };
 }
 
@@ -164,5 +186,6 @@ export const spendLimit = defineEndpoint({
   reader: () => ({
     fetch: async (ctx) => parseSpendLimit((await ctx.get()).body, ctx.now),
     toFamilies: spendLimitFamilies,
+    unreadable: (s) => s.unreadable ?? {},
   }),
 });

@@ -16,6 +16,8 @@ export interface MetricFamily {
   name: string;
   help: string;
   labelNames: readonly string[];
+  /** Labels a sample may leave out (see FamilyDef). */
+  optionalLabels?: readonly string[];
   samples: Sample[];
 }
 
@@ -65,6 +67,8 @@ export interface Source<S = unknown> extends Reader<S> {
 export interface ReaderOptions {
   workspaceIds: readonly string[];
   analytics: AnalyticsConfig;
+  /** The service tier of usage entries that name none (USAGE_ASSUMED_SERVICE_TIER); undefined: unknown. */
+  assumedServiceTier?: 'standard' | 'priority' | undefined;
   /** Most API keys with series of their own (API_KEYS_LIMIT). */
   apiKeysLimit: number;
 }
@@ -109,7 +113,7 @@ export function defineEndpoint<const Id extends string, S>(endpoint: Endpoint<Id
  * Why an entry of an answer could not be read: the `reason` label of
  * `mistral_exporter_unreadable_entries`.
  * - `missing`: a field the schema requires is absent or null;
- * - `not_a_number`: a number that is not one (or a count that is not whole, or one beyond 1e±100);
+ * - `not_a_number`: a number that is not one (or a count that is not whole, one beyond 1e±100, or a negative amount);
  * - `wrong_type`: an object, array or string where the schema has another type.
  */
 export const UNREADABLE_REASONS = ['missing', 'not_a_number', 'wrong_type'] as const;

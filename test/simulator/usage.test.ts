@@ -3,8 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { UsageTruthRow } from '../../src/simulator/index.js';
 import { asArray, asObject, exact, getJson, rowsOf, simulator, usageEntries, type Json } from './helpers.js';
 
-const rowKey = (category: string, metric: string, group: string, eventType: string) => `${category}|${metric}|${group}|${eventType}`;
-const truthKey = (row: UsageTruthRow) => rowKey(row.category, row.billingMetric, row.billingGroup, row.eventType);
+const ZONES = ['global', 'eu', 'us'] as const;
+const rowKey = (category: string, metric: string, group: string, eventType: string, zone: string, tier: string) =>
+  `${category}|${metric}|${group}|${eventType}|${zone}|${tier}`;
+const truthKey = (row: UsageTruthRow) =>
+  rowKey(row.category, row.billingMetric, row.billingGroup, row.eventType, row.apiZone, row.serviceTier);
 
 interface ServedSums {
   value: Big;
@@ -12,36 +15,56 @@ interface ServedSums {
   entries: Json[];
 }
 
-/** Σ value / value_paid per (category, metric, group, event type), computed from the served JSON with big.js. */
-function servedSums(body: unknown): Map<string, ServedSums> {
+/**
+ * Σ value / value_paid per (category, metric, group, event type, zone, tier), computed with big.js from the
+ * JSON served for each `api_zone` (an entry's tier is standard unless it says otherwise).
+ */
+async function servedSums(url: string, query = ''): Promise<Map<string, ServedSums>> {
   const sums = new Map<string, ServedSums>();
+  for (const zone of ZONES) {
+    const { body } = await getJson(`${url}/usage?api_zone=${zone}${query}`);
+    addSums(sums, body, zone);
+  }
+  return sums;
+}
+
+function addSums(sums: Map<string, ServedSums>, body: unknown, zone: string): void {
   for (const { category, entry } of usageEntries(body)) {
-    const key = rowKey(category, entry['billing_metric'] as string, entry['billing_group'] as string, entry['event_type'] as string);
+    const tier = (entry['service_tier'] as string | undefined) ?? 'standard';
+    const key = rowKey(
+      category,
+      entry['billing_metric'] as string,
+      entry['billing_group'] as string,
+      entry['event_type'] as string,
+      zone,
+      tier,
+    );
     const current = sums.get(key) ?? { value: new Big(0), valuePaid: new Big(0), entries: [] };
     current.value = current.value.plus(exact(entry['value']));
     current.valuePaid = current.valuePaid.plus(exact(entry['value_paid']));
     current.entries.push(entry);
     sums.set(key, current);
   }
-  return sums;
 }
 
-function globalStandardPrices(body: unknown): Map<string, Big> {
+/** The served prices by (event type, metric, group, zone, tier). */
+function servedPrices(body: unknown): Map<string, Big> {
   const prices = new Map<string, Big>();
   for (const row of rowsOf(body, 'prices')) {
-    if (row['api_zone'] === 'global' && row['service_tier'] === 'standard') {
-      prices.set(`${row['event_type']}|${row['billing_metric']}|${row['billing_group']}`, exact(row['price']));
-    }
+    prices.set(
+      `${row['event_type']}|${row['billing_metric']}|${row['billing_group']}|${row['api_zone']}|${row['service_tier']}`,
+      exact(row['price']),
+    );
   }
   return prices;
 }
 
 describe('simulator usage', () => {
-  it('matches the truth: Σ value, Σ value_paid, price and exact cost per row', async () => {
+  it('matches the truth: Σ value, Σ value_paid, price of its zone and tier, and exact cost per row', async () => {
     const sim = await simulator();
     const { body } = await getJson(`${sim.url}/usage`);
-    const served = servedSums(body);
-    const prices = globalStandardPrices(body);
+    const served = await servedSums(sim.url);
+    const prices = servedPrices(body);
     const truth = sim.truth.usage();
     expect(truth.rows.length).toBeGreaterThan(20);
     expect([...served.keys()].sort()).toEqual(truth.rows.map(truthKey).sort());
@@ -51,7 +74,7 @@ describe('simulator usage', () => {
       expect(sums.value.eq(new Big(row.value)), `${truthKey(row)} value`).toBe(true);
       expect(sums.valuePaid.eq(new Big(row.valuePaid)), `${truthKey(row)} value_paid`).toBe(true);
       expect(sums.entries).toHaveLength(row.entries);
-      const price = prices.get(`${row.eventType}|${row.billingMetric}|${row.billingGroup}`);
+      const price = prices.get(`${row.eventType}|${row.billingMetric}|${row.billingGroup}|${row.apiZone}|${row.serviceTier}`);
       if (row.price === null) {
         expect(price).toBeUndefined();
         expect(row.cost).toBeNull();
@@ -64,6 +87,59 @@ describe('simulator usage', () => {
     }
     expect(total.eq(new Big(truth.totalCost))).toBe(true);
     expect(new Big(truth.apiCost).plus(truth.vibeCost).eq(truth.totalCost)).toBe(true);
+    // Regional and Priority Tier usage, priced at their own (higher) prices.
+    expect(truth.rows.filter((r) => r.apiZone !== 'global').map((r) => r.apiZone)).toEqual(expect.arrayContaining(['eu', 'us']));
+    expect(truth.rows.some((r) => r.serviceTier === 'priority' && r.tierInEntries)).toBe(true);
+    expect(truth.rows.some((r) => !r.tierInEntries && r.pricesDifferByTier)).toBe(true);
+    // Unfiltered: every zone's entries together.
+    const all = new Map<string, ServedSums>();
+    addSums(all, body, 'any');
+    const zonesTogether = new Map<string, Big>();
+    for (const [key, sums] of served) {
+      const anyKey = key.replace(/\|(global|eu|us)\|([a-z]+)$/, '|any|$2');
+      zonesTogether.set(anyKey, (zonesTogether.get(anyKey) ?? new Big(0)).plus(sums.value));
+    }
+    expect([...all.keys()].sort()).toEqual([...zonesTogether.keys()].sort());
+    for (const [key, sums] of all) expect(sums.value.eq(zonesTogether.get(key)!), key).toBe(true);
+  });
+
+  it('answers api_zone=eu|us|global with that zone only, rejects another, and ignores it when told to', async () => {
+    const sim = await simulator();
+    const eu = await getJson(`${sim.url}/usage?api_zone=eu`);
+    const euEntries = [...usageEntries(eu.body)];
+    expect(euEntries.length).toBe(sim.truth.usage({ apiZone: 'eu' }).rows.reduce((n, r) => n + r.entries, 0));
+    expect(euEntries.length).toBeGreaterThan(0);
+    const bad = await getJson(`${sim.url}/usage?api_zone=mars`);
+    expect(bad.status).toBe(422);
+    expect(asObject(asArray(asObject(bad.body)['detail'])[0])['loc']).toEqual(['query', 'api_zone']);
+    const ignoring = await simulator({ ignoreZoneFilter: true });
+    expect((await getJson(`${ignoring.url}/usage?api_zone=eu`)).body).toEqual((await getJson(`${ignoring.url}/usage`)).body);
+  });
+
+  it('odd shapes: a category without models, GPU hours and reserved instances priced, legacy vibe_usage, a negative entry and price', async () => {
+    const sim = await simulator({ oddShapes: true });
+    const body = asObject((await getJson(`${sim.url}/usage`)).body);
+    const direct = asObject(body['dedicated_deployments']);
+    expect(direct['models']).toBeUndefined();
+    expect(Object.keys(direct).length).toBeGreaterThan(0);
+    const truth = sim.truth.usage();
+    for (const eventType of ['gpu_hour', 'reserved_instance']) {
+      const rows = truth.rows.filter((r) => r.eventType === eventType);
+      expect(rows.length, eventType).toBeGreaterThan(0);
+      expect(rows.every((r) => r.cost !== null)).toBe(true);
+    }
+    expect(body['vibe_usage']).toBe(truth.legacyVibeUsage);
+    expect(truth.legacyVibeUsage).toBeGreaterThan(0);
+    const negative = [...usageEntries(body)].filter((e) => exact(e.entry['value']).lt(0));
+    expect(negative).toHaveLength(truth.negativeEntries);
+    expect(rowsOf(body, 'prices').some((p) => exact(p['price']).lt(0))).toBe(true);
+    const limits = asObject(asObject((await getJson(`${sim.url}/spend-limit`)).body)['limits']);
+    expect(asObject(limits['completion'])['usage_limit_organization']).toBe(sim.truth.spend().organizationLimit);
+    // The common shape has none of these.
+    const plain = await simulator();
+    const plainBody = asObject((await getJson(`${plain.url}/usage`)).body);
+    expect(plainBody['dedicated_deployments']).toBeUndefined();
+    expect(plainBody['vibe_usage']).toBe(0);
   });
 
   it('names categories the consumer way, including nested and unknown ones', async () => {
@@ -159,9 +235,9 @@ describe('simulator usage', () => {
     expect(entries.some((e) => !exact(e['value']).round(0).eq(exact(e['value'])))).toBe(true); // fractional audio seconds
   });
 
-  it('serves one entry per day per (model, group) from the 1st to today, never the future', async () => {
+  it('serves one entry per day per (model, group, tier) of a zone from the 1st to today, never the future', async () => {
     const sim = await simulator();
-    const body = asObject((await getJson(`${sim.url}/usage`)).body);
+    const body = asObject((await getJson(`${sim.url}/usage?api_zone=global`)).body);
     const perSeries = new Map<string, string[]>();
     for (const { category, modelKey, group, entry } of usageEntries(body)) {
       expect(modelKey).toMatch(/^[a-z0-9-]+::[a-z0-9-]+-\d{4}$/);
@@ -177,7 +253,7 @@ describe('simulator usage', () => {
         'value_paid',
       ])
         expect(entry).toHaveProperty(field);
-      const key = `${category}|${modelKey}|${group}`;
+      const key = `${category}|${modelKey}|${group}|${entry['service_tier'] ?? ''}`;
       perSeries.set(key, [...(perSeries.get(key) ?? []), entry['timestamp'] as string]);
     }
     const expected = Array.from({ length: 15 }, (_, i) => `2026-11-${String(i + 1).padStart(2, '0')}T00:00:00Z`);
@@ -224,9 +300,8 @@ describe('simulator usage', () => {
     const org = sim.truth.usage();
     const workspaceTotals = new Map<string, Big>();
     for (const workspaceId of sim.truth.workspaceIds) {
-      const { body } = await getJson(`${sim.url}/usage?workspace_id=${workspaceId}`);
       const truth = sim.truth.usage({ workspaceId });
-      const served = servedSums(body);
+      const served = await servedSums(sim.url, `&workspace_id=${workspaceId}`);
       expect([...served.keys()].sort()).toEqual(truth.rows.map(truthKey).sort());
       for (const row of truth.rows) {
         expect(served.get(truthKey(row))!.value.eq(row.value)).toBe(true);

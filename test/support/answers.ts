@@ -151,7 +151,15 @@ const workspaces: AnswerSchema = {
   lists: () => [{ path: ['items'], kind: 'array', required: ['uuid', 'name'], numeric: ['members_count', 'spend_limit.value'] }],
 };
 
-const USAGE_EVENTS = ['api_tokens', 'api_pages', 'api_audio_seconds', 'api_audio_characters', 'api_connectors'];
+const USAGE_EVENTS = [
+  'api_tokens',
+  'api_pages',
+  'api_audio_seconds',
+  'api_audio_characters',
+  'api_connectors',
+  'gpu_hour',
+  'reserved_instance',
+];
 const USAGE_MODELS = ['mistral-large-latest::mistral-large-2411', 'mistral-small-2503', 'ocr-latest::mistral-ocr-2505'];
 const USAGE_GROUPS = ['input', 'output', 'cached'];
 
@@ -214,6 +222,8 @@ const usage: AnswerSchema = {
             models.map((m) => ({ completion: { models: m } })),
             { nil: undefined },
           ),
+          // A top-level category that is itself a model map (no `models` wrapper).
+          dedicated_deployments: fc.option(models, { nil: undefined }),
         })
         .chain((categories) => {
           const body = JSON.parse(JSON.stringify(categories)) as JsonObject;
@@ -255,7 +265,11 @@ const usage: AnswerSchema = {
         }),
     );
   },
-  lists: (body) => [...usageLists(body), { path: ['prices'], kind: 'array', required: ['price'], numeric: ['price'] }],
+  lists: (body) => [
+    ...usageLists(body),
+    { path: ['prices'], kind: 'array', required: ['price'], numeric: ['price'] },
+    { path: [], kind: 'object', required: [], numeric: ['vibe_usage'] },
+  ],
 };
 
 /** The entry arrays of a usage answer's categories. */
@@ -274,6 +288,7 @@ function usageLists(body: JsonObject): EntryList[] {
   for (const [key, category] of Object.entries(body)) {
     if (!isObject(category) || key === 'prices') continue;
     if (isObject(category.models)) models([key, 'models'], category.models);
+    else if (key === 'dedicated_deployments') models([key], category);
     else
       for (const [sub, value] of Object.entries(category)) {
         if (!isObject(value)) continue;

@@ -117,6 +117,79 @@ Whether a user-id hash key is mounted ("true" or empty).
 {{- end }}
 
 {{/*
+TLS and authentication on the listener (values under web): whether the
+exporter gets a web config ("true" or empty), the Secret holding it and its
+key, and where the chart mounts it and the certificate.
+*/}}
+{{- define "mistral-admin-exporter.webEnabled" -}}
+{{- if or .Values.web.tls.enabled .Values.web.basicAuth.users .Values.web.existingSecret.name }}true{{ end }}
+{{- end }}
+{{- define "mistral-admin-exporter.webBearerToken" -}}
+{{- if .Values.web.bearerToken.existingSecret.name }}true{{ end }}
+{{- end }}
+{{- define "mistral-admin-exporter.webConfigSecretName" -}}
+{{- .Values.web.existingSecret.name | default (printf "%s-web-config" (include "mistral-admin-exporter.fullname" . | trunc 52 | trimSuffix "-")) }}
+{{- end }}
+{{- define "mistral-admin-exporter.webConfigSecretKey" -}}
+{{- if .Values.web.existingSecret.name }}{{ .Values.web.existingSecret.key | default "web-config.yml" }}{{ else }}web-config.yml{{ end }}
+{{- end }}
+
+{{/*
+The web config the chart writes (exporter-toolkit format), with the paths
+where deployment.yaml mounts the certificate Secret.
+*/}}
+{{- define "mistral-admin-exporter.webConfig" -}}
+{{- $tls := .Values.web.tls }}
+{{- if $tls.enabled }}
+tls_server_config:
+  cert_file: /etc/mistral-admin-exporter/tls/tls.crt
+  key_file: /etc/mistral-admin-exporter/tls/tls.key
+  min_version: {{ $tls.minVersion | default "TLS12" }}
+  {{- if and $tls.clientAuthType (ne $tls.clientAuthType "NoClientCert") }}
+  client_auth_type: {{ $tls.clientAuthType }}
+  {{- if has $tls.clientAuthType (list "VerifyClientCertIfGiven" "RequireAndVerifyClientCert") }}
+  client_ca_file: /etc/mistral-admin-exporter/tls/ca.crt
+  {{- end }}
+  {{- end }}
+{{- end }}
+{{- with .Values.web.basicAuth.users }}
+basic_auth_users:
+  {{- range $user, $hash := . }}
+  {{ $user | quote }}: {{ $hash | quote }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+What the web values must agree on: TLS needs its Secret, client
+certificates need TLS, and a ServiceMonitor must be able to scrape what
+the listener asks for (a password, a client certificate).
+*/}}
+{{- define "mistral-admin-exporter.checkWeb" -}}
+{{- $tls := .Values.web.tls }}
+{{- if and $tls.enabled (not $tls.secretName) }}
+{{- fail "web.tls.enabled needs web.tls.secretName: a kubernetes.io/tls Secret with tls.crt and tls.key (e.g. the secretName of a cert-manager Certificate)." }}
+{{- end }}
+{{- if and (not $tls.enabled) $tls.clientAuthType (ne $tls.clientAuthType "NoClientCert") }}
+{{- fail (printf "web.tls.clientAuthType=%s needs web.tls.enabled: client certificates come with TLS." $tls.clientAuthType) }}
+{{- end }}
+{{- if and (not $tls.enabled) .Values.web.existingSecret.name $tls.secretName }}
+{{- fail "web.tls.secretName is set but web.tls.enabled is not: with web.existingSecret, set web.tls.enabled to match your web config (probes and the ServiceMonitor's scheme follow it)." }}
+{{- end }}
+{{- if .Values.serviceMonitor.enabled }}
+{{- if and .Values.web.basicAuth.users (not .Values.serviceMonitor.basicAuth) (not (and .Values.web.bearerToken.existingSecret.name .Values.serviceMonitor.authorization)) }}
+{{- fail "web.basicAuth.users is set but serviceMonitor.basicAuth is not: Prometheus would get 401. Give serviceMonitor.basicAuth (username and password, each a key of a Secret)." }}
+{{- end }}
+{{- if and .Values.web.bearerToken.existingSecret.name (not .Values.web.basicAuth.users) (not .Values.serviceMonitor.authorization) }}
+{{- fail "web.bearerToken.existingSecret.name is set but serviceMonitor.authorization is not: Prometheus would get 401. Give serviceMonitor.authorization (type: Bearer, credentials from a Secret)." }}
+{{- end }}
+{{- if and $tls.enabled (has $tls.clientAuthType (list "RequireAnyClientCert" "RequireAndVerifyClientCert")) (not (get (.Values.serviceMonitor.tlsConfig | default dict) "cert")) }}
+{{- fail (printf "web.tls.clientAuthType=%s requires a client certificate, which the ServiceMonitor does not give: set serviceMonitor.tlsConfig (ca, cert, keySecret)." $tls.clientAuthType) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
 A config value as the text of its environment variable: lists joined with
 commas, numbers as integers (YAML numbers arrive as float64, which would
 print 1e+06), the rest as written.
@@ -430,8 +503,14 @@ Included first by every template (Helm runs them in an order of its own).
   "grafanaDashboards" "to create none, set grafanaDashboards.enabled=false (its default)"
   "networkPolicy" "to create none, set networkPolicy.enabled=false (its default)"
   "podDisruptionBudget" "to create none, set podDisruptionBudget.enabled=false (its default)"
+  "web" "for plain HTTP without authentication, leave web.tls.enabled false, web.basicAuth.users empty and web.existingSecret.name empty (their defaults)"
+  "web.tls" "for plain HTTP, set web.tls.enabled=false (its default)"
+  "web.basicAuth" "for no basic authentication, leave web.basicAuth.users empty (its default)"
+  "web.existingSecret" "to use no web config of your own, leave web.existingSecret.name empty (its default)"
+  "web.bearerToken" "for no bearer token, leave web.bearerToken.existingSecret.name empty (its default)"
+  "web.bearerToken.existingSecret" "for no bearer token, leave web.bearerToken.existingSecret.name empty (its default)"
 }}
-{{- range $path := list "image" "apiKey" "existingSecret" "userIdHashKey" "userIdHashKey.existingSecret" "service" "serviceMonitor" "prometheusRule" "grafanaDashboards" "networkPolicy" "podDisruptionBudget" }}
+{{- range $path := list "image" "apiKey" "existingSecret" "userIdHashKey" "userIdHashKey.existingSecret" "service" "serviceMonitor" "prometheusRule" "grafanaDashboards" "networkPolicy" "podDisruptionBudget" "web" "web.tls" "web.basicAuth" "web.existingSecret" "web.bearerToken" "web.bearerToken.existingSecret" }}
 {{- $node := $.Values }}
 {{- range $part := splitList "." $path }}
 {{- if kindIs "map" $node }}{{ $node = get $node $part }}{{ else }}{{ $node = "" }}{{ end }}
@@ -457,7 +536,7 @@ Included by deployment.yaml.
 {{- end }}
 {{- end }}
 {{- end }}
-{{- $volumes := list "tmp" "api-key" "user-id-hash-key" }}
+{{- $volumes := list "tmp" "api-key" "user-id-hash-key" "web-config" "web-tls" "web-bearer-token" }}
 {{- range $v := (.Values.extraVolumes | default list) }}
 {{- $name := get $v "name" | toString }}
 {{- if has $name $volumes }}

@@ -30,6 +30,16 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
       "flag": "workspace-ids",
       "kind": "list"
     },
+    "usageAssumedServiceTier": {
+      "env": "USAGE_ASSUMED_SERVICE_TIER",
+      "flag": "usage-assumed-service-tier",
+      "kind": "choice",
+      "choices": [
+        "standard",
+        "priority"
+      ],
+      "caseInsensitive": true
+    },
     "endpoints": {
       "env": "MISTRAL_ENDPOINTS",
       "flag": "endpoints",
@@ -309,14 +319,20 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
   "chartFlags": {
     "api-key-file": "the chart sets it to the file it mounts from the Secret (existingSecret, or userIdHashKey.existingSecret)",
     "lechat-user-id-hash-key-file": "the chart sets it to the file it mounts from the Secret (existingSecret, or userIdHashKey.existingSecret)",
-    "port": "the chart sets the exporter's port from config.port (the container port, the probes and the Service follow it): set config.port instead"
+    "port": "the chart sets the exporter's port from config.port (the container port, the probes and the Service follow it): set config.port instead",
+    "web.config.file": "the chart writes the web config and mounts it from the values under web (web.tls, web.basicAuth, web.existingSecret)",
+    "web-bearer-token-file": "the chart mounts it from web.bearerToken.existingSecret",
+    "web-open-probes": "the chart sets it from web.openProbes"
   },
   "chartEnv": {
     "MISTRAL_ADMIN_API_KEY": "a key must not be in the pod's environment: give it as a Secret (existingSecret.name, or userIdHashKey.existingSecret.name), which the chart mounts as a file",
     "MISTRAL_ADMIN_API_KEY_FILE": "the chart sets it to the file it mounts from the Secret (existingSecret, or userIdHashKey.existingSecret)",
     "LECHAT_USER_ID_HASH_KEY": "a key must not be in the pod's environment: give it as a Secret (existingSecret.name, or userIdHashKey.existingSecret.name), which the chart mounts as a file",
     "LECHAT_USER_ID_HASH_KEY_FILE": "the chart sets it to the file it mounts from the Secret (existingSecret, or userIdHashKey.existingSecret)",
-    "PORT": "the chart sets the exporter's port from config.port (the container port, the probes and the Service follow it): set config.port instead"
+    "PORT": "the chart sets the exporter's port from config.port (the container port, the probes and the Service follow it): set config.port instead",
+    "WEB_CONFIG_FILE": "the chart writes the web config and mounts it from the values under web (web.tls, web.basicAuth, web.existingSecret)",
+    "WEB_BEARER_TOKEN_FILE": "the chart mounts it from web.bearerToken.existingSecret",
+    "WEB_OPEN_PROBES": "the chart sets it from web.openProbes"
   }
 }
 {{- end }}
