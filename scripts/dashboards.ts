@@ -363,6 +363,8 @@ interface DashboardSpec {
   /** A metric with a `window` label, for dashboards of analytics windows. */
   window?: string;
   board: Board;
+  /** Prometheus annotation queries, after Grafana's built-in one. */
+  annotations?: Json[];
 }
 
 function dashboard(spec: DashboardSpec): Json {
@@ -393,6 +395,7 @@ function dashboard(spec: DashboardSpec): Json {
           name: 'Annotations & Alerts',
           type: 'dashboard',
         },
+        ...(spec.annotations ?? []),
       ],
     },
     links: [
@@ -679,6 +682,7 @@ function spendDashboard(): Json {
   );
 
   addReconciliation(b);
+  auditRow(b);
 
   return dashboard({
     uid: 'mistral-spend',
@@ -687,6 +691,7 @@ function spendDashboard(): Json {
       'Month-to-date spend against the monthly spend limit, its projection, cost by category and model, and token use against the monthly token limits.',
     time: 'now-30d',
     board: b,
+    annotations: AUDIT_ANNOTATIONS,
   });
 }
 
@@ -743,6 +748,62 @@ function addReconciliation(b: Board): void {
         [0.05, 'orange'],
       ],
       targets: [{ expr: difference, legend: '{{currency}}' }],
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- audit log (on the spend dashboard)
+
+/** Audit event types whose changes are marked on the spend dashboard's graphs. */
+const LIMIT_EVENTS = 'billing.monthly_limit.updated|billing.workspace_monthly_limit.updated|billing.shared_budget_override.updated';
+const KEY_EVENTS = 'api_key.rotate|api_key.create|api_key.delete|admin_api_key.created|admin_api_key.delete';
+
+/**
+ * When an event of `types` happened, within a scrape or two: the newest
+ * instant of its type changed, or its series appeared (the first of its
+ * type since the exporter started: `changes` alone would miss it).
+ */
+function auditEventQuery(types: string): string {
+  const newest = `mistral_audit_event_last_timestamp_seconds{${JOB_INSTANCE}, event_type=~"${types}"}`;
+  return `max by (event_type) (changes(${newest}[$__rate_interval])) > 0 or (max by (event_type) (${newest}) unless max by (event_type) (${newest} offset $__rate_interval))`;
+}
+
+function auditAnnotation(name: string, types: string, color: string): Json {
+  return {
+    datasource: { type: 'prometheus', uid: '${datasource}' },
+    enable: true,
+    hide: false,
+    iconColor: color,
+    name,
+    expr: auditEventQuery(types),
+    step: '1m',
+    titleFormat: name,
+    textFormat: '{{event_type}}',
+    tagKeys: 'event_type',
+    useValueForTime: false,
+  };
+}
+
+const AUDIT_ANNOTATIONS: Json[] = [
+  auditAnnotation('Spend limit changed', LIMIT_EVENTS, 'orange'),
+  auditAnnotation('API key created, rotated or deleted', KEY_EVENTS, 'purple'),
+];
+
+function auditRow(b: Board): void {
+  b.row('Audit log');
+  b.add(
+    barGauge('Audit events in the last 24 hours', 'short', [12, 8], {
+      description:
+        'Entries of each audit event type of AUDIT_EVENT_TYPES (limits, keys, members, roles, workspaces by default) in the 24 hours before the last refresh, from the audit-logs endpoint. Empty while the exporter has not read the 24 hours whole. Limit changes and key changes are also marked on the graphs above (annotations).',
+      targets: [{ expr: `max by (event_type) (${sel('mistral_audit_events')})`, legend: '{{event_type}}' }],
+    }),
+  );
+  b.add(
+    table('Latest audit event of each type', 'dateTimeAsIso', [12, 8], {
+      description:
+        'When the newest entry of each audit event type was logged, among those read since the exporter started (it starts with the last 24 hours). A type without any is not listed.',
+      table: { rename: { event_type: 'Event type', Value: 'Latest' }, sortBy: 'Latest' },
+      targets: [{ expr: `max by (event_type) (${sel('mistral_audit_event_last_timestamp_seconds')}) * 1000` }],
     }),
   );
 }

@@ -75,6 +75,9 @@ const DURATION_RE = ['w', 'd', 'h', 'm', 's', 'ms'].map((unit) => `(${NUMBER_RE}
 /** An analytics window: one whole number and one unit (the window label, `^[a-z0-9]+$`). */
 const WINDOW_RE = '[0-9]+(ms|s|m|h|d|w)';
 
+/** An audit log event type name, e.g. `billing.monthly_limit.updated` (AUDIT_EVENT_TYPES). */
+const EVENT_TYPE_RE = '[a-z][a-z0-9_]*(\\.[a-z0-9_]+)*';
+
 /** A size (parseBytes): a number and an optional unit. */
 const SIZE_RE = `${NUMBER_RE}\\s*([kKmMgG][iI]?[bB]|[bB])?`;
 
@@ -195,6 +198,8 @@ function schemaByMetavar(key: string, setting: Setting): JsonSchema {
       return stringOrList({ type: 'string', pattern: `^${WINDOW_RE}$` }, commaListRe(WINDOW_RE));
     case 'ID,ID,...':
       return stringOrList({ type: 'string', minLength: 1 });
+    case 'TYPE,...':
+      return stringOrList({ type: 'string', pattern: `^${EVENT_TYPE_RE}$` }, commaListRe(EVENT_TYPE_RE));
     default:
       throw new Error(
         `sync-chart: setting ${key} has metavar ${setting.metavar}, which the chart does not know yet: ` +
@@ -299,6 +304,7 @@ function checkByMetavar(key: string, setting: Setting): Check {
     case 'NAME,...':
       return { kind: 'endpoints' };
     case 'ID,ID,...':
+    case 'TYPE,...':
       return { kind: 'list' };
     case 'BOOL':
       return { kind: 'bool' };

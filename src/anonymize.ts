@@ -14,6 +14,8 @@ import { scrub } from './secret.js';
  * - values of fields named like names (`name`, `*_name`, `username`, `owner`,
  *   `created_by`...): `name-0001`; of `email`, `*_email`: the email placeholder;
  *   of `description`: `text-0001`;
+ * - every value inside a `*_metadata` map (the audit log's free-form details
+ *   of who acted and on what: IP addresses, names under any key): `text-0001`;
  * - the secrets (the API key) nowhere: `[REDACTED]`, as in the logs; nor
  *   the API keys GET api-keys lists: any string under `key` or `hidden_key`
  *   (the masked key still shows 8 of its characters) is `[REDACTED]`.
@@ -32,6 +34,8 @@ const ID_FIELD = /^(?:id|ids|uuid|uuids)$|_(?:id|ids|uuid|uuids)$/;
 const EMAIL_FIELD = /^(?:e_?mail|e_?mails)$|_e_?mails?$/;
 const NAME_FIELD = /^(?:name|names|username|user|login|owner|author|created_by|updated_by|invited_by)$|_names?$/;
 const TEXT_FIELD = /^description$/;
+/** Free-form maps of strings (audit-logs' actor_metadata, event_metadata, target_metadata): anything may be in them. */
+const METADATA_FIELD = /(^|_)metadata$/;
 /** Fields holding an API key, whole (`key`, at creation) or masked (`hidden_key`). */
 const SECRET_FIELD = /^(?:key|hidden_key)$/;
 /** Fields that match the patterns above but name the API's own things. */
@@ -60,7 +64,7 @@ function kindOfField(key: string): Kind | undefined {
   if (EMAIL_FIELD.test(field)) return 'email';
   if (ID_FIELD.test(field)) return 'id';
   if (NAME_FIELD.test(field)) return 'name';
-  if (TEXT_FIELD.test(field)) return 'text';
+  if (TEXT_FIELD.test(field) || METADATA_FIELD.test(field)) return 'text';
   return undefined;
 }
 

@@ -132,6 +132,7 @@ function columns(rows: readonly (readonly string[])[]): string[] {
 const PRODUCTS: ReadonlyArray<[prefix: string, product: string]> = [
   ['lechat_', 'le Chat'],
   ['vibe_', 'Vibe Code'],
+  ['audit_', 'access to the audit log'],
 ];
 
 function hostOf(apiUrl: string): string {
@@ -205,6 +206,12 @@ function advise(r: CheckResult, report: CheckReport): { advice: string; detail?:
               ? '; a key not allowed to list API keys can leave api_keys out of MISTRAL_ENDPOINTS (the rest is read)'
               : '';
         return { advice: `${ADVICE.forbidden}${leaveOut}`, detail };
+      }
+      if (err.status === 422 && r.endpoint === 'audit_events') {
+        return {
+          advice: 'the Admin API refused the query (422): check that each name of AUDIT_EVENT_TYPES is one of its event types',
+          detail,
+        };
       }
       if (err.status !== undefined && err.status >= 500) return { advice: 'the Admin API is failing: try again later', detail };
       return { advice: `the Admin API did not accept the request: ${ATTACH(report.saveAnswers)}`, detail };
@@ -327,6 +334,7 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
     workspaceIds: config.workspaceIds,
     analytics: config.analytics,
     assumedServiceTier: config.usageAssumedServiceTier,
+    auditEventTypes: config.auditEventTypes,
     apiKeysLimit: config.apiKeysLimit,
   });
   try {

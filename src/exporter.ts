@@ -118,6 +118,7 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     workspaceIds: config.workspaceIds,
     analytics: config.analytics,
     assumedServiceTier: config.usageAssumedServiceTier,
+    auditEventTypes: config.auditEventTypes,
     apiKeysLimit: config.apiKeysLimit,
   });
   const endpoints = sources.map((s) => s.endpoint);

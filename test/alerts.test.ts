@@ -22,6 +22,7 @@ const CATALOG = [
   'MistralAnalyticsDataLate',
   'MistralAdminApiErrors',
   'MistralComputedCostDrift',
+  'MistralAuditLogBehind',
   'MistralApiKeyExpiringSoon',
   'MistralApiKeyUnused',
 ] as const;

@@ -145,7 +145,7 @@ describe('mistral-admin-exporter check', () => {
     expect(r.stdout).toContain('lechat_by_agent: 3 entries of the answer could not be read and were left out (the rest is served)');
     expect(r.stdout).toMatch(/\(first: lechat by_agent_stats\.data\[0\]\.messages_count: missing\)/);
     expect(row(r.stdout, 'spend_limit')[0]).toBe('ok');
-    expect(r.stdout).toContain('2 of 10 endpoints have a problem.');
+    expect(r.stdout).toContain(`2 of ${CATALOG.length} endpoints have a problem.`);
   });
 
   it('an answer it cannot understand is refused, and a 401 names the key', async () => {

@@ -8,6 +8,7 @@ import {
   allPanels,
   ALWAYS_MAY_BE_EMPTY,
   DASHBOARD_DIR,
+  dashboardAnnotations,
   dashboardQueries,
   dashboardVariables,
   documentedMetrics,
@@ -150,7 +151,7 @@ describe('grafana-dashboards/', () => {
           .replace(/\$__range|\$\{__range\}/g, '1h')
           .replace(/\$__interval|\$\{__interval\}/g, '30s')
           .replace(/\$\{?(job|instance|window)\}?/g, '.+');
-      const rules = dashboardQueries().map(
+      const rules = [...dashboardQueries(), ...dashboardAnnotations()].map(
         (q, i) => `      - record: dashboard:check_${i}:expr\n        expr: ${JSON.stringify(substitute(q.expr))}\n`,
       );
       const path = join(dir, 'rules.yml');
@@ -302,4 +303,65 @@ describe('the dashboard lint catches', () => {
       parseEmptyPanels('## Panels that may be empty\n\n- `a.json`: Some panel — a reason.\n\n## Next\n\n- `b.json`: Other — not read.\n'),
     ).toEqual([{ file: 'a.json', panel: 'Some panel', reason: 'a reason.' }]);
   });
+});
+
+describe('annotation queries', () => {
+  it('the spend dashboard marks spend limit changes and key rotations, from the audit log', () => {
+    const annotations = dashboardAnnotations().filter((a) => a.file === 'mistral-spend.json');
+    expect(annotations.map((a) => a.name)).toEqual(['Spend limit changed', 'API key created, rotated or deleted']);
+    expect(annotations[0]?.expr).toContain('billing.monthly_limit.updated');
+    expect(annotations[1]?.expr).toContain('api_key.rotate');
+  });
+
+  it('follow the rules of panel queries', () => {
+    const d = spend();
+    const list = (d.annotations as { list: Json[] }).list;
+    const annotation = list.find((a) => a.name === 'Spend limit changed') as Json;
+    annotation.expr = 'changes(mistral_audit_event_last_timestamp_seconds{event_type="x"}[5m]) > 0';
+    annotation.datasource = { type: 'prometheus', uid: 'prom' };
+    const problems = lintDashboard('x.json', d, known).join('\n');
+    expect(problems).toMatch(/annotation "Spend limit changed" must use datasource/);
+    expect(problems).toMatch(/annotation "Spend limit changed": .* does not match job=~"\$job"/);
+    expect(problems).toMatch(/annotation "Spend limit changed": .*ranges must be/);
+  });
+
+  it.runIf(hasTool('promtool'))(
+    'mark a change of the newest instant, and the first event of a type since the exporter started, once',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'annotations-'));
+      try {
+        const [limits, keys] = dashboardAnnotations()
+          .filter((a) => a.file === 'mistral-spend.json')
+          .map((a) => a.expr.replace(/\$__rate_interval/g, '2m').replace(/\$\{?(job|instance)\}?/g, '.+'));
+        const series = (instance: string, type: string, values: string) =>
+          `      - series: 'mistral_audit_event_last_timestamp_seconds{job="j",instance="${instance}",event_type="${type}"}'\n        values: '${values}'\n`;
+        const at = (minutes: number, expr: string | undefined, samples: string) =>
+          `      - expr: ${JSON.stringify(expr)}\n        eval_time: ${minutes}m\n        exp_samples: ${samples}\n`;
+        // Two replicas. A key rotated again at 5m; the first limit change since the start at 5m; a member added (not marked) at 5m.
+        const input = ['a', 'b']
+          .map(
+            (i) =>
+              series(i, 'api_key.rotate', '100x4 200x5') +
+              series(i, 'billing.monthly_limit.updated', '_x4 300x5') +
+              series(i, 'workspace.member.add', '100x4 400x5'),
+          )
+          .join('');
+        const tests =
+          'rule_files: []\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n' +
+          input +
+          '    promql_expr_test:\n' +
+          at(3, keys, '[]') +
+          at(5, keys, `\n          - labels: '{event_type="api_key.rotate"}'\n            value: 1`) +
+          at(5, limits, `\n          - labels: '{event_type="billing.monthly_limit.updated"}'\n            value: 300`) +
+          at(9, keys, '[]') +
+          at(9, limits, '[]');
+        const path = join(dir, 'annotations.test.yml');
+        writeFileSync(path, tests);
+        const r = promtool(['test', 'rules', path]);
+        expect(r.status, r.output).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

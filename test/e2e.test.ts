@@ -11,7 +11,13 @@ import { createExporter, type Exporter } from '../src/exporter.js';
 import { API_ENDPOINTS } from '../src/endpoints.js';
 import { createLogger } from '../src/logger.js';
 import { DEFAULT_SPEND_LIMIT, startSimulator, type Simulator } from '../src/simulator/index.js';
-import { dashboardQueries, dashboardVariables, EMPTY_ON_FIRST_UTC_DAY, emptyPanelsAllowed } from './support/dashboards.js';
+import {
+  dashboardAnnotations,
+  dashboardQueries,
+  dashboardVariables,
+  EMPTY_ON_FIRST_UTC_DAY,
+  emptyPanelsAllowed,
+} from './support/dashboards.js';
 import { hasTool } from './support/tools.js';
 
 /**
@@ -269,6 +275,16 @@ for (const { name, at } of INSTANTS) {
       expect(unexpectedlyEmpty.map((p) => `${p}: no data`)).toEqual([]);
       if (firstUtcDay)
         expect([...emptyOnFirstDay].filter((p) => !empty.has(p)).map((p) => `${p}: has data on a first UTC day`)).toEqual([]);
+    });
+
+    it('runs every annotation query without error (they find an event only when one happens while Prometheus scrapes)', async () => {
+      const annotations = dashboardAnnotations();
+      expect(annotations.length).toBeGreaterThan(0);
+      for (const a of annotations) {
+        const r = await query(substitute(a.expr));
+        expect(r.status, `${a.file}: ${a.name}: ${r.error}`).toBe('success');
+        for (const s of r.result) expect(Object.keys(s.metric), `${a.file}: ${a.name}`).toEqual(['event_type']);
+      }
     });
 
     it('gives the same answer with two replicas as with one (max over instances, never sum)', async () => {

@@ -292,7 +292,8 @@ export class AdminApiClient implements AdminApi {
     if (this.#closed || signal?.aborted) throw this.#aborted(endpoint, signal);
     const url = new URL(path, this.#base);
     for (const [k, v] of Object.entries(options.query ?? {}) as Array<[string, QueryValue]>) {
-      if (v !== undefined) url.searchParams.set(k, String(v));
+      if (typeof v === 'string' || typeof v === 'number') url.searchParams.set(k, String(v));
+      else if (v !== undefined) for (const item of v) url.searchParams.append(k, item);
     }
     return this.#limited(endpoint, signal, () => this.#send(endpoint, path, url, signal));
   }

@@ -49,7 +49,8 @@ export interface ClientObserver {
   pathInUse(endpoint: ApiEndpoint, path: string): void;
 }
 
-export type QueryValue = string | number | undefined;
+/** A query parameter's value; a list is sent as the parameter repeated (`event_type=a&event_type=b`), as FastAPI reads an array. */
+export type QueryValue = string | number | undefined | readonly string[];
 
 export interface GetOptions {
   query?: Record<string, QueryValue>;

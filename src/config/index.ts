@@ -32,6 +32,8 @@ export interface Config {
   analytics: AnalyticsConfig;
   /** USAGE_ASSUMED_SERVICE_TIER; undefined: unknown. */
   usageAssumedServiceTier: 'standard' | 'priority' | undefined;
+  /** The audit log event types with series (AUDIT_EVENT_TYPES). */
+  auditEventTypes: string[];
   /** API_KEYS_LIMIT. */
   apiKeysLimit: number;
   maxStalenessMs: number;
@@ -171,6 +173,7 @@ export function loadConfig(sources: ConfigSources): Command {
       toolLimit: v.vibeToolLimit as number,
     },
     usageAssumedServiceTier: v.usageAssumedServiceTier as 'standard' | 'priority' | undefined,
+    auditEventTypes: v.auditEventTypes as string[],
     apiKeysLimit: v.apiKeysLimit as number,
     maxStalenessMs,
     requestTimeoutMs: v.requestTimeout as number,

@@ -1,5 +1,6 @@
 import { API_ENDPOINTS, PATH_LAYOUTS, type ApiEndpoint, type PathLayout } from '../endpoints.js';
 import { SERVICE_TIERS, type ServiceTier } from '../sources/usage.js';
+import { DEFAULT_AUDIT_EVENT_TYPES } from '../sources/audit-events.js';
 import { CATALOG, endpointOf } from '../sources/catalog.js';
 import type { IntervalGroup } from '../sources/types.js';
 import { formatBytes, parseBoolean, parseBytes, parseChoice, parseDuration, parseHttpUrl, parseInteger, parseList } from './values.js';
@@ -124,6 +125,18 @@ function parseWindows(text: string): AnalyticsWindow[] {
   return windows.sort((a, b) => a.ms - b.ms);
 }
 
+/** Most audit event types: each has two series and is named in every request. */
+const MAX_AUDIT_EVENT_TYPES = 100;
+
+function parseAuditEventTypes(text: string): string[] {
+  const types = [...new Set(parseList(text))];
+  if (types.length === 0) throw new Error('needs at least one event type, e.g. api_key.rotate');
+  if (types.length > MAX_AUDIT_EVENT_TYPES) throw new Error(`at most ${MAX_AUDIT_EVENT_TYPES} event types`);
+  for (const t of types)
+    if (!/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/.test(t)) throw new Error(`${t} is not an event type name, e.g. billing.monthly_limit.updated`);
+  return types;
+}
+
 export const SETTINGS = {
   apiKey: def<string>({
     env: 'MISTRAL_ADMIN_API_KEY',
@@ -184,6 +197,14 @@ export const SETTINGS = {
       for (const n of names) parseChoice(n, API_ENDPOINTS);
       return API_ENDPOINTS.filter((e) => names.includes(e));
     },
+  }),
+  auditEventTypes: def<string[]>({
+    env: 'AUDIT_EVENT_TYPES',
+    metavar: 'TYPE,...',
+    default: DEFAULT_AUDIT_EVENT_TYPES.join(','),
+    section: 'Mistral Admin API',
+    help: "The audit log event types (the API's AuditLogEventType names) with series of their own: the only ones asked for. The default covers limits, keys, members, roles and workspaces.",
+    parse: parseAuditEventTypes,
   }),
   refreshInterval: def<number>({
     env: 'REFRESH_INTERVAL',

@@ -2,7 +2,9 @@
  * Endpoint + query → status and JSON body. Pure given the state passed in;
  * shared by the HTTP server and `Simulator.bodyFor`.
  */
+import { ACTOR_TYPES, AUDIT_LOG_EVENT_TYPES, auditEntries, auditLogOut, TARGET_TYPES, type AuditState } from './audit.js';
 import { lechatByAgentBody, lechatByTimeBody, lechatByUserBody } from './lechat.js';
+import { oddlyEncoded } from './odd-encoding.js';
 import type { SimOrg } from './org.js';
 import type { SimEndpoint } from './routes.js';
 import type { Granularity } from './time.js';
@@ -22,16 +24,22 @@ export interface AnswerContext {
   readonly ignoreZoneFilter?: boolean;
   /** The analytics data lake holds activity before this instant only (see `analyticsLoadedUntil`); default: up to now. */
   readonly analyticsLoadedUntilSeconds?: number;
+  readonly audit: AuditState;
+  /** The clock in ms: audit log instants have milliseconds. */
+  readonly nowMs: number;
 }
 
 const API_ZONES: readonly ApiZone[] = ['global', 'us', 'eu'];
 
 export interface Answer {
   readonly status: number;
-  readonly body: JsonObject;
+  /** An object, or a bare array (audit-logs). */
+  readonly body: JsonObject | JsonObject[];
 }
 
 export type Query = Readonly<Record<string, string>>;
+/** Every value of each query parameter (an array parameter is repeated). */
+export type QueryLists = Readonly<Record<string, readonly string[]>>;
 
 /** One FastAPI-style validation error item. */
 interface ValidationIssue {
@@ -93,6 +101,21 @@ class QueryReader {
     return found ?? this.issue(name, `Input should be ${values.map((v) => `'${v}'`).join(', ')}`, 'enum');
   }
 
+  /** An array parameter: every value given, each one of `allowed`. */
+  list(name: string, values: readonly string[] | undefined, allowed: readonly string[]): string[] {
+    const given = values ?? (this.query[name] === undefined ? [] : [this.query[name] as string]);
+    for (const v of given) if (!allowed.includes(v)) this.issue(name, `Input should be one of the ${name} values`, 'enum');
+    return [...given];
+  }
+
+  /** A date-time parameter as ms since the epoch (no offset: UTC). */
+  dateTime(name: string): number | undefined {
+    const raw = this.query[name];
+    if (raw === undefined) return undefined;
+    const ms = parseDateTime(raw);
+    return ms ?? this.issue(name, 'Input should be a valid datetime', 'datetime_from_date_parsing');
+  }
+
   rejection(): Answer | undefined {
     return this.issues.length > 0 ? { status: 422, body: { detail: this.issues as unknown as JsonObject[] } } : undefined;
   }
@@ -106,9 +129,11 @@ function window(reader: QueryReader, ctx: AnswerContext) {
   return { startSeconds: startSeconds ?? 0, endSeconds: endSeconds ?? 0, nowSeconds: loadedNow };
 }
 
-export function answer(ctx: AnswerContext, endpoint: SimEndpoint, query: Query = {}): Answer {
+export function answer(ctx: AnswerContext, endpoint: SimEndpoint, query: Query = {}, lists: QueryLists = {}): Answer {
   const reader = new QueryReader(query);
-  const ok = (body: JsonObject): Answer => ({ status: 200, body });
+  const ok = (body: JsonObject | JsonObject[]): Answer => ({ status: 200, body });
+  // Analytics counts written as strings, signed, with exponents (the oddShapes option); the numbers are the same.
+  const analytics = (body: JsonObject): Answer => ok(ctx.shapes?.oddShapes ? oddlyEncoded(body) : body);
   switch (endpoint) {
     case 'usage': {
       const current = yearMonthOf(ctx.nowSeconds);
@@ -138,30 +163,54 @@ export function answer(ctx: AnswerContext, endpoint: SimEndpoint, query: Query =
       return ok(rateLimitBody());
     case 'lechat_by_user': {
       const w = window(reader, ctx);
-      return reader.rejection() ?? ok(lechatByUserBody(ctx.org, w));
+      return reader.rejection() ?? analytics(lechatByUserBody(ctx.org, w));
     }
     case 'lechat_by_agent': {
       const w = window(reader, ctx);
-      return reader.rejection() ?? ok(lechatByAgentBody(ctx.org, w));
+      return reader.rejection() ?? analytics(lechatByAgentBody(ctx.org, w));
     }
     case 'lechat_by_time': {
       const w = window(reader, ctx);
       const granularity = reader.granularity();
-      return reader.rejection() ?? ok(lechatByTimeBody(ctx.org, w, granularity ?? 'day'));
+      return reader.rejection() ?? analytics(lechatByTimeBody(ctx.org, w, granularity ?? 'day'));
     }
     case 'vibe_by_workspace': {
       const w = window(reader, ctx);
-      return reader.rejection() ?? ok(vibeByWorkspaceBody(ctx.org, w, reader.text('workspace_id')));
+      return reader.rejection() ?? analytics(vibeByWorkspaceBody(ctx.org, w, reader.text('workspace_id')));
     }
     case 'vibe_by_organization': {
       const w = window(reader, ctx);
-      return reader.rejection() ?? ok(vibeByOrganizationBody(ctx.org, w));
+      return reader.rejection() ?? analytics(vibeByOrganizationBody(ctx.org, w));
     }
     case 'workspaces': {
       const page = reader.integer('page', false, { min: 1, max: Number.MAX_SAFE_INTEGER });
       const pageSize = reader.integer('page_size', false, { min: 1, max: Number.MAX_SAFE_INTEGER });
       const includeArchived = reader.boolean('is_archived', false);
       return reader.rejection() ?? ok(workspacesBody(ctx.org, { page: page ?? 1, pageSize: pageSize ?? 25, includeArchived }));
+    }
+    case 'audit_events': {
+      const eventTypes = reader.list('event_type', lists['event_type'], AUDIT_LOG_EVENT_TYPES);
+      const actorTypes = reader.list('actor_type', lists['actor_type'], ACTOR_TYPES);
+      const targetTypes = reader.list('target_type', lists['target_type'], TARGET_TYPES);
+      const afterMs = reader.dateTime('after');
+      const beforeMs = reader.dateTime('before');
+      const limit = reader.integer('limit', false);
+      const sort = reader.text('sort') ?? 'descending';
+      if (sort !== 'ascending' && sort !== 'descending') reader.list('sort', [sort], ['ascending', 'descending']);
+      const rejected = reader.rejection();
+      if (rejected) return rejected;
+      const q = {
+        eventTypes,
+        actorTypes,
+        targetTypes,
+        actorUserUuid: reader.text('actor_user_uuid'),
+        afterMs,
+        beforeMs,
+        ascending: sort === 'ascending',
+        limit: limit ?? 20,
+      };
+      // The answer is a bare array (`AuditLogOut[]`).
+      return ok(auditEntries(ctx.org, ctx.audit, q, ctx.nowMs).map((e) => auditLogOut(ctx.org, e)));
     }
     case 'api_keys': {
       // The schema gives limit and offset no bounds: Python's slicing of the list is what they do.
@@ -171,4 +220,22 @@ export function answer(ctx: AnswerContext, endpoint: SimEndpoint, query: Query =
       return reader.rejection() ?? ok(apiKeysBody(ctx.org, query, ctx.nowSeconds));
     }
   }
+}
+
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?([Zz]|[+-]\d{2}:?\d{2})?$/;
+
+/** An ISO 8601 date-time as pydantic reads one; no offset is UTC. Undefined when it is not one. */
+function parseDateTime(text: string): number | undefined {
+  const m = DATE_TIME.exec(text);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, sec] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59) return undefined;
+  const fraction = m[7] === undefined ? 0 : Number(`0.${m[7]}`) * 1000;
+  const zone = m[8];
+  let offsetMinutes = 0;
+  if (zone !== undefined && zone.toUpperCase() !== 'Z') {
+    const digits = zone.slice(1).replace(':', '');
+    offsetMinutes = (zone.startsWith('-') ? -1 : 1) * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2)));
+  }
+  return Date.UTC(y, mo - 1, d, h, mi, sec) + fraction - offsetMinutes * 60_000;
 }

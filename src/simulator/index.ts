@@ -4,8 +4,9 @@
  * demo mode. See `truth.ts` for the test oracle.
  */
 import { systemClock } from '../clock.js';
+import type { AuditState } from './audit.js';
 import { FaultQueue, type Fault } from './faults.js';
-import { answer, type Query } from './handlers.js';
+import { answer, type Query, type QueryLists } from './handlers.js';
 import { createOrg } from './org.js';
 import { ALL_LAYOUTS, normaliseBasePath, routeTable, type Layout, type SimEndpoint } from './routes.js';
 import { startHttpFront, type RecordedRequest } from './server.js';
@@ -62,6 +63,8 @@ export interface SimulatorOptions {
     apiKeys?: number;
     /** EUR; null: no limit. Default 5000. */
     spendLimit?: number | null;
+    /** How busy the audit log is (entries per hour scale with it); default 1. */
+    auditActivity?: number;
   };
 }
 
@@ -76,7 +79,7 @@ export interface Simulator {
   setSpendLimit(limit: number | null): void;
   setPaymentFailed(failed: boolean): void;
   /** The JSON body the simulator would serve for this endpoint and query right now (a 422 body when invalid). */
-  bodyFor(endpoint: SimEndpoint, query?: Record<string, string>): unknown;
+  bodyFor(endpoint: SimEndpoint, query?: Record<string, string>, lists?: Record<string, string[]>): unknown;
   /** Ground truth computed from the simulator's own generation, not from the served JSON. */
   truth: SimulatorTruth;
   /** Stops listening and ends every connection, hanging and delayed requests included. */
@@ -93,6 +96,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     limit: options.org?.spendLimit === undefined ? DEFAULT_SPEND_LIMIT : options.org.spendLimit,
     paymentFailed: false,
   };
+  const audit: AuditState = { activity: options.org?.auditActivity ?? 1 };
   const unloadedDays = options.unloadedDays ?? 0;
   if (!Number.isSafeInteger(unloadedDays) || unloadedDays < 0)
     throw new RangeError(`unloadedDays must be a whole number of days, 0 or more, got ${unloadedDays}`);
@@ -101,8 +105,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const requests: RecordedRequest[] = [];
   const shapes = { oddShapes: options.oddShapes ?? false };
   const ignoreZoneFilter = options.ignoreZoneFilter ?? false;
-  const respond = (endpoint: SimEndpoint, query: Query) =>
-    answer({ org, spend, nowSeconds: nowSeconds(), analyticsLoadedUntilSeconds: loadedUntil(), shapes, ignoreZoneFilter }, endpoint, query);
+  const respond = (endpoint: SimEndpoint, query: Query, lists: QueryLists = {}) =>
+    answer(
+      { org, spend, nowSeconds: nowSeconds(), analyticsLoadedUntilSeconds: loadedUntil(), shapes, ignoreZoneFilter, audit, nowMs: now() },
+      endpoint,
+      query,
+      lists,
+    );
   const front = await startHttpFront({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
@@ -124,8 +133,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setPaymentFailed: (failed) => {
       spend.paymentFailed = failed;
     },
-    bodyFor: (endpoint, query = {}) => respond(endpoint, query).body,
-    truth: createTruth(org, spend, nowSeconds, loadedUntil, shapes),
+    bodyFor: (endpoint, query = {}, lists = {}) => respond(endpoint, query, lists).body,
+    truth: createTruth(org, spend, nowSeconds, { audit, nowMs: now }, loadedUntil, shapes),
     close: () => front.close(),
   };
 }

@@ -10,7 +10,8 @@ export type SimEndpoint =
   | 'vibe_by_workspace'
   | 'vibe_by_organization'
   | 'workspaces'
-  | 'api_keys';
+  | 'api_keys'
+  | 'audit_events';
 
 /** brief: the usage-metrics doc page; legacy: the spec up to 2026-07; current: the spec from 2026-07-24. */
 export type Layout = 'brief' | 'legacy' | 'current';
@@ -22,6 +23,7 @@ const BILLING_PATHS: Readonly<Record<string, SimEndpoint>> = {
   'spend-limit': 'spend_limit',
   'rate-limit': 'rate_limit',
   workspaces: 'workspaces',
+  'audit-logs': 'audit_events',
   'api-keys': 'api_keys',
 };
 

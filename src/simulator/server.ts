@@ -7,7 +7,7 @@ import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse }
 import type { AddressInfo, Socket } from 'node:net';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import type { Fault, FaultQueue } from './faults.js';
-import type { Answer, Query } from './handlers.js';
+import type { Answer, Query, QueryLists } from './handlers.js';
 import type { SimEndpoint } from './routes.js';
 
 export interface RecordedRequest {
@@ -15,6 +15,8 @@ export interface RecordedRequest {
   /** The full request path, base path included, without the query string. */
   path: string;
   query: Record<string, string>;
+  /** Every value of each query parameter, in order (a repeated one, e.g. `event_type`, has several). */
+  lists: Record<string, string[]>;
   headers: Record<string, string | string[] | undefined>;
   endpoint?: SimEndpoint;
   /** The status answered; 0 while unanswered, and for hung or reset requests. */
@@ -29,7 +31,7 @@ export interface HttpFrontOptions {
   readonly apiKey: string | undefined;
   readonly faults: FaultQueue;
   readonly requests: RecordedRequest[];
-  readonly answer: (endpoint: SimEndpoint, query: Query) => Answer;
+  readonly answer: (endpoint: SimEndpoint, query: Query, lists: QueryLists) => Answer;
 }
 
 export interface HttpFront {
@@ -107,18 +109,26 @@ export function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
   const timers = new Set<NodeJS.Timeout>();
   let closed: Promise<void> | undefined;
 
-  const normalText = (endpoint: SimEndpoint, query: Query): string => JSON.stringify(options.answer(endpoint, query).body);
+  const normalText = (endpoint: SimEndpoint, query: Query, lists: QueryLists): string =>
+    JSON.stringify(options.answer(endpoint, query, lists).body);
 
-  const answerNormally = (res: ServerResponse, record: RecordedRequest, endpoint: SimEndpoint, query: Query): void => {
+  const answerNormally = (res: ServerResponse, record: RecordedRequest, endpoint: SimEndpoint, query: Query, lists: QueryLists): void => {
     try {
-      const { status, body } = options.answer(endpoint, query);
+      const { status, body } = options.answer(endpoint, query, lists);
       sendJson(res, record, status, body);
     } catch (error) {
       sendJson(res, record, 500, { detail: `simulator error: ${error instanceof Error ? error.message : String(error)}` });
     }
   };
 
-  const applyFault = (fault: Fault, res: ServerResponse, record: RecordedRequest, endpoint: SimEndpoint, query: Query): void => {
+  const applyFault = (
+    fault: Fault,
+    res: ServerResponse,
+    record: RecordedRequest,
+    endpoint: SimEndpoint,
+    query: Query,
+    lists: QueryLists,
+  ): void => {
     switch (fault.kind) {
       case 'status': {
         const body = fault.body === undefined ? { detail: STATUS_CODES[fault.status] ?? 'Error' } : fault.body;
@@ -151,7 +161,7 @@ export function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
       case 'delay': {
         const timer = setTimeout(() => {
           timers.delete(timer);
-          answerNormally(res, record, endpoint, query);
+          answerNormally(res, record, endpoint, query, lists);
         }, fault.ms);
         timers.add(timer);
         return;
@@ -167,7 +177,7 @@ export function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
       case 'malformed':
         switch (fault.variant) {
           case 'truncated-json': {
-            const text = normalText(endpoint, query);
+            const text = normalText(endpoint, query, lists);
             sendText(res, record, 200, text.slice(0, Math.max(1, Math.floor(text.length / 2))));
             return;
           }
@@ -188,21 +198,21 @@ export function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
         }
         return;
       case 'cut': {
-        const text = normalText(endpoint, query);
+        const text = normalText(endpoint, query, lists);
         record.status = 200;
         res.writeHead(200, { ...JSON_HEADERS, 'content-length': String(Buffer.byteLength(text)) });
         res.write(text.slice(0, Math.floor(text.length / 2)), () => res.socket?.resetAndDestroy());
         return;
       }
       case 'silence': {
-        const text = normalText(endpoint, query);
+        const text = normalText(endpoint, query, lists);
         record.status = 200;
         res.writeHead(200, { ...JSON_HEADERS, 'content-length': String(Buffer.byteLength(text)) });
         res.flushHeaders();
         return; // no body: the socket stays open until the client gives up or close() runs
       }
       case 'trickle': {
-        const bytes = Buffer.from(normalText(endpoint, query));
+        const bytes = Buffer.from(normalText(endpoint, query, lists));
         record.status = 200;
         res.writeHead(200, { ...JSON_HEADERS, 'content-length': String(bytes.length) });
         let sent = 0;
@@ -231,8 +241,19 @@ export function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
       return;
     }
     const query: Record<string, string> = {};
-    for (const [name, value] of url.searchParams) if (!(name in query)) query[name] = value;
-    const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query, headers: { ...req.headers }, status: 0 };
+    const lists: Record<string, string[]> = {};
+    for (const [name, value] of url.searchParams) {
+      if (!(name in query)) query[name] = value;
+      (lists[name] ??= []).push(value);
+    }
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query,
+      lists,
+      headers: { ...req.headers },
+      status: 0,
+    };
     const prefix = `${options.basePath}/`;
     const endpoint = url.pathname.startsWith(prefix) ? options.routes.get(url.pathname.slice(prefix.length)) : undefined;
     if (endpoint) record.endpoint = endpoint;
@@ -243,8 +264,8 @@ export function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
     if (!endpoint) return sendJson(res, record, 404, { detail: 'Not Found' });
     if (record.method !== 'GET') return sendJson(res, record, 405, { detail: 'Method Not Allowed' }, { allow: 'GET' });
     const fault = options.faults.take(endpoint);
-    if (fault) return applyFault(fault, res, record, endpoint, query);
-    answerNormally(res, record, endpoint, query);
+    if (fault) return applyFault(fault, res, record, endpoint, query, lists);
+    answerNormally(res, record, endpoint, query, lists);
   });
   server.on('connection', (socket) => {
     sockets.add(socket);

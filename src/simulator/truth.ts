@@ -4,6 +4,7 @@
  * Every method reads the simulator clock when called, so the answers follow
  * a moving clock exactly like the served bodies do.
  */
+import { auditTruth, type AuditState, type SimAuditEntry } from './audit.js';
 import { TOKEN_LIMITS, USAGE_LINES, VIBE_MODELS, CURRENCY } from './catalog.js';
 import { lechatWindowTruth, type LeChatWindowTruth } from './lechat.js';
 import type { SimOrg } from './org.js';
@@ -66,6 +67,8 @@ export interface SimulatorTruth {
   nextEdit(startSeconds: number, endSeconds: number): NextEditWindowTruth;
   /** The workspaces GET workspaces lists by default (not archived), as served. */
   workspaces(): readonly SimWorkspace[];
+  /** The audit log entries with an instant in (afterMs, beforeMs) that exist by now, oldest first. */
+  auditLog(afterMs: number, beforeMs: number): readonly SimAuditEntry[];
   /** The API keys GET api-keys lists now, newest first, as served (with their creation and expiry instants). */
   apiKeys(): readonly SimApiKey[];
 }
@@ -74,6 +77,7 @@ export function createTruth(
   org: SimOrg,
   spend: SpendState,
   nowSeconds: () => number,
+  audit: { audit: AuditState; nowMs: () => number },
   loadedUntil: () => number = () => nowSeconds() + 1,
   shapes: UsageShapes = {},
 ): SimulatorTruth {
@@ -109,6 +113,7 @@ export function createTruth(
       vibeWindowTruth(org, { startSeconds, endSeconds, nowSeconds: analyticsNow() }, workspaceId),
     nextEdit: (startSeconds, endSeconds) => nextEditWindowTruth(org, { startSeconds, endSeconds, nowSeconds: analyticsNow() }),
     workspaces: () => simWorkspaces(org).filter((w) => !w.archived),
+    auditLog: (afterMs, beforeMs) => auditTruth(org, audit.audit, afterMs, beforeMs, audit.nowMs()),
     apiKeys: () => simApiKeys(org, nowSeconds()),
   };
 }

@@ -1,3 +1,4 @@
+import { auditEvents } from './audit-events.js';
 import { apiKeys } from './api-keys.js';
 import { lechatByAgent } from './lechat-by-agent.js';
 import { lechatByTime } from './lechat-by-time.js';
@@ -28,6 +29,7 @@ export const CATALOG = [
   lechatByTime,
   vibeByWorkspace,
   vibeByOrganization,
+  auditEvents,
 ] as const;
 
 export type ApiEndpoint = (typeof CATALOG)[number]['id'];

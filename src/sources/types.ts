@@ -69,6 +69,8 @@ export interface ReaderOptions {
   analytics: AnalyticsConfig;
   /** The service tier of usage entries that name none (USAGE_ASSUMED_SERVICE_TIER); undefined: unknown. */
   assumedServiceTier?: 'standard' | 'priority' | undefined;
+  /** AUDIT_EVENT_TYPES: the audit log event types with series. */
+  auditEventTypes: readonly string[];
   /** Most API keys with series of their own (API_KEYS_LIMIT). */
   apiKeysLimit: number;
 }

@@ -452,6 +452,52 @@ const vibeByOrganization = vibe([
   { field: 'next_edit_modified_loc', counts: ['lines_inserted', 'lines_deleted', 'lines_unchanged'], unread: ['lines_total'] },
 ]);
 
+// ---------------------------------------------------------------- audit log
+
+const AUDIT_TYPES = ['billing.monthly_limit.updated', 'api_key.rotate', 'workspace.member.add', 'user.log_in', 'agent.update'];
+
+/**
+ * A bare array of `AuditLogOut`, oldest first, all in the 24 hours before
+ * `now` (what the reader asks for first); `created_at` as FastAPI or
+ * JavaScript write it. Every request is answered with the same array: the
+ * reader's next page (after its newest entry) finds nothing new in it.
+ */
+const auditEvents: AnswerSchema = {
+  valid: (now) =>
+    json(
+      fc
+        .uniqueArray(
+          fc.record({
+            ago: fc.integer({ min: 1, max: 86_399_999 }),
+            log_id: sent(fc.integer({ min: 1, max: 2 ** 40 })),
+            event_type: fc.constantFrom(...AUDIT_TYPES),
+            format: fc.constantFrom('Z', '+00:00', 'micro'),
+            workspace_uuid: fc.option(fc.uuid(), { nil: null }),
+          }),
+          { minLength: 1, maxLength: 5, selector: (e) => String(e.log_id) },
+        )
+        .map((entries) =>
+          entries
+            .sort((a, b) => b.ago - a.ago)
+            .map(({ ago, format, ...e }) => {
+              const iso = new Date(now - ago).toISOString();
+              const created_at = format === 'Z' ? iso : format === '+00:00' ? iso.replace('Z', '+00:00') : iso.replace('Z', '000+00:00');
+              return {
+                created_at,
+                actor_type: 'HUMAN',
+                actor_metadata: { email: 'someone@example.com' },
+                event_metadata: {},
+                target_type: 'API_KEY',
+                target_metadata: {},
+                organization_uuid: null,
+                ...e,
+              };
+            }),
+        ),
+    ),
+  lists: () => [{ path: [], kind: 'array', required: ['log_id', 'created_at', 'event_type'], numeric: ['log_id'] }],
+};
+
 // ---------------------------------------------------------------- API keys
 
 const API_KEY_DATES = ['created_at', 'expiration_date', 'last_used'] as const;
@@ -513,6 +559,7 @@ export const SCHEMAS: Record<ApiEndpoint, AnswerSchema> = {
   lechat_by_time: lechatByTime,
   vibe_by_workspace: vibeByWorkspace,
   vibe_by_organization: vibeByOrganization,
+  audit_events: auditEvents,
 };
 
 /**

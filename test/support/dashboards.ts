@@ -628,5 +628,39 @@ export function lintDashboard(file: string, dashboard: Json, known: Set<string> 
       problems.push(`${w}: ${unit} takes milliseconds: multiply the seconds by 1000`);
     if (exprs.some((e) => /_ratio\{/.test(e)) && unit !== 'percentunit') problems.push(`${w}: a _ratio metric is shown with percentunit`);
   }
+  problems.push(...lintAnnotations(where, dashboard, known, defined));
   return problems;
+}
+
+/** Grafana's built-in annotation (alerts and dashboard notes) is not a query. */
+function queryAnnotations(dashboard: Json): Json[] {
+  return objects(asObject(dashboard.annotations)?.list).filter((a) => a.builtIn !== 1);
+}
+
+/** Annotation queries follow the rules of panel queries, and have a name, a title and the datasource variable. */
+function lintAnnotations(where: string, dashboard: Json, known: Set<string>, defined: Set<string>): string[] {
+  const problems: string[] = [];
+  for (const a of queryAnnotations(dashboard)) {
+    const w = `${where}: annotation "${String(a.name ?? '')}"`;
+    if (typeof a.name !== 'string' || a.name.trim() === '') problems.push(`${w} has no name`);
+    if (!sameDatasource(a.datasource)) problems.push(`${w} must use datasource \${datasource}`);
+    if (typeof a.expr !== 'string' || a.expr.trim() === '') {
+      problems.push(`${w} has no expr`);
+      continue;
+    }
+    if (typeof a.titleFormat !== 'string' || a.titleFormat.trim() === '') problems.push(`${w} has no titleFormat`);
+    problems.push(...lintExpr(a.expr, known).map((x) => `${w}: ${x}`));
+    for (const m of a.expr.matchAll(REFERENCE)) {
+      const name = (m[1] ?? m[2]) as string;
+      if (!defined.has(name)) problems.push(`${w} uses $${name}, which is not a variable of the dashboard`);
+    }
+  }
+  return problems;
+}
+
+/** Every annotation query, with its dashboard file: the end-to-end test runs them (they may find no event). */
+export function dashboardAnnotations(): Array<{ file: string; name: string; expr: string }> {
+  return loadDashboards().flatMap(({ file, dashboard }) =>
+    queryAnnotations(dashboard).flatMap((a) => (typeof a.expr === 'string' ? [{ file, name: String(a.name ?? ''), expr: a.expr }] : [])),
+  );
 }

@@ -2,6 +2,7 @@ import type { ApiResponse, QueryValue } from '../../src/admin-api/types.js';
 import type { AnalyticsConfig } from '../../src/config/index.js';
 import type { AnalyticsWindow } from '../../src/config/settings.js';
 import type { Logger } from '../../src/logger.js';
+import { DEFAULT_AUDIT_EVENT_TYPES } from '../../src/sources/audit-events.js';
 import type { FetchContext, ReaderOptions } from '../../src/sources/types.js';
 import { captureLogs } from './logs.js';
 
@@ -11,7 +12,7 @@ export const window = (days: number): AnalyticsWindow => ({ label: `${days}d`, m
 
 /** Reader options as the configuration would make them, with the defaults of the settings table unless overridden. */
 export function readerOptions(
-  o: { workspaceIds?: string[]; analytics?: Partial<AnalyticsConfig>; apiKeysLimit?: number } = {},
+  o: { workspaceIds?: string[]; analytics?: Partial<AnalyticsConfig>; auditEventTypes?: string[]; apiKeysLimit?: number } = {},
 ): ReaderOptions {
   return {
     apiKeysLimit: o.apiKeysLimit ?? 1000,
@@ -25,6 +26,7 @@ export function readerOptions(
       toolLimit: 50,
       ...o.analytics,
     },
+    auditEventTypes: o.auditEventTypes ?? [...DEFAULT_AUDIT_EVENT_TYPES],
   };
 }
 

@@ -46,6 +46,12 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
       "default": "all",
       "kind": "endpoints"
     },
+    "auditEventTypes": {
+      "env": "AUDIT_EVENT_TYPES",
+      "flag": "audit-event-types",
+      "default": "billing.monthly_limit.updated,billing.workspace_monthly_limit.updated,billing.shared_budget_override.updated,api_key.create,api_key.rotate,api_key.delete,admin_api_key.created,admin_api_key.delete,workspace.member.add,workspace.member.remove,user.organization.join,user.organization.leave,workspace.member.role.update,user.organization.role.update,workspace.create,workspace.update,workspace.delete",
+      "kind": "list"
+    },
     "refreshInterval": {
       "env": "REFRESH_INTERVAL",
       "flag": "refresh-interval",
@@ -117,6 +123,12 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
     "refreshIntervalVibeByOrganization": {
       "env": "REFRESH_INTERVAL_VIBE_BY_ORGANIZATION",
       "flag": "refresh-interval-vibe-by-organization",
+      "kind": "duration",
+      "minMs": 1000
+    },
+    "refreshIntervalAuditEvents": {
+      "env": "REFRESH_INTERVAL_AUDIT_EVENTS",
+      "flag": "refresh-interval-audit-events",
       "kind": "duration",
       "minMs": 1000
     },
@@ -272,7 +284,8 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
     "lechat_by_agent",
     "lechat_by_time",
     "vibe_by_workspace",
-    "vibe_by_organization"
+    "vibe_by_organization",
+    "audit_events"
   ],
   "endpointIntervals": {
     "spend_limit": [
@@ -314,6 +327,10 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
     "vibe_by_organization": [
       "refreshIntervalVibeByOrganization",
       "analyticsRefreshInterval"
+    ],
+    "audit_events": [
+      "refreshIntervalAuditEvents",
+      "refreshInterval"
     ]
   },
   "chartFlags": {
