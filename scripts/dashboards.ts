@@ -680,6 +680,20 @@ function spendDashboard(): Json {
       targets: [{ expr: `sum(${one('mistral_usage_unpriced_entries')})`, legend: 'unpriced entries' }],
     }),
   );
+  b.add(
+    stat('Usage entries with an ambiguous price', 'short', [8, 5], {
+      description:
+        'Usage entries that do not say their API zone or service tier while the matching prices differ by it: their cost is left out of the cost panels (the exporter logs each category once; `check` says what to do). USAGE_ASSUMED_SERVICE_TIER settles the tier. 0 when every entry has one price; empty while the usage figures are missing.',
+      thresholds: ANY_IS_WARNING,
+      targets: [
+        {
+          // 0 only when the usage figures are there: the gauge has no sample when no entry is ambiguous.
+          expr: `sum(${one('mistral_usage_ambiguous_price_entries')}) or sum(0 * ${one('mistral_usage_unpriced_entries')})`,
+          legend: 'ambiguous entries',
+        },
+      ],
+    }),
+  );
 
   addReconciliation(b);
   auditRow(b);

@@ -40,7 +40,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     // The demo talks to a simulated Admin API in this process, with a key of its own.
     const { startSimulator } = await import('./simulator/index.js');
     const demoKey = randomBytes(24).toString('hex');
-    const simulator = await startSimulator({ apiKey: demoKey });
+    const odd = config.demoProfile === 'odd-shapes';
+    const simulator = await startSimulator({ apiKey: demoKey, ...(odd ? { oddShapes: true, unloadedDays: 1 } : {}) });
     closeSimulator = () => simulator.close();
     // Its usage entries that name no service tier are billed at standard, which the setting says unless set otherwise.
     config = {
@@ -48,7 +49,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
       apiUrl: simulator.url,
       apiKey: new Secret(demoKey),
       pathLayout: 'auto',
-      usageAssumedServiceTier: config.usageAssumedServiceTier ?? 'standard',
+      // The odd-shapes profile shows what an unknown tier does: entries counted as ambiguous, their cost left out.
+      usageAssumedServiceTier: config.usageAssumedServiceTier ?? (odd ? undefined : 'standard'),
     };
   }
 
@@ -80,7 +82,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
   const logger = createLogger({ level: config.logLevel, secrets: () => [...secrets, ...(exporter?.secrets() ?? [])] });
   if (config.demo) {
     logger.warn(
-      { api_url: config.apiUrl },
+      { api_url: config.apiUrl, demo_profile: config.demoProfile },
       'DEMO MODE: serving simulated data from a built-in fake Admin API; no request goes to Mistral and any configured key is ignored',
     );
   }

@@ -105,6 +105,18 @@ describe('the command line', () => {
     ],
     ['an unknown flag', ['--bogus'], { MISTRAL_ADMIN_API_KEY: 'k' }, /^mistral-admin-exporter: Unknown option '--bogus' \(see --help\)\n$/],
     [
+      'a demo profile without --demo',
+      ['--demo-profile', 'odd-shapes'],
+      { MISTRAL_ADMIN_API_KEY: 'k' },
+      /^mistral-admin-exporter: --demo-profile: only with --demo .*\n$/,
+    ],
+    [
+      'an unknown demo profile',
+      ['--demo', '--demo-profile', 'weird'],
+      {},
+      /^mistral-admin-exporter: --demo-profile="weird": use one of typical, odd-shapes\n$/,
+    ],
+    [
       'a web config that cannot be used',
       [],
       { MISTRAL_ADMIN_API_KEY: 'k', WEB_CONFIG_FILE: '/nonexistent/web-config.yml' },
@@ -115,6 +127,24 @@ describe('the command line', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stdout).toBe('');
+  });
+
+  it('runs the odd-shapes demo: what the exporter reads, refuses and cannot price, in plain sight', async () => {
+    const demo = start(['--demo', '--demo-profile', 'odd-shapes'], {});
+    const port = await demo.port();
+    await demo.ready(port);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain('mistral_up{api_endpoint="usage"} 1');
+    // No tier assumed: entries naming none, priced differently by tier, are counted and left out.
+    expect(metrics).toMatch(/^mistral_usage_ambiguous_price_entries\{category="[a-z_]+",field="service_tier"\} [1-9]/m);
+    // Negative amounts are refused as unreadable; the legacy Vibe amount is served as given.
+    expect(metrics).toMatch(/^mistral_exporter_unreadable_entries\{api_endpoint="usage",reason="not_a_number"\} [1-9]/m);
+    expect(metrics).toMatch(/^mistral_usage_legacy_vibe_amount\{currency="EUR"\} [1-9]/m);
+    // Yesterday is not loaded: the analytics windows need it, so none is published; the gauge says how far the data goes.
+    expect(metrics).toMatch(/^mistral_analytics_complete_until_timestamp_seconds\{api_endpoint="vibe_by_organization"\} \d/m);
+    expect(metrics).not.toMatch(/^mistral_vibe_sessions\{/m);
+    demo.child.kill('SIGTERM');
+    expect(await demo.exited).toBe(0);
   });
 
   it('says which address is taken when it cannot listen', async () => {

@@ -50,6 +50,8 @@ export interface Config {
   webOpenProbes: boolean;
   logLevel: LogLevel;
   demo: boolean;
+  /** With --demo: the simulated organization's answers, `typical` or every odd shape the spec allows (`odd-shapes`). */
+  demoProfile: DemoProfile;
 }
 
 /** What one client can hold of the HTTP server (see the HTTP_* settings). */
@@ -137,6 +139,7 @@ export function loadConfig(sources: ConfigSources): Command {
   }
   const v = parsed as Partial<SettingValues>;
   const demo = flags.demo === true;
+  const demoProfile = readDemoProfile(flags['demo-profile'], demo);
 
   const refreshIntervalsMs = Object.fromEntries(
     API_ENDPOINTS.map((endpoint) => {
@@ -193,6 +196,7 @@ export function loadConfig(sources: ConfigSources): Command {
     webOpenProbes: v.webOpenProbes as boolean,
     logLevel: v.logLevel as LogLevel,
     demo,
+    demoProfile,
   };
   const headerProblem = config.apiKey === undefined ? undefined : headerValueProblem(config.apiKey.reveal());
   if (headerProblem !== undefined) {
@@ -263,11 +267,23 @@ function readSecret(
 
 type FlagValues = Record<string, string | boolean | undefined>;
 
+export const DEMO_PROFILES = ['typical', 'odd-shapes'] as const;
+export type DemoProfile = (typeof DEMO_PROFILES)[number];
+
+function readDemoProfile(flag: string | boolean | undefined, demo: boolean): DemoProfile {
+  if (flag === undefined) return 'typical';
+  if (!demo) throw new ConfigError('--demo-profile: only with --demo (it chooses what the simulated Admin API answers)');
+  const found = DEMO_PROFILES.find((p) => p === flag);
+  if (found === undefined) throw new ConfigError(`--demo-profile=${JSON.stringify(flag)}: use one of ${DEMO_PROFILES.join(', ')}`);
+  return found;
+}
+
 function parseFlags(argv: readonly string[]): { values: FlagValues; positionals: string[] } {
   const options: Record<string, { type: 'string' | 'boolean' }> = {
     help: { type: 'boolean' },
     version: { type: 'boolean' },
     demo: { type: 'boolean' },
+    'demo-profile': { type: 'string' },
     'save-answers': { type: 'string' },
   };
   for (const [, setting] of SETTING_ENTRIES) {
@@ -295,6 +311,12 @@ export function helpText(version: string): string {
     'Usage:',
     '  mistral-admin-exporter [flags]          with MISTRAL_ADMIN_API_KEY set',
     '  mistral-admin-exporter --demo           simulated Admin API, no key needed',
+    '  mistral-admin-exporter --demo --demo-profile odd-shapes',
+    '                                          the same, answering every odd shape the published',
+    '                                          spec allows (numbers as signed and scientific strings,',
+    '                                          EU/US and Priority Tier usage with no tier assumed,',
+    '                                          legacy and undocumented fields, negative amounts,',
+    '                                          yesterday not loaded yet): see what is read or refused',
     '  mistral-admin-exporter check [flags]    call each endpoint once, print a table, exit',
     '',
     'check reads every endpoint of MISTRAL_ENDPOINTS once, with the same settings,',
