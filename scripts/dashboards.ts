@@ -1280,6 +1280,119 @@ function exporterDashboard(): Json {
   });
 }
 
+// ---------------------------------------------------------------- API keys
+
+function apiKeysDashboard(): Json {
+  const b = new Board();
+  const DAY = 86_400;
+  const expiry = one('mistral_api_key_expiry_timestamp_seconds');
+  const lastUsed = one('mistral_api_key_last_used_timestamp_seconds');
+  const created = one('mistral_api_key_created_timestamp_seconds');
+  const keys = one('mistral_api_keys');
+  /** A count of keys, 0 rather than nothing when the keys were read and none matches (nothing when they were not). */
+  const countOrZero = (expr: string) => `count(${expr}) or on () (0 * sum(${keys}))`;
+  const KEY_COLUMNS = { key_name: 'Name', key_id: 'Key id', product: 'Product', workspace_id: 'Workspace' };
+  const PER_KEY_NOTE =
+    ' Only the API_KEYS_LIMIT keys expiring soonest have per-key series (the exporter health dashboard shows how many were left out). Dates are days: 00:00 UTC.';
+
+  b.row('API keys');
+  b.add(
+    stat('API keys', 'short', [6, 5], {
+      description: 'Keys of the organization (GET api-keys), every product and workspace; expired keys count until they are deleted.',
+      targets: [{ expr: `sum(${keys})`, legend: 'keys' }],
+    }),
+  );
+  b.add(
+    stat('Expiring within 14 days', 'short', [6, 5], {
+      description: `Keys whose expiration date is within the next 14 days and not past: MistralApiKeyExpiringSoon fires for each.${PER_KEY_NOTE}`,
+      thresholds: ANY_IS_WARNING,
+      targets: [{ expr: countOrZero(`(${expiry} - time()) < 14 * ${DAY} > 0`), legend: 'expiring' }],
+    }),
+  );
+  b.add(
+    stat('Expired, not deleted', 'short', [6, 5], {
+      description: `Keys past their expiration date that are still listed: they no longer work; delete them.${PER_KEY_NOTE}`,
+      thresholds: ANY_IS_WARNING,
+      targets: [{ expr: countOrZero(`${expiry} <= time()`), legend: 'expired' }],
+    }),
+  );
+  b.add(
+    stat('Not used for 90 days', 'short', [6, 5], {
+      description: `Keys that have not expired and were last used more than 90 days ago, or never used and created more than 90 days ago: MistralApiKeyUnused fires for each.${PER_KEY_NOTE}`,
+      thresholds: ANY_IS_WARNING,
+      targets: [
+        {
+          expr: countOrZero(
+            `((time() - ${lastUsed} > 90 * ${DAY}) or (time() - ${created} > 90 * ${DAY} unless ${lastUsed})) unless (${expiry} <= time())`,
+          ),
+          legend: 'unused',
+        },
+      ],
+    }),
+  );
+  b.add(
+    table('Keys by expiry', 'd', [14, 11], {
+      description: `Days until each key expires, soonest first; negative: expired. Keys that never expire are not listed.${PER_KEY_NOTE}`,
+      decimals: 1,
+      thresholds: [
+        [null, 'red'],
+        [0, 'orange'],
+        [14, 'green'],
+      ],
+      table: { rename: { ...KEY_COLUMNS, Value: 'Days left' }, sortBy: 'Days left' },
+      options: { sortBy: [{ displayName: 'Days left', desc: false }] },
+      targets: [{ expr: `(${expiry} - time()) / ${DAY}` }],
+    }),
+  );
+  b.add(
+    table('Keys by product and workspace', 'short', [10, 11], {
+      description:
+        'Keys per product (`api`, `mistral_code`, `vibe`; `unknown` when the API names none) and workspace (blank: a key of no workspace).',
+      table: { rename: { product: 'Product', workspace_id: 'Workspace', Value: 'Keys' }, sortBy: 'Keys' },
+      targets: [{ expr: `sum by (product, workspace_id) (${keys})` }],
+    }),
+  );
+  b.add(
+    table('Keys by last use', 'd', [14, 11], {
+      description: `Days since each key was last used, longest first. Keys never used are not listed (see "Keys never used").${PER_KEY_NOTE}`,
+      decimals: 0,
+      table: { rename: { ...KEY_COLUMNS, Value: 'Days since last use' }, sortBy: 'Days since last use' },
+      targets: [{ expr: `(time() - ${lastUsed}) / ${DAY}` }],
+    }),
+  );
+  b.add(
+    table('Keys never used', 'd', [10, 11], {
+      description: `Keys without a last use, with the days since they were created, oldest first (keys without a creation date are not listed).${PER_KEY_NOTE}`,
+      decimals: 0,
+      table: { rename: { ...KEY_COLUMNS, Value: 'Days since creation' }, sortBy: 'Days since creation' },
+      targets: [{ expr: `(time() - ${created} unless ${lastUsed}) / ${DAY}` }],
+    }),
+  );
+  b.add(
+    timeSeries('Keys over time, by product', 'short', [16, 8], {
+      description: 'Keys listed, by product, over time: keys created and deleted show as steps.',
+      custom: { stacking: { group: 'A', mode: 'normal' }, fillOpacity: 30 },
+      targets: [{ expr: `sum by (product) (${keys})`, legend: '{{product}}' }],
+    }),
+  );
+  b.add(
+    barGauge('Keys by product', 'short', [8, 8], {
+      description: 'Keys per product, all workspaces together.',
+      targets: [{ expr: `sort_desc(sum by (product) (${keys}))`, legend: '{{product}}' }],
+    }),
+  );
+  b.add(dataAge('api_keys', 'the API keys'));
+
+  return dashboard({
+    uid: 'mistral-api-keys',
+    title: 'Mistral: API keys',
+    description:
+      'The API keys of the organization: how many, by product and workspace, which expire soon or have expired, and which are not used.',
+    time: 'now-7d',
+    board: b,
+  });
+}
+
 /** File name in grafana-dashboards/ → dashboard JSON. */
 export function buildDashboards(): Record<string, Json> {
   return {
@@ -1287,6 +1400,7 @@ export function buildDashboards(): Record<string, Json> {
     'mistral-lechat.json': lechatDashboard(),
     'mistral-vibe-code.json': vibeDashboard(),
     'mistral-exporter.json': exporterDashboard(),
+    'mistral-api-keys.json': apiKeysDashboard(),
   };
 }
 

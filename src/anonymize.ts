@@ -16,12 +16,14 @@ import { scrub } from './secret.js';
  *   of `description`: `text-0001`;
  * - every value inside a `*_metadata` map (the audit log's free-form details
  *   of who acted and on what: IP addresses, names under any key): `text-0001`;
- * - the secrets (the API key) nowhere: `[REDACTED]`, as in the logs.
+ * - the secrets (the API key) nowhere: `[REDACTED]`, as in the logs; nor
+ *   the API keys GET api-keys lists: any string under `key` or `hidden_key`
+ *   (the masked key still shows 8 of its characters) is `[REDACTED]`.
  *
  * Names of the API's own things (model and tool names, billing display names)
  * are kept: they are the same for every organization, and bugs are about them.
  */
-type Kind = 'id' | 'name' | 'email' | 'text';
+type Kind = 'id' | 'name' | 'email' | 'text' | 'secret';
 
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
@@ -34,6 +36,8 @@ const NAME_FIELD = /^(?:name|names|username|user|login|owner|author|created_by|u
 const TEXT_FIELD = /^description$/;
 /** Free-form maps of strings (audit-logs' actor_metadata, event_metadata, target_metadata): anything may be in them. */
 const METADATA_FIELD = /(^|_)metadata$/;
+/** Fields holding an API key, whole (`key`, at creation) or masked (`hidden_key`). */
+const SECRET_FIELD = /^(?:key|hidden_key)$/;
 /** Fields that match the patterns above but name the API's own things. */
 const KEPT_FIELDS = new Set(['billing_display_name', 'model_name', 'model_id', 'tool_name', 'tool_names']);
 
@@ -42,6 +46,7 @@ const PLACEHOLDER: Record<Kind, (n: string) => string> = {
   name: (n) => `name-${n}`,
   email: (n) => `user-${n}@example.invalid`,
   text: (n) => `text-${n}`,
+  secret: () => '[REDACTED]',
 };
 
 /** `workspaceName`, `workspace-name` and `workspace_name` alike. */
@@ -55,6 +60,7 @@ function fieldName(key: string): string {
 function kindOfField(key: string): Kind | undefined {
   const field = fieldName(key);
   if (KEPT_FIELDS.has(field)) return undefined;
+  if (SECRET_FIELD.test(field)) return 'secret';
   if (EMAIL_FIELD.test(field)) return 'email';
   if (ID_FIELD.test(field)) return 'id';
   if (NAME_FIELD.test(field)) return 'name';
@@ -64,7 +70,13 @@ function kindOfField(key: string): Kind | undefined {
 
 export class Anonymizer {
   readonly #secrets: readonly string[];
-  readonly #seen: Record<Kind, Map<string, number>> = { id: new Map(), name: new Map(), email: new Map(), text: new Map() };
+  readonly #seen: Record<Kind, Map<string, number>> = {
+    id: new Map(),
+    name: new Map(),
+    email: new Map(),
+    text: new Map(),
+    secret: new Map(),
+  };
   /** Numbers under id fields are counted apart: a numeric id stays a number, 1, 2, ... */
   readonly #numbers = new Map<number, number>();
 
@@ -128,6 +140,7 @@ export class Anonymizer {
 
   #leaf(kind: Kind, value: string): string {
     const trimmed = value.trim();
+    if (kind === 'secret') return PLACEHOLDER.secret('');
     if (trimmed === '') return value;
     // An email is an email wherever it is; a UUID under a name field is still an id.
     if (WHOLE_EMAIL.test(trimmed)) return this.#placeholder('email', trimmed.toLowerCase());

@@ -200,7 +200,11 @@ function advise(r: CheckResult, report: CheckReport): { advice: string; detail?:
       if (err.status === 403) {
         const product = PRODUCTS.find(([prefix]) => r.endpoint.startsWith(prefix))?.[1];
         const leaveOut =
-          product === undefined ? '' : `; an organization without ${product} can leave ${r.endpoint} out of MISTRAL_ENDPOINTS`;
+          product !== undefined
+            ? `; an organization without ${product} can leave ${r.endpoint} out of MISTRAL_ENDPOINTS`
+            : r.endpoint === 'api_keys'
+              ? '; a key not allowed to list API keys can leave api_keys out of MISTRAL_ENDPOINTS (the rest is read)'
+              : '';
         return { advice: `${ADVICE.forbidden}${leaveOut}`, detail };
       }
       if (err.status === 422 && r.endpoint === 'audit_events') {
@@ -331,6 +335,7 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
     analytics: config.analytics,
     assumedServiceTier: config.usageAssumedServiceTier,
     auditEventTypes: config.auditEventTypes,
+    apiKeysLimit: config.apiKeysLimit,
   });
   try {
     const read = await Promise.all(sources.map((source) => readOnce(source, config, client, clock, secretsOf(config))));

@@ -23,6 +23,8 @@ const CATALOG = [
   'MistralAdminApiErrors',
   'MistralComputedCostDrift',
   'MistralAuditLogBehind',
+  'MistralApiKeyExpiringSoon',
+  'MistralApiKeyUnused',
 ] as const;
 
 /** The recording rules (docs/metrics.md, "Recording rules"): their names are a contract too. */

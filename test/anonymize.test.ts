@@ -53,6 +53,23 @@ describe('the anonymizer of saved answers', () => {
     );
   });
 
+  it('removes the keys GET api-keys lists, masked or whole, and keeps the rest of their shape', () => {
+    const a = new Anonymizer([KEY]);
+    const out = a.json({
+      keys: [
+        { key_id: '3f2504e0-4f89-11d3-9a0c-0305e82c3301', key: null, hidden_key: 'HQSx...Ug6Y', name: 'Production', product: 'API' },
+        { key_id: 'other', key: 'HQSxfB7IaJRKNHRv0e5OAYJNO1h2Ug6Y', hidden_key: '', name: null, product: null },
+      ],
+    });
+    expect(out).toEqual({
+      keys: [
+        { key_id: 'id-0001', key: null, hidden_key: '[REDACTED]', name: 'name-0001', product: 'API' },
+        { key_id: 'id-0002', key: '[REDACTED]', hidden_key: '[REDACTED]', name: null, product: null },
+      ],
+    });
+    expect(JSON.stringify(out)).not.toMatch(/HQSx|Ug6Y/);
+  });
+
   it("keeps the API's own names (models, tools, billing display names)", () => {
     const a = new Anonymizer([]);
     const row = {

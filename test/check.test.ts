@@ -126,6 +126,21 @@ describe("check's table", () => {
     );
   });
 
+  it('403 on api-keys (a key without that scope) says the other endpoints are read, and how to leave it out', () => {
+    const forbidden = new AdminApiError('api_keys', 'http', 'api-keys answered HTTP 403: {"detail":"Forbidden"}', {
+      status: 403,
+      path: 'api-keys',
+    });
+    const out = formatCheck({
+      ...REPORT,
+      results: [result('spend_limit', { series: 8 }), failed('api_keys', forbidden, { path: 'api-keys' })],
+    });
+    expect(out).toContain(
+      '  api_keys: the Admin API refused access (403): the key may lack admin scope, or the plan this feature; ' +
+        'a key not allowed to list API keys can leave api_keys out of MISTRAL_ENDPOINTS (the rest is read)\n',
+    );
+  });
+
   it('404 on every path names the URL and the layout', () => {
     expect(row('lechat_by_time')).toEqual(['FAILED', 'lechat_by_time', '(none answered)', '404', '-', '-', '-']);
     expect(text).toContain(

@@ -229,7 +229,7 @@ describe('loadConfig', () => {
         'analytics slower than the staleness',
         [],
         { MISTRAL_ADMIN_API_KEY: KEY, ANALYTICS_REFRESH_INTERVAL: '2h' },
-        /^MAX_STALENESS=1h: must be longer than the longest refresh interval \(2h, for lechat_by_user\)/,
+        /^MAX_STALENESS=1h: must be longer than the longest refresh interval \(2h, for api_keys\)/,
       ],
     ])('%s', (_name, argv, env, pattern) => {
       const message = failure(argv, env);

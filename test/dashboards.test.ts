@@ -29,6 +29,7 @@ const EXPECTED = {
   'mistral-lechat.json': { uid: 'mistral-lechat', title: 'Mistral: le Chat (Vibe Work) adoption' },
   'mistral-spend.json': { uid: 'mistral-spend', title: 'Mistral: spend and limits' },
   'mistral-vibe-code.json': { uid: 'mistral-vibe-code', title: 'Mistral: Vibe Code' },
+  'mistral-api-keys.json': { uid: 'mistral-api-keys', title: 'Mistral: API keys' },
 };
 
 const known = documentedMetrics();

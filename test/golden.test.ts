@@ -31,6 +31,7 @@ beforeAll(async () => {
       LECHAT_USER_ID_HASH_KEY: 'golden-key',
       LECHAT_AGENT_LIMIT: '4',
       VIBE_TOOL_LIMIT: '5',
+      API_KEYS_LIMIT: '20',
     },
   });
   await h.refreshAll();

@@ -61,6 +61,7 @@ const OPTIONS: Record<string, ReaderOptions> = {
       toolLimit: 2,
       userIdHashKey: new Secret('k'),
     },
+    apiKeysLimit: 2,
   }),
   'one window, user series by id': readerOptions({ analytics: { windows: [window(30)], userMetrics: true } }),
 };

@@ -432,7 +432,7 @@ export class AdminApiClient implements AdminApi {
    * start behind), and a body cut in the middle of the key loses that piece.
    */
   #snippet(answer: Pick<Answer, 'text' | 'truncated'>): string {
-    let text = this.#clean(answer.text);
+    let text = withoutListedKeys(this.#clean(answer.text));
     if (answer.truncated) text = withoutTrailingPrefix(text, this.#options.apiKey.reveal());
     const flat = text.replace(/\s+/g, ' ').trim();
     const short = flat.length > SNIPPET_CHARS ? `${flat.slice(0, SNIPPET_CHARS)}…` : flat;
@@ -443,6 +443,15 @@ export class AdminApiClient implements AdminApi {
   #clean(text: string): string {
     return scrub(text, [this.#options.apiKey.reveal()]);
   }
+}
+
+/**
+ * `text` with the API keys an answer of GET api-keys lists (`key`, and the
+ * masked `hidden_key`) replaced, should an unreadable one reach a log line;
+ * a value cut by the end of the text included.
+ */
+function withoutListedKeys(text: string): string {
+  return text.replace(/("(?:hidden_key|key)"\s*:\s*")[^"]*("|$)/g, '$1[REDACTED]$2');
 }
 
 /** `text` without a trailing start of `secret` (what is left when a body is cut inside it). */

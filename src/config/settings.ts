@@ -219,7 +219,7 @@ export const SETTINGS = {
     metavar: 'DURATION',
     default: '10m',
     section: 'Refresh and freshness',
-    help: 'How often the le Chat (Vibe Work) and Vibe Code analytics endpoints are read (their figures move slowly). At least 1s.',
+    help: 'How often the le Chat (Vibe Work) and Vibe Code analytics endpoints, and the API keys, are read (their figures move slowly). At least 1s.',
     parse: interval,
   }),
   ...intervalOverrides(),
@@ -285,6 +285,14 @@ export const SETTINGS = {
     default: '50',
     section: 'Analytics',
     help: 'Most Vibe Code tools with series of their own in mistral_vibe_tool_calls_by_tool, the most called on the longest window first.',
+    parse: (s) => parseInteger(s, 0, 100_000),
+  }),
+  apiKeysLimit: def<number>({
+    env: 'API_KEYS_LIMIT',
+    metavar: 'N',
+    default: '1000',
+    section: 'Limits',
+    help: 'Most API keys with series of their own (expiry, last use, creation): those expiring soonest first, then those that never expire, then the expired. What is left out is counted in mistral_exporter_series_dropped; mistral_api_keys counts every key.',
     parse: (s) => parseInteger(s, 0, 100_000),
   }),
   requestTimeout: def<number>({

@@ -13,6 +13,7 @@ import type { ApiZone } from './catalog.js';
 import { rateLimitBody, spendLimitBody, spendTruth, usageBody, type JsonObject, type SpendState, type UsageShapes } from './usage.js';
 import { vibeByOrganizationBody, vibeByWorkspaceBody } from './vibe.js';
 import { workspacesBody } from './workspaces.js';
+import { apiKeysBody } from './api-keys.js';
 
 export interface AnswerContext {
   readonly org: SimOrg;
@@ -210,6 +211,13 @@ export function answer(ctx: AnswerContext, endpoint: SimEndpoint, query: Query =
       };
       // The answer is a bare array (`AuditLogOut[]`).
       return ok(auditEntries(ctx.org, ctx.audit, q, ctx.nowMs).map((e) => auditLogOut(ctx.org, e)));
+    }
+    case 'api_keys': {
+      // The schema gives limit and offset no bounds: Python's slicing of the list is what they do.
+      const limit = reader.integer('limit', false);
+      const offset = reader.integer('offset', false);
+      const query = { limit: limit ?? 100, offset: offset ?? 0, name: reader.text('name') };
+      return reader.rejection() ?? ok(apiKeysBody(ctx.org, query, ctx.nowSeconds));
     }
   }
 }

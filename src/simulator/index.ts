@@ -59,6 +59,8 @@ export interface SimulatorOptions {
     agents?: number;
     workspaces?: number;
     tools?: number;
+    /** API keys listed at any instant; default 40. */
+    apiKeys?: number;
     /** EUR; null: no limit. Default 5000. */
     spendLimit?: number | null;
     /** How busy the audit log is (entries per hour scale with it); default 1. */

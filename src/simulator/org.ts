@@ -11,9 +11,11 @@ export interface OrgSize {
   readonly agents: number;
   readonly workspaces: number;
   readonly tools: number;
+  /** API keys listed at any instant (each a slot whose key is rotated on its own schedule; see api-keys.ts). */
+  readonly apiKeys: number;
 }
 
-export const DEFAULT_ORG_SIZE: OrgSize = { users: 2000, agents: 40, workspaces: 3, tools: 20 };
+export const DEFAULT_ORG_SIZE: OrgSize = { users: 2000, agents: 40, workspaces: 3, tools: 20, apiKeys: 40 };
 
 /** No activity of any kind exists before this instant (2020-01-01T00:00:00Z). */
 export const ORG_CREATED_SECONDS = Date.UTC(2020, 0, 1) / 1000;
@@ -92,6 +94,7 @@ export function createOrg(seed: number, requested: Partial<OrgSize> = {}): SimOr
     agents: checkedSize(requested.agents ?? DEFAULT_ORG_SIZE.agents, 'agents', 1),
     workspaces: checkedSize(requested.workspaces ?? DEFAULT_ORG_SIZE.workspaces, 'workspaces', 1),
     tools: checkedSize(requested.tools ?? DEFAULT_ORG_SIZE.tools, 'tools', 1),
+    apiKeys: checkedSize(requested.apiKeys ?? DEFAULT_ORG_SIZE.apiKeys, 'apiKeys', 0),
   };
   const entityRandom = (name: string) => mulberry32(hash2(seed, tag(name)));
 

@@ -10,6 +10,7 @@ export type SimEndpoint =
   | 'vibe_by_workspace'
   | 'vibe_by_organization'
   | 'workspaces'
+  | 'api_keys'
   | 'audit_events';
 
 /** brief: the usage-metrics doc page; legacy: the spec up to 2026-07; current: the spec from 2026-07-24. */
@@ -23,6 +24,7 @@ const BILLING_PATHS: Readonly<Record<string, SimEndpoint>> = {
   'rate-limit': 'rate_limit',
   workspaces: 'workspaces',
   'audit-logs': 'audit_events',
+  'api-keys': 'api_keys',
 };
 
 export const ANALYTICS_PATHS: Readonly<Record<Layout, Readonly<Record<string, SimEndpoint>>>> = {

@@ -13,6 +13,7 @@ import type { ApiZone } from './catalog.js';
 import { spendTruth, usageTruth, type SpendState, type SpendTruth, type UsageShapes, type UsageTruth } from './usage.js';
 import { nextEditWindowTruth, vibeWindowTruth, type NextEditWindowTruth, type VibeWindowTruth } from './vibe.js';
 import { simWorkspaces, type SimWorkspace } from './workspaces.js';
+import { simApiKeys, type SimApiKey } from './api-keys.js';
 
 export interface UsageTruthQuery {
   /** Default: the current UTC year. */
@@ -68,6 +69,8 @@ export interface SimulatorTruth {
   workspaces(): readonly SimWorkspace[];
   /** The audit log entries with an instant in (afterMs, beforeMs) that exist by now, oldest first. */
   auditLog(afterMs: number, beforeMs: number): readonly SimAuditEntry[];
+  /** The API keys GET api-keys lists now, newest first, as served (with their creation and expiry instants). */
+  apiKeys(): readonly SimApiKey[];
 }
 
 export function createTruth(
@@ -111,5 +114,6 @@ export function createTruth(
     nextEdit: (startSeconds, endSeconds) => nextEditWindowTruth(org, { startSeconds, endSeconds, nowSeconds: analyticsNow() }),
     workspaces: () => simWorkspaces(org).filter((w) => !w.archived),
     auditLog: (afterMs, beforeMs) => auditTruth(org, audit.audit, afterMs, beforeMs, audit.nowMs()),
+    apiKeys: () => simApiKeys(org, nowSeconds()),
   };
 }

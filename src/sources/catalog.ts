@@ -1,4 +1,5 @@
 import { auditEvents } from './audit-events.js';
+import { apiKeys } from './api-keys.js';
 import { lechatByAgent } from './lechat-by-agent.js';
 import { lechatByTime } from './lechat-by-time.js';
 import { lechatByUser } from './lechat-by-user.js';
@@ -22,6 +23,7 @@ export const CATALOG = [
   usage,
   rateLimit,
   workspaces,
+  apiKeys,
   lechatByUser,
   lechatByAgent,
   lechatByTime,

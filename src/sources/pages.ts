@@ -37,3 +37,36 @@ export async function fetchPages(ctx: FetchContext, what: string, options: PageO
   }
   return { items, total, complete: false };
 }
+
+/**
+ * Lists paged by `limit` and `offset` with no total (e.g. GET api-keys,
+ * `{keys: [...]}`): pages in turn until one holds fewer than `limit`
+ * entries, at most `maxPages`. `complete` is false when the cap stopped the
+ * reading after a full page, or when a page brought nothing new (`idOf` says
+ * which entries were seen: a server that ignores `offset` repeats itself),
+ * so the list may be longer than what was read.
+ */
+export interface OffsetPageOptions {
+  limit: number;
+  maxPages: number;
+  /** The field of the answer that holds the entries. */
+  field: string;
+  /** An entry's identity, to notice a page that repeats an earlier one; undefined for an entry without one. */
+  idOf(item: Json): string | undefined;
+}
+
+export async function fetchOffsetPages(ctx: FetchContext, what: string, options: OffsetPageOptions): Promise<Omit<Pages, 'total'>> {
+  const items: Json[] = [];
+  const seen = new Set<string>();
+  for (let page = 0; page < options.maxPages; page++) {
+    const body = expectObject((await ctx.get({ limit: options.limit, offset: items.length })).body, what);
+    const pageItems = expectArray(body[options.field], `${what}.${options.field}`);
+    const ids = pageItems.map((item) => options.idOf(item));
+    const news = ids.filter((id) => id === undefined || !seen.has(id)).length;
+    for (const id of ids) if (id !== undefined) seen.add(id);
+    items.push(...pageItems);
+    if (pageItems.length < options.limit) return { items, complete: true };
+    if (news === 0) return { items, complete: false };
+  }
+  return { items, complete: false };
+}

@@ -71,6 +71,8 @@ export interface ReaderOptions {
   assumedServiceTier?: 'standard' | 'priority' | undefined;
   /** AUDIT_EVENT_TYPES: the audit log event types with series. */
   auditEventTypes: readonly string[];
+  /** Most API keys with series of their own (API_KEYS_LIMIT). */
+  apiKeysLimit: number;
 }
 
 /**

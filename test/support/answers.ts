@@ -498,12 +498,62 @@ const auditEvents: AnswerSchema = {
   lists: () => [{ path: [], kind: 'array', required: ['log_id', 'created_at', 'event_type'], numeric: ['log_id'] }],
 };
 
+// ---------------------------------------------------------------- API keys
+
+const API_KEY_DATES = ['created_at', 'expiration_date', 'last_used'] as const;
+
+/** APIKeysExtendedOUT: every field the schema requires, null where it allows; dates around `now`. */
+const apiKeys: AnswerSchema = {
+  valid: (now) => {
+    const day = (ms: number) => isoDay(Math.floor(ms / 1000));
+    const around = fc.integer({ min: -400, max: 400 }).map((d) => now + d * DAY_MS);
+    const action = fc.option(fc.constantFrom<Json>({ status: 'available' }, { status: 'unavailable', reason: 'not_allowed' }), {
+      nil: null,
+    });
+    return json(
+      rows(
+        fc.record({
+          key_id: fc.uuid(),
+          key: fc.constant(null),
+          name: fc.option(name, { nil: null }),
+          hidden_key: fc.constant('HQSx...Ug6Y'),
+          created_at: fc.option(
+            around.map((ms) => isoSeconds(Math.floor(Math.min(ms, now) / 1000) * 1000)),
+            { nil: null },
+          ),
+          expiration_date: fc.option(around.map(day), { nil: null }),
+          actions: fc.record({ rotate: action, delete: action }),
+          workspace_id: fc.option(fc.uuid(), { nil: null }),
+          workspace_name: fc.option(name, { nil: null }),
+          created_by: fc.option(fc.constantFrom('alice.martin@example.com', 'api-key'), { nil: null }),
+          product: fc.option(fc.constantFrom('API', 'Mistral Code', 'Vibe'), { nil: null }),
+          last_used: fc.option(
+            around.map((ms) => day(Math.min(ms, now))),
+            { nil: null },
+          ),
+          can_delete: fc.option(bool, { nil: null }),
+        }),
+        (k) => k.key_id,
+      ).map((keys) => ({ keys })),
+    );
+  },
+  // The dates are what its series are made of: absent or unreadable, they are what a number is to the others.
+  lists: () => [{ path: ['keys'], kind: 'array', required: ['key_id'], numeric: API_KEY_DATES }],
+  // API_KEYS_LIMIT keeps the keys that expire soonest: without an expiry, another key may be kept in its place.
+  derived: [
+    'mistral_api_key_expiry_timestamp_seconds',
+    'mistral_api_key_last_used_timestamp_seconds',
+    'mistral_api_key_created_timestamp_seconds',
+  ],
+};
+
 /** One per endpoint of the catalog: an endpoint added without one does not compile. */
 export const SCHEMAS: Record<ApiEndpoint, AnswerSchema> = {
   spend_limit: spendLimit,
   usage,
   rate_limit: rateLimit,
   workspaces,
+  api_keys: apiKeys,
   lechat_by_user: lechatByUser,
   lechat_by_agent: lechatByAgent,
   lechat_by_time: lechatByTime,

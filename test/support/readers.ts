@@ -12,9 +12,10 @@ export const window = (days: number): AnalyticsWindow => ({ label: `${days}d`, m
 
 /** Reader options as the configuration would make them, with the defaults of the settings table unless overridden. */
 export function readerOptions(
-  o: { workspaceIds?: string[]; analytics?: Partial<AnalyticsConfig>; auditEventTypes?: string[] } = {},
+  o: { workspaceIds?: string[]; analytics?: Partial<AnalyticsConfig>; auditEventTypes?: string[]; apiKeysLimit?: number } = {},
 ): ReaderOptions {
   return {
+    apiKeysLimit: o.apiKeysLimit ?? 1000,
     workspaceIds: o.workspaceIds ?? [],
     analytics: {
       windows: [window(1), window(7), window(30)],

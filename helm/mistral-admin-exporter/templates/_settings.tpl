@@ -90,6 +90,12 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
       "kind": "duration",
       "minMs": 1000
     },
+    "refreshIntervalApiKeys": {
+      "env": "REFRESH_INTERVAL_API_KEYS",
+      "flag": "refresh-interval-api-keys",
+      "kind": "duration",
+      "minMs": 1000
+    },
     "refreshIntervalLechatByUser": {
       "env": "REFRESH_INTERVAL_LECHAT_BY_USER",
       "flag": "refresh-interval-lechat-by-user",
@@ -165,6 +171,14 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
       "env": "VIBE_TOOL_LIMIT",
       "flag": "vibe-tool-limit",
       "default": "50",
+      "kind": "integer",
+      "min": 0,
+      "max": 100000
+    },
+    "apiKeysLimit": {
+      "env": "API_KEYS_LIMIT",
+      "flag": "api-keys-limit",
+      "default": "1000",
       "kind": "integer",
       "min": 0,
       "max": 100000
@@ -265,6 +279,7 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
     "usage",
     "rate_limit",
     "workspaces",
+    "api_keys",
     "lechat_by_user",
     "lechat_by_agent",
     "lechat_by_time",
@@ -288,6 +303,10 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
     "workspaces": [
       "refreshIntervalWorkspaces",
       "refreshInterval"
+    ],
+    "api_keys": [
+      "refreshIntervalApiKeys",
+      "analyticsRefreshInterval"
     ],
     "lechat_by_user": [
       "refreshIntervalLechatByUser",
