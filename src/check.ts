@@ -331,6 +331,7 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
     analytics: config.analytics,
     assumedServiceTier: config.usageAssumedServiceTier,
     auditEventTypes: config.auditEventTypes,
+    maxModels: config.maxModels,
   });
   try {
     const read = await Promise.all(sources.map((source) => readOnce(source, config, client, clock, secretsOf(config))));

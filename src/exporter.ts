@@ -119,6 +119,7 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     analytics: config.analytics,
     assumedServiceTier: config.usageAssumedServiceTier,
     auditEventTypes: config.auditEventTypes,
+    maxModels: config.maxModels,
   });
   const endpoints = sources.map((s) => s.endpoint);
   const ownMetrics = new OwnMetrics({

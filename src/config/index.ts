@@ -34,6 +34,8 @@ export interface Config {
   usageAssumedServiceTier: 'standard' | 'priority' | undefined;
   /** The audit log event types with series (AUDIT_EVENT_TYPES). */
   auditEventTypes: string[];
+  /** Most models with series of their own in `usage` and `rate-limit` (MAX_MODELS). */
+  maxModels: number;
   maxStalenessMs: number;
   requestTimeoutMs: number;
   maxResponseBytes: number;
@@ -175,6 +177,7 @@ export function loadConfig(sources: ConfigSources): Command {
     },
     usageAssumedServiceTier: v.usageAssumedServiceTier as 'standard' | 'priority' | undefined,
     auditEventTypes: v.auditEventTypes as string[],
+    maxModels: v.maxModels as number,
     maxStalenessMs,
     requestTimeoutMs: v.requestTimeout as number,
     maxResponseBytes: v.maxResponseSize as number,

@@ -71,6 +71,8 @@ export interface ReaderOptions {
   assumedServiceTier?: 'standard' | 'priority' | undefined;
   /** AUDIT_EVENT_TYPES: the audit log event types with series. */
   auditEventTypes: readonly string[];
+  /** MAX_MODELS: most models with series of their own in `usage` and `rate-limit`. */
+  maxModels: number;
 }
 
 /**

@@ -12,7 +12,7 @@ export const window = (days: number): AnalyticsWindow => ({ label: `${days}d`, m
 
 /** Reader options as the configuration would make them, with the defaults of the settings table unless overridden. */
 export function readerOptions(
-  o: { workspaceIds?: string[]; analytics?: Partial<AnalyticsConfig>; auditEventTypes?: string[] } = {},
+  o: { workspaceIds?: string[]; analytics?: Partial<AnalyticsConfig>; auditEventTypes?: string[]; maxModels?: number } = {},
 ): ReaderOptions {
   return {
     workspaceIds: o.workspaceIds ?? [],
@@ -26,6 +26,7 @@ export function readerOptions(
       ...o.analytics,
     },
     auditEventTypes: o.auditEventTypes ?? [...DEFAULT_AUDIT_EVENT_TYPES],
+    maxModels: o.maxModels ?? 500,
   };
 }
 
