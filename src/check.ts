@@ -19,7 +19,7 @@ import { createApiClient } from './exporter.js';
 import { createLogger, type Logger } from './logger.js';
 import { ADVICE } from './scheduler.js';
 import { scrub } from './secret.js';
-import { createSources } from './sources/catalog.js';
+import { createSources, readerOptionsOf } from './sources/catalog.js';
 import { ParseError, type Source, type Unreadable } from './sources/types.js';
 import { VERSION } from './version.js';
 
@@ -330,13 +330,7 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
     observer,
     failFast: checkFailFast(config.apiUrl),
   });
-  const sources = createSources(config.endpoints, {
-    workspaceIds: config.workspaceIds,
-    analytics: config.analytics,
-    assumedServiceTier: config.usageAssumedServiceTier,
-    auditEventTypes: config.auditEventTypes,
-    apiKeysLimit: config.apiKeysLimit,
-  });
+  const sources = createSources(config.endpoints, readerOptionsOf(config));
   try {
     const read = await Promise.all(sources.map((source) => readOnce(source, config, client, clock, secretsOf(config))));
     return read.map((r) => ({ ...r, retries: observer.retries.get(r.endpoint) ?? 0 }));

@@ -10,7 +10,7 @@ import type { Logger } from './logger.js';
 import { OwnMetrics } from './own-metrics.js';
 import { Scheduler, type EndpointStatus } from './scheduler.js';
 import { buildApp } from './server.js';
-import { createSources } from './sources/catalog.js';
+import { createSources, readerOptionsOf } from './sources/catalog.js';
 import { REVISION, USER_AGENT, VERSION } from './version.js';
 import { createWebListener } from './web-listener.js';
 
@@ -114,13 +114,7 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     );
   }
 
-  const sources = createSources(config.endpoints, {
-    workspaceIds: config.workspaceIds,
-    analytics: config.analytics,
-    assumedServiceTier: config.usageAssumedServiceTier,
-    auditEventTypes: config.auditEventTypes,
-    apiKeysLimit: config.apiKeysLimit,
-  });
+  const sources = createSources(config.endpoints, readerOptionsOf(config));
   const endpoints = sources.map((s) => s.endpoint);
   const ownMetrics = new OwnMetrics({
     version: VERSION,

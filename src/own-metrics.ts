@@ -153,7 +153,7 @@ export class OwnMetrics implements ClientObserver {
       },
       {
         name: 'mistral_exporter_series_dropped',
-        help: 'Series a cardinality cap (LECHAT_AGENT_LIMIT, LECHAT_USER_LIMIT, VIBE_TOOL_LIMIT, API_KEYS_LIMIT) or the page cap of a paginated list (workspaces) left out in the last good refresh, by metric.',
+        help: 'Series a cardinality cap (LECHAT_AGENT_LIMIT, LECHAT_USER_LIMIT, VIBE_TOOL_LIMIT, API_KEYS_LIMIT, MAX_MODELS, which folds usage into the model other) or the page cap of a paginated list (workspaces) left out in the last good refresh, by metric.',
         type: 'gauge',
         samples: all.flatMap((s) => Object.entries(s.seriesDropped).map(([metric, value]) => ({ labels: { metric }, value }))),
       },

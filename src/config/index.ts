@@ -36,6 +36,8 @@ export interface Config {
   auditEventTypes: string[];
   /** API_KEYS_LIMIT. */
   apiKeysLimit: number;
+  /** Most models with series of their own in `usage` and `rate-limit` (MAX_MODELS). */
+  maxModels: number;
   maxStalenessMs: number;
   requestTimeoutMs: number;
   maxResponseBytes: number;
@@ -178,6 +180,7 @@ export function loadConfig(sources: ConfigSources): Command {
     usageAssumedServiceTier: v.usageAssumedServiceTier as 'standard' | 'priority' | undefined,
     auditEventTypes: v.auditEventTypes as string[],
     apiKeysLimit: v.apiKeysLimit as number,
+    maxModels: v.maxModels as number,
     maxStalenessMs,
     requestTimeoutMs: v.requestTimeout as number,
     maxResponseBytes: v.maxResponseSize as number,

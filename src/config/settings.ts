@@ -315,6 +315,14 @@ export const SETTINGS = {
       return n;
     },
   }),
+  maxModels: def<number>({
+    env: 'MAX_MODELS',
+    metavar: 'N',
+    default: '500',
+    section: 'Limits',
+    help: 'Most models with series of their own in the `usage` and `rate-limit` metrics, against an answer naming thousands. `usage` keeps those with the highest month-to-date cost and sums the cost and quantities of the rest into model="other" (fine-tuning storage likewise, by size), so totals stay whole; `rate-limit` keeps the first by name. What the cap folds or leaves out is counted in mistral_exporter_series_dropped and logged once.',
+    parse: (s) => parseInteger(s, 1, 100_000),
+  }),
   maxConcurrentRequests: def<number>({
     env: 'MAX_CONCURRENT_REQUESTS',
     metavar: 'N',

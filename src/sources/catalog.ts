@@ -1,3 +1,4 @@
+import type { Config } from '../config/index.js';
 import { auditEvents } from './audit-events.js';
 import { apiKeys } from './api-keys.js';
 import { lechatByAgent } from './lechat-by-agent.js';
@@ -41,6 +42,18 @@ export function endpointOf(id: ApiEndpoint): Endpoint<ApiEndpoint> {
   const endpoint = CATALOG.find((e) => e.id === id);
   if (!endpoint) throw new Error(`no endpoint ${id} in the catalog`);
   return endpoint as Endpoint<ApiEndpoint>;
+}
+
+/** What the readers are told of the configuration: one place for the exporter and `check` alike. */
+export function readerOptionsOf(config: Config): ReaderOptions {
+  return {
+    workspaceIds: config.workspaceIds,
+    analytics: config.analytics,
+    assumedServiceTier: config.usageAssumedServiceTier,
+    auditEventTypes: config.auditEventTypes,
+    apiKeysLimit: config.apiKeysLimit,
+    maxModels: config.maxModels,
+  };
 }
 
 /** The sources of `endpoints`, in the catalog's order, each bound to its endpoint. */

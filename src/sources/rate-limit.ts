@@ -1,3 +1,4 @@
+import { warnOnce } from '../logger.js';
 import { family, REFRESHED, single, type FamilyDef } from './families.js';
 import { expectObject, optionalNumber, optionalString, type Json } from './parse.js';
 import { defineEndpoint, ParseError, type MetricFamily, type Unreadable } from './types.js';
@@ -67,10 +68,29 @@ export const RATE_LIMIT_FAMILIES = {
   },
 } as const satisfies Record<string, FamilyDef>;
 
-/** Pure: the rate-limit metric families of a snapshot. */
-export function rateLimitFamilies(s: RateLimitSnapshot): MetricFamily[] {
-  const per = (pick: (m: RateLimitSnapshot['models'][number]) => number | undefined) =>
-    s.models.flatMap((m) => {
+type ModelLimits = RateLimitSnapshot['models'][number];
+
+/** The MAX_MODELS cap: the first `maxModels` models by name (limits do not add up, so the rest is left out, not folded). */
+export function rateLimitModelCap(s: RateLimitSnapshot, maxModels: number): { kept: ModelLimits[]; dropped: ModelLimits[] } {
+  if (s.models.length <= maxModels) return { kept: s.models, dropped: [] };
+  const byName = [...s.models].sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
+  return { kept: byName.slice(0, maxModels), dropped: byName.slice(maxModels) };
+}
+
+/** Per capped family, the series the MAX_MODELS cap left out (0 when none). */
+export function rateLimitSeriesDropped(s: RateLimitSnapshot, maxModels: number): Record<string, number> {
+  const { dropped } = rateLimitModelCap(s, maxModels);
+  return {
+    [RATE_LIMIT_FAMILIES.tpm.name]: dropped.filter((m) => m.tokensPerMinute !== undefined).length,
+    [RATE_LIMIT_FAMILIES.tpmonth.name]: dropped.filter((m) => m.tokensPerMonth !== undefined).length,
+  };
+}
+
+/** Pure: the rate-limit metric families of a snapshot, at most `maxModels` models (MAX_MODELS). */
+export function rateLimitFamilies(s: RateLimitSnapshot, maxModels = Number.POSITIVE_INFINITY): MetricFamily[] {
+  const { kept } = rateLimitModelCap(s, maxModels);
+  const per = (pick: (m: ModelLimits) => number | undefined) =>
+    kept.flatMap((m) => {
       const value = pick(m);
       return value === undefined ? [] : [{ labels: { model: m.model }, value }];
     });
@@ -96,9 +116,22 @@ export const rateLimit = defineEndpoint({
   query: 'no parameters',
   perWorkspace: false,
   families: Object.values(RATE_LIMIT_FAMILIES),
-  reader: () => ({
-    fetch: async (ctx) => parseRateLimit((await ctx.get()).body),
-    toFamilies: rateLimitFamilies,
-    unreadable: (s) => s.unreadable ?? {},
-  }),
+  reader: ({ maxModels }) => {
+    const reportOnce = warnOnce();
+    return {
+      async fetch(ctx) {
+        const snapshot = parseRateLimit((await ctx.get()).body);
+        const { dropped } = rateLimitModelCap(snapshot, maxModels);
+        if (dropped.length > 0) {
+          const fields = { api_endpoint: 'rate_limit', max_models: maxModels, models_left_out: dropped.length };
+          const message = `rate-limit names more models than MAX_MODELS: only the first ${maxModels} by name have series (see mistral_exporter_series_dropped)`;
+          reportOnce(ctx.logger, 'max-models', fields, message);
+        }
+        return snapshot;
+      },
+      toFamilies: (s) => rateLimitFamilies(s, maxModels),
+      seriesDropped: (s) => rateLimitSeriesDropped(s, maxModels),
+      unreadable: (s) => s.unreadable ?? {},
+    };
+  },
 });

@@ -73,6 +73,8 @@ export interface ReaderOptions {
   auditEventTypes: readonly string[];
   /** Most API keys with series of their own (API_KEYS_LIMIT). */
   apiKeysLimit: number;
+  /** MAX_MODELS: most models with series of their own in `usage` and `rate-limit`. */
+  maxModels: number;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
 import { defineEndpoint, ParseError, type FetchContext, type MetricFamily, type Unreadable } from './types.js';
 import { perWorkspace, withWorkspace, workspaceLabel } from './per-workspace.js';
 import { refuseUnreadable, UnreadableTally } from './unreadable.js';
+import { topIds } from './caps.js';
 import { utcMonthBounds } from './windows.js';
 
 /**
@@ -523,8 +524,54 @@ const QUANTITY_UNITS = [
   'reserved_instances',
 ] as const satisfies Unit[];
 
-/** Pure: the usage metric families of a snapshot. */
-export function usageFamilies(snapshot: UsageSnapshot): MetricFamily[] {
+/** The `model` label of the usage the MAX_MODELS cap folds together. */
+export const OTHER_MODEL = 'other';
+
+/**
+ * The MAX_MODELS cap: the `maxModels` models with the highest month-to-date
+ * cost over the whole snapshot (every workspace), ties broken by name, the
+ * same models in every workspace; and, apart, the `maxModels` fine-tuned
+ * models with the most storage. What is not kept is folded into
+ * `model="other"`, so that every sum stays whole.
+ */
+export function usageModelCap(snapshot: UsageSnapshot, maxModels: number) {
+  const costs = new Map<string, Big>();
+  const storage = new Map<string, Big>();
+  for (const report of snapshot.reports) {
+    for (const row of report.rows) costs.set(row.model, (costs.get(row.model) ?? new Big(0)).plus(row.cost ?? 0));
+    for (const [model, n] of report.fineTuningStorage) storage.set(model, (storage.get(model) ?? new Big(0)).plus(n));
+  }
+  const asNumbers = (m: Map<string, Big>) => new Map([...m].map(([model, v]) => [model, Number(v.toString())]));
+  return { models: topIds(asNumbers(costs), maxModels), storage: topIds(asNumbers(storage), maxModels) };
+}
+
+/** The usage families whose series the MAX_MODELS cap folds into `model="other"`. */
+const CAPPED_USAGE_FAMILIES = [USAGE_FAMILIES.cost, ...QUANTITY_UNITS.map((u) => USAGE_FAMILIES[u]), USAGE_FAMILIES.fineTuningStorage].map(
+  (f) => f.name,
+);
+
+/**
+ * Per capped family, the series the MAX_MODELS cap folded away: the series
+ * there would be without the cap, less those there are (0 when none).
+ */
+export function usageSeriesDropped(snapshot: UsageSnapshot, maxModels: number): Record<string, number> {
+  const out = Object.fromEntries(CAPPED_USAGE_FAMILIES.map((name) => [name, 0]));
+  const { models, storage } = usageModelCap(snapshot, maxModels);
+  if (models.dropped === 0 && storage.dropped === 0) return out;
+  const count = (families: MetricFamily[]) => new Map(families.map((f) => [f.name, f.samples.length]));
+  const capped = count(usageFamilies(snapshot, maxModels));
+  for (const [name, n] of count(usageFamilies(snapshot))) if (name in out) out[name] = n - (capped.get(name) ?? 0);
+  return out;
+}
+
+/**
+ * Pure: the usage metric families of a snapshot; beyond `maxModels` models
+ * (MAX_MODELS), the rest is summed into `model="other"` (see `usageModelCap`).
+ */
+export function usageFamilies(snapshot: UsageSnapshot, maxModels = Number.POSITIVE_INFINITY): MetricFamily[] {
+  const cap = usageModelCap(snapshot, maxModels);
+  const modelOf = (model: string) => (cap.models.dropped === 0 || cap.models.kept.has(model) ? model : OTHER_MODEL);
+  const storedModelOf = (model: string) => (cap.storage.dropped === 0 || cap.storage.kept.has(model) ? model : OTHER_MODEL);
   const ws = snapshot.byWorkspace;
   const withWs = (def: FamilyDef): FamilyDef => withWorkspace(def, ws);
   const wsLabel = (r: UsageReport): Record<string, string> => workspaceLabel(ws, r.workspaceId);
@@ -540,7 +587,8 @@ export function usageFamilies(snapshot: UsageSnapshot): MetricFamily[] {
 
   for (const report of snapshot.reports) {
     for (const row of report.rows) {
-      const { category, model, billingGroup } = row;
+      const { category, billingGroup } = row;
+      const model = modelOf(row.model);
       if (row.cost !== undefined) {
         const varying = {
           ...(row.zone === undefined ? {} : { api_zone: row.zone }),
@@ -558,7 +606,7 @@ export function usageFamilies(snapshot: UsageSnapshot): MetricFamily[] {
       for (const [field, { count }] of fields) ambiguous.add({ category, field, ...wsLabel(report) }, new Big(count));
     }
     for (const [eventType, n] of report.unknownUnitEntries) unknownUnit.add({ event_type: eventType, ...wsLabel(report) }, new Big(n));
-    for (const [model, n] of report.fineTuningStorage) storage.add({ model, ...wsLabel(report) }, n);
+    for (const [model, n] of report.fineTuningStorage) storage.add({ model: storedModelOf(model), ...wsLabel(report) }, n);
     if (report.legacyVibeUsage !== undefined) legacyVibe.add({ currency: report.currency, ...wsLabel(report) }, report.legacyVibeUsage);
     if (report.zoneFilterHonoured !== undefined) zoneFilterIgnored.add(wsLabel(report), new Big(report.zoneFilterHonoured ? 0 : 1));
   }
@@ -735,6 +783,19 @@ function reportGaps(ctx: UsageReaderContext, report: UsageReport): void {
   }
 }
 
+/** Logs, once, that the answer named more models than MAX_MODELS. */
+function reportCap(ctx: UsageReaderContext, snapshot: UsageSnapshot, maxModels: number): void {
+  const { models, storage } = usageModelCap(snapshot, maxModels);
+  if (models.dropped === 0 && storage.dropped === 0) return;
+  const fields = { api_endpoint: 'usage', max_models: maxModels, models_folded: models.dropped, fine_tuned_models_folded: storage.dropped };
+  ctx.reportOnce(
+    ctx.logger,
+    'max-models',
+    fields,
+    `usage names more models than MAX_MODELS: those beyond the ${maxModels} with the highest cost are summed into model="${OTHER_MODEL}" (see mistral_exporter_series_dropped)`,
+  );
+}
+
 export const usage = defineEndpoint({
   id: 'usage',
   describe: 'GET usage',
@@ -744,7 +805,7 @@ export const usage = defineEndpoint({
   query: '`month` and `year` of the current UTC month; when the prices name several zones, once more per zone with `api_zone`',
   perWorkspace: true,
   families: Object.values(USAGE_FAMILIES),
-  reader: ({ workspaceIds, assumedServiceTier }) => {
+  reader: ({ workspaceIds, assumedServiceTier, maxModels }) => {
     const reportOnce = warnOnce();
     return {
       async fetch(ctx): Promise<UsageSnapshot> {
@@ -755,9 +816,12 @@ export const usage = defineEndpoint({
           readWorkspaceUsage(own, query, workspaceId, tally, { assumedServiceTier }),
         );
         for (const report of reports) reportGaps(own, report);
-        return { byWorkspace: workspaceIds.length > 0, reports, unreadable: tally.result() };
+        const snapshot: UsageSnapshot = { byWorkspace: workspaceIds.length > 0, reports, unreadable: tally.result() };
+        reportCap(own, snapshot, maxModels);
+        return snapshot;
       },
-      toFamilies: usageFamilies,
+      toFamilies: (s) => usageFamilies(s, maxModels),
+      seriesDropped: (s) => usageSeriesDropped(s, maxModels),
       unreadable: (s) => s.unreadable ?? {},
     };
   },

@@ -12,7 +12,13 @@ export const window = (days: number): AnalyticsWindow => ({ label: `${days}d`, m
 
 /** Reader options as the configuration would make them, with the defaults of the settings table unless overridden. */
 export function readerOptions(
-  o: { workspaceIds?: string[]; analytics?: Partial<AnalyticsConfig>; auditEventTypes?: string[]; apiKeysLimit?: number } = {},
+  o: {
+    workspaceIds?: string[];
+    analytics?: Partial<AnalyticsConfig>;
+    auditEventTypes?: string[];
+    apiKeysLimit?: number;
+    maxModels?: number;
+  } = {},
 ): ReaderOptions {
   return {
     apiKeysLimit: o.apiKeysLimit ?? 1000,
@@ -27,6 +33,7 @@ export function readerOptions(
       ...o.analytics,
     },
     auditEventTypes: o.auditEventTypes ?? [...DEFAULT_AUDIT_EVENT_TYPES],
+    maxModels: o.maxModels ?? 500,
   };
 }
 

@@ -197,6 +197,14 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
       "kind": "size",
       "minBytes": 1024
     },
+    "maxModels": {
+      "env": "MAX_MODELS",
+      "flag": "max-models",
+      "default": "500",
+      "kind": "integer",
+      "min": 1,
+      "max": 100000
+    },
     "maxConcurrentRequests": {
       "env": "MAX_CONCURRENT_REQUESTS",
       "flag": "max-concurrent-requests",
