@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +16,7 @@ import {
   EMPTY_ON_FIRST_UTC_DAY,
   emptyPanelsAllowed,
 } from './support/dashboards.js';
+import { startPrometheus, type RunningPrometheus } from './support/prometheus.js';
 import { hasTool } from './support/tools.js';
 
 /**
@@ -95,14 +94,6 @@ function alertKey(a: PromAlert): string {
   return labels.length > 0 ? `${alertname}{${labels.join(',')}}` : (alertname as string);
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** Grafana's variables, as the dashboards would have them with every instance selected. */
 function substitute(expr: string, instance = '.*'): string {
   return expr
@@ -129,9 +120,8 @@ function canonical(result: PromResult[]): string[] {
 function useStack(at: number) {
   let sim: Simulator | undefined;
   let exporters: Exporter[] = [];
-  let prometheus: ChildProcess | undefined;
+  let prometheus: RunningPrometheus | undefined;
   let dir = '';
-  const promLog: string[] = [];
   const stack = {
     promUrl: '',
     exporters: () => exporters,
@@ -168,7 +158,7 @@ function useStack(at: number) {
       if (await check().catch(() => false)) return;
       await new Promise((r) => setTimeout(r, 500));
     }
-    throw new Error(`timed out waiting for ${what}; prometheus said:\n${promLog.slice(-20).join('')}`);
+    throw new Error(`timed out waiting for ${what}; prometheus said:\n${prometheus?.log.slice(-20).join('') ?? ''}`);
   }
 
   beforeAll(async () => {
@@ -196,26 +186,13 @@ function useStack(at: number) {
     }
     dir = mkdtempSync(join(tmpdir(), 'mae-e2e-'));
     const targets = exporters.map((e) => new URL(e.app.listeningOrigin).host);
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
+    prometheus = await startPrometheus(
+      dir,
       `global: {scrape_interval: 1s, evaluation_interval: 1s}\n` +
         `rule_files: [${JSON.stringify(RULES)}]\n` +
         `scrape_configs:\n  - job_name: ${JOB}\n    static_configs: [{targets: ${JSON.stringify(targets)}}]\n`,
     );
-    const port = await freePort();
-    stack.promUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn(
-      'prometheus',
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    prometheus.stdout?.on('data', (d: Buffer) => promLog.push(d.toString()));
-    prometheus.stderr?.on('data', (d: Buffer) => promLog.push(d.toString()));
+    stack.promUrl = prometheus.url;
     await waitFor('every endpoint of both replicas up in Prometheus', async () => {
       const r = await stack.query(`count(mistral_up{job="${JOB}"} == 1)`);
       return Number(r.result[0]?.value[1] ?? 0) === 2 * API_ENDPOINTS.length;
@@ -225,11 +202,7 @@ function useStack(at: number) {
   }, 120_000);
 
   afterAll(async () => {
-    if (prometheus && prometheus.exitCode === null) {
-      const exited = new Promise((resolve) => prometheus?.once('exit', resolve));
-      prometheus.kill('SIGTERM');
-      await exited;
-    }
+    await prometheus?.stop();
     for (const e of exporters) {
       await e.app.close();
       await e.close();

@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/index.js';
 import { createExporter, type Exporter } from '../src/exporter.js';
 import { createLogger } from '../src/logger.js';
+import { startPrometheus, type RunningPrometheus } from './support/prometheus.js';
 import { hasTool } from './support/tools.js';
 import { bcryptHash, makePki, type Pki } from './support/tls.js';
 
@@ -18,14 +17,6 @@ import { bcryptHash, makePki, type Pki } from './support/tls.js';
 const enabled = hasTool('prometheus');
 const PASSWORD = 'scrape-password-Qm3';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 interface Target {
   labels: { job: string };
   health: string;
@@ -35,9 +26,8 @@ interface Target {
 describe.runIf(enabled)('a real Prometheus scraping over TLS with basic auth', () => {
   let pki: Pki;
   let exporter: Exporter | undefined;
-  let prometheus: ChildProcess | undefined;
+  let prometheus: RunningPrometheus | undefined;
   let promUrl = '';
-  const promLog: string[] = [];
 
   beforeAll(async () => {
     pki = makePki();
@@ -62,32 +52,15 @@ describe.runIf(enabled)('a real Prometheus scraping over TLS with basic auth', (
       `  - job_name: ${name}\n    scheme: https\n    tls_config: {ca_file: ${JSON.stringify(pki.caCert)}}\n` +
       `    basic_auth: {username: prometheus, password_file: ${JSON.stringify(passwordFile)}}\n` +
       `    static_configs: [{targets: [${JSON.stringify(target)}]}]\n`;
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
+    prometheus = await startPrometheus(
+      dir,
       `global: {scrape_interval: 1s}\nscrape_configs:\n${job('exporter-tls', join(dir, 'password'))}${job('exporter-wrong-password', join(dir, 'wrong-password'))}`,
     );
-    const port = await freePort();
-    promUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn(
-      'prometheus',
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    prometheus.stdout?.on('data', (d: Buffer) => promLog.push(d.toString()));
-    prometheus.stderr?.on('data', (d: Buffer) => promLog.push(d.toString()));
+    promUrl = prometheus.url;
   }, 60_000);
 
   afterAll(async () => {
-    if (prometheus && prometheus.exitCode === null) {
-      const exited = new Promise((resolve) => prometheus?.once('exit', resolve));
-      prometheus.kill('SIGTERM');
-      await exited;
-    }
+    await prometheus?.stop();
     await exporter?.app.close();
     await exporter?.close();
     if (pki) rmSync(pki.dir, { recursive: true, force: true });
@@ -106,7 +79,7 @@ describe.runIf(enabled)('a real Prometheus scraping over TLS with basic auth', (
       await new Promise((r) => setTimeout(r, 250));
     }
     const byJob = Object.fromEntries(seen.map((t) => [t.labels.job, t]));
-    expect([byJob['exporter-tls']?.health, byJob['exporter-tls']?.lastError], promLog.join('')).toEqual(['up', '']);
+    expect([byJob['exporter-tls']?.health, byJob['exporter-tls']?.lastError], prometheus?.log.join('')).toEqual(['up', '']);
     expect(byJob['exporter-wrong-password']?.health).toBe('down');
     expect(byJob['exporter-wrong-password']?.lastError).toMatch(/401/);
 
