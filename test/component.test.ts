@@ -2,23 +2,10 @@ import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { Big } from 'big.js';
 import { describe, expect, it } from 'vitest';
 import type { UsageTruthRow } from '../src/simulator/index.js';
-import { CANARY_KEY, startHarness, useHarness, valueOf } from './support/harness.js';
+import { CANARY_KEY, costLabels, startHarness, useHarness, valueOf } from './support/harness.js';
 
 const harness = useHarness();
 
-/** The labels of a truth row's cost series: zone and tier vary in the simulated prices, so both are there. */
-function costLabels(row: UsageTruthRow): Record<string, string> {
-  return {
-    category: row.category,
-    model: row.billingMetric,
-    billing_group: row.billingGroup,
-    currency: 'EUR',
-    api_zone: row.apiZone,
-    service_tier: row.serviceTier,
-  };
-}
-
-/** Σ value of truth rows per key, as a number. */
 function sumBy(rows: readonly UsageTruthRow[], key: (r: UsageTruthRow) => string): Map<string, number> {
   const sums = new Map<string, Big>();
   for (const r of rows) sums.set(key(r), (sums.get(key(r)) ?? new Big(0)).plus(r.value));

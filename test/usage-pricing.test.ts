@@ -1,7 +1,7 @@
 import { Big } from 'big.js';
 import { describe, expect, it } from 'vitest';
 import type { UsageTruthRow } from '../src/simulator/index.js';
-import { samples, useHarness, valueOf } from './support/harness.js';
+import { costLabels, samples, useHarness, valueOf } from './support/harness.js';
 
 /**
  * Issue 8, rules 3 and 7, and negative money (issue 10), through the
@@ -35,14 +35,7 @@ describe('rule 3: prices match on every field both sides carry', () => {
     const regional = truth.rows.filter((r) => r.apiZone !== 'global' && r.cost !== null);
     expect(regional.length).toBeGreaterThan(1);
     for (const row of truth.rows.filter((r) => r.cost !== null)) {
-      const labels = {
-        category: row.category,
-        model: row.billingMetric,
-        billing_group: row.billingGroup,
-        currency: 'EUR',
-        api_zone: row.apiZone,
-        service_tier: row.serviceTier,
-      };
+      const labels = costLabels(row);
       expect(valueOf(text, 'mistral_usage_cost', labels), JSON.stringify(labels)).toBe(Number(row.cost));
     }
     // Every cost series is one of the truth's rows: none priced at another zone's or tier's price.

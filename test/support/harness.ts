@@ -3,7 +3,7 @@ import type { RetryPolicy } from '../../src/admin-api/types.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { ApiEndpoint } from '../../src/endpoints.js';
 import { createExporter, type Exporter } from '../../src/exporter.js';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import { startSimulator, type Simulator, type SimulatorOptions, type UsageTruthRow } from '../../src/simulator/index.js';
 import { captureLogs } from './logs.js';
 import { ManualClock, settle } from './manual-clock.js';
 
@@ -160,3 +160,17 @@ export function valueOf(text: string, name: string, labels: Record<string, strin
   }
   return undefined;
 }
+
+/** The labels of a truth row's cost series: zone and tier vary in the simulated prices, so both are there. */
+export function costLabels(row: UsageTruthRow): Record<string, string> {
+  return {
+    category: row.category,
+    model: row.billingMetric,
+    billing_group: row.billingGroup,
+    currency: 'EUR',
+    api_zone: row.apiZone,
+    service_tier: row.serviceTier,
+  };
+}
+
+/** Σ value of truth rows per key, as a number. */
