@@ -17,6 +17,7 @@ import { formatDuration } from './config/values.js';
 import type { ApiEndpoint } from './endpoints.js';
 import { createApiClient } from './exporter.js';
 import { createLogger, type Logger } from './logger.js';
+import { FirstTries, type Peers } from './peers.js';
 import { ADVICE } from './scheduler.js';
 import { scrub } from './secret.js';
 import { createSources, readerOptionsOf } from './sources/catalog.js';
@@ -331,8 +332,19 @@ export async function runCheck(config: Config, deps: CheckDeps): Promise<CheckRe
     failFast: checkFailFast(config.apiUrl),
   });
   const sources = createSources(config.endpoints, readerOptionsOf(config));
+  // As in the exporter, a reader that follows another endpoint reads what that one shared once it was tried.
+  const firstTries = new FirstTries(sources.map((s) => s.endpoint));
+  const shared = new Map<ApiEndpoint, unknown>();
+  const peers: Peers = { latest: (endpoint) => shared.get(endpoint), tried: (endpoint, signal) => firstTries.wait(endpoint, signal) };
+  const readOne = async (source: Source) => {
+    try {
+      return await readOnce(source, config, client, clock, secretsOf(config), peers, (value) => shared.set(source.endpoint, value));
+    } finally {
+      firstTries.done(source.endpoint);
+    }
+  };
   try {
-    const read = await Promise.all(sources.map((source) => readOnce(source, config, client, clock, secretsOf(config))));
+    const read = await Promise.all(sources.map(readOne));
     return read.map((r) => ({ ...r, retries: observer.retries.get(r.endpoint) ?? 0 }));
   } finally {
     await client.close();
@@ -364,6 +376,8 @@ async function readOnce(
   client: ReturnType<typeof createApiClient>,
   clock: Clock,
   secrets: readonly string[],
+  peers: Peers,
+  share: (value: unknown) => void,
 ): Promise<Omit<CheckResult, 'retries'>> {
   const { endpoint } = source;
   const { logger, notes } = noteTaker(secrets);
@@ -390,7 +404,9 @@ async function readOnce(
       signal: deadline.signal,
       now: clock.now(),
       logger,
+      peers,
     });
+    share(source.share?.(snapshot));
     result.series = source.toFamilies(snapshot).reduce((n, f) => n + f.samples.length, 0);
     result.unreadable = source.unreadable?.(snapshot) ?? {};
   } catch (err) {

@@ -4,6 +4,7 @@ import { formatDuration } from './config/values.js';
 import type { ApiEndpoint } from './endpoints.js';
 import { renderChunk, type RenderedChunk } from './exposition.js';
 import type { Logger } from './logger.js';
+import { FirstTries, type Peers } from './peers.js';
 import { ParseError, type Source, type Unreadable } from './sources/types.js';
 
 export interface SchedulerOptions {
@@ -70,6 +71,8 @@ interface Fresh {
   chunk: RenderedChunk;
   fetchedAt: number;
   completeUntil: number | undefined;
+  /** What the source shares with its peers (Reader.share). */
+  shared: unknown;
 }
 
 /** Intervals are jittered by up to ±10% so that replicas and endpoints drift apart. */
@@ -100,9 +103,20 @@ export class Scheduler {
   private readonly random: () => number;
   /** Loops run once started; a refresh before that (a test's) schedules nothing. */
   private started = false;
+  private readonly firstTries: FirstTries;
+  /** What the readers see of each other: shared digests of fresh data only. */
+  private readonly peers: Peers;
 
   constructor(private readonly options: SchedulerOptions) {
     this.random = options.random ?? Math.random;
+    this.firstTries = new FirstTries(options.sources.map((s) => s.endpoint));
+    this.peers = {
+      latest: (endpoint) => {
+        const state = this.states.get(endpoint);
+        return state === undefined ? undefined : this.freshData(state)?.shared;
+      },
+      tried: (endpoint, signal) => this.firstTries.wait(endpoint, signal),
+    };
     for (const source of options.sources) {
       this.states.set(source.endpoint, {
         source,
@@ -224,12 +238,18 @@ export class Scheduler {
     let nextDelay = this.jittered(intervalMs);
 
     try {
-      const snapshot = await source.fetch({ get: (query) => api.get(endpoint, { query, signal }), signal, now: started, logger });
+      const snapshot = await source.fetch({
+        get: (query) => api.get(endpoint, { query, signal }),
+        signal,
+        now: started,
+        logger,
+        peers: this.peers,
+      });
       const chunk = await renderChunk(source.toFamilies(snapshot));
       state.seriesDropped = source.seriesDropped?.(snapshot) ?? {};
       this.noteUnreadable(state, source.unreadable?.(snapshot) ?? {});
       const now = clock.now();
-      state.fresh = { chunk, fetchedAt: now, completeUntil: source.completeUntil?.(snapshot) };
+      state.fresh = { chunk, fetchedAt: now, completeUntil: source.completeUntil?.(snapshot), shared: source.share?.(snapshot) };
       this.watchStaleness(state);
       if (!state.up && state.failure) {
         logger.info(
@@ -265,6 +285,7 @@ export class Scheduler {
     } finally {
       deadline.dispose();
       state.tried = true;
+      this.firstTries.done(endpoint);
       state.lastDurationMs = clock.now() - started;
       this.schedule(state, nextDelay);
     }

@@ -6,6 +6,7 @@ import { createSources } from '../src/sources/catalog.js';
 import { captureLogs } from './support/logs.js';
 import { ManualClock, settle } from './support/manual-clock.js';
 import { readerOptions } from './support/readers.js';
+import type { Source } from '../src/sources/types.js';
 
 type Answer = (options: GetOptions | undefined) => Promise<ApiResponse> | ApiResponse;
 
@@ -313,5 +314,102 @@ describe('Scheduler', () => {
     expect(clock.pending()).toEqual([]);
     await clock.advance(10 * MIN);
     expect(api.calls.length).toBe(2);
+  });
+});
+
+describe('Scheduler: what readers share with each other', () => {
+  /**
+   * Two sources made for the test: `workspaces` lists names and shares them;
+   * `usage` waits for the first try of `workspaces`, then records what it saw.
+   */
+  function peersSetup() {
+    const clock = new ManualClock();
+    const api = new ScriptedApi();
+    const logs = captureLogs();
+    const seen: unknown[] = [];
+    const lister: Source<string[]> = {
+      endpoint: 'workspaces',
+      describe: 'GET workspaces',
+      async fetch(ctx) {
+        const { body } = await ctx.get();
+        return body as string[];
+      },
+      toFamilies: (names) => [{ name: 'test_listed', help: 'h', labelNames: [], samples: [{ labels: {}, value: names.length }] }],
+      share: (names) => ({ names }),
+    };
+    const follower: Source<number> = {
+      endpoint: 'usage',
+      describe: 'GET usage',
+      async fetch(ctx) {
+        await ctx.peers.tried('workspaces', ctx.signal);
+        seen.push(ctx.peers.latest('workspaces'));
+        await ctx.get();
+        return seen.length;
+      },
+      toFamilies: (n) => [{ name: 'test_follower', help: 'h', labelNames: [], samples: [{ labels: {}, value: n }] }],
+    };
+    const scheduler = new Scheduler({
+      sources: [follower, lister] as Source[],
+      api,
+      clock,
+      random: () => 0.5,
+      logger: logs.logger,
+      intervalsMs: { usage: MIN, workspaces: 10 * MIN },
+      maxStalenessMs: 15 * MIN,
+      requestTimeoutMs: 10_000,
+      onParseError: () => {},
+    });
+    clock.afterEachTimer = () => scheduler.whenIdle();
+    return { clock, api, scheduler, seen };
+  }
+
+  it('a follower started with its peer waits for the peer’s first try, then reads what it shared', async () => {
+    const { clock, api, scheduler, seen } = peersSetup();
+    let release = () => {};
+    api.answers.set('workspaces', () => new Promise((resolve) => (release = () => resolve({ body: ['a', 'b'], status: 200, path: 'x' }))));
+    api.answers.set('usage', ok({}));
+    clock.afterEachTimer = undefined;
+    scheduler.start();
+    await clock.advance(0);
+    await settle();
+    // The follower was started first (catalog order) and is waiting: it has asked nothing yet.
+    expect(api.count('usage')).toBe(0);
+    release();
+    await scheduler.whenIdle();
+    expect(api.count('usage')).toBe(1);
+    expect(seen).toEqual([{ names: ['a', 'b'] }]);
+    await scheduler.stop();
+  });
+
+  it('a peer whose first try failed is waited for no longer, and shares nothing', async () => {
+    const { clock, api, scheduler, seen } = peersSetup();
+    api.answers.set(
+      'workspaces',
+      fail(() => new AdminApiError('workspaces', 'http', 'forbidden', { status: 403, path: 'x' })),
+    );
+    api.answers.set('usage', ok({}));
+    scheduler.start();
+    await clock.advance(0);
+    expect(seen).toEqual([undefined]);
+    expect(api.count('usage')).toBe(1);
+    await scheduler.stop();
+  });
+
+  it('what a peer shared is withdrawn with its data at MAX_STALENESS', async () => {
+    const { clock, api, scheduler, seen } = peersSetup();
+    let listed = 0;
+    api.answers.set('workspaces', () => {
+      listed += 1;
+      if (listed > 1) throw new AdminApiError('workspaces', 'http', 'down', { status: 503, path: 'x' });
+      return { body: ['a'], status: 200, path: 'x' };
+    });
+    api.answers.set('usage', ok({}));
+    scheduler.start();
+    await clock.advance(0);
+    await clock.advance(14 * MIN);
+    expect(seen.at(-1)).toEqual({ names: ['a'] });
+    await clock.advance(2 * MIN);
+    expect(seen.at(-1)).toBeUndefined();
+    await scheduler.stop();
   });
 });

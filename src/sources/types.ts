@@ -2,6 +2,7 @@ import type { ApiResponse, QueryValue } from '../admin-api/types.js';
 import type { AnalyticsConfig } from '../config/index.js';
 import type { PathLayout } from '../endpoints.js';
 import type { Logger } from '../logger.js';
+import type { Peers } from '../peers.js';
 import type { ApiEndpoint } from './catalog.js';
 import type { FamilyDef } from './families.js';
 
@@ -33,6 +34,8 @@ export interface FetchContext {
   /** When the refresh started, in ms since the epoch (from the injected clock). */
   now: number;
   logger: Logger;
+  /** What the other endpoints' readers `share` (see Peers). */
+  peers: Peers;
 }
 
 /** How to read one endpoint: fetch it into a typed snapshot, and a pure function from that snapshot to metric families. */
@@ -54,6 +57,13 @@ export interface Reader<S> {
    * `mistral_analytics_complete_until_timestamp_seconds{api_endpoint}`.
    */
   completeUntil?(snapshot: S): number | undefined;
+  /**
+   * What other endpoints' readers may read of this snapshot while it is
+   * served (`ctx.peers.latest(endpoint)`): a small digest, not the snapshot,
+   * since it is kept beside the rendered data. The providing module exports a
+   * typed accessor for it.
+   */
+  share?(snapshot: S): unknown;
 }
 
 /** A reader bound to its endpoint, as the scheduler runs it (made by the catalog). */

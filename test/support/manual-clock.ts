@@ -54,15 +54,22 @@ export class ManualClock implements Clock {
     return this.timers.map((t) => t.due - this.current);
   }
 
-  /** Moves time forward by `ms`, firing every timer that falls due, in order. */
+  /**
+   * Moves time forward by `ms`, firing every timer that falls due, in order.
+   * Timers due at the same instant all fire before `afterEachTimer` is
+   * awaited: work one of them starts may wait for work another starts (a
+   * reader waiting for its peer's first refresh).
+   */
   async advance(ms: number): Promise<void> {
     const target = this.current + ms;
     for (;;) {
       const next = this.timers[0];
       if (!next || next.due > target) break;
-      this.timers.shift();
       this.current = next.due;
-      next.fn();
+      while (this.timers[0] !== undefined && this.timers[0].due === this.current) {
+        const due = this.timers.shift() as Timer;
+        due.fn();
+      }
       await settle();
       await this.afterEachTimer?.();
     }

@@ -2,6 +2,7 @@ import type { ApiResponse, QueryValue } from '../../src/admin-api/types.js';
 import type { AnalyticsConfig } from '../../src/config/index.js';
 import type { AnalyticsWindow } from '../../src/config/settings.js';
 import type { Logger } from '../../src/logger.js';
+import { NO_PEERS } from '../../src/peers.js';
 import { DEFAULT_AUDIT_EVENT_TYPES } from '../../src/sources/audit-events.js';
 import type { FetchContext, ReaderOptions } from '../../src/sources/types.js';
 import { captureLogs } from './logs.js';
@@ -57,6 +58,7 @@ export function recordingContext(
     signal: new AbortController().signal,
     now,
     logger,
+    peers: NO_PEERS,
   };
   return { ctx, queries };
 }
