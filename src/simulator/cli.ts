@@ -2,7 +2,7 @@
 /**
  * Runs the simulated Admin API by hand:
  *   node dist/simulator/cli.js --port 9999 --seed 1 [--host 127.0.0.1] [--base-path /api/admin]
- *        [--api-key KEY] [--users 2000] [--agents 40] [--workspaces 3] [--layouts brief,legacy,current]
+ *        [--api-key KEY] [--users 2000] [--agents 40] [--workspaces 3] [--api-keys 40] [--layouts brief,legacy,current]
  *        [--spend-limit 5000|none] [--unloaded-days 0] [--odd-shapes] [--ignore-zone-filter]
  */
 import { parseArgs } from 'node:util';
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
       users: { type: 'string' },
       agents: { type: 'string' },
       workspaces: { type: 'string' },
+      'api-keys': { type: 'string' },
       layouts: { type: 'string' },
       'spend-limit': { type: 'string' },
       'odd-shapes': { type: 'boolean' },
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: node dist/simulator/cli.js [--port 9999] [--seed 1] [--host H] [--base-path P] [--api-key K] [--users N] [--agents N] [--workspaces N] [--layouts brief,legacy,current] [--spend-limit EUR|none] [--unloaded-days N: the last N complete UTC days not loaded into analytics yet] [--odd-shapes] [--ignore-zone-filter]\n',
+      'usage: node dist/simulator/cli.js [--port 9999] [--seed 1] [--host H] [--base-path P] [--api-key K] [--users N] [--agents N] [--workspaces N] [--api-keys N] [--layouts brief,legacy,current] [--spend-limit EUR|none] [--unloaded-days N: the last N complete UTC days not loaded into analytics yet] [--odd-shapes] [--ignore-zone-filter]\n',
     );
     return;
   }
@@ -53,6 +54,8 @@ async function main(): Promise<void> {
   if (users !== undefined) org.users = users;
   if (agents !== undefined) org.agents = agents;
   if (workspaces !== undefined) org.workspaces = workspaces;
+  const apiKeys = integer(values['api-keys'], 'api-keys');
+  if (apiKeys !== undefined) org.apiKeys = apiKeys;
   if (spendLimit !== undefined) org.spendLimit = spendLimit;
   const options: SimulatorOptions = { port: integer(values.port, 'port') ?? 9999, org };
   if (values.host !== undefined) options.host = values.host;
