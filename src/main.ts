@@ -41,7 +41,11 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     const { startSimulator } = await import('./simulator/index.js');
     const demoKey = randomBytes(24).toString('hex');
     const odd = config.demoProfile === 'odd-shapes';
-    const simulator = await startSimulator({ apiKey: demoKey, ...(odd ? { oddShapes: true, unloadedDays: 1 } : {}) });
+    const simulator = await startSimulator({
+      apiKey: demoKey,
+      recordRequests: false,
+      ...(odd ? { oddShapes: true, unloadedDays: 1 } : {}),
+    });
     closeSimulator = () => simulator.close();
     // Its usage entries that name no service tier are billed at standard, which the setting says unless set otherwise.
     config = {

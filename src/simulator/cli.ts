@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const apiKeys = integer(values['api-keys'], 'api-keys');
   if (apiKeys !== undefined) org.apiKeys = apiKeys;
   if (spendLimit !== undefined) org.spendLimit = spendLimit;
-  const options: SimulatorOptions = { port: integer(values.port, 'port') ?? 9999, org };
+  const options: SimulatorOptions = { port: integer(values.port, 'port') ?? 9999, org, recordRequests: false };
   if (values.host !== undefined) options.host = values.host;
   const seed = integer(values.seed, 'seed');
   if (seed !== undefined) options.seed = seed;

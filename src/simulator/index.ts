@@ -36,6 +36,12 @@ export interface SimulatorOptions {
   host?: string;
   /** default 0 (a free port) */
   port?: number;
+  /**
+   * Keep every request in `requests` (default true, for tests). A simulator
+   * that runs for days (the demo, the CLI) turns it off, or that list would
+   * grow for ever.
+   */
+  recordRequests?: boolean;
   /** When set, requests must carry it in `x-api-key` or `Authorization: Bearer`, else 401. */
   apiKey?: string;
   /**
@@ -71,7 +77,7 @@ export interface SimulatorOptions {
 export interface Simulator {
   /** Base URL, e.g. http://127.0.0.1:PORT/api/admin */
   readonly url: string;
-  /** Every request received, in arrival order (non-GET ones included). */
+  /** Every request received, in arrival order (non-GET ones included); empty when `recordRequests` is false. */
   readonly requests: RecordedRequest[];
   /** Applies `fault` to the next `times` requests of `endpoint` (default: every request until cleared). */
   setFault(endpoint: SimEndpoint, fault: Fault, times?: number): void;
@@ -120,6 +126,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     apiKey: options.apiKey,
     faults,
     requests,
+    record: options.recordRequests ?? true,
     answer: respond,
   });
   return {

@@ -31,6 +31,8 @@ export interface HttpFrontOptions {
   readonly apiKey: string | undefined;
   readonly faults: FaultQueue;
   readonly requests: RecordedRequest[];
+  /** Whether to push each request onto `requests` (false: the list stays empty). */
+  readonly record: boolean;
   readonly answer: (endpoint: SimEndpoint, query: Query, lists: QueryLists) => Answer;
 }
 
@@ -257,7 +259,7 @@ export function startHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
     const prefix = `${options.basePath}/`;
     const endpoint = url.pathname.startsWith(prefix) ? options.routes.get(url.pathname.slice(prefix.length)) : undefined;
     if (endpoint) record.endpoint = endpoint;
-    options.requests.push(record);
+    if (options.record) options.requests.push(record);
     req.resume(); // a request body, if any, is ignored
 
     if (expectedKey && !isAuthorised(req, expectedKey)) return sendJson(res, record, 401, { detail: 'Unauthorized' });

@@ -169,4 +169,11 @@ describe('simulator over HTTP: paths and layouts', () => {
     expect(sim.requests[1]).toMatchObject({ path: '/api/admin/missing', status: 404 });
     expect(sim.requests[1]?.endpoint).toBeUndefined();
   });
+
+  it('records nothing when told not to, as the demo and the CLI, which run for days, are', async () => {
+    const sim = await simulator({ recordRequests: false });
+    expect((await getJson(`${sim.url}/rate-limit`)).status).toBe(200);
+    expect((await getJson(`${sim.url}/missing`)).status).toBe(404);
+    expect(sim.requests).toEqual([]);
+  });
 });
