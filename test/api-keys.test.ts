@@ -57,8 +57,10 @@ describe('GET api-keys against the simulator', () => {
     }
     expect(valueOf(text, 'mistral_up', { api_endpoint: 'api_keys' })).toBe(1);
     expect(valueOf(text, 'mistral_exporter_series_dropped', { metric: 'mistral_api_key_expiry_timestamp_seconds' })).toBe(0);
+    // The short first page is not taken as the end: the next offset answers an empty page.
     expect(sim.requests.filter((r) => r.endpoint === 'api_keys').map((r) => [r.method, r.query])).toEqual([
       ['GET', { limit: '100', offset: '0' }],
+      ['GET', { limit: '100', offset: String(truth.length) }],
     ]);
   });
 
@@ -70,6 +72,7 @@ describe('GET api-keys against the simulator', () => {
       ['GET', '0'],
       ['GET', '100'],
       ['GET', '200'],
+      ['GET', '250'],
     ]);
     const total = [...samples(text)].filter(([k]) => k.startsWith('mistral_api_keys{')).reduce((n, [, v]) => n + v, 0);
     expect(total).toBe(250);
@@ -92,6 +95,7 @@ describe('GET api-keys against the simulator', () => {
     expect(sim.requests.filter((r) => r.endpoint === 'api_keys').map((r) => r.query.offset)).toEqual([
       '0',
       '100',
+      '150',
       '0',
       '100',
       '100',
@@ -169,9 +173,9 @@ describe('GET api-keys against the simulator', () => {
 describe('the api-keys reader', () => {
   const key = (id: string, extra: Record<string, Json> = {}): Json => ({ key_id: id, hidden_key: 'HQSx...Ug6Y', ...extra });
 
-  it('asks limit=100 and the offset of what came, until a page is short', async () => {
+  it('asks limit=100 and the offset of what came, until a page is empty', async () => {
     const { ctx, queries } = recordingContext(HARNESS_START, (q) => ({
-      keys: Array.from({ length: Number(q?.offset) < 200 ? 100 : 7 }, (_, i) => key(`k-${q?.offset}-${i}`)),
+      keys: Array.from({ length: Number(q?.offset) < 200 ? 100 : Number(q?.offset) === 200 ? 7 : 0 }, (_, i) => key(`k-${q?.offset}-${i}`)),
     }));
     const reader = apiKeys.reader(readerOptions());
     const snapshot = await reader.fetch(ctx);
@@ -179,8 +183,18 @@ describe('the api-keys reader', () => {
       { limit: 100, offset: 0 },
       { limit: 100, offset: 100 },
       { limit: 100, offset: 200 },
+      { limit: 100, offset: 207 },
     ]);
     expect([snapshot.keys.length, snapshot.complete]).toEqual([207, true]);
+  });
+
+  it('a server that gives fewer keys per page than asked is read to the end, not taken as done after one page', async () => {
+    const { sim, refresh, scrape } = await harness({ sim: { org: { apiKeys: 45 }, maxPageSize: 20 } });
+    await refresh('api_keys');
+    const text = await scrape();
+    expect(sim.requests.filter((r) => r.endpoint === 'api_keys').map((r) => r.query.offset)).toEqual(['0', '20', '40', '45']);
+    const total = [...samples(text)].filter(([k]) => k.startsWith('mistral_api_keys{')).reduce((n, [, v]) => n + v, 0);
+    expect(total).toBe(45);
   });
 
   it('stops at 100 pages: the keys read are served (capped), the counts are absent, since part of a list is not its count', async () => {
@@ -218,7 +232,7 @@ describe('the api-keys reader', () => {
       const { ctx } = recordingContext(HARNESS_START, () => body);
       await expect(apiKeys.reader(readerOptions()).fetch(ctx), JSON.stringify(body)).rejects.toThrow(ParseError);
     }
-    const { ctx } = recordingContext(HARNESS_START, () => ({ keys: [{ name: 'no id' }, 'x'] }));
+    const { ctx } = recordingContext(HARNESS_START, (q) => ({ keys: Number(q?.offset) === 0 ? [{ name: 'no id' }, 'x'] : [] }));
     await expect(apiKeys.reader(readerOptions()).fetch(ctx)).rejects.toThrow(/none of its 2 entries is readable/);
   });
 });

@@ -27,6 +27,8 @@ export interface AnswerContext {
   readonly audit: AuditState;
   /** The clock in ms: audit log instants have milliseconds. */
   readonly nowMs: number;
+  /** A server that gives fewer entries per page than `limit` asks (see SimulatorOptions.maxPageSize). */
+  readonly maxPageSize?: number;
 }
 
 const API_ZONES: readonly ApiZone[] = ['global', 'us', 'eu'];
@@ -216,7 +218,11 @@ export function answer(ctx: AnswerContext, endpoint: SimEndpoint, query: Query =
       // The schema gives limit and offset no bounds: Python's slicing of the list is what they do.
       const limit = reader.integer('limit', false);
       const offset = reader.integer('offset', false);
-      const query = { limit: limit ?? 100, offset: offset ?? 0, name: reader.text('name') };
+      const query = {
+        limit: Math.min(limit ?? 100, ctx.maxPageSize ?? Number.POSITIVE_INFINITY),
+        offset: offset ?? 0,
+        name: reader.text('name'),
+      };
       return reader.rejection() ?? ok(apiKeysBody(ctx.org, query, ctx.nowSeconds));
     }
   }

@@ -60,6 +60,12 @@ export interface SimulatorOptions {
   oddShapes?: boolean;
   /** Answer `usage?api_zone=` with every zone's usage, as a server ignoring the filter would (default false). */
   ignoreZoneFilter?: boolean;
+  /**
+   * At most this many entries per page of `api-keys`, whatever `limit` asks,
+   * as a server with a lower cap than the documented default would (default:
+   * no cap).
+   */
+  maxPageSize?: number;
   org?: {
     users?: number;
     agents?: number;
@@ -113,7 +119,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const ignoreZoneFilter = options.ignoreZoneFilter ?? false;
   const respond = (endpoint: SimEndpoint, query: Query, lists: QueryLists = {}) =>
     answer(
-      { org, spend, nowSeconds: nowSeconds(), analyticsLoadedUntilSeconds: loadedUntil(), shapes, ignoreZoneFilter, audit, nowMs: now() },
+      {
+        org,
+        spend,
+        nowSeconds: nowSeconds(),
+        analyticsLoadedUntilSeconds: loadedUntil(),
+        shapes,
+        ignoreZoneFilter,
+        audit,
+        nowMs: now(),
+        maxPageSize: options.maxPageSize,
+      },
       endpoint,
       query,
       lists,

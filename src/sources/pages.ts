@@ -40,11 +40,13 @@ export async function fetchPages(ctx: FetchContext, what: string, options: PageO
 
 /**
  * Lists paged by `limit` and `offset` with no total (e.g. GET api-keys,
- * `{keys: [...]}`): pages in turn until one holds fewer than `limit`
- * entries, at most `maxPages`. `complete` is false when the cap stopped the
- * reading after a full page, or when a page brought nothing new (`idOf` says
- * which entries were seen: a server that ignores `offset` repeats itself),
- * so the list may be longer than what was read.
+ * `{keys: [...]}`): pages in turn until an empty one, at most `maxPages`.
+ * A page shorter than `limit` does not end the list: a server may give
+ * fewer entries per page than asked (a cap of its own), so the next offset
+ * is asked too; that costs one request per refresh, an empty page. `complete`
+ * is false when the cap stopped the reading, or when a page brought nothing
+ * new (`idOf` says which entries were seen: a server that ignores `offset`
+ * repeats itself), so the list may be longer than what was read.
  */
 export interface OffsetPageOptions {
   limit: number;
@@ -61,11 +63,11 @@ export async function fetchOffsetPages(ctx: FetchContext, what: string, options:
   for (let page = 0; page < options.maxPages; page++) {
     const body = expectObject((await ctx.get({ limit: options.limit, offset: items.length })).body, what);
     const pageItems = expectArray(body[options.field], `${what}.${options.field}`);
+    if (pageItems.length === 0) return { items, complete: true };
     const ids = pageItems.map((item) => options.idOf(item));
     const news = ids.filter((id) => id === undefined || !seen.has(id)).length;
     for (const id of ids) if (id !== undefined) seen.add(id);
     items.push(...pageItems);
-    if (pageItems.length < options.limit) return { items, complete: true };
     if (news === 0) return { items, complete: false };
   }
   return { items, complete: false };
