@@ -261,15 +261,4 @@ describe('HTTP', () => {
     await refreshAll();
     expect(await ready()).toBe(200);
   });
-
-  it('shows each endpoint on the landing page', async () => {
-    const { sim, exporter, refreshAll } = await harness();
-    sim.setFault('rate_limit', { kind: 'status', status: 403 });
-    await refreshAll();
-    const page = (await exporter.app.inject({ url: '/' })).body;
-    expect(page).toContain('<a href="metrics">');
-    expect(page).toMatch(/GET spend-limit<\/td><td class="up">up/);
-    expect(page).toMatch(/GET rate-limit<\/td><td class="down">down/);
-    expect(page).toContain('refused access (403)');
-  });
 });
