@@ -208,7 +208,7 @@ describe('the admin key', () => {
     }
   });
 
-  it('never appears in logs, /metrics or the landing page, whatever fails', async () => {
+  it('never appears in logs, /metrics or the status page, whatever fails', async () => {
     const { sim, exporter, refreshAll, scrape, logs } = await harness();
     await refreshAll();
     sim.setFault('usage', { kind: 'status', status: 401, body: { detail: `Invalid key ${CANARY_KEY}` } });
