@@ -83,7 +83,8 @@ function organizationSection(org: OrganizationStatus, now: number, t: Text): str
 ${spendDetail === undefined ? '' : spendCard(spend, spendDetail, now, t)}
 <h3>Endpoints</h3>
 <table class="endpoints">
-<thead><tr><th scope="col">Endpoint</th><th scope="col">State</th><th scope="col">Data age</th><th scope="col">Next refresh</th><th scope="col">Series</th><th scope="col">Path in use</th></tr></thead>
+<colgroup><col class="c-endpoint"><col class="c-state"><col class="c-age"><col class="c-next"><col class="c-series"><col class="c-path"></colgroup>
+<thead><tr><th scope="col">Endpoint</th><th scope="col">State</th><th scope="col">Data age</th><th scope="col">Next refresh</th><th scope="col" class="num">Series</th><th scope="col">Path in use</th></tr></thead>
 ${details.map((d) => endpointRows(d, org, now, t)).join('\n')}
 </table>
 </section>`;
@@ -316,8 +317,9 @@ code{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow
 .warn-text{color:var(--warn)}
 table{width:100%;border-collapse:collapse}
 th,td{text-align:left;vertical-align:top;padding:.5rem .6rem}
-thead th{font-size:.8em;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);border-bottom:2px solid var(--line)}
+thead th{white-space:nowrap;font-size:.8em;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);border-bottom:2px solid var(--line)}
 tbody.endpoint{border-bottom:1px solid var(--line)}
+.c-endpoint{width:25%}.c-state{width:7%}.c-age{width:16%}.c-next{width:10%}.c-series{width:7%}
 tbody th{font-weight:normal}
 .num{text-align:right;font-variant-numeric:tabular-nums}
 tr.problem td,tr.note td{padding-top:0}
