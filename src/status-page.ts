@@ -235,15 +235,20 @@ function displayUrl(apiUrl: string): string {
   }
 }
 
+/** Currency symbols written before the amount; other currencies are named after it. */
+const SYMBOLS: Readonly<Record<string, string>> = { EUR: '€', USD: '$', GBP: '£' };
+
+/** Amounts with two decimals and thousands separated by commas, the same on every machine (no Intl: no locale). */
 function moneyFormat(currency: string): (n: number) => string {
-  const plain = new Intl.NumberFormat('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  if (currency === UNKNOWN_CURRENCY) return (n) => `${plain.format(n)} (currency not given)`;
-  try {
-    const f = new Intl.NumberFormat('en', { style: 'currency', currency });
-    return (n) => f.format(n);
-  } catch {
-    return (n) => `${plain.format(n)} ${currency}`;
-  }
+  const digits = (n: number) => {
+    const [whole, cents] = Math.abs(n).toFixed(2).split('.') as [string, string];
+    return `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${cents}`;
+  };
+  const sign = (n: number) => (n < 0 ? '-' : '');
+  if (currency === UNKNOWN_CURRENCY) return (n) => `${sign(n)}${digits(n)} (currency not given)`;
+  const symbol = SYMBOLS[currency];
+  if (symbol !== undefined) return (n) => `${sign(n)}${symbol}${digits(n)}`;
+  return (n) => `${sign(n)}${digits(n)} ${currency}`;
 }
 
 function percent(ratio: number): string {
