@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { isTlsFailure } from './admin-api/client.js';
+import { adviceFor, attachAnswers, hostOf } from './advice.js';
 import { AdminApiError, type ApiResponse, type ClientObserver, type QueryValue, type RetryPolicy } from './admin-api/types.js';
 import { Anonymizer } from './anonymize.js';
 import { deadlineSignal, systemClock, type Clock } from './clock.js';
@@ -18,7 +19,6 @@ import type { ApiEndpoint } from './endpoints.js';
 import { createApiClient } from './exporter.js';
 import { createLogger, type Logger } from './logger.js';
 import { FirstTries, type Peers } from './peers.js';
-import { ADVICE } from './scheduler.js';
 import { scrub } from './secret.js';
 import { createSources, readerOptionsOf } from './sources/catalog.js';
 import { ParseError, type Source, type Unreadable } from './sources/types.js';
@@ -130,48 +130,6 @@ function columns(rows: readonly (readonly string[])[]): string[] {
   );
 }
 
-const PRODUCTS: ReadonlyArray<[prefix: string, product: string]> = [
-  ['lechat_', 'le Chat'],
-  ['vibe_', 'Vibe Code'],
-  ['audit_', 'access to the audit log'],
-];
-
-function hostOf(apiUrl: string): string {
-  try {
-    return new URL(apiUrl).host;
-  } catch {
-    return apiUrl;
-  }
-}
-
-/** A network error's advice, by its code. */
-function networkAdvice(code: string | undefined, host: string): string {
-  if (code !== undefined && isTlsFailure(code)) {
-    return (
-      `the TLS certificate of ${host} did not verify (${code}): behind a proxy that inspects TLS, ` +
-      'point NODE_EXTRA_CA_CERTS at its CA certificate (a PEM file); else check the scheme, host and port of MISTRAL_ADMIN_API_URL'
-    );
-  }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return (
-      `the host name ${host} was not found (${code}): check MISTRAL_ADMIN_API_URL; ` +
-      'where only a proxy reaches the internet, set HTTPS_PROXY (and NO_PROXY for hosts reached directly)'
-    );
-  }
-  if (code === 'ECONNREFUSED') {
-    return `${host} refused the connection: check the host and port of MISTRAL_ADMIN_API_URL, and HTTPS_PROXY/NO_PROXY if a proxy is in the way`;
-  }
-  return (
-    `the connection to ${host} failed${code === undefined ? '' : ` (${code})`}: check MISTRAL_ADMIN_API_URL, ` +
-    'HTTPS_PROXY/NO_PROXY, and NODE_EXTRA_CA_CERTS if a proxy inspects TLS'
-  );
-}
-
-const ATTACH = (dir: string | undefined) =>
-  dir === undefined
-    ? 'run check --save-answers DIR and attach the files to a bug report'
-    : `attach the files of ${dir} to a bug report (ids, names and emails are replaced; look them over first)`;
-
 /** What to do about one endpoint's problem, and the detail that shows it; undefined when there is none. */
 function advise(r: CheckResult, report: CheckReport): { advice: string; detail?: string } | undefined {
   const err = r.error;
@@ -180,65 +138,12 @@ function advise(r: CheckResult, report: CheckReport): { advice: string; detail?:
     if (entries.length === 0) return undefined;
     const total = entries.reduce((n, [, e]) => n + e.count, 0);
     return {
-      advice: `${total} entr${total === 1 ? 'y' : 'ies'} of the answer could not be read and ${total === 1 ? 'was' : 'were'} left out (the rest is served): ${ATTACH(report.saveAnswers)}`,
+      advice: `${total} entr${total === 1 ? 'y' : 'ies'} of the answer could not be read and ${total === 1 ? 'was' : 'were'} left out (the rest is served): ${attachAnswers(report.saveAnswers)}`,
       detail: `first: ${entries[0]?.[1].example}`,
     };
   }
-  if (err instanceof ParseError) {
-    return {
-      advice: `the answer could not be understood, so a start would serve no data of this endpoint: ${ATTACH(report.saveAnswers)}`,
-      detail: err.message,
-    };
-  }
-  if (!(err instanceof AdminApiError)) {
-    const message = err instanceof Error ? err.message : String(err);
-    return { advice: 'reading failed unexpectedly: please report it', detail: message };
-  }
-  const detail = err.message;
-  switch (err.kind) {
-    case 'http': {
-      if (err.status === 401) return { advice: ADVICE.unauthorized, detail };
-      if (err.status === 403) {
-        const product = PRODUCTS.find(([prefix]) => r.endpoint.startsWith(prefix))?.[1];
-        const leaveOut =
-          product !== undefined
-            ? `; an organization without ${product} can leave ${r.endpoint} out of MISTRAL_ENDPOINTS`
-            : r.endpoint === 'api_keys'
-              ? '; a key not allowed to list API keys can leave api_keys out of MISTRAL_ENDPOINTS (the rest is read)'
-              : '';
-        return { advice: `${ADVICE.forbidden}${leaveOut}`, detail };
-      }
-      if (err.status === 422 && r.endpoint === 'audit_events') {
-        return {
-          advice: 'the Admin API refused the query (422): check that each name of AUDIT_EVENT_TYPES is one of its event types',
-          detail,
-        };
-      }
-      if (err.status !== undefined && err.status >= 500) return { advice: 'the Admin API is failing: try again later', detail };
-      return { advice: `the Admin API did not accept the request: ${ATTACH(report.saveAnswers)}`, detail };
-    }
-    case 'not_found':
-      return { advice: ADVICE.notFound, detail };
-    case 'rate_limited':
-      return { advice: `${ADVICE.rateLimited}: try again later, or lower MAX_CONCURRENT_REQUESTS`, detail };
-    case 'too_large':
-      return { advice: `${ADVICE.tooLarge}: raise it`, detail };
-    case 'invalid_json':
-      return {
-        advice: 'the answer is not JSON: check that MISTRAL_ADMIN_API_URL is the Admin API, not a proxy or a login page (and HTTPS_PROXY)',
-        detail,
-      };
-    case 'timeout':
-      return {
-        advice:
-          'no answer in time: check that MISTRAL_ADMIN_API_URL is reachable from here (a firewall, or a proxy: HTTPS_PROXY/NO_PROXY), or raise REQUEST_TIMEOUT',
-        detail,
-      };
-    case 'network':
-      return { advice: networkAdvice(err.details.code, hostOf(report.apiUrl)), detail };
-    case 'aborted':
-      return { advice: 'gave up before an answer came: try again, or raise REQUEST_TIMEOUT', detail };
-  }
+  const advice = adviceFor(err, { endpoint: r.endpoint, apiUrl: report.apiUrl, reader: 'check', saveAnswers: report.saveAnswers });
+  return { advice, detail: err instanceof Error ? err.message : String(err) };
 }
 
 /** The table `check` prints, and what to do about each problem. Pure. */

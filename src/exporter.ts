@@ -10,6 +10,7 @@ import type { Logger } from './logger.js';
 import { OwnMetrics } from './own-metrics.js';
 import { Scheduler, type EndpointStatus } from './scheduler.js';
 import { buildApp } from './server.js';
+import { STATUS_PAGE_ENDPOINTS } from './status-page.js';
 import { createSources, readerOptionsOf } from './sources/catalog.js';
 import { REVISION, USER_AGENT, VERSION } from './version.js';
 import { createWebListener } from './web-listener.js';
@@ -135,17 +136,34 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     maxStalenessMs: config.maxStalenessMs,
     requestTimeoutMs: config.requestTimeoutMs,
     onParseError: (endpoint) => ownMetrics.parseError(endpoint),
+    keepFamilies: STATUS_PAGE_ENDPOINTS,
   });
+  const hashKey = config.analytics.userIdHashKey;
+  const secrets = (): readonly string[] => [
+    ...(apiKey instanceof RotatingSecret ? apiKey.values() : [apiKey.reveal()]),
+    ...(hashKey === undefined ? [] : [hashKey.reveal()]),
+  ];
   const app = buildApp({
     scheduler,
     ownMetrics,
     logger,
-    version: VERSION,
-    demo: config.demo,
-    apiUrl: config.apiUrl,
+    statusPage: {
+      version: VERSION,
+      demo: config.demo,
+      // One organization today; a configuration of several gives one entry each.
+      organizations: () => [
+        {
+          name: undefined,
+          apiUrl: config.apiUrl,
+          pathLayout: config.pathLayout,
+          scheduler,
+          pathInUse: (endpoint) => client.pathInUse(endpoint),
+        },
+      ],
+      secrets,
+      now: () => clock.now(),
+    },
     limits: config.server,
-    secrets: [config.apiKey, config.analytics.userIdHashKey].flatMap((s) => (s ? [s] : [])),
-    now: () => clock.now(),
     https: web?.httpsOptions,
   });
   web?.install(app);
@@ -154,7 +172,7 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     scheduler,
     ownMetrics,
     client,
-    secrets: () => (apiKey instanceof RotatingSecret ? apiKey.values() : [apiKey.reveal()]),
+    secrets,
     watchFiles() {
       for (const w of watchers) w.start();
     },

@@ -81,10 +81,6 @@ export class OwnMetrics implements ClientObserver {
     this.parseErrors.inc({ api_endpoint: endpoint });
   }
 
-  pathOf(endpoint: ApiEndpoint): string | undefined {
-    return this.paths.get(endpoint);
-  }
-
   /** The rendered metrics; in OpenMetrics, ending with the one `# EOF` of the whole answer. */
   async render(format: Format): Promise<string> {
     const families = [...this.families(), ...(await this.processFamilies())];

@@ -1,11 +1,12 @@
 import { AdminApiError, type AdminApi } from './admin-api/types.js';
+import { ADVICE } from './advice.js';
 import { deadlineSignal, type Clock, type TimerHandle } from './clock.js';
 import { formatDuration } from './config/values.js';
 import type { ApiEndpoint } from './endpoints.js';
 import { renderChunk, type RenderedChunk } from './exposition.js';
 import type { Logger } from './logger.js';
 import { FirstTries, type Peers } from './peers.js';
-import { ParseError, type Source, type Unreadable } from './sources/types.js';
+import { ParseError, type MetricFamily, type Source, type Unreadable } from './sources/types.js';
 
 export interface SchedulerOptions {
   sources: readonly Source[];
@@ -18,9 +19,11 @@ export interface SchedulerOptions {
   maxStalenessMs: number;
   requestTimeoutMs: number;
   onParseError: (endpoint: ApiEndpoint) => void;
+  /** Endpoints whose last good metric families are kept with their rendered form, for `families()` (the status page's). */
+  keepFamilies?: readonly ApiEndpoint[];
 }
 
-/** What the scheduler knows of one endpoint, read at every scrape (own metrics) and by the landing page. */
+/** What the scheduler knows of one endpoint, read at every scrape (own metrics) and by the status page. */
 export interface EndpointStatus {
   endpoint: ApiEndpoint;
   up: boolean;
@@ -37,12 +40,14 @@ export interface EndpointStatus {
   completeUntil?: number | undefined;
 }
 
-/** What a failed refresh was, for logs, the landing page and the next delay. */
+/** What a failed refresh was, for logs, the status page and the next delay. */
 export interface Failure {
   /** Stable across repeats of the same problem: a change of it is logged. */
   key: string;
   message: string;
   at: number;
+  /** What was thrown: the status page's advice reads its kind, status and code (never shown as it is: `message` is). */
+  error: unknown;
 }
 
 interface SourceState {
@@ -69,6 +74,8 @@ interface SourceState {
 
 interface Fresh {
   chunk: RenderedChunk;
+  /** Only for the endpoints of `keepFamilies`. */
+  families: readonly MetricFamily[] | undefined;
   fetchedAt: number;
   completeUntil: number | undefined;
   /** What the source shares with its peers (Reader.share). */
@@ -202,7 +209,17 @@ export class Scheduler {
     return [...this.states.values()].map(statusOf);
   }
 
-  /** Everything known of each endpoint, for the landing page. */
+  /**
+   * The metric families of the endpoint's last good refresh, exactly those
+   * `/metrics` serves, while they are fresh; undefined otherwise, and for an
+   * endpoint not in `keepFamilies`.
+   */
+  families(endpoint: ApiEndpoint): readonly MetricFamily[] | undefined {
+    const state = this.states.get(endpoint);
+    return state === undefined ? undefined : this.freshData(state)?.families;
+  }
+
+  /** Everything known of each endpoint, for the status page. */
   details(): Array<
     EndpointStatus & { describe: string; failure: Failure | undefined; nextRefreshAt: number | undefined; series: number | undefined }
   > {
@@ -245,11 +262,18 @@ export class Scheduler {
         logger,
         peers: this.peers,
       });
-      const chunk = await renderChunk(source.toFamilies(snapshot));
+      const families = source.toFamilies(snapshot);
+      const chunk = await renderChunk(families);
       state.seriesDropped = source.seriesDropped?.(snapshot) ?? {};
       this.noteUnreadable(state, source.unreadable?.(snapshot) ?? {});
       const now = clock.now();
-      state.fresh = { chunk, fetchedAt: now, completeUntil: source.completeUntil?.(snapshot), shared: source.share?.(snapshot) };
+      state.fresh = {
+        chunk,
+        families: this.options.keepFamilies?.includes(endpoint) ? families : undefined,
+        fetchedAt: now,
+        completeUntil: source.completeUntil?.(snapshot),
+        shared: source.share?.(snapshot),
+      };
       this.watchStaleness(state);
       if (!state.up && state.failure) {
         logger.info(
@@ -280,7 +304,7 @@ export class Scheduler {
         logger.debug({ ...fields, failed_refreshes: state.consecutiveFailures + 1 }, failure.message);
       }
       state.up = false;
-      state.failure = { key: failure.key, message: failure.message, at: failure.at };
+      state.failure = { key: failure.key, message: failure.message, at: failure.at, error: err };
       state.consecutiveFailures += 1;
     } finally {
       deadline.dispose();
@@ -368,15 +392,6 @@ function statusOf(s: SourceState): EndpointStatus {
 function isParseFailure(err: unknown): boolean {
   return err instanceof ParseError || (err instanceof AdminApiError && err.kind === 'invalid_json');
 }
-
-/** What a refusal means and what to set: the log lines and `check` say it alike. */
-export const ADVICE = {
-  unauthorized: 'the Admin API rejected the key (401): check MISTRAL_ADMIN_API_KEY',
-  forbidden: 'the Admin API refused access (403): the key may lack admin scope, or the plan this feature',
-  notFound: 'no known path answered (404): check MISTRAL_ADMIN_API_URL and MISTRAL_ADMIN_API_PATH_LAYOUT',
-  tooLarge: 'the answer is larger than MAX_RESPONSE_SIZE',
-  rateLimited: 'rate limited by the Admin API (429)',
-} as const;
 
 /** A log line an operator can act on, and a key that changes only when the problem does. */
 export function describeFailure(

@@ -3,28 +3,21 @@ import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import Negotiator from 'negotiator';
-import { systemClock } from './clock.js';
 import type { ServerLimits } from './config/index.js';
-import { formatDuration } from './config/values.js';
 import { CONTENT_TYPES, GzipJoiner, type Format } from './exposition.js';
 import type { Logger } from './logger.js';
 import type { OwnMetrics } from './own-metrics.js';
 import type { Scheduler } from './scheduler.js';
-import { scrub, type Secret } from './secret.js';
+import { renderStatusPage, type StatusPageOptions } from './status-page.js';
 
 export interface AppOptions {
-  scheduler: Pick<Scheduler, 'chunks' | 'ready' | 'details'>;
-  ownMetrics: Pick<OwnMetrics, 'render' | 'pathOf'>;
+  scheduler: Pick<Scheduler, 'chunks' | 'ready'>;
+  ownMetrics: Pick<OwnMetrics, 'render'>;
   logger: Logger;
-  version: string;
-  demo: boolean;
-  /** Shown on the landing page; never holds the key. */
-  apiUrl: string;
-  /** Scrubbed from everything the landing page shows (an error message can quote an answer that echoed the key). */
-  secrets: readonly Secret[];
+  /** What the status page at `/` shows (src/status-page.ts). */
+  statusPage: StatusPageOptions;
   /** Timeouts and caps on what clients can hold (HTTP_* settings). */
   limits: ServerLimits;
-  now?: () => number;
   /** Serve HTTPS with these options (web-listener.ts); plain HTTP when absent. */
   https?: HttpsOptions;
 }
@@ -52,7 +45,6 @@ export function wantsGzip(acceptEncoding: string | undefined): boolean {
 
 export function buildApp(options: AppOptions): FastifyInstance {
   const { scheduler, ownMetrics, limits } = options;
-  const now = options.now ?? systemClock.now;
   const gzip = new GzipJoiner();
   const connectionsCheckingInterval = Math.min(30_000, Math.max(100, Math.floor(limits.requestTimeoutMs / 2)));
   const app = Fastify({
@@ -98,7 +90,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return reply.code(503).send('Not ready: the first refresh of every Admin API endpoint has not ended yet\n');
   });
 
-  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(landingPage(options, now())));
+  app.get('/', async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(renderStatusPage(options.statusPage)),
+  );
 
   return app;
 }
@@ -184,46 +178,4 @@ class InFlight {
     }
     return connection;
   }
-}
-
-function landingPage(options: AppOptions, now: number): string {
-  const secrets = options.secrets.map((s) => s.reveal());
-  // Scrubbed before it is escaped: escaping changes the forms the scrubbing knows.
-  const esc = (s: string) => escapeHtml(scrub(s, secrets));
-  const rows = options.scheduler
-    .details()
-    .map((d) => {
-      const state = d.up ? 'up' : d.lastSuccessAt === undefined && d.failure === undefined ? 'pending' : 'down';
-      const last =
-        d.lastSuccessAt === undefined ? 'never' : `${formatDuration(Math.max(0, Math.round((now - d.lastSuccessAt) / 1000) * 1000))} ago`;
-      const next =
-        d.nextRefreshAt === undefined ? '' : `in ${formatDuration(Math.max(0, Math.round((d.nextRefreshAt - now) / 1000) * 1000))}`;
-      return (
-        `<tr><td>${esc(d.describe)}</td><td class="${state}">${state}</td><td>${esc(last)}</td>` +
-        `<td>${esc(next)}</td><td>${d.series ?? ''}</td><td><code>${esc(options.ownMetrics.pathOf(d.endpoint) ?? '')}</code></td>` +
-        `<td>${esc(d.failure?.message ?? '')}</td></tr>`
-      );
-    })
-    .join('\n');
-  const demo = options.demo
-    ? '<p class="demo"><strong>Demo mode:</strong> every figure comes from a built-in simulated Admin API, not from Mistral.</p>'
-    : '';
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Mistral Admin API exporter</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}.up{color:#080}.down{color:#b00}.pending{color:#666}.demo{background:#fff3cd;padding:.5em}</style>
-</head><body>
-<h1>Mistral Admin API exporter</h1>
-<p>Version ${esc(options.version)}. Admin API: <code>${esc(options.apiUrl)}</code></p>
-${demo}
-<ul><li><a href="metrics">/metrics</a>: the metrics</li><li><a href="-/healthy">/-/healthy</a>: liveness</li><li><a href="-/ready">/-/ready</a>: readiness (every endpoint tried once)</li></ul>
-<table><thead><tr><th>Endpoint</th><th>State</th><th>Last success</th><th>Next refresh</th><th>Series</th><th>Path</th><th>Last error</th></tr></thead>
-<tbody>
-${rows}
-</tbody></table>
-</body></html>
-`;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

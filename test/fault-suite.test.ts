@@ -213,8 +213,8 @@ describe('the fault suite: one fault mode at a time, refresh loops running', () 
     expect(seriesOf(after, endpoint).size).toBeGreaterThan(0);
 
     expect(other.requests).toBe(0); // a redirect is never followed, the key never sent elsewhere
-    const landing = (await h.exporter.app.inject({ url: '/' })).body;
-    for (const out of [h.logs.text(), good, during, stale, after, landing]) expect(out).not.toContain(CANARY_KEY);
+    const statusPage = (await h.exporter.app.inject({ url: '/' })).body;
+    for (const out of [h.logs.text(), good, during, stale, after, statusPage]) expect(out).not.toContain(CANARY_KEY);
   });
 
   it('a fault that flaps: one log line per change of state, requests bounded, data kept', async () => {

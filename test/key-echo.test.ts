@@ -1,8 +1,9 @@
 /**
  * An upstream (or a proxy in front of it) that echoes the key back (issue
- * 10, defect 5): in an error message, in a value, in a model name, as it is,
- * JSON-escaped or URL-encoded. The key must reach no log line, no label, no
- * landing page, not even its start. The logs are captured without the
+ * 10, defect 5): in an error message, in a value, in a model name, a
+ * currency, as it is, JSON-escaped or URL-encoded. The key must reach no log
+ * line, no label, no status page, not even its start; nor must the key that
+ * hashes user ids. The logs are captured without the
  * logger's scrubbing safety net, so a leak anywhere upstream of it shows.
  */
 import { spawnSync } from 'node:child_process';
@@ -37,13 +38,23 @@ async function outputs(h: Harness): Promise<Record<string, string>> {
     logs: h.logs.text(),
     metrics: await h.scrape(),
     openmetrics: await h.scrape({ accept: 'application/openmetrics-text; version=1.0.0' }),
-    landing: (await h.exporter.app.inject({ url: '/' })).body,
+    'status page': (await h.exporter.app.inject({ url: '/' })).body,
   };
 }
 
 /** The echoing answers: an error message, a value where a number belongs, a model name; raw, JSON-escaped and URL-encoded. */
 function echoEverywhere(h: Harness): void {
-  h.sim.setFault('spend_limit', { kind: 'echo-key', status: 400, body: '{"detail":"key {key:json} may not read this","request_id":"r1"}' });
+  h.sim.setFault(
+    'spend_limit',
+    { kind: 'echo-key', status: 400, body: '{"detail":"key {key:json} may not read this","request_id":"r1"}' },
+    1,
+  );
+  // The next answer is good, in a currency that is the key: the status page's spend card shows it.
+  h.sim.setFault('spend_limit', {
+    kind: 'echo-key',
+    status: 200,
+    body: '{"limits":{"currency":"{key:json}","completion":{"usage":12.5,"usage_limit":100,"monthly_limit_reached":false}}}',
+  });
   h.sim.setFault('usage', {
     kind: 'echo-key',
     status: 500,
@@ -62,15 +73,18 @@ describe('a key echoed by the Admin API', () => {
     ['a 64-character key', LONG_KEY],
     ['a key with characters JSON and URLs escape', ESCAPED_KEY],
   ] as const) {
-    it(`${name}: not in logs, /metrics or the landing page, nor any piece of it`, async () => {
+    it(`${name}: not in logs, /metrics or the status page, nor any piece of it`, async () => {
       const h = await harness({ key });
       echoEverywhere(h);
       await h.refreshAll();
-      const out = await outputs(h);
-      // The echoes did arrive, and were shown, redacted.
-      expect(out.logs).toContain('[REDACTED]');
-      expect(out.landing).toContain('[REDACTED]');
-      for (const [where, text] of Object.entries(out)) expect(leaks(text, key), where).toEqual([]);
+      const failed = await outputs(h);
+      await h.refresh('spend_limit');
+      const answered = await outputs(h);
+      // The echoes did arrive, and were shown, redacted: in an error, then as the spend's currency.
+      expect(failed.logs).toContain('[REDACTED]');
+      expect(failed['status page']).toMatch(/<dd class="error">[^<]*\[REDACTED\]/);
+      expect(answered['status page']).toMatch(/<data class="spent" value="12.5">12.50 \[REDACTED\]<\/data>/);
+      for (const [where, text] of Object.entries({ ...failed, ...answered })) expect(leaks(text, key), where).toEqual([]);
     });
   }
 
@@ -85,6 +99,21 @@ describe('a key echoed by the Admin API', () => {
     const text = await h.scrape();
     expect(valueOf(text, 'mistral_rate_limit_tokens_per_minute', { model: 'mistral-[REDACTED]' })).toBe(7);
     expect(leaks(text, LONG_KEY)).toEqual([]);
+  });
+});
+
+describe('the key that hashes user ids', () => {
+  it('is not on the status page when an answer quotes it, in any form', async () => {
+    const h = await harness({ env: { LECHAT_USER_ID_HASH_KEY: ESCAPED_KEY } });
+    h.sim.setFault('lechat_by_user', {
+      kind: 'status',
+      status: 400,
+      body: `{"detail":"${JSON.stringify(ESCAPED_KEY).slice(1, -1)} or ${encodeURIComponent(ESCAPED_KEY)}"}`,
+    });
+    await h.refresh('lechat_by_user');
+    const page = (await h.exporter.app.inject({ url: '/' })).body;
+    expect(page).toMatch(/<dd class="error">[^<]*\[REDACTED\] or \[REDACTED\]/);
+    expect(leaks(page, ESCAPED_KEY)).toEqual([]);
   });
 });
 

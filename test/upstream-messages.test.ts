@@ -16,7 +16,7 @@ const BINARY = /[\ufffd\u0000-\u0008\u000b-\u001f]/;
 
 describe('a compressed error answer', () => {
   for (const encoding of ['gzip', 'br'] as const) {
-    it(`${encoding}: its text is in the log line and on the landing page, not its bytes`, async () => {
+    it(`${encoding}: its text is in the log line and on the status page, not its bytes`, async () => {
       const h = await harness();
       h.sim.setFault('spend_limit', { kind: 'status', status: 400, body: { detail: 'month must be YYYY-MM' }, encoding });
       await h.refresh('spend_limit');

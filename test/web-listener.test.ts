@@ -192,7 +192,7 @@ describe('TLS and basic authentication', () => {
     expect((await get(`${https}/metrics`, { headers: basic('mallory', PASSWORD) })).status).toBe(401);
     expect((await get(`${https}/metrics`)).status).toBe(401);
     expect((await get(`${https}/metrics`, { headers: { authorization: 'Bearer x' } })).status).toBe(401);
-    // Everything needs it, the landing page and the probes too (WEB_OPEN_PROBES is off).
+    // Everything needs it, the status page and the probes too (WEB_OPEN_PROBES is off).
     expect((await get(`${https}/`)).status).toBe(401);
     expect((await get(`${https}/-/healthy`)).status).toBe(401);
 

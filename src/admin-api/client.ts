@@ -353,7 +353,7 @@ export class AdminApiClient implements AdminApi {
     }
     try {
       // Scrubbed before anything reads it: a key echoed anywhere in an answer (a value, a model name, a map key) reaches
-      // no parse message, log line, label or landing page, in whatever form it was echoed (see scrub).
+      // no parse message, log line, label or status page, in whatever form it was echoed (see scrub).
       return { answer: { status, retryAfter, text: this.#clean(await body.text()), truncated: false } };
     } catch (err) {
       if (this.#closed || signal?.aborted) throw this.#aborted(endpoint, signal);

@@ -351,7 +351,7 @@ export function helpText(version: string): string {
   }
   lines.push('', 'Admin API endpoints read (MISTRAL_ENDPOINTS; all by default):');
   for (const e of CATALOG) lines.push(`  ${e.id.padEnd(22)}${e.describe}`);
-  lines.push('', 'Endpoints served: /metrics, /-/healthy, /-/ready, / (a landing page).', '');
+  lines.push('', 'Endpoints served: /metrics, /-/healthy, /-/ready, / (a status page).', '');
   return lines.join('\n');
 }
 

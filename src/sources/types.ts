@@ -102,7 +102,7 @@ export type IntervalGroup = 'billing' | 'analytics';
 export interface Endpoint<Id extends string = string, S = unknown> {
   /** The `api_endpoint` label value and `MISTRAL_ENDPOINTS` name, snake_case. */
   readonly id: Id;
-  /** For log lines and the landing page, e.g. `GET spend-limit`. */
+  /** For log lines and the status page, e.g. `GET spend-limit`. */
   readonly describe: string;
   /** Short name in settings help, e.g. `spend-limit`, `le Chat by_user_stats`. */
   readonly title: string;

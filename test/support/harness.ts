@@ -1,6 +1,7 @@
 import { afterEach } from 'vitest';
 import type { RetryPolicy } from '../../src/admin-api/types.js';
 import { loadConfig } from '../../src/config/index.js';
+import { Secret } from '../../src/secret.js';
 import type { ApiEndpoint } from '../../src/endpoints.js';
 import { createExporter, type Exporter } from '../../src/exporter.js';
 import { startSimulator, type Simulator, type SimulatorOptions, type UsageTruthRow } from '../../src/simulator/index.js';
@@ -45,13 +46,15 @@ export async function startHarness(
     start?: number;
     /** The admin key, of the exporter and the simulator alike; CANARY_KEY by default. */
     key?: string;
+    /** Command-line arguments (e.g. `--demo`, which the harness's simulator then stands in for). */
+    argv?: string[];
   } = {},
 ): Promise<Harness> {
   const clock = new ManualClock(options.start ?? HARNESS_START);
   const key = options.key ?? CANARY_KEY;
   const sim = await startSimulator({ now: () => clock.now(), apiKey: key, ...options.sim });
   const command = loadConfig({
-    argv: [],
+    argv: options.argv ?? [],
     env: {
       MISTRAL_ADMIN_API_KEY: key,
       MISTRAL_ADMIN_API_URL: sim.url,
@@ -65,7 +68,9 @@ export async function startHarness(
   if (command.kind !== 'run') throw new Error('unexpected command');
   // Without the scrubbing safety net, a leak anywhere would show in the captured logs.
   const logs = captureLogs({ secrets: options.scrubLogs ? [key] : [] });
-  const exporter = createExporter(command.config, {
+  // As main.ts does in demo mode: the simulator and its key stand in for the Admin API.
+  const config = command.config.demo ? { ...command.config, apiUrl: sim.url, apiKey: new Secret(key) } : command.config;
+  const exporter = createExporter(config, {
     logger: logs.logger,
     clock,
     random: () => 0.5,

@@ -1,16 +1,16 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 
 /**
- * Whether a system tool the tests need (promtool, prometheus) is on PATH.
- * Missing under CI=true is a failure: the test runs and fails naming the
- * tool. Missing elsewhere skips the test, with a loud line saying so.
+ * Whether a system tool the tests need (promtool, prometheus, chromium) is on
+ * PATH. Missing under CI=true is a failure: the test runs and fails naming
+ * the tool. Missing elsewhere skips the test, with a loud line saying so.
  */
-export function hasTool(name: string): boolean {
+export function hasTool(name: string, debianPackage = 'prometheus'): boolean {
   const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).status === 0;
   if (!found && process.env.CI !== 'true') {
     process.stderr.write(
       `\n*** SKIPPED: tests that need \`${name}\` did not run: it is not on PATH. ` +
-        `Install Debian's prometheus package (apt-get install prometheus), or run .ci/run. ***\n\n`,
+        `Install Debian's ${debianPackage} package (apt-get install ${debianPackage}), or run .ci/run. ***\n\n`,
     );
   }
   return found || process.env.CI === 'true';
