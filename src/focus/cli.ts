@@ -115,9 +115,17 @@ function summary(result: FocusExport, month: BillingMonth, where: string): strin
   );
 }
 
+/** Standard output, where `focus | head` closing the pipe early ends the output, not with a crash. */
+function writeStdout(text: string): void {
+  process.stdout.once('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+  process.stdout.write(text);
+}
+
 /** Runs `focus` with the arguments after it; returns the exit code. */
 export async function focusMain(argv: readonly string[], env: NodeJS.ProcessEnv, deps: FocusCliDeps = {}): Promise<number> {
-  const out = deps.stdout ?? ((t: string) => process.stdout.write(t));
+  const out = deps.stdout ?? writeStdout;
   const err = deps.stderr ?? ((t: string) => process.stderr.write(t));
   const clock = deps.clock ?? systemClock;
   let args: FocusArgs;
