@@ -328,6 +328,39 @@ describe('focus: the rows of a month, over HTTP against the simulator', () => {
   });
 });
 
+describe('focus: entries of no readable day', () => {
+  it('are kept, in rows whose charge period is the whole month, and counted', async () => {
+    const h = await harness({ env: { USAGE_ASSUMED_SERVICE_TIER: 'standard' } });
+    // One zone in the prices (one request), and the days of one model's entries unreadable or absent.
+    const body = h.sim.bodyFor('usage', { month: '11', year: '2026' }) as {
+      prices: Array<{ api_zone: string }>;
+      completion: { models: Record<string, Record<string, Array<Record<string, unknown>>>> };
+    };
+    body.prices = body.prices.filter((p) => p.api_zone === 'global');
+    const [modelKey, groups] = Object.entries(body.completion.models)[0] as [string, Record<string, Array<Record<string, unknown>>>];
+    let undated = 0;
+    for (const entries of Object.values(groups)) {
+      entries.forEach((e, i) => {
+        if (i % 2 === 0) delete e.timestamp;
+        else e.timestamp = 'yesterday';
+        undated += 1;
+      });
+    }
+    h.sim.setFault('usage', { kind: 'status', status: 200, body });
+    const result = await exportOf(h, configFor(h, { USAGE_ASSUMED_SERVICE_TIER: 'standard' }));
+    expect(result.undatedEntries).toBe(undated);
+    const model = modelKey.slice(modelKey.lastIndexOf('::') + 2);
+    const monthRows = result.rows.filter((r) => r.ChargePeriodEnd === '2026-12-01T00:00:00Z');
+    expect(monthRows.length).toBeGreaterThan(0);
+    expect(
+      monthRows.every((r) => r.x_Model === model && r.x_UsageCategory === 'completion' && r.ChargePeriodStart === '2026-11-01T00:00:00Z'),
+    ).toBe(true);
+    expectFocusValid(focusCsv(result.rows), { start: '2026-11-01T00:00:00Z', end: '2026-12-01T00:00:00Z' });
+    // The other models stay daily.
+    expect(result.rows.filter((r) => r.x_Model !== model).every((r) => r.ChargePeriodEnd !== '2026-12-01T00:00:00Z')).toBe(true);
+  });
+});
+
 describe('focus: the CSV', () => {
   it('quotes commas, quotes and line breaks; writes null as an empty field and an empty string quoted', () => {
     const base = Object.fromEntries(FOCUS_COLUMNS.map((c) => [c.name, 'x'])) as FocusRow;

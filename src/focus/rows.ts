@@ -87,9 +87,9 @@ export function focusDecimal(d: Big): string {
   return d.toFixed();
 }
 
-/** What is metered: the billing group and the unit (`Input Tokens`), or the unit alone when the group names it (`Pages`). */
+/** What is metered: the billing group and the unit (`Input Tokens`), or the unit alone when the group names it (`Pages`, `GPU-Hours`). */
 function what(billingGroup: string, unit: string): string {
-  if (billingGroup.toLowerCase() === unit.toLowerCase()) return unit;
+  if (unit.toLowerCase().endsWith(billingGroup.toLowerCase())) return unit;
   return `${billingGroup.charAt(0).toUpperCase()}${billingGroup.slice(1)} ${unit}`;
 }
 
