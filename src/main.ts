@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-import { randomBytes } from 'node:crypto';
 import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { checkCommand, prepareAnswersDir } from './check.js';
 import { ConfigError, helpText, loadConfig, type Command, type Config } from './config/index.js';
 import { formatDuration } from './config/values.js';
+import { withDemoApi } from './demo.js';
+import { focusMain } from './focus/cli.js';
 import { createExporter, type Exporter } from './exporter.js';
 import { createLogger } from './logger.js';
-import { Secret } from './secret.js';
 import { VERSION } from './version.js';
 import { WebConfigError } from './web-config.js';
 
@@ -15,6 +15,10 @@ import { WebConfigError } from './web-config.js';
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  if (argv[0] === 'focus') {
+    process.exitCode = await focusMain(argv.slice(1), env);
+    return;
+  }
   let command: Command;
   try {
     command = loadConfig({ argv, env });
@@ -34,29 +38,10 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     return;
   }
 
-  let config: Config = command.config;
-  let closeSimulator: (() => Promise<void>) | undefined;
-  if (config.demo) {
-    // The demo talks to a simulated Admin API in this process, with a key of its own.
-    const { startSimulator } = await import('./simulator/index.js');
-    const demoKey = randomBytes(24).toString('hex');
-    const odd = config.demoProfile === 'odd-shapes';
-    const simulator = await startSimulator({
-      apiKey: demoKey,
-      recordRequests: false,
-      ...(odd ? { oddShapes: true, unloadedDays: 1 } : {}),
-    });
-    closeSimulator = () => simulator.close();
-    // Its usage entries that name no service tier are billed at standard, which the setting says unless set otherwise.
-    config = {
-      ...config,
-      apiUrl: simulator.url,
-      apiKey: new Secret(demoKey),
-      pathLayout: 'auto',
-      // The odd-shapes profile shows what an unknown tier does: entries counted as ambiguous, their cost left out.
-      usageAssumedServiceTier: config.usageAssumedServiceTier ?? (odd ? undefined : 'standard'),
-    };
-  }
+  // With --demo, a simulated Admin API in this process, with a key of its own.
+  const demo = await withDemoApi(command.config);
+  const config: Config = demo.config;
+  const closeSimulator = demo.close;
 
   // Both secrets are scrubbed from every log line: the admin key, and the key that makes user pseudonyms unlinkable.
   const secrets = [config.apiKey, config.analytics.userIdHashKey].flatMap((s) => (s ? [s.reveal()] : []));

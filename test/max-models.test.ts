@@ -131,6 +131,7 @@ function report(
       zone: undefined,
       tier: undefined,
       quantity: new Big(cost),
+      paid: new Big(cost),
       cost: new Big(cost),
     })),
     unpricedEntries: new Map(),

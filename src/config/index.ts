@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { API_ENDPOINTS, type ApiEndpoint, type PathLayout } from '../endpoints.js';
+import { FOCUS_HELP_TEXT, FOCUS_HELP_USAGE } from '../focus/help.js';
 import { headerValueProblem, Secret } from '../secret.js';
 import { CATALOG } from '../sources/catalog.js';
 import {
@@ -109,7 +110,7 @@ export function loadConfig(sources: ConfigSources): Command {
   if (flags.version) return { kind: 'version' };
   const [command, extra] = positionals;
   if (command !== undefined && !(COMMANDS as readonly string[]).includes(command)) {
-    throw new ConfigError(`unknown command ${JSON.stringify(command)}: the only command is check (see --help)`);
+    throw new ConfigError(`unknown command ${JSON.stringify(command)}: the commands are check and focus (see --help)`);
   }
   if (extra !== undefined) throw new ConfigError(`unexpected argument ${JSON.stringify(extra)} after ${command} (see --help)`);
   const saveAnswers = flags['save-answers'];
@@ -321,6 +322,7 @@ export function helpText(version: string): string {
     '                                          legacy and undocumented fields, negative amounts,',
     '                                          yesterday not loaded yet): see what is read or refused',
     '  mistral-admin-exporter check [flags]    call each endpoint once, print a table, exit',
+    ...FOCUS_HELP_USAGE,
     '',
     'check reads every endpoint of MISTRAL_ENDPOINTS once, with the same settings,',
     'client and parsers as a start, without serving or refreshing. It prints, per',
@@ -328,6 +330,8 @@ export function helpText(version: string): string {
     'read, the entries skipped or the answer refused, and what to do about each',
     'problem. Exit code 0 when every endpoint answered and was read whole, 1 if not,',
     '2 on a bad setting. With --demo it reads the built-in simulator.',
+    '',
+    ...FOCUS_HELP_TEXT,
     '',
     'Flags win over environment variables, which win over defaults.',
     'Durations: 30s, 5m, 1h30m (ms, s, m, h, d, w). Sizes: 32MiB, 500kB, bytes.',

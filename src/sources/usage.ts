@@ -15,7 +15,7 @@ import { defineEndpoint, ParseError, type FetchContext, type MetricFamily, type 
 import { perWorkspace, withWorkspace, workspaceLabel } from './per-workspace.js';
 import { refuseUnreadable, UnreadableTally } from './unreadable.js';
 import { topIds } from './caps.js';
-import { utcMonthBounds } from './windows.js';
+import { DAY_MS, DAY_S, utcMonthBounds } from './windows.js';
 
 /**
  * GET usage: month-to-date quantities per category, model and billing group,
@@ -71,6 +71,8 @@ export interface UsageRow {
   tier: string | undefined;
   /** Σ value. */
   quantity: Big;
+  /** Σ value_paid: the quantity the unit price applies to. */
+  paid: Big;
   /** Σ value_paid × unit price; undefined when no price, or no single price, matches. */
   cost: Big | undefined;
 }
@@ -130,6 +132,8 @@ export interface UsageEntry {
   notZones?: ReadonlySet<string>;
   /** The entry's own `service_tier`; undefined when it says none. */
   tier: string | undefined;
+  /** The UTC day its `timestamp` names (ms since the epoch, at midnight); undefined when it names none readable. */
+  day?: number | undefined;
   /** Its JSON path, for the log. */
   at: string;
 }
@@ -279,10 +283,11 @@ export function priceUsage(answer: UsageAnswer, entries: readonly UsageEntry[], 
     const row = rows.get(key);
     if (row) {
       row.quantity = row.quantity.plus(e.quantity);
+      row.paid = row.paid.plus(e.paid);
       row.cost = cost === undefined ? row.cost : (row.cost ?? new Big(0)).plus(cost);
     } else {
-      const { category, model, billingGroup, eventType, quantity } = e;
-      rows.set(key, { category, model, billingGroup, eventType, zone, tier: rowTier, quantity, cost });
+      const { category, model, billingGroup, eventType, quantity, paid } = e;
+      rows.set(key, { category, model, billingGroup, eventType, zone, tier: rowTier, quantity, paid, cost });
     }
   }
 
@@ -359,7 +364,9 @@ function optionalAmount(v: unknown, where: string): Big | undefined {
  * One entry: its quantity (`value`) and the quantity paid (`value_paid`)
  * are both required, never read as 0 when absent, and never negative. The
  * names fall back to the keys the entry sits under; `api_zone` and
- * `service_tier` are read when the entry carries them.
+ * `service_tier` are read when the entry carries them, and the day of its
+ * `timestamp` too (only the FOCUS export uses it: one it cannot read is
+ * left unknown, never a reason to skip the entry).
  */
 function readEntry(raw: Json, at: string, modelKey: string, groupKey: string) {
   const entry = expectObject(raw, at);
@@ -373,7 +380,14 @@ function readEntry(raw: Json, at: string, modelKey: string, groupKey: string) {
     paid: amount(entry.value_paid, `${at}.value_paid`),
     zone: optionalString(entry.api_zone, `${at}.api_zone`),
     tier: optionalString(entry.service_tier, `${at}.service_tier`),
+    day: dayOf(entry.timestamp),
   };
+}
+
+/** Midnight UTC of the day a timestamp names; undefined when it is not a readable date. */
+function dayOf(v: Json | undefined): number | undefined {
+  const seconds = optionalTimestampSeconds(v);
+  return seconds === undefined ? undefined : Math.floor(seconds / DAY_S) * DAY_MS;
 }
 
 /**
@@ -664,8 +678,9 @@ function totalQuantity(entries: readonly UsageEntry[]): Big {
   return entries.reduce((sum, e) => sum.plus(e.quantity), new Big(0));
 }
 
+/** What tells apart the entries an unfiltered answer and the per-zone ones hold alike: the day too, so that what is left over keeps its day. */
 function entryKey(e: UsageEntry): string {
-  return [e.category, e.model, e.billingGroup, e.eventType, e.tier ?? ''].join('\u0000');
+  return [e.category, e.model, e.billingGroup, e.eventType, e.tier ?? '', e.day ?? ''].join('\u0000');
 }
 
 /**
@@ -712,11 +727,32 @@ async function readWorkspaceUsage(
   tally: UnreadableTally,
   options: PricingOptions,
 ): Promise<UsageReport> {
+  const { answer, entries, zoneFilterHonoured } = await readWorkspaceEntries(ctx, query, workspaceId, tally);
+  const report = priceUsage(answer, entries, options);
+  return zoneFilterHonoured === undefined ? report : { ...report, zoneFilterHonoured };
+}
+
+/** One workspace's (or the organization's) readable usage entries of a month, each of its zone where known (see `readWorkspaceUsage`), not priced yet. */
+export interface MonthEntries {
+  /** The unfiltered answer: its price list prices the entries. */
+  answer: UsageAnswer;
+  entries: UsageEntry[];
+  /** Set when asked per zone: whether the server honoured the `api_zone` filter. */
+  zoneFilterHonoured: boolean | undefined;
+}
+
+/** The entries `readWorkspaceUsage` prices, read as it reads them: the FOCUS export prices them per day. */
+export async function readWorkspaceEntries(
+  ctx: UsageReaderContext,
+  query: { month: number; year: number },
+  workspaceId: string | undefined,
+  tally: UnreadableTally,
+): Promise<MonthEntries> {
   const base = { ...query, workspace_id: workspaceId };
   const all = readUsage((await ctx.get(base)).body, workspaceId, tally);
   checkPeriod(all, query);
   const zones = priceZones(all);
-  if (zones.length < 2) return priceUsage(all, all.entries, options);
+  if (zones.length < 2) return { answer: all, entries: all.entries, zoneFilterHonoured: undefined };
 
   // The per-zone answers hold the unfiltered answer's entries again: what cannot be read in them is
   // counted once, in the unfiltered answer (an entry only they cannot read falls to the zone-unknown rest).
@@ -737,18 +773,18 @@ async function readWorkspaceUsage(
       fields,
       'usage asked per api_zone answered more than in all zones together: the filter is not honoured; entries are priced with their zone unknown',
     );
-    return { ...priceUsage(all, all.entries, options), zoneFilterHonoured: false };
+    return { answer: all, entries: all.entries, zoneFilterHonoured: false };
   }
   const entries = [
     ...zoned,
     ...all.entries.filter((e) => e.zone !== undefined && !zones.includes(e.zone)),
     ...leftOver(all.entries, zoned, new Set(zones)),
   ];
-  return { ...priceUsage(all, entries, options), zoneFilterHonoured: true };
+  return { answer: all, entries, zoneFilterHonoured: true };
 }
 
 /** Logs, once each, what left cost out: unpriced and ambiguous entries, and units not known. */
-function reportGaps(ctx: UsageReaderContext, report: UsageReport): void {
+export function reportGaps(ctx: Pick<UsageReaderContext, 'logger' | 'reportOnce'>, report: UsageReport): void {
   for (const [category, n] of report.unpricedEntries) {
     if (n > 0) {
       const fields = { api_endpoint: 'usage', category, entries: n };
