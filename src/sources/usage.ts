@@ -15,7 +15,7 @@ import { defineEndpoint, ParseError, type FetchContext, type MetricFamily, type 
 import { perWorkspace, withWorkspace, workspaceLabel } from './per-workspace.js';
 import { refuseUnreadable, UnreadableTally } from './unreadable.js';
 import { topIds } from './caps.js';
-import { utcMonthBounds } from './windows.js';
+import { isoDay, utcMonthBounds } from './windows.js';
 
 /**
  * GET usage: month-to-date quantities per category, model and billing group,
@@ -130,6 +130,8 @@ export interface UsageEntry {
   notZones?: ReadonlySet<string>;
   /** The entry's own `service_tier`; undefined when it says none. */
   tier: string | undefined;
+  /** The UTC day (`YYYY-MM-DD`) of its `timestamp`; undefined when it has none readable (the backfill reads usage per day). */
+  day?: string | undefined;
   /** Its JSON path, for the log. */
   at: string;
 }
@@ -373,7 +375,14 @@ function readEntry(raw: Json, at: string, modelKey: string, groupKey: string) {
     paid: amount(entry.value_paid, `${at}.value_paid`),
     zone: optionalString(entry.api_zone, `${at}.api_zone`),
     tier: optionalString(entry.service_tier, `${at}.service_tier`),
+    day: dayOf(entry.timestamp),
   };
+}
+
+/** The UTC day of an entry's `timestamp` (a day, as a date-time); undefined when absent or unreadable: the live figures do not need it. */
+function dayOf(v: Json | undefined): string | undefined {
+  const seconds = optionalTimestampSeconds(v);
+  return seconds === undefined ? undefined : isoDay(seconds);
 }
 
 /**
@@ -665,7 +674,7 @@ function totalQuantity(entries: readonly UsageEntry[]): Big {
 }
 
 function entryKey(e: UsageEntry): string {
-  return [e.category, e.model, e.billingGroup, e.eventType, e.tier ?? ''].join('\u0000');
+  return [e.category, e.model, e.billingGroup, e.eventType, e.tier ?? '', e.day ?? ''].join('\u0000');
 }
 
 /**
@@ -698,25 +707,33 @@ export interface UsageReaderContext {
   reportOnce: ReturnType<typeof warnOnce>;
 }
 
+/** One workspace's (or the organization's) usage entries, read and placed in their zones but not priced. */
+export interface WorkspaceUsageEntries {
+  /** The unfiltered answer: its prices, currency and period price the entries. */
+  answer: UsageAnswer;
+  entries: UsageEntry[];
+  /** Whether `usage` honoured the `api_zone` filter; undefined when it was not asked per zone. */
+  zoneFilterHonoured: boolean | undefined;
+}
+
 /**
- * One workspace's (or the organization's) usage: the unfiltered answer,
- * then, when its prices name more than one zone, one answer per zone, each
- * entry of which is of that zone. When the per-zone answers add up to more
- * than the unfiltered one, the server ignored the filter: the unfiltered
- * answer is priced with the zone unknown.
+ * One workspace's (or the organization's) usage entries: the unfiltered
+ * answer, then, when its prices name more than one zone, one answer per
+ * zone, each entry of which is of that zone. When the per-zone answers add
+ * up to more than the unfiltered one, the server ignored the filter: the
+ * unfiltered answer's entries are kept, their zone unknown.
  */
-async function readWorkspaceUsage(
+export async function readWorkspaceUsageEntries(
   ctx: UsageReaderContext,
   query: { month: number; year: number },
   workspaceId: string | undefined,
   tally: UnreadableTally,
-  options: PricingOptions,
-): Promise<UsageReport> {
+): Promise<WorkspaceUsageEntries> {
   const base = { ...query, workspace_id: workspaceId };
   const all = readUsage((await ctx.get(base)).body, workspaceId, tally);
   checkPeriod(all, query);
   const zones = priceZones(all);
-  if (zones.length < 2) return priceUsage(all, all.entries, options);
+  if (zones.length < 2) return { answer: all, entries: all.entries, zoneFilterHonoured: undefined };
 
   // The per-zone answers hold the unfiltered answer's entries again: what cannot be read in them is
   // counted once, in the unfiltered answer (an entry only they cannot read falls to the zone-unknown rest).
@@ -737,18 +754,31 @@ async function readWorkspaceUsage(
       fields,
       'usage asked per api_zone answered more than in all zones together: the filter is not honoured; entries are priced with their zone unknown',
     );
-    return { ...priceUsage(all, all.entries, options), zoneFilterHonoured: false };
+    return { answer: all, entries: all.entries, zoneFilterHonoured: false };
   }
   const entries = [
     ...zoned,
     ...all.entries.filter((e) => e.zone !== undefined && !zones.includes(e.zone)),
     ...leftOver(all.entries, zoned, new Set(zones)),
   ];
-  return { ...priceUsage(all, entries, options), zoneFilterHonoured: true };
+  return { answer: all, entries, zoneFilterHonoured: true };
+}
+
+/** One workspace's (or the organization's) month-to-date usage, priced (see `readWorkspaceUsageEntries`). */
+async function readWorkspaceUsage(
+  ctx: UsageReaderContext,
+  query: { month: number; year: number },
+  workspaceId: string | undefined,
+  tally: UnreadableTally,
+  options: PricingOptions,
+): Promise<UsageReport> {
+  const { answer, entries, zoneFilterHonoured } = await readWorkspaceUsageEntries(ctx, query, workspaceId, tally);
+  const report = priceUsage(answer, entries, options);
+  return zoneFilterHonoured === undefined ? report : { ...report, zoneFilterHonoured };
 }
 
 /** Logs, once each, what left cost out: unpriced and ambiguous entries, and units not known. */
-function reportGaps(ctx: UsageReaderContext, report: UsageReport): void {
+export function reportGaps(ctx: UsageReaderContext, report: UsageReport): void {
   for (const [category, n] of report.unpricedEntries) {
     if (n > 0) {
       const fields = { api_endpoint: 'usage', category, entries: n };
