@@ -21,7 +21,7 @@ import { lechatByTime, parseDayBuckets } from '../sources/lechat-by-time.js';
 import { perWorkspace } from '../sources/per-workspace.js';
 import type { ApiEndpoint } from '../sources/catalog.js';
 import type { ApiResponse } from '../admin-api/types.js';
-import type { ReaderOptions, Unreadable } from '../sources/types.js';
+import type { MetricFamily, ReaderOptions, Unreadable } from '../sources/types.js';
 import { UnreadableTally } from '../sources/unreadable.js';
 import { priceUsage, readWorkspaceUsageEntries, reportGaps, USAGE_FAMILIES, usageFamilies, type UsageSnapshot } from '../sources/usage.js';
 import { parseVibeOrganization, vibeOrganizationFamilies } from '../sources/vibe-by-organization.js';
@@ -62,6 +62,11 @@ export interface MonthContext {
   /** Logs each problem once in the whole run, not once a month. */
   reportOnce: ReturnType<typeof warnOnce>;
   options: ReaderOptions;
+  /**
+   * The start of the current UTC month, in ms: a sample stamped there or later
+   * (the last day's analytics of the month before) is the live exporter's.
+   */
+  liveFrom: number;
 }
 
 export interface MonthHistory {
@@ -90,14 +95,27 @@ const lastSecondOf = (day: string) => (dayStart(day) + DAY_S - 1) * 1000;
 /** D+1 23:59:59 UTC, in ms: an instant D is the last complete day. */
 const dayAfterEnd = (day: string) => (dayStart(day) + 2 * DAY_S - 1) * 1000;
 
-/** Counts each instant's samples, to name the days that had none. */
-function history(days: readonly string[], perDay: (day: string, out: TimedFamilies) => number, unreadable: Unreadable): MonthHistory {
-  const families = new TimedFamilies();
-  const daysWithout = days.filter((day) => perDay(day, families) === 0);
-  return { families, daysWithout, unreadable };
+/**
+ * Each day's families, stamped by `perDay`, into one history; names the days
+ * that gave no sample. `perDay` gives the instant and the families of a day.
+ */
+function history(
+  ctx: MonthContext,
+  days: readonly string[],
+  perDay: (day: string) => { at: number; families: () => MetricFamily[] },
+  unreadable: Unreadable,
+): MonthHistory {
+  const out = new TimedFamilies();
+  const daysWithout: string[] = [];
+  for (const day of days) {
+    const { at, families } = perDay(day);
+    if (at >= ctx.liveFrom) continue;
+    const made = families();
+    if (made.every((f) => f.samples.length === 0)) daysWithout.push(day);
+    out.add(made, at);
+  }
+  return { families: out, daysWithout, unreadable };
 }
-
-const samplesIn = (families: ReadonlyArray<{ samples: readonly unknown[] }>) => families.reduce((n, f) => n + f.samples.length, 0);
 
 async function usageMonth(ctx: MonthContext, m: YearMonth): Promise<MonthHistory> {
   const { workspaceIds, assumedServiceTier, maxModels } = ctx.options;
@@ -120,12 +138,12 @@ async function usageMonth(ctx: MonthContext, m: YearMonth): Promise<MonthHistory
   });
   for (const report of snapshotUntil(lastDay).reports) reportGaps(own, report);
   return history(
+    ctx,
     days,
-    (day, out) => {
-      const families = usageFamilies(snapshotUntil(day), maxModels).filter((f) => USAGE_BACKFILLED.has(f.name));
-      out.add(families, lastSecondOf(day));
-      return samplesIn(families);
-    },
+    (day) => ({
+      at: lastSecondOf(day),
+      families: () => usageFamilies(snapshotUntil(day), maxModels).filter((f) => USAGE_BACKFILLED.has(f.name)),
+    }),
     tally.result(),
   );
 }
@@ -138,12 +156,9 @@ async function lechatByTimeMonth(ctx: MonthContext, m: YearMonth): Promise<Month
   const buckets = parseDayBuckets(body, tally);
   const { toFamilies } = lechatByTime.reader(ctx.options);
   return history(
+    ctx,
     daysOf(m),
-    (day, out) => {
-      const families = toFamilies({ day, dailyActiveUsers: buckets.get(day), completeUntil: undefined });
-      out.add(families, dayAfterEnd(day));
-      return samplesIn(families);
-    },
+    (day) => ({ at: dayAfterEnd(day), families: () => toFamilies({ day, dailyActiveUsers: buckets.get(day), completeUntil: undefined }) }),
     tally.result(),
   );
 }
@@ -158,19 +173,15 @@ async function vibeByWorkspaceMonth(ctx: MonthContext, m: YearMonth): Promise<Mo
     checkEchoedWindow(body, query, 'vibe by_workspace');
     return parseVibeWorkspace(body, workspaceId, tally);
   });
+  const byWorkspace = workspaceIds.length > 0;
   return history(
+    ctx,
     daysOf(m),
-    (day, out) => {
-      const families = vibeWorkspaceFamilies({
-        fetchedAt: dayAfterEnd(day),
-        windows: [ONE_DAY],
-        toolLimit: analytics.toolLimit,
-        byWorkspace: workspaceIds.length > 0,
-        reports,
-      });
-      out.add(families, dayAfterEnd(day));
-      return samplesIn(families);
-    },
+    (day) => ({
+      at: dayAfterEnd(day),
+      families: () =>
+        vibeWorkspaceFamilies({ fetchedAt: dayAfterEnd(day), windows: [ONE_DAY], toolLimit: analytics.toolLimit, byWorkspace, reports }),
+    }),
     tally.result(),
   );
 }
@@ -182,12 +193,12 @@ async function vibeByOrganizationMonth(ctx: MonthContext, m: YearMonth): Promise
   const tally = new UnreadableTally();
   const report = parseVibeOrganization(body, tally);
   return history(
+    ctx,
     daysOf(m),
-    (day, out) => {
-      const families = vibeOrganizationFamilies({ fetchedAt: dayAfterEnd(day), windows: [ONE_DAY], report });
-      out.add(families, dayAfterEnd(day));
-      return samplesIn(families);
-    },
+    (day) => ({
+      at: dayAfterEnd(day),
+      families: () => vibeOrganizationFamilies({ fetchedAt: dayAfterEnd(day), windows: [ONE_DAY], report }),
+    }),
     tally.result(),
   );
 }

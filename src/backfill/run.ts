@@ -7,6 +7,7 @@
  * only for the parts that are missing.
  */
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { ClientObserver, RetryPolicy } from '../admin-api/types.js';
@@ -125,6 +126,14 @@ export async function runBackfill(config: Config, options: BackfillOptions, deps
   await removeLeftovers(partsDir);
   const months = monthsBetween(options.from, options.to);
 
+  // One signal for every request of the run (several at once per month, each listening): stopped with the caller's.
+  const stop = new AbortController();
+  setMaxListeners(0, stop.signal);
+  const stopNow = () => stop.abort(deps.signal?.reason);
+  if (deps.signal?.aborted) stopNow();
+  deps.signal?.addEventListener('abort', stopNow, { once: true });
+  const signal = stop.signal;
+
   const counter = new Counter();
   const client = createApiClient(config, { logger: deps.logger, clock, retry: deps.retry, observer: counter });
   const pacer = new RequestPacer(clock, options.requestsPerSecond);
@@ -152,12 +161,13 @@ export async function runBackfill(config: Config, options: BackfillOptions, deps
     const history = await READ_MONTH[endpoint](
       {
         get: async (query) => {
-          await pacer.turn(deps.signal);
-          return client.get(endpoint, { query, signal: deps.signal });
+          await pacer.turn(signal);
+          return client.get(endpoint, { query, signal });
         },
         logger: deps.logger,
         reportOnce,
         options: readerOptions,
+        liveFrom: Date.UTC(current.year, current.month - 1, 1),
       },
       month,
     );
@@ -187,7 +197,7 @@ export async function runBackfill(config: Config, options: BackfillOptions, deps
       const parts: string[] = [];
       let whole = true;
       for (const endpoint of endpoints) {
-        if (deps.signal?.aborted) break;
+        if (signal.aborted) break;
         const label = `${formatYearMonth(month)} ${endpoint}`;
         const partPath = join(partsDir, partName(month, endpoint));
         bar.update(payload(label));
@@ -199,7 +209,7 @@ export async function runBackfill(config: Config, options: BackfillOptions, deps
             parts.push(text);
           }
         } catch (err) {
-          if (deps.signal?.aborted) break;
+          if (signal.aborted) break;
           whole = false;
           result.failed.push({ file: label, error: errorText(err) });
           deps.logger.error(
@@ -209,7 +219,7 @@ export async function runBackfill(config: Config, options: BackfillOptions, deps
         }
         bar.increment(1, payload(label));
       }
-      if (deps.signal?.aborted) {
+      if (signal.aborted) {
         result.interrupted = true;
         break;
       }
@@ -225,6 +235,7 @@ export async function runBackfill(config: Config, options: BackfillOptions, deps
     bar.update(payload(result.interrupted ? 'interrupted' : 'done'));
     bar.stop();
     result.requests = counter.requests;
+    deps.signal?.removeEventListener('abort', stopNow);
     await client.close();
     // Left only when a month is unfinished: its parts are read again by the next run.
     await rmdir(partsDir).catch(() => undefined);
