@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BACKFILL_ENDPOINTS } from '../src/backfill/endpoints.js';
 import { runBackfill, type BackfillDeps } from '../src/backfill/run.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { loadConfig } from '../src/config/index.js';
+import { helpText, loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/logger.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { startPrometheus, type RunningPrometheus } from './support/prometheus.js';
@@ -216,6 +216,18 @@ describe.runIf(tools)('backfilled history in a real Prometheus', () => {
     const vibe = workspaces.reduce((n, w) => n + sim!.truth.vibe(day, day + 86_400, w).sessions.cli, 0);
     expect(sessions).toBe(vibe);
   }, 180_000);
+});
+
+it('is documented in --help: the command, its flags and the promtool step', () => {
+  const help = helpText('0.0.0');
+  for (const text of [
+    'backfill --from YYYY-MM --to YYYY-MM --output DIR',
+    '--requests-per-second N',
+    'BACKFILL_REQUESTS_PER_SECOND',
+    'promtool tsdb create-blocks-from openmetrics',
+  ]) {
+    expect(help).toContain(text);
+  }
 });
 
 it('knows which endpoints have a daily history', () => {
