@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,10 +10,13 @@ import { systemClock, type Clock } from '../src/clock.js';
 import { helpText, loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/logger.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
+import { UnreadableTally } from '../src/sources/unreadable.js';
+import { readUsage } from '../src/sources/usage.js';
 import { startPrometheus, type RunningPrometheus } from './support/prometheus.js';
 import { hasTool, promtool } from './support/tools.js';
 
 const KEY = 'backfill-test-key-0123456789';
+const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 /** The simulated "now": 2026-12-01 10:00 UTC; the months before are complete. */
 const NOW = Date.UTC(2026, 11, 1, 10);
 const clock: Clock = { ...systemClock, now: () => NOW };
@@ -147,6 +151,24 @@ describe('backfill against the simulator', () => {
     expect(Math.min(...stamps('mistral_lechat_daily_active_users'))).toBe(Date.UTC(2026, 10, 3) / 1000 - 1);
   }, 60_000);
 
+  it('writes no month with a part missing, keeps the parts it read, and asks only for the missing one again', async () => {
+    sim = await startSimulator({ now: clock.now, apiKey: KEY });
+    const out = tempDir('mae-backfill-part-');
+    sim.setFault('lechat_by_time', { kind: 'malformed', variant: 'wrong-shape' }, 1);
+    const { config, backfill } = backfillCommand(['--from', '2026-10', '--to', '2026-10', '--output', out]);
+    const first = await runBackfill(config, backfill, deps(capture().stream));
+    expect(first.written).toEqual([]);
+    expect(first.failed.map((f) => f.file)).toEqual(['2026-10 lechat_by_time']);
+    expect(readdirSync(out)).toEqual(['.parts']);
+
+    const before = sim.requests.length;
+    const second = await runBackfill(config, backfill, deps(capture().stream));
+    expect(second.written).toEqual(['2026-10.om']);
+    expect(sim.requests.slice(before).map((r) => r.endpoint)).toEqual(['lechat_by_time']);
+    expect(readdirSync(out)).toEqual(['2026-10.om']);
+    expect(readFileSync(join(out, '2026-10.om'), 'utf8')).toContain('mistral_lechat_daily_active_users ');
+  }, 60_000);
+
   it('refuses a month that is not over yet', async () => {
     sim = await startSimulator({ now: clock.now, apiKey: KEY });
     const { config, backfill } = backfillCommand(['--from', '2026-11', '--to', '2026-12', '--output', tempDir('mae-backfill-now-')]);
@@ -203,9 +225,14 @@ describe.runIf(tools)('backfilled history in a real Prometheus', () => {
     const cost = await query(`sum(mistral_usage_cost{workspace_id="${ws}"})`, endOfSeptember);
     const truth = sim.truth.usage({ year: 2026, month: 9, workspaceId: ws });
     expect(cost).toBeCloseTo(Number(truth.totalCost), 6);
-    // Mid-month, the month-to-date through that day.
-    const midSeptember = Date.UTC(2026, 8, 15) / 1000 - 1;
-    expect(await query(`sum(mistral_usage_cost{workspace_id="${ws}"})`, midSeptember)).toBeLessThan(cost as number);
+    // Mid-month, the month-to-date through that day: what the simulator answered at midnight after it.
+    const midSeptember = Date.UTC(2026, 8, 15);
+    const then = await startSimulator({ now: () => midSeptember });
+    const truthThen = then.truth.usage({ workspaceId: ws });
+    await then.close();
+    const mtd = await query(`sum(mistral_usage_cost{workspace_id="${ws}"})`, midSeptember / 1000 - 1);
+    expect(mtd).toBeLessThan(cost as number);
+    expect(mtd).toBeCloseTo(Number(truthThen.totalCost), 6);
 
     // le Chat's daily active users of 2026-10-14, served as the last complete day at 2026-10-15 23:59:59.
     const day = Date.UTC(2026, 9, 14) / 1000;
@@ -216,6 +243,36 @@ describe.runIf(tools)('backfilled history in a real Prometheus', () => {
     const vibe = workspaces.reduce((n, w) => n + sim!.truth.vibe(day, day + 86_400, w).sessions.cli, 0);
     expect(sessions).toBe(vibe);
   }, 180_000);
+});
+
+it('reads the day of each usage entry from its timestamp, and none where it has none', () => {
+  const entry = (extra: object) => ({ event_type: 'api_tokens', billing_group: 'input', value: 10, value_paid: 10, ...extra });
+  const body = {
+    completion: {
+      models: { 'm::m-1': { input: [entry({ timestamp: '2026-10-03T00:00:00Z' }), entry({ timestamp: 'soon' }), entry({})] } },
+    },
+    prices: [],
+  };
+  expect(readUsage(body, undefined, new UnreadableTally()).entries.map((e) => e.day)).toEqual(['2026-10-03', undefined, undefined]);
+});
+
+describe('the CLI', () => {
+  it('backfill --demo writes last month from the built-in simulator, with a progress line and a summary on stderr', () => {
+    const out = tempDir('mae-backfill-cli-');
+    const now = new Date();
+    const last = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', MAIN, 'backfill', '--demo', '--from', last, '--to', last, '--output', out, '--requests-per-second', '100'],
+      { env: { PATH: process.env.PATH, HOME: process.env.HOME }, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(readdirSync(out)).toEqual([`${last}.om`]);
+    expect(r.stderr).toContain('DEMO MODE');
+    expect(r.stderr).toMatch(/backfill \[=+\] 4\/4 month parts \| done/);
+    expect(r.stderr).toContain('1 files written');
+    expect(r.stdout).toBe('');
+  }, 90_000);
 });
 
 it('is documented in --help: the command, its flags and the promtool step', () => {
