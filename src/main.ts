@@ -60,11 +60,10 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
   if (command.kind === 'backfill') {
     // stderr carries the progress bar, warnings and the summary; LOG_LEVEL=debug shows every request.
     const level = config.logLevel === 'info' ? 'warn' : config.logLevel;
-    const logger = createLogger({ level, secrets, destination: pino.destination({ dest: 2, sync: true }) });
     if (config.demo) process.stderr.write('DEMO MODE: backfilling from the built-in simulator; no request goes to Mistral\n');
     const { backfillCommand } = await import('./backfill/command.js');
     try {
-      process.exitCode = await backfillCommand(config, command.backfill, { logger, stderr: process.stderr });
+      process.exitCode = await backfillCommand(config, command.backfill, { level, secrets, stderr: process.stderr });
     } finally {
       await closeSimulator?.();
     }
