@@ -169,6 +169,23 @@ describe('backfill against the simulator', () => {
     expect(readFileSync(join(out, '2026-10.om'), 'utf8')).toContain('mistral_lechat_daily_active_users ');
   }, 60_000);
 
+  it('says to leave out an endpoint the organization does not have, and writes the months without it', async () => {
+    sim = await startSimulator({ now: clock.now, apiKey: KEY });
+    sim.setFault('vibe_by_organization', { kind: 'status', status: 403, body: { detail: 'Forbidden' } });
+    const out = tempDir('mae-backfill-403-');
+    const all = backfillCommand(['--from', '2026-10', '--to', '2026-10', '--output', out]);
+    const refused = await runBackfill(all.config, all.backfill, deps(capture().stream));
+    expect(refused.written).toEqual([]);
+    expect(refused.failed[0]?.error).toMatch(/leave vibe_by_organization out of MISTRAL_ENDPOINTS/);
+
+    const without = backfillCommand(['--from', '2026-10', '--to', '2026-10', '--output', out], {
+      MISTRAL_ENDPOINTS: 'usage,lechat_by_time,vibe_by_workspace',
+    });
+    const result = await runBackfill(without.config, without.backfill, deps(capture().stream));
+    expect(result.written).toEqual(['2026-10.om']);
+    expect(readFileSync(join(out, '2026-10.om'), 'utf8')).not.toContain('mistral_vibe_next_edit');
+  }, 60_000);
+
   it('refuses a month that is not over yet', async () => {
     sim = await startSimulator({ now: clock.now, apiKey: KEY });
     const { config, backfill } = backfillCommand(['--from', '2026-11', '--to', '2026-12', '--output', tempDir('mae-backfill-now-')]);

@@ -10,7 +10,7 @@ import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'no
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import type { ClientObserver, RetryPolicy } from '../admin-api/types.js';
+import { AdminApiError, type ClientObserver, type RetryPolicy } from '../admin-api/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
 import { createApiClient } from '../exporter.js';
@@ -103,6 +103,15 @@ class Counter implements ClientObserver {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** A part's failure, and what to do when it will not go away by itself. */
+function failureText(endpoint: BackfillEndpoint, err: unknown): string {
+  const text = errorText(err);
+  if (err instanceof AdminApiError && (err.status === 403 || err.kind === 'not_found') && endpoint !== 'usage') {
+    return `${text} (an organization without this product, or a key not allowed to read it: leave ${endpoint} out of MISTRAL_ENDPOINTS)`;
+  }
+  return text;
 }
 
 export async function runBackfill(config: Config, options: BackfillOptions, deps: BackfillDeps): Promise<BackfillResult> {
@@ -211,7 +220,7 @@ export async function runBackfill(config: Config, options: BackfillOptions, deps
         } catch (err) {
           if (signal.aborted) break;
           whole = false;
-          result.failed.push({ file: label, error: errorText(err) });
+          result.failed.push({ file: label, error: failureText(endpoint, err) });
           deps.logger.error(
             { month: formatYearMonth(month), api_endpoint: endpoint, err: errorText(err) },
             `${label}: not read; run backfill again to retry it`,
