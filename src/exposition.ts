@@ -90,8 +90,11 @@ export interface TypedFamily {
   name: string;
   help: string;
   type: 'gauge' | 'counter' | 'histogram' | 'summary';
-  /** `name` overrides the family's name for that sample (a histogram's `_bucket`, `_sum`, `_count`). */
-  samples: ReadonlyArray<{ name?: string; labels: Readonly<Record<string, string | number>>; value: number }>;
+  /**
+   * `name` overrides the family's name for that sample (a histogram's `_bucket`, `_sum`, `_count`);
+   * `timestampMs`, when set, is written after the value (seconds in OpenMetrics, ms in the text format): the backfill's samples.
+   */
+  samples: ReadonlyArray<{ name?: string; labels: Readonly<Record<string, string | number>>; value: number; timestampMs?: number }>;
 }
 
 /**
@@ -109,7 +112,9 @@ export function renderFamily(family: TypedFamily, format: Format): string {
     const labels = Object.entries(sample.labels).map(
       ([k, v]) => `${k}="${typeof v === 'string' ? escapeText(v).replace(/"/g, '\\"') : v}"`,
     );
-    lines.push(`${sampleName}${labels.length > 0 ? `{${labels.join(',')}}` : ''} ${formatValue(sample.value)}`);
+    const timestamp =
+      sample.timestampMs === undefined ? '' : ` ${format === 'openmetrics' ? sample.timestampMs / 1000 : sample.timestampMs}`;
+    lines.push(`${sampleName}${labels.length > 0 ? `{${labels.join(',')}}` : ''} ${formatValue(sample.value)}${timestamp}`);
   }
   return lines.join('\n');
 }

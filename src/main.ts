@@ -46,6 +46,19 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
   // Both secrets are scrubbed from every log line: the admin key, and the key that makes user pseudonyms unlinkable.
   const secrets = [config.apiKey, config.analytics.userIdHashKey].flatMap((s) => (s ? [s.reveal()] : []));
 
+  if (command.kind === 'backfill') {
+    // stderr carries the progress bar, warnings and the summary; LOG_LEVEL=debug shows every request.
+    const level = config.logLevel === 'info' ? 'warn' : config.logLevel;
+    if (config.demo) process.stderr.write('DEMO MODE: backfilling from the built-in simulator; no request goes to Mistral\n');
+    const { backfillCommand } = await import('./backfill/command.js');
+    try {
+      process.exitCode = await backfillCommand(config, command.backfill, { level, secrets, stderr: process.stderr });
+    } finally {
+      await closeSimulator?.();
+    }
+    return;
+  }
+
   if (command.kind === 'check') {
     // The table on stdout is check's report; logs go to stderr, warnings only unless LOG_LEVEL asks for more than info.
     const level = config.logLevel === 'info' ? 'warn' : config.logLevel;

@@ -249,7 +249,7 @@ describe('mistral-admin-exporter check', () => {
       'an unknown command',
       ['chek'],
       { MISTRAL_ADMIN_API_KEY: KEY },
-      /^mistral-admin-exporter: unknown command "chek": the commands are check and focus \(see --help\)\n$/,
+      /^mistral-admin-exporter: unknown command "chek": the commands are check, backfill, focus \(see --help\)\n$/,
     ],
     [
       'an answers directory that cannot be made',

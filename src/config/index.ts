@@ -1,5 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import {
+  BACKFILL_FLAGS,
+  BACKFILL_HELP,
+  BACKFILL_HELP_DETAILS,
+  backfillFlagsGiven,
+  readBackfillOptions,
+  type BackfillOptions,
+} from '../backfill/options.js';
 import { API_ENDPOINTS, type ApiEndpoint, type PathLayout } from '../endpoints.js';
 import { FOCUS_HELP_TEXT, FOCUS_HELP_USAGE } from '../focus/help.js';
 import { headerValueProblem, Secret } from '../secret.js';
@@ -81,11 +89,13 @@ export type Command =
   | { kind: 'run'; config: Config }
   /** Call each endpoint once, print what was read, exit; `saveAnswers`: the directory for the anonymized answers. */
   | { kind: 'check'; config: Config; saveAnswers: string | undefined }
+  /** Write past months as OpenMetrics with timestamps (src/backfill/). */
+  | { kind: 'backfill'; config: Config; backfill: BackfillOptions }
   | { kind: 'help' }
   | { kind: 'version' };
 
 /** The commands given as the first argument; none is `run`. */
-const COMMANDS = ['check'] as const;
+const COMMANDS = ['check', 'backfill'] as const;
 
 /** A configuration mistake: the message is one line saying what to fix. */
 export class ConfigError extends Error {
@@ -110,7 +120,15 @@ export function loadConfig(sources: ConfigSources): Command {
   if (flags.version) return { kind: 'version' };
   const [command, extra] = positionals;
   if (command !== undefined && !(COMMANDS as readonly string[]).includes(command)) {
-    throw new ConfigError(`unknown command ${JSON.stringify(command)}: the commands are check and focus (see --help)`);
+    throw new ConfigError(`unknown command ${JSON.stringify(command)}: the commands are ${[...COMMANDS, 'focus'].join(', ')} (see --help)`);
+  }
+  const backfillFlags = backfillFlagsGiven(flags);
+  if (command !== 'backfill' && backfillFlags.length > 0) throw new ConfigError(`--${backfillFlags[0]} is only for backfill (see --help)`);
+  let backfill: BackfillOptions | undefined;
+  try {
+    backfill = command === 'backfill' ? readBackfillOptions(flags, sources.env) : undefined;
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
   }
   if (extra !== undefined) throw new ConfigError(`unexpected argument ${JSON.stringify(extra)} after ${command} (see --help)`);
   const saveAnswers = flags['save-answers'];
@@ -208,6 +226,7 @@ export function loadConfig(sources: ConfigSources): Command {
     throw new ConfigError(`${origin}: the key cannot be sent in an HTTP header: ${headerProblem}; check how it was copied`);
   }
   if (command === 'check') return { kind: 'check', config, saveAnswers: typeof saveAnswers === 'string' ? saveAnswers : undefined };
+  if (backfill !== undefined) return { kind: 'backfill', config, backfill };
   return { kind: 'run', config };
 }
 
@@ -289,6 +308,7 @@ function parseFlags(argv: readonly string[]): { values: FlagValues; positionals:
     demo: { type: 'boolean' },
     'demo-profile': { type: 'string' },
     'save-answers': { type: 'string' },
+    ...BACKFILL_FLAGS,
   };
   for (const [, setting] of SETTING_ENTRIES) {
     if (setting.flag !== undefined) options[setting.flag] = { type: 'string' };
@@ -323,6 +343,7 @@ export function helpText(version: string): string {
     '                                          yesterday not loaded yet): see what is read or refused',
     '  mistral-admin-exporter check [flags]    call each endpoint once, print a table, exit',
     ...FOCUS_HELP_USAGE,
+    ...BACKFILL_HELP,
     '',
     'check reads every endpoint of MISTRAL_ENDPOINTS once, with the same settings,',
     'client and parsers as a start, without serving or refreshing. It prints, per',
@@ -332,6 +353,8 @@ export function helpText(version: string): string {
     '2 on a bad setting. With --demo it reads the built-in simulator.',
     '',
     ...FOCUS_HELP_TEXT,
+    '',
+    ...BACKFILL_HELP_DETAILS,
     '',
     'Flags win over environment variables, which win over defaults.',
     'Durations: 30s, 5m, 1h30m (ms, s, m, h, d, w). Sizes: 32MiB, 500kB, bytes.',

@@ -21,8 +21,11 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-/** Debian's `prometheus` with `config` (prometheus.yml's text), its files and data under `dir`, on a free port. */
-export async function startPrometheus(dir: string, config: string): Promise<RunningPrometheus> {
+/**
+ * Debian's `prometheus` with `config` (prometheus.yml's text), its files and data under `dir` (the TSDB in
+ * `dir/data`, where backfilled blocks go), on a free port; `extraArgs` are added to its flags.
+ */
+export async function startPrometheus(dir: string, config: string, extraArgs: readonly string[] = []): Promise<RunningPrometheus> {
   writeFileSync(join(dir, 'prometheus.yml'), config);
   const port = await freePort();
   const child = spawn(
@@ -32,6 +35,7 @@ export async function startPrometheus(dir: string, config: string): Promise<Runn
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
+      ...extraArgs,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
