@@ -270,7 +270,7 @@ it('reads the day of each usage entry from its timestamp, and none where it has 
     },
     prices: [],
   };
-  expect(readUsage(body, undefined, new UnreadableTally()).entries.map((e) => e.day)).toEqual(['2026-10-03', undefined, undefined]);
+  expect(readUsage(body, undefined, new UnreadableTally()).entries.map((e) => e.day)).toEqual([Date.UTC(2026, 9, 3), undefined, undefined]);
 });
 
 describe('the CLI', () => {
