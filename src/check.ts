@@ -18,7 +18,7 @@ import { formatDuration } from './config/values.js';
 import type { ApiEndpoint } from './endpoints.js';
 import { createApiClient } from './exporter.js';
 import { createLogger, type Logger } from './logger.js';
-import { FirstTries, type Peers } from './peers.js';
+import { FirstTries, PeerUnavailable, type Peers } from './peers.js';
 import { ADVICE } from './scheduler.js';
 import { scrub } from './secret.js';
 import { createSources, readerOptionsOf } from './sources/catalog.js';
@@ -190,6 +190,9 @@ function advise(r: CheckResult, report: CheckReport): { advice: string; detail?:
       advice: `the answer could not be understood, so a start would serve no data of this endpoint: ${ATTACH(report.saveAnswers)}`,
       detail: err.message,
     };
+  }
+  if (err instanceof PeerUnavailable) {
+    return { advice: 'it follows another endpoint, which gave nothing to follow: see that row', detail: err.message };
   }
   if (!(err instanceof AdminApiError)) {
     const message = err instanceof Error ? err.message : String(err);

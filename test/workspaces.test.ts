@@ -1,6 +1,6 @@
 import { Big } from 'big.js';
 import { describe, expect, it } from 'vitest';
-import { runCheck } from '../src/check.js';
+import { formatCheck, runCheck } from '../src/check.js';
 import { loadConfig } from '../src/config/index.js';
 import type { SimWorkspace } from '../src/simulator/workspaces.js';
 import { DAY_MS } from '../src/sources/windows.js';
@@ -313,5 +313,13 @@ describe('MISTRAL_WORKSPACE_IDS=all against the simulator', () => {
     ]);
     const usage = results.find((r) => r.endpoint === 'usage');
     expect(new Set(usage?.answers.map((a) => a.query.workspace_id))).toEqual(new Set(h.sim.truth.workspaceIds));
+
+    // GET workspaces refused: usage says it has nothing to follow, and asks nothing organization-wide.
+    h.sim.setFault('workspaces', { kind: 'status', status: 403 });
+    const refused = await runCheck(command.config, { logger: captureLogs().logger, clock: h.clock });
+    expect(refused.find((r) => r.endpoint === 'usage')?.answers).toEqual([]);
+    const text = formatCheck({ apiUrl: h.sim.url, pathLayout: 'auto', demo: false, results: refused });
+    expect(text).toMatch(/^FAILED +usage /m);
+    expect(text).toContain('usage: it follows another endpoint, which gave nothing to follow: see that row');
   });
 });
