@@ -277,7 +277,8 @@ class Board {
     this.y = this.bottom;
   }
 
-  row(title: string, options: { collapsed?: boolean } = {}): void {
+  /** A row; `repeat`: a variable, the row and its panels then repeat once per value chosen. */
+  row(title: string, options: { collapsed?: boolean; repeat?: string } = {}): void {
     this.newline();
     const nested: Json[] = [];
     this.panels.push({
@@ -287,6 +288,7 @@ class Board {
       collapsed: options.collapsed ?? false,
       gridPos: { h: 1, w: 24, x: 0, y: this.y },
       panels: options.collapsed ? nested : [],
+      ...(options.repeat ? { repeat: options.repeat } : {}),
     });
     this.collapsed = options.collapsed ? nested : undefined;
     this.y += 1;
@@ -342,8 +344,11 @@ function queryVariable(name: string, label: string, query: string, options: { mu
   };
 }
 
-/** Data source, job and instance on every dashboard; the analytics window where `window` names a metric that has the label. */
-function variables(window: string | undefined): Json[] {
+/**
+ * Data source, job and instance on every dashboard; the analytics window where `window` names a metric that has the label;
+ * the workspaces where `workspace` names a metric with `workspace_id`.
+ */
+function variables(window: string | undefined, workspace?: string): Json[] {
   const list = [
     datasourceVariable(),
     queryVariable('job', 'Job', 'label_values(mistral_up, job)', { multi: true }),
@@ -352,6 +357,7 @@ function variables(window: string | undefined): Json[] {
   // Single-valued: figures of different windows do not add up.
   if (window)
     list.push(queryVariable('window', 'Window', `label_values(${sel(window)}, window)`, { multi: false, sort: 3, current: '7d' }));
+  if (workspace) list.push(queryVariable('workspace', 'Workspace', `label_values(${sel(workspace)}, workspace_id)`, { multi: true }));
   return list;
 }
 
@@ -365,6 +371,8 @@ interface DashboardSpec {
   board: Board;
   /** Prometheus annotation queries, after Grafana's built-in one. */
   annotations?: Json[];
+  /** A metric with a `workspace_id` label, for the `workspace` variable of rows repeated per workspace. */
+  workspace?: string;
 }
 
 function dashboard(spec: DashboardSpec): Json {
@@ -410,7 +418,7 @@ function dashboard(spec: DashboardSpec): Json {
         type: 'dashboards',
       },
     ],
-    templating: { list: variables(spec.window) },
+    templating: { list: variables(spec.window, spec.workspace) },
     panels: spec.board.panels,
   };
 }
@@ -697,6 +705,7 @@ function spendDashboard(): Json {
 
   addReconciliation(b);
   auditRow(b);
+  workspaceRow(b);
 
   return dashboard({
     uid: 'mistral-spend',
@@ -706,7 +715,80 @@ function spendDashboard(): Json {
     time: 'now-30d',
     board: b,
     annotations: AUDIT_ANNOTATIONS,
+    workspace: WORKSPACE_LIMIT,
   });
+}
+
+// ---------------------------------------------------------------- workspaces (on the spend dashboard)
+
+/** The workspaces of the `workspace` variable: those with a monthly limit. */
+const WORKSPACE_LIMIT = 'mistral_workspace_spend_limit';
+const IN_WORKSPACE = 'workspace_id=~"$workspace"';
+
+/** `expr` (with `job` and `workspace_id`) with the workspace's name joined on from mistral_workspace_info. */
+function named(expr: string): string {
+  return `${expr} * on (job, workspace_id) group_left (workspace_name) ${one('mistral_workspace_info', IN_WORKSPACE)}`;
+}
+
+/**
+ * One row per workspace with a monthly limit (repeated by the `workspace`
+ * variable): its month-to-date cost from usage against its own limit, and the
+ * projection, as the organization's spend has them above.
+ */
+function workspaceRow(b: Board): void {
+  const cost = named(`sum by (job, workspace_id, currency) (${one('mistral_usage_cost', IN_WORKSPACE)})`);
+  const projected = named(one('mistral_workspace_spend_projected', IN_WORKSPACE));
+  const limit = named(one(WORKSPACE_LIMIT, IN_WORKSPACE));
+  const needs =
+    'The cost and the ratio need usage per workspace (MISTRAL_WORKSPACE_IDS=all, or a list naming the workspace); the limit comes from GET workspaces.';
+  b.row('Workspace $workspace', { repeat: 'workspace' });
+  b.add(
+    gauge('Workspace limit utilisation', 'percentunit', [6, 8], {
+      description: `The workspace's month-to-date cost divided by its own monthly limit (\`mistral_workspace_spend_limit_utilization_ratio\`); at 100% the API refuses the workspace's requests (other workspaces go on). ${needs}`,
+      min: 0,
+      max: 1,
+      thresholds: OF_LIMIT,
+      targets: [{ expr: named(one('mistral_workspace_spend_limit_utilization_ratio', IN_WORKSPACE)), legend: '{{workspace_name}}' }],
+    }),
+  );
+  b.add(
+    stat('Workspace cost, projection and limit', 'money', [6, 8], {
+      description: `The workspace's month-to-date cost (Σ \`mistral_usage_cost\`), its projected month-end cost (linear in the time elapsed in the UTC month; absent on its first day) and its own monthly limit. ${needs}`,
+      options: { textMode: 'value_and_name', orientation: 'horizontal' },
+      targets: [
+        { expr: cost, legend: 'Cost ({{currency}})' },
+        { expr: projected, legend: 'Projected ({{currency}})' },
+        { expr: limit, legend: 'Limit ({{currency}})' },
+      ],
+    }),
+  );
+  b.add(
+    timeSeries('Workspace cost over time', 'money', [12, 8], {
+      description: `The workspace's month-to-date cost, its projected month-end cost and its monthly limit over time. Cost restarts from 0 each UTC month. ${needs}`,
+      targets: [
+        { expr: cost, legend: '{{workspace_name}}: cost ({{currency}})' },
+        { expr: projected, legend: '{{workspace_name}}: projected month-end ({{currency}})' },
+        { expr: limit, legend: '{{workspace_name}}: limit ({{currency}})' },
+      ],
+      overrides: [
+        {
+          matcher: { id: 'byFrameRefID', options: 'C' },
+          properties: [
+            { id: 'color', value: { fixedColor: 'red', mode: 'fixed' } },
+            { id: 'custom.lineStyle', value: { dash: [10, 10], fill: 'dash' } },
+            { id: 'custom.fillOpacity', value: 0 },
+          ],
+        },
+        {
+          matcher: { id: 'byFrameRefID', options: 'B' },
+          properties: [
+            { id: 'custom.lineStyle', value: { dash: [2, 4], fill: 'dot' } },
+            { id: 'custom.fillOpacity', value: 0 },
+          ],
+        },
+      ],
+    }),
+  );
 }
 
 // ---------------------------------------------------------------- reconciliation

@@ -2,6 +2,7 @@
  * What to do about a failed read of an Admin API endpoint: one wording for
  * the log lines, `check`'s report and the status page alike.
  */
+import { PeerUnavailable } from './peers.js';
 import { isTlsFailure } from './admin-api/client.js';
 import { AdminApiError } from './admin-api/types.js';
 import type { ApiEndpoint } from './endpoints.js';
@@ -80,6 +81,7 @@ export function adviceFor(err: unknown, ctx: AdviceContext): string {
       ? `the answer could not be understood, so a start would serve no data of this endpoint: ${attachAnswers(ctx.saveAnswers)}`
       : `the answer could not be understood (the last good data is served until MAX_STALENESS): ${attachAnswers(ctx.saveAnswers)}`;
   }
+  if (err instanceof PeerUnavailable) return 'it follows another endpoint, which gave nothing to follow: see that endpoint';
   if (!(err instanceof AdminApiError)) return 'reading failed unexpectedly: please report it';
   switch (err.kind) {
     case 'http': {

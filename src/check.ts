@@ -5,6 +5,7 @@
  * problem. `formatCheck` is pure (results in, text out); `runCheck` does the
  * calls; `saveAnswers` writes the anonymized answers for a bug report.
  */
+import { setMaxListeners } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -289,6 +290,7 @@ async function readOnce(
   // As a refresh: retries included, it gives up after its interval, never sooner than one request timeout.
   const deadlineMs = Math.max(config.refreshIntervalsMs[endpoint], config.requestTimeoutMs);
   const deadline = deadlineSignal(clock, deadlineMs, () => new Error(`no answer within ${formatDuration(deadlineMs)}`));
+  setMaxListeners(0, deadline.signal); // one listener per queued request (see the scheduler)
   const answers: RecordedAnswer[] = [];
   const result: Omit<CheckResult, 'retries' | 'path'> = {
     endpoint,

@@ -116,7 +116,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
       api_url: config.apiUrl,
       refresh_intervals: Object.fromEntries(Object.entries(config.refreshIntervalsMs).map(([e, ms]) => [e, formatDuration(ms)])),
       max_staleness: formatDuration(config.maxStalenessMs),
-      workspaces: config.workspaceIds.length,
+      workspaces: config.workspaceIds === 'all' ? `all (at most ${config.maxWorkspaces})` : config.workspaceIds.length,
     },
     `serving /metrics on ${exporter.app.listeningOrigin}`,
   );

@@ -24,6 +24,16 @@ export interface Peers {
   tried(endpoint: ApiEndpoint, signal: AbortSignal): Promise<void>;
 }
 
+/**
+ * A reader that follows another endpoint has nothing fresh of it to follow
+ * (not answered yet, or its data withdrawn at MAX_STALENESS): its refresh
+ * fails rather than read something else in its place, and its own last good
+ * data stays until its MAX_STALENESS.
+ */
+export class PeerUnavailable extends Error {
+  override readonly name = 'PeerUnavailable';
+}
+
 /** For a reader run alone: no other endpoint is configured. */
 export const NO_PEERS: Peers = { latest: () => undefined, tried: async () => {} };
 

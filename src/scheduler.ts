@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { AdminApiError, type AdminApi } from './admin-api/types.js';
 import { ADVICE } from './advice.js';
 import { deadlineSignal, type Clock, type TimerHandle } from './clock.js';
@@ -5,7 +6,7 @@ import { formatDuration } from './config/values.js';
 import type { ApiEndpoint } from './endpoints.js';
 import { renderChunk, type RenderedChunk } from './exposition.js';
 import type { Logger } from './logger.js';
-import { FirstTries, type Peers } from './peers.js';
+import { FirstTries, PeerUnavailable, type Peers } from './peers.js';
 import { ParseError, type MetricFamily, type Source, type Unreadable } from './sources/types.js';
 
 export interface SchedulerOptions {
@@ -252,6 +253,8 @@ export class Scheduler {
     const deadlineMs = Math.max(intervalMs, this.options.requestTimeoutMs);
     const deadline = deadlineSignal(clock, deadlineMs, () => new Error(`refresh deadline of ${formatDuration(deadlineMs)} passed`));
     const signal = AbortSignal.any([deadline.signal, this.stopController.signal]);
+    // Each request of the refresh, queued or in flight, listens for its abort: one per workspace and zone, many with MISTRAL_WORKSPACE_IDS=all.
+    setMaxListeners(0, signal);
     let nextDelay = this.jittered(intervalMs);
 
     try {
@@ -406,6 +409,9 @@ export function describeFailure(
       level: 'warn',
       at,
     };
+  }
+  if (err instanceof PeerUnavailable) {
+    return { key: 'peer', message: `${what}: ${err.message}; keeping the last good data`, level: 'warn', at };
   }
   if (!(err instanceof AdminApiError)) {
     const message = err instanceof Error ? err.message : String(err);

@@ -16,7 +16,7 @@ import type { ApiEndpoint } from './endpoints.js';
 import type { Scheduler } from './scheduler.js';
 import { scrub } from './secret.js';
 import type { MetricFamily } from './sources/types.js';
-import { UNKNOWN_CURRENCY } from './sources/usage.js';
+import { UNKNOWN_CURRENCY } from './sources/parse.js';
 import { DAY_MS } from './sources/windows.js';
 
 /** The endpoints whose metric families the page reads: the scheduler keeps theirs (`keepFamilies`). */

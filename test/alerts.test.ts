@@ -14,6 +14,8 @@ const CATALOG = [
   'MistralSpendLimitNear',
   'MistralSpendLimitReached',
   'MistralSpendProjectedOverLimit',
+  'MistralWorkspaceSpendLimitNear',
+  'MistralWorkspaceSpendLimitReached',
   'MistralTokenLimitNear',
   'MistralPaymentFailed',
   'MistralSpendDataMissing',
@@ -294,6 +296,8 @@ describe('prometheus/alerts.yml', () => {
     expect(severity('MistralSpendLimitNear')).toBe('warning');
     expect(severity('MistralSpendLimitReached')).toBe('critical');
     expect(severity('MistralSpendProjectedOverLimit')).toBe('warning');
+    expect(severity('MistralWorkspaceSpendLimitNear')).toBe('warning');
+    expect(severity('MistralWorkspaceSpendLimitReached')).toBe('critical');
     expect(seconds(alerts.find((a) => a.alert === 'MistralSpendProjectedOverLimit')?.for ?? '0s')).toBeGreaterThanOrEqual(3600);
   });
 

@@ -142,6 +142,15 @@ describe('loadConfig', () => {
     expect(run([], { MISTRAL_WORKSPACE_IDS: ' a, b,,a ' }).workspaceIds).toEqual(['a', 'b']);
   });
 
+  it('MISTRAL_WORKSPACE_IDS=all follows the workspaces endpoint, which must then be read', () => {
+    expect(run([], { MISTRAL_WORKSPACE_IDS: ' All ' })).toMatchObject({ workspaceIds: 'all', maxWorkspaces: 100 });
+    expect(run([], { MISTRAL_WORKSPACE_IDS: 'all', MAX_WORKSPACES: '7' }).maxWorkspaces).toBe(7);
+    expect(() => run([], { MISTRAL_WORKSPACE_IDS: 'all', MISTRAL_ENDPOINTS: 'usage,spend_limit' })).toThrow(
+      /^MISTRAL_WORKSPACE_IDS=all follows the workspaces GET workspaces lists: add workspaces to MISTRAL_ENDPOINTS, or list the workspace ids$/,
+    );
+    expect(() => run([], { MISTRAL_WORKSPACE_IDS: 'a,all' })).toThrow(/all alone/);
+  });
+
   it('strips a trailing slash of the URL and treats empty variables as unset', () => {
     const c = run([], { MISTRAL_ADMIN_API_URL: 'https://api.mistral.ai/v1/admin/', PORT: '' });
     expect(c.apiUrl).toBe('https://api.mistral.ai/v1/admin');

@@ -110,13 +110,16 @@ describe('grafana-dashboards/', () => {
     for (const name of used) expect(name === 'up' || known.has(name), name).toBe(true);
   });
 
-  it('lists the variables the end-to-end test resolves: job and instance everywhere, window on le Chat and Vibe Code', () => {
+  it('lists the variables the end-to-end test resolves: job and instance everywhere, window on le Chat and Vibe Code, workspace on spend', () => {
     const vars = dashboardVariables();
+    const extra: Record<string, string[]> = {
+      'mistral-lechat.json': ['window'],
+      'mistral-vibe-code.json': ['window'],
+      'mistral-spend.json': ['workspace'],
+    };
     for (const file of Object.keys(EXPECTED)) {
       const names = vars.filter((v) => v.file === file).map((v) => v.name);
-      expect(names, file).toEqual(
-        file === 'mistral-lechat.json' || file === 'mistral-vibe-code.json' ? ['job', 'instance', 'window'] : ['job', 'instance'],
-      );
+      expect(names, file).toEqual(['job', 'instance', ...(extra[file] ?? [])]);
     }
     for (const v of vars) expect(v.query, `${v.file}: ${v.name}`).toMatch(/^label_values\((?:(.+),\s*)?(\w+)\)$/);
   });
@@ -306,6 +309,35 @@ describe('the dashboard lint catches', () => {
 });
 
 describe('annotation queries', () => {
+  it('the spend dashboard repeats a row per workspace: its cost, projection and limit, named from mistral_workspace_info', () => {
+    const spend = JSON.parse(readFileSync(new URL('mistral-spend.json', DASHBOARD_DIR), 'utf8')) as {
+      panels: Array<{ type: string; title: string; repeat?: string; targets?: Array<{ expr: string }> }>;
+    };
+    const start = spend.panels.findIndex((p) => p.type === 'row' && p.repeat === 'workspace');
+    expect(start).toBeGreaterThan(0);
+    const next = spend.panels.findIndex((p, i) => i > start && p.type === 'row');
+    const panels = spend.panels.slice(start + 1, next === -1 ? undefined : next);
+    expect(panels.map((p) => p.title)).toEqual([
+      'Workspace limit utilisation',
+      'Workspace cost, projection and limit',
+      'Workspace cost over time',
+    ]);
+    const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+    for (const e of exprs) expect(e).toContain('workspace_id=~"$workspace"');
+    for (const e of exprs) expect(e).toContain('group_left (workspace_name)');
+    for (const m of [
+      'mistral_workspace_spend_limit_utilization_ratio',
+      'mistral_workspace_spend_projected',
+      'mistral_workspace_spend_limit{',
+      'mistral_usage_cost',
+    ]) {
+      expect(
+        exprs.some((e) => e.includes(m)),
+        m,
+      ).toBe(true);
+    }
+  });
+
   it('the spend dashboard marks spend limit changes and key rotations, from the audit log', () => {
     const annotations = dashboardAnnotations().filter((a) => a.file === 'mistral-spend.json');
     expect(annotations.map((a) => a.name)).toEqual(['Spend limit changed', 'API key created, rotated or deleted']);

@@ -103,7 +103,8 @@ function substitute(expr: string, instance = '.*'): string {
     .replace(/\$__range|\$\{__range\}/g, '5m')
     .replace(/\$job|\$\{job(:regex)?\}/g, JOB)
     .replace(/\$instance|\$\{instance(:regex)?\}/g, instance)
-    .replace(/\$window|\$\{window(:regex)?\}/g, '7d');
+    .replace(/\$window|\$\{window(:regex)?\}/g, '7d')
+    .replace(/\$workspace|\$\{workspace(:regex)?\}/g, '.+');
 }
 
 /** A result without the labels that tell replicas apart, sorted, for comparing. */

@@ -32,6 +32,9 @@ beforeAll(async () => {
       LECHAT_AGENT_LIMIT: '4',
       VIBE_TOOL_LIMIT: '5',
       API_KEYS_LIMIT: '20',
+      // Usage and Vibe Code following the workspaces listed, two of three (the one with a limit first): its spend against its limit shows.
+      MISTRAL_WORKSPACE_IDS: 'all',
+      MAX_WORKSPACES: '2',
     },
   });
   await h.refreshAll();

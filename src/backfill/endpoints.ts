@@ -18,7 +18,7 @@ import type { AnalyticsWindow } from '../config/settings.js';
 import type { Logger, warnOnce } from '../logger.js';
 import { checkEchoedWindow } from '../sources/echo.js';
 import { lechatByTime, parseDayBuckets } from '../sources/lechat-by-time.js';
-import { perWorkspace } from '../sources/per-workspace.js';
+import { listedTargets, perWorkspace } from '../sources/per-workspace.js';
 import type { ApiEndpoint } from '../sources/catalog.js';
 import type { ApiResponse } from '../admin-api/types.js';
 import type { MetricFamily, ReaderOptions, Unreadable } from '../sources/types.js';
@@ -121,7 +121,7 @@ async function usageMonth(ctx: MonthContext, m: YearMonth): Promise<MonthHistory
   const { workspaceIds, assumedServiceTier, maxModels } = ctx.options;
   const tally = new UnreadableTally();
   const own = { get: ctx.get, logger: ctx.logger, reportOnce: ctx.reportOnce };
-  const read = await perWorkspace(workspaceIds, (ws) => readWorkspaceEntries(own, m, ws, tally));
+  const read = await perWorkspace(listedTargets(workspaceIds, 'backfill'), (ws) => readWorkspaceEntries(own, m, ws, tally));
   const days = daysOf(m);
   const lastDay = days[days.length - 1] as string;
   // An entry without a readable day counts from the month's last day: the month's total stays whole.
@@ -130,7 +130,7 @@ async function usageMonth(ctx: MonthContext, m: YearMonth): Promise<MonthHistory
     return day?.startsWith(lastDay.slice(0, 7)) ? day : lastDay;
   };
   const snapshotUntil = (day: string): UsageSnapshot => ({
-    byWorkspace: workspaceIds.length > 0,
+    byWorkspace: workspaceIds !== 'all' && workspaceIds.length > 0,
     reports: read.map(({ answer, entries }) =>
       priceUsage(
         answer,
@@ -170,13 +170,13 @@ async function vibeByWorkspaceMonth(ctx: MonthContext, m: YearMonth): Promise<Mo
   const { workspaceIds, analytics } = ctx.options;
   const range = monthRange(m);
   const tally = new UnreadableTally();
-  const reports = await perWorkspace(workspaceIds, async (workspaceId) => {
+  const reports = await perWorkspace(listedTargets(workspaceIds, 'backfill'), async (workspaceId) => {
     const query = workspaceId === undefined ? { ...range } : { ...range, workspace_id: workspaceId };
     const { body } = await ctx.get(query);
     checkEchoedWindow(body, query, 'vibe by_workspace');
     return parseVibeWorkspace(body, workspaceId, tally);
   });
-  const byWorkspace = workspaceIds.length > 0;
+  const byWorkspace = workspaceIds !== 'all' && workspaceIds.length > 0;
   return history(
     ctx,
     daysOf(m),

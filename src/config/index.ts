@@ -35,7 +35,10 @@ export interface Config {
   pathLayout: PathLayout | 'auto';
   /** The endpoints read, in the catalog's order. */
   endpoints: ApiEndpoint[];
-  workspaceIds: string[];
+  /** MISTRAL_WORKSPACE_IDS: the workspaces listed, or all those GET workspaces lists (followed, at most maxWorkspaces). */
+  workspaceIds: string[] | 'all';
+  /** MAX_WORKSPACES: most workspaces followed with `all`. */
+  maxWorkspaces: number;
   /** Each endpoint's refresh interval (every endpoint, read or not). */
   refreshIntervalsMs: Record<ApiEndpoint, number>;
   analytics: AnalyticsConfig;
@@ -179,6 +182,12 @@ export function loadConfig(sources: ConfigSources): Command {
     );
   }
 
+  if (v.workspaceIds === 'all' && !endpoints.includes('workspaces')) {
+    throw new ConfigError(
+      'MISTRAL_WORKSPACE_IDS=all follows the workspaces GET workspaces lists: add workspaces to MISTRAL_ENDPOINTS, or list the workspace ids',
+    );
+  }
+
   const readFile = sources.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   const config: Config = {
     apiKey: demo ? undefined : readSecret('MISTRAL_ADMIN_API_KEY', v.apiKey, v.apiKeyFile, readFile, true),
@@ -187,6 +196,7 @@ export function loadConfig(sources: ConfigSources): Command {
     pathLayout: v.pathLayout as PathLayout | 'auto',
     endpoints,
     workspaceIds: v.workspaceIds ?? [],
+    maxWorkspaces: v.maxWorkspaces as number,
     refreshIntervalsMs,
     analytics: {
       windows: v.analyticsWindows as AnalyticsWindow[],

@@ -170,12 +170,17 @@ export const SETTINGS = {
     help: `Which analytics paths to use: ${PATH_LAYOUTS.join(', ')}, or auto (try them in that order on 404 and keep the one that answers).`,
     parse: (s) => parseChoice(s, ['auto', ...PATH_LAYOUTS] as const),
   }),
-  workspaceIds: def<string[]>({
+  workspaceIds: def<string[] | 'all'>({
     env: 'MISTRAL_WORKSPACE_IDS',
     metavar: 'ID,ID,...',
     section: 'Mistral Admin API',
-    help: 'Workspaces to break `usage` down by (label workspace_id). Unset: organization-wide figures with no workspace_id label.',
-    parse: parseList,
+    help: 'Workspaces to break `usage` and Vibe Code by_workspace down by (label workspace_id), each read once per refresh. all: every workspace GET workspaces lists (not archived), followed as they come and go (at most MAX_WORKSPACES; needs the workspaces endpoint). Unset: organization-wide figures with no workspace_id label.',
+    parse: (s) => {
+      const ids = parseList(s);
+      if (!ids.some((id) => id.toLowerCase() === 'all')) return ids;
+      if (ids.length > 1) throw new Error('all follows every workspace: list ids, or all alone');
+      return 'all';
+    },
   }),
   usageAssumedServiceTier: def<ServiceTier>({
     env: 'USAGE_ASSUMED_SERVICE_TIER',
@@ -322,6 +327,14 @@ export const SETTINGS = {
     section: 'Limits',
     help: 'Most models with series of their own in the `usage` and `rate-limit` metrics, against an answer naming thousands. `usage` keeps those with the highest month-to-date cost and sums the cost and quantities of the rest into model="other" (fine-tuning storage likewise, by size), so totals stay whole; `rate-limit` keeps the first by name. What the cap folds or leaves out is counted in mistral_exporter_series_dropped and logged once.',
     parse: (s) => parseInteger(s, 1, 100_000),
+  }),
+  maxWorkspaces: def<number>({
+    env: 'MAX_WORKSPACES',
+    metavar: 'N',
+    default: '100',
+    section: 'Limits',
+    help: 'With MISTRAL_WORKSPACE_IDS=all, most workspaces followed: those with a monthly spend limit first, then in the order GET workspaces lists them. Each costs a `usage` request per REFRESH_INTERVAL (one more per zone when the prices name several) and a Vibe Code by_workspace request per ANALYTICS_REFRESH_INTERVAL. Workspaces left out are logged once; those with a limit are counted in mistral_exporter_series_dropped.',
+    parse: (s) => parseInteger(s, 1, 10_000),
   }),
   maxConcurrentRequests: def<number>({
     env: 'MAX_CONCURRENT_REQUESTS',

@@ -12,7 +12,7 @@ import type { Config } from '../config/index.js';
 import { formatDuration } from '../config/values.js';
 import { createApiClient } from '../exporter.js';
 import { warnOnce, type Logger } from '../logger.js';
-import { perWorkspace } from '../sources/per-workspace.js';
+import { listedTargets, perWorkspace } from '../sources/per-workspace.js';
 import type { Unreadable } from '../sources/types.js';
 import { UnreadableTally } from '../sources/unreadable.js';
 import { priceUsage, readWorkspaceEntries, reportGaps, type UsageEntry, type UsageReaderContext } from '../sources/usage.js';
@@ -92,11 +92,11 @@ export async function readFocusExport(
   const deadlineMs = Math.max(config.refreshIntervalsMs.usage, config.requestTimeoutMs);
   const tally = new UnreadableTally();
   const reportOnce = warnOnce();
-  const workspaceIds = config.workspaceIds;
-  const total = Math.max(1, workspaceIds.length);
+  const targets = listedTargets(config.workspaceIds, 'focus');
+  const total = Math.max(1, targets.ids.length);
   let done = 0;
   try {
-    const read = await perWorkspace(workspaceIds, async (workspaceId) => {
+    const read = await perWorkspace(targets, async (workspaceId) => {
       const deadline = deadlineSignal(clock, deadlineMs, () => new Error(`no answer from usage within ${formatDuration(deadlineMs)}`));
       const ctx: UsageReaderContext = {
         get: (query = {}) => client.get('usage', { query, signal: deadline.signal }),
@@ -144,7 +144,7 @@ export async function readFocusExport(
       unpricedEntries,
       unreadable: tally.result(),
       undatedEntries,
-      workspaces: workspaceIds.length,
+      workspaces: targets.ids.length,
       calls,
     };
   } finally {

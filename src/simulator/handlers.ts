@@ -12,7 +12,7 @@ import { yearMonthOf } from './time.js';
 import type { ApiZone } from './catalog.js';
 import { rateLimitBody, spendLimitBody, spendTruth, usageBody, type JsonObject, type SpendState, type UsageShapes } from './usage.js';
 import { vibeByOrganizationBody, vibeByWorkspaceBody } from './vibe.js';
-import { workspacesBody } from './workspaces.js';
+import { workspacesBody, type WorkspaceChanges } from './workspaces.js';
 import { apiKeysBody } from './api-keys.js';
 
 export interface AnswerContext {
@@ -29,6 +29,8 @@ export interface AnswerContext {
   readonly nowMs: number;
   /** A server that gives fewer entries per page than `limit` asks (see SimulatorOptions.maxPageSize). */
   readonly maxPageSize?: number;
+  /** Workspaces a test added or archived. */
+  readonly workspaceChanges?: WorkspaceChanges;
 }
 
 const API_ZONES: readonly ApiZone[] = ['global', 'us', 'eu'];
@@ -188,7 +190,10 @@ export function answer(ctx: AnswerContext, endpoint: SimEndpoint, query: Query =
       const page = reader.integer('page', false, { min: 1, max: Number.MAX_SAFE_INTEGER });
       const pageSize = reader.integer('page_size', false, { min: 1, max: Number.MAX_SAFE_INTEGER });
       const includeArchived = reader.boolean('is_archived', false);
-      return reader.rejection() ?? ok(workspacesBody(ctx.org, { page: page ?? 1, pageSize: pageSize ?? 25, includeArchived }));
+      return (
+        reader.rejection() ??
+        ok(workspacesBody(ctx.org, { page: page ?? 1, pageSize: pageSize ?? 25, includeArchived }, ctx.workspaceChanges))
+      );
     }
     case 'audit_events': {
       const eventTypes = reader.list('event_type', lists['event_type'], AUDIT_LOG_EVENT_TYPES);

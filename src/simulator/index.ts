@@ -12,6 +12,7 @@ import { ALL_LAYOUTS, normaliseBasePath, routeTable, type Layout, type SimEndpoi
 import { startHttpFront, type RecordedRequest } from './server.js';
 import { analyticsLoadedUntil } from './time.js';
 import { createTruth, type SimulatorTruth } from './truth.js';
+import { newWorkspace, noWorkspaceChanges } from './workspaces.js';
 import type { SpendState } from './usage.js';
 
 export type { Fault } from './faults.js';
@@ -90,6 +91,10 @@ export interface Simulator {
   clearFaults(): void;
   setSpendLimit(limit: number | null): void;
   setPaymentFailed(failed: boolean): void;
+  /** Creates a workspace (listed by GET workspaces from now on, with no usage; its limit in EUR unless `currency`); returns its id. */
+  addWorkspace(o: { name: string; spendLimit: number | null; currency?: string }): string;
+  /** Archives a workspace: GET workspaces lists it only with is_archived=true from now on. */
+  archiveWorkspace(id: string): void;
   /** The JSON body the simulator would serve for this endpoint and query right now (a 422 body when invalid). */
   bodyFor(endpoint: SimEndpoint, query?: Record<string, string>, lists?: Record<string, string[]>): unknown;
   /** Ground truth computed from the simulator's own generation, not from the served JSON. */
@@ -117,6 +122,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const requests: RecordedRequest[] = [];
   const shapes = { oddShapes: options.oddShapes ?? false };
   const ignoreZoneFilter = options.ignoreZoneFilter ?? false;
+  const workspaceChanges = noWorkspaceChanges();
   const respond = (endpoint: SimEndpoint, query: Query, lists: QueryLists = {}) =>
     answer(
       {
@@ -129,6 +135,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         audit,
         nowMs: now(),
         maxPageSize: options.maxPageSize,
+        workspaceChanges,
       },
       endpoint,
       query,
@@ -156,8 +163,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setPaymentFailed: (failed) => {
       spend.paymentFailed = failed;
     },
+    addWorkspace: (o) => {
+      const workspace = newWorkspace(org, workspaceChanges, o);
+      workspaceChanges.added.push(workspace);
+      return workspace.uuid;
+    },
+    archiveWorkspace: (id) => {
+      workspaceChanges.archived.add(id);
+    },
     bodyFor: (endpoint, query = {}, lists = {}) => respond(endpoint, query, lists).body,
-    truth: createTruth(org, spend, nowSeconds, { audit, nowMs: now }, loadedUntil, shapes),
+    truth: createTruth(org, spend, nowSeconds, { audit, nowMs: now }, loadedUntil, shapes, workspaceChanges),
     close: () => front.close(),
   };
 }

@@ -12,7 +12,7 @@ import { yearMonthOf } from './time.js';
 import type { ApiZone } from './catalog.js';
 import { spendTruth, usageTruth, type SpendState, type SpendTruth, type UsageShapes, type UsageTruth } from './usage.js';
 import { nextEditWindowTruth, vibeWindowTruth, type NextEditWindowTruth, type VibeWindowTruth } from './vibe.js';
-import { simWorkspaces, type SimWorkspace } from './workspaces.js';
+import { noWorkspaceChanges, simWorkspaces, type SimWorkspace, type WorkspaceChanges } from './workspaces.js';
 import { simApiKeys, type SimApiKey } from './api-keys.js';
 
 export interface UsageTruthQuery {
@@ -80,6 +80,7 @@ export function createTruth(
   audit: { audit: AuditState; nowMs: () => number },
   loadedUntil: () => number = () => nowSeconds() + 1,
   shapes: UsageShapes = {},
+  workspaceChanges: WorkspaceChanges = noWorkspaceChanges(),
 ): SimulatorTruth {
   // The last instant the analytics data lake holds: activity after it is not served, nor counted here.
   const analyticsNow = () => Math.min(nowSeconds(), loadedUntil() - 1);
@@ -112,7 +113,7 @@ export function createTruth(
     vibe: (startSeconds, endSeconds, workspaceId) =>
       vibeWindowTruth(org, { startSeconds, endSeconds, nowSeconds: analyticsNow() }, workspaceId),
     nextEdit: (startSeconds, endSeconds) => nextEditWindowTruth(org, { startSeconds, endSeconds, nowSeconds: analyticsNow() }),
-    workspaces: () => simWorkspaces(org).filter((w) => !w.archived),
+    workspaces: () => simWorkspaces(org, workspaceChanges).filter((w) => !w.archived),
     auditLog: (afterMs, beforeMs) => auditTruth(org, audit.audit, afterMs, beforeMs, audit.nowMs()),
     apiKeys: () => simApiKeys(org, nowSeconds()),
   };

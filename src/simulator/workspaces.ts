@@ -24,8 +24,50 @@ export interface SimWorkspace {
   readonly archived: boolean;
 }
 
-/** Every workspace of the organization, the archived one last. */
-export function simWorkspaces(org: SimOrg): SimWorkspace[] {
+/**
+ * What a test changed in the organization's workspaces since it started:
+ * workspaces created (listed after the seeded ones) and workspaces archived.
+ * An added workspace has no usage (GET usage answers it empty).
+ */
+export interface WorkspaceChanges {
+  readonly added: SimWorkspace[];
+  readonly archived: Set<string>;
+}
+
+export function noWorkspaceChanges(): WorkspaceChanges {
+  return { added: [], archived: new Set() };
+}
+
+/** A new workspace, as `Simulator.addWorkspace` creates it. */
+export function newWorkspace(
+  org: SimOrg,
+  changes: WorkspaceChanges,
+  o: { name: string; spendLimit: number | null; currency?: string },
+): SimWorkspace {
+  const random = mulberry32(hash2(org.seed, tag(`added-workspace-${changes.added.length}`)));
+  return {
+    uuid: uuidFrom(random),
+    name: o.name,
+    description: null,
+    icon: null,
+    members_count: 0,
+    spend_limit:
+      o.spendLimit === null
+        ? { value: null, currency: null, no_monthly_limit: true }
+        : { value: o.spendLimit, currency: o.currency ?? CURRENCY, no_monthly_limit: false },
+    is_default: false,
+    archived: false,
+  };
+}
+
+/** Every workspace of the organization, the seeded archived one last. */
+export function simWorkspaces(org: SimOrg, changes: WorkspaceChanges = noWorkspaceChanges()): SimWorkspace[] {
+  const seeded = seededWorkspaces(org);
+  const all = [...seeded.slice(0, -1), ...changes.added, ...seeded.slice(-1)];
+  return all.map((w) => (changes.archived.has(w.uuid) ? { ...w, archived: true } : w));
+}
+
+function seededWorkspaces(org: SimOrg): SimWorkspace[] {
   const active = org.workspaceIds.map((uuid, i): SimWorkspace => {
     const round = Math.floor(i / NAMES.length);
     const name = `${NAMES[i % NAMES.length]}${round > 0 ? ` ${round + 1}` : ''}`;
@@ -65,8 +107,8 @@ export interface WorkspacesQuery {
   readonly includeArchived: boolean;
 }
 
-export function workspacesBody(org: SimOrg, query: WorkspacesQuery): JsonObject {
-  const all = simWorkspaces(org).filter((w) => query.includeArchived || !w.archived);
+export function workspacesBody(org: SimOrg, query: WorkspacesQuery, changes?: WorkspaceChanges): JsonObject {
+  const all = simWorkspaces(org, changes).filter((w) => query.includeArchived || !w.archived);
   const start = (query.page - 1) * query.pageSize;
   return {
     total: all.length,

@@ -48,6 +48,7 @@ export function endpointOf(id: ApiEndpoint): Endpoint<ApiEndpoint> {
 export function readerOptionsOf(config: Config): ReaderOptions {
   return {
     workspaceIds: config.workspaceIds,
+    maxWorkspaces: config.maxWorkspaces,
     analytics: config.analytics,
     assumedServiceTier: config.usageAssumedServiceTier,
     auditEventTypes: config.auditEventTypes,

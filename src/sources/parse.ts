@@ -115,3 +115,6 @@ function describe(v: unknown): string {
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
   return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
 }
+
+/** ISO 4217's code for "no currency", used when the answer names none. */
+export const UNKNOWN_CURRENCY = 'XXX';

@@ -1,9 +1,8 @@
 import { Big } from 'big.js';
 import { bool, decimalToNumber, family, REFRESHED, single, type FamilyDef } from './families.js';
-import { expectObject, optionalBoolean, optionalDecimal, optionalString, type JsonObject } from './parse.js';
+import { expectObject, optionalBoolean, optionalDecimal, optionalString, UNKNOWN_CURRENCY, type JsonObject } from './parse.js';
 import { defineEndpoint, ParseError, type MetricFamily, type Unreadable } from './types.js';
 import { UnreadableTally } from './unreadable.js';
-import { UNKNOWN_CURRENCY } from './usage.js';
 import { DAY_MS, utcMonthBounds } from './windows.js';
 
 /**

@@ -75,7 +75,10 @@ export interface Source<S = unknown> extends Reader<S> {
 
 /** What an endpoint's reader may depend on: the parts of the configuration that shape a query or a series. */
 export interface ReaderOptions {
-  workspaceIds: readonly string[];
+  /** MISTRAL_WORKSPACE_IDS: the workspaces listed, or `all` those GET workspaces lists (see per-workspace.ts). */
+  workspaceIds: readonly string[] | 'all';
+  /** MAX_WORKSPACES: most workspaces followed with `all`. */
+  maxWorkspaces: number;
   analytics: AnalyticsConfig;
   /** The service tier of usage entries that name none (USAGE_ASSUMED_SERVICE_TIER); undefined: unknown. */
   assumedServiceTier?: 'standard' | 'priority' | undefined;
@@ -111,7 +114,7 @@ export interface Endpoint<Id extends string = string, S = unknown> {
   readonly intervalGroup: IntervalGroup;
   /** What it is asked, in words (the docs' endpoint table). */
   readonly query: string;
-  /** Whether it is read once per `MISTRAL_WORKSPACE_IDS` workspace (its series then carry `workspace_id`). */
+  /** Whether it is read once per `MISTRAL_WORKSPACE_IDS` workspace (its series then carry `workspace_id`); with `all`, it follows the workspaces endpoint. */
   readonly perWorkspace: boolean;
   /** The metric families it exports. */
   readonly families: readonly FamilyDef[];

@@ -1,6 +1,6 @@
 import { Big } from 'big.js';
 import { warnOnce } from '../logger.js';
-import { DecimalSums, family, REFRESHED, single, type FamilyDef } from './families.js';
+import { decimalToNumber, DecimalSums, family, REFRESHED, single, type FamilyDef } from './families.js';
 import {
   expectArray,
   expectObject,
@@ -8,14 +8,16 @@ import {
   optionalString,
   optionalTimestampSeconds,
   toDecimal,
+  UNKNOWN_CURRENCY,
   type Json,
   type JsonObject,
 } from './parse.js';
-import { defineEndpoint, ParseError, type FetchContext, type MetricFamily, type Unreadable } from './types.js';
-import { perWorkspace, withWorkspace, workspaceLabel } from './per-workspace.js';
+import { defineEndpoint, ParseError, type FetchContext, type MetricFamily, type Sample, type Unreadable } from './types.js';
+import { perWorkspace, reportNotFollowed, withWorkspace, workspaceLabel, workspaceTargets } from './per-workspace.js';
 import { refuseUnreadable, UnreadableTally } from './unreadable.js';
 import { topIds } from './caps.js';
 import { DAY_MS, DAY_S, utcMonthBounds } from './windows.js';
+import type { WorkspaceLimit } from './workspaces.js';
 
 /**
  * GET usage: month-to-date quantities per category, model and billing group,
@@ -106,6 +108,17 @@ export interface UsageSnapshot {
   byWorkspace: boolean;
   reports: UsageReport[];
   unreadable?: Unreadable;
+  /** By workspace: each workspace's own monthly limit as GET workspaces listed it at this fetch, for the spend ratio and projection. */
+  workspaceLimits?: WorkspaceLimits;
+}
+
+export interface WorkspaceLimits {
+  /** When the usage was fetched (ms since the epoch): the projection's "now". */
+  fetchedAt: number;
+  /** Workspace id → its limit; a workspace without a known limit has no entry. */
+  limits: ReadonlyMap<string, WorkspaceLimit>;
+  /** Workspaces with a limit that MAX_WORKSPACES left out of MISTRAL_WORKSPACE_IDS=all. */
+  notFollowed: number;
 }
 
 interface Price {
@@ -157,9 +170,6 @@ export interface PricingOptions {
 }
 
 const CURRENCY_OF_SYMBOL: Record<string, string> = { '€': 'EUR', $: 'USD', '£': 'GBP' };
-
-/** ISO 4217's code for "no currency", used when the answer names none. */
-export const UNKNOWN_CURRENCY = 'XXX';
 
 /**
  * Parses one `usage` answer and prices it (see `readUsage` and `priceUsage`).
@@ -517,6 +527,16 @@ export const USAGE_FAMILIES = {
     help: `1 when GET usage, asked per api_zone, answered more than the unfiltered answer (the filter is not honoured: entries are priced with their zone unknown), 0 when it honoured it; absent when not asked per zone. ${REFRESHED}`,
     labelNames: [],
   },
+  workspaceUtilization: {
+    name: 'mistral_workspace_spend_limit_utilization_ratio',
+    help: `A workspace's month-to-date cost (the sum of its mistral_usage_cost, GET usage) divided by its own monthly limit (GET workspaces), 0..1 and above; absent without a limit, and when the cost and the limit are in different currencies. ${REFRESHED}`,
+    labelNames: ['workspace_id', 'currency'],
+  },
+  workspaceProjected: {
+    name: 'mistral_workspace_spend_projected',
+    help: `A workspace's month-end cost projected linearly from its month-to-date cost (GET usage) and the time elapsed in the UTC calendar month, in the cost's currency; absent during the month's first day and for a workspace without a monthly limit (GET workspaces). ${REFRESHED}`,
+    labelNames: ['workspace_id', 'currency'],
+  },
   periodStart: {
     name: 'mistral_billing_period_start_timestamp_seconds',
     help: `Start of the billing period the usage figures cover (start_date of GET usage). ${REFRESHED}`,
@@ -625,6 +645,7 @@ export function usageFamilies(snapshot: UsageSnapshot, maxModels = Number.POSITI
     if (report.zoneFilterHonoured !== undefined) zoneFilterIgnored.add(wsLabel(report), new Big(report.zoneFilterHonoured ? 0 : 1));
   }
 
+  const spend = workspaceSpend(snapshot);
   const first = snapshot.reports[0];
   return [
     family(withWs(USAGE_FAMILIES.cost), cost.samples()),
@@ -640,9 +661,37 @@ export function usageFamilies(snapshot: UsageSnapshot, maxModels = Number.POSITI
     family(withWs(USAGE_FAMILIES.ambiguous), ambiguous.samples()),
     family(withWs(USAGE_FAMILIES.unknownUnit), unknownUnit.samples()),
     family(withWs(USAGE_FAMILIES.zoneFilter), zoneFilterIgnored.samples()),
+    family(USAGE_FAMILIES.workspaceUtilization, spend.utilization),
+    family(USAGE_FAMILIES.workspaceProjected, spend.projected),
     family(USAGE_FAMILIES.periodStart, single(first?.periodStart)),
     family(USAGE_FAMILIES.periodEnd, single(first?.periodEnd)),
   ];
+}
+
+/**
+ * Each workspace's month-to-date cost (Σ of its priced rows, in its answer's
+ * currency) against its own monthly limit, as the organization's spend is
+ * against its limit (spend-limit.ts): the ratio when the limit is above 0 and
+ * in the cost's currency, and the linear month-end projection once a day of
+ * the UTC month has passed. Nothing for a workspace without a limit.
+ */
+function workspaceSpend(snapshot: UsageSnapshot): { utilization: Sample[]; projected: Sample[] } {
+  const utilization: Sample[] = [];
+  const projected: Sample[] = [];
+  const known = snapshot.workspaceLimits;
+  if (!snapshot.byWorkspace || known === undefined) return { utilization, projected };
+  const month = utcMonthBounds(known.fetchedAt);
+  const elapsed = known.fetchedAt - month.start;
+  for (const report of snapshot.reports) {
+    const limit = report.workspaceId === undefined ? undefined : known.limits.get(report.workspaceId);
+    if (limit === undefined) continue;
+    const cost = report.rows.reduce((sum, row) => (row.cost === undefined ? sum : sum.plus(row.cost)), new Big(0));
+    const labels = { workspace_id: report.workspaceId ?? '', currency: report.currency };
+    if (limit.currency === report.currency && limit.value.gt(0))
+      utilization.push({ labels, value: decimalToNumber(cost.div(limit.value)) });
+    if (elapsed >= DAY_MS) projected.push({ labels, value: decimalToNumber(cost.times(month.end - month.start).div(elapsed)) });
+  }
+  return { utilization, projected };
 }
 
 /**
@@ -841,23 +890,34 @@ export const usage = defineEndpoint({
   query: '`month` and `year` of the current UTC month; when the prices name several zones, once more per zone with `api_zone`',
   perWorkspace: true,
   families: Object.values(USAGE_FAMILIES),
-  reader: ({ workspaceIds, assumedServiceTier, maxModels }) => {
+  reader: ({ workspaceIds, maxWorkspaces, assumedServiceTier, maxModels }) => {
     const reportOnce = warnOnce();
     return {
       async fetch(ctx): Promise<UsageSnapshot> {
+        const targets = await workspaceTargets(ctx, { workspaceIds, maxWorkspaces });
         const query = currentMonthQuery(ctx.now);
         const tally = new UnreadableTally();
         const own = { get: ctx.get, logger: ctx.logger, reportOnce };
-        const reports = await perWorkspace(workspaceIds, (workspaceId) =>
+        reportNotFollowed(reportOnce, ctx, 'usage', targets);
+        const reports = await perWorkspace(targets, (workspaceId) =>
           readWorkspaceUsage(own, query, workspaceId, tally, { assumedServiceTier }),
         );
         for (const report of reports) reportGaps(own, report);
-        const snapshot: UsageSnapshot = { byWorkspace: workspaceIds.length > 0, reports, unreadable: tally.result() };
+        const snapshot: UsageSnapshot = {
+          byWorkspace: targets.byWorkspace,
+          reports,
+          unreadable: tally.result(),
+          workspaceLimits: { fetchedAt: ctx.now, limits: targets.limits, notFollowed: targets.notFollowed.withLimit },
+        };
         reportCap(own, snapshot, maxModels);
         return snapshot;
       },
       toFamilies: (s) => usageFamilies(s, maxModels),
-      seriesDropped: (s) => usageSeriesDropped(s, maxModels),
+      // With MISTRAL_WORKSPACE_IDS=all, the ratios of the workspaces with a limit that MAX_WORKSPACES left out.
+      seriesDropped: (s) => ({
+        ...usageSeriesDropped(s, maxModels),
+        ...(s.byWorkspace ? { [USAGE_FAMILIES.workspaceUtilization.name]: s.workspaceLimits?.notFollowed ?? 0 } : {}),
+      }),
       unreadable: (s) => s.unreadable ?? {},
     };
   },

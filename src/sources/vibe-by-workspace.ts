@@ -22,7 +22,8 @@ import {
   type KeyedDayRow,
 } from './vibe-daily.js';
 import { completeDays, completeDaysRange, lastCompleteDay, longest } from './windows.js';
-import { perWorkspace, withWorkspace, workspaceLabel } from './per-workspace.js';
+import { warnOnce } from '../logger.js';
+import { perWorkspace, reportNotFollowed, withWorkspace, workspaceLabel, workspaceTargets } from './per-workspace.js';
 
 /**
  * GET analytics Vibe Code by_workspace: sessions, prompts, tokens, tool calls
@@ -321,19 +322,22 @@ export const vibeByWorkspace = defineEndpoint({
   query: "`start_time`, `end_time`: the longest window's complete UTC days, one request",
   perWorkspace: true,
   families: Object.values(VIBE_WORKSPACE_FAMILIES),
-  reader: ({ workspaceIds, analytics }): Reader<VibeWorkspaceSnapshot> => {
+  reader: ({ workspaceIds, maxWorkspaces, analytics }): Reader<VibeWorkspaceSnapshot> => {
     const { windows, toolLimit } = analytics;
+    const reportOnce = warnOnce();
     return {
       async fetch(ctx) {
+        const targets = await workspaceTargets(ctx, { workspaceIds, maxWorkspaces });
+        reportNotFollowed(reportOnce, ctx, 'vibe_by_workspace', targets);
         const range = completeDaysRange(ctx.now, longest(windows).days);
         const tally = new UnreadableTally();
-        const reports = await perWorkspace(workspaceIds, async (workspaceId) => {
+        const reports = await perWorkspace(targets, async (workspaceId) => {
           const query = workspaceId === undefined ? { ...range } : { ...range, workspace_id: workspaceId };
           const { body } = await ctx.get(query);
           checkEchoedWindow(body, query, 'vibe by_workspace');
           return parseVibeWorkspace(body, workspaceId, tally);
         });
-        return { fetchedAt: ctx.now, windows, toolLimit, byWorkspace: workspaceIds.length > 0, reports, unreadable: tally.result() };
+        return { fetchedAt: ctx.now, windows, toolLimit, byWorkspace: targets.byWorkspace, reports, unreadable: tally.result() };
       },
       toFamilies: vibeWorkspaceFamilies,
       seriesDropped: vibeWorkspaceSeriesDropped,

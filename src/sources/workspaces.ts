@@ -1,10 +1,10 @@
 import type { Big } from 'big.js';
 import { decimalToNumber, family, REFRESHED, type FamilyDef } from './families.js';
 import { fetchPages } from './pages.js';
-import { expectObject, optionalBoolean, optionalDecimal, optionalNumber, optionalString, type Json } from './parse.js';
+import { expectObject, optionalBoolean, optionalDecimal, optionalNumber, optionalString, UNKNOWN_CURRENCY, type Json } from './parse.js';
+import type { Peers } from '../peers.js';
 import { defineEndpoint, ParseError, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
 import { readEach, UnreadableTally } from './unreadable.js';
-import { UNKNOWN_CURRENCY } from './usage.js';
 
 /**
  * GET workspaces (beta, paginated): the organization's workspaces that are
@@ -100,6 +100,45 @@ export function workspacesFamilies(s: WorkspacesSnapshot): MetricFamily[] {
   return [family(F.info, info), family(F.members, members), family(F.spendLimit, limits), family(F.spendLimitEnabled, enabled)];
 }
 
+/** A workspace's own monthly spend limit, when it has one whose value is known. */
+export interface WorkspaceLimit {
+  value: Big;
+  currency: string;
+}
+
+/**
+ * What the workspaces reader shares with the readers that follow it
+ * (MISTRAL_WORKSPACE_IDS=all, and the per-workspace spend ratio): the
+ * workspaces listed (not archived) and their limits, those with a monthly
+ * limit first, then in the order the API listed them: the order in which
+ * MAX_WORKSPACES keeps them.
+ */
+export class WorkspacesDigest {
+  constructor(readonly workspaces: ReadonlyArray<{ readonly id: string; readonly limit: WorkspaceLimit | undefined }>) {}
+}
+
+/** A workspace's limit as the spend ratio uses it: none when there is no monthly limit or its value is unknown. */
+function limitOf(w: WorkspaceRow): WorkspaceLimit | undefined {
+  const limit = w.spendLimit;
+  if (limit === undefined || limit.noMonthlyLimit === true || limit.value === undefined) return undefined;
+  return { value: limit.value, currency: limit.currency };
+}
+
+export function workspacesDigest(s: WorkspacesSnapshot): WorkspacesDigest {
+  const all = s.workspaces.map((w) => ({ id: w.id, limit: limitOf(w) }));
+  return new WorkspacesDigest([...all.filter((w) => w.limit !== undefined), ...all.filter((w) => w.limit === undefined)]);
+}
+
+/**
+ * The workspaces GET workspaces listed at its last good refresh, while that
+ * data is served (until MAX_STALENESS); undefined when the endpoint is not
+ * read, has not answered yet, or its data was withdrawn.
+ */
+export function sharedWorkspaces(peers: Peers): WorkspacesDigest | undefined {
+  const shared = peers.latest('workspaces');
+  return shared instanceof WorkspacesDigest ? shared : undefined;
+}
+
 export const workspaces = defineEndpoint({
   id: 'workspaces',
   describe: 'GET workspaces',
@@ -119,5 +158,6 @@ export const workspaces = defineEndpoint({
     toFamilies: workspacesFamilies,
     unreadable: (s) => s.unreadable ?? {},
     seriesDropped: (s) => ({ [WORKSPACE_FAMILIES.info.name]: s.unread }),
+    share: workspacesDigest,
   }),
 });

@@ -77,7 +77,11 @@ export async function startHarness(
     retry: options.retry ?? FAST_RETRY,
     processMetrics: options.processMetrics ?? false,
   });
-  const endpoints = exporter.scheduler.statuses().map((s) => s.endpoint);
+  // GET workspaces first: with MISTRAL_WORKSPACE_IDS=all, usage and Vibe by workspace wait for its first try.
+  const endpoints = exporter.scheduler
+    .statuses()
+    .map((s) => s.endpoint)
+    .sort((a, b) => Number(b === 'workspaces') - Number(a === 'workspaces'));
   const refresh = (endpoint: ApiEndpoint) => drive(clock, exporter.scheduler.refresh(endpoint));
   return {
     clock,

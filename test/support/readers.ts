@@ -14,7 +14,8 @@ export const window = (days: number): AnalyticsWindow => ({ label: `${days}d`, m
 /** Reader options as the configuration would make them, with the defaults of the settings table unless overridden. */
 export function readerOptions(
   o: {
-    workspaceIds?: string[];
+    workspaceIds?: string[] | 'all';
+    maxWorkspaces?: number;
     analytics?: Partial<AnalyticsConfig>;
     auditEventTypes?: string[];
     apiKeysLimit?: number;
@@ -24,6 +25,7 @@ export function readerOptions(
   return {
     apiKeysLimit: o.apiKeysLimit ?? 1000,
     workspaceIds: o.workspaceIds ?? [],
+    maxWorkspaces: o.maxWorkspaces ?? 100,
     analytics: {
       windows: [window(1), window(7), window(30)],
       agentLimit: 100,

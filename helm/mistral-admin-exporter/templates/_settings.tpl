@@ -205,6 +205,14 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
       "min": 1,
       "max": 100000
     },
+    "maxWorkspaces": {
+      "env": "MAX_WORKSPACES",
+      "flag": "max-workspaces",
+      "default": "100",
+      "kind": "integer",
+      "min": 1,
+      "max": 10000
+    },
     "maxConcurrentRequests": {
       "env": "MAX_CONCURRENT_REQUESTS",
       "flag": "max-concurrent-requests",
