@@ -81,7 +81,8 @@ export function adviceFor(err: unknown, ctx: AdviceContext): string {
       ? `the answer could not be understood, so a start would serve no data of this endpoint: ${attachAnswers(ctx.saveAnswers)}`
       : `the answer could not be understood (the last good data is served until MAX_STALENESS): ${attachAnswers(ctx.saveAnswers)}`;
   }
-  if (err instanceof PeerUnavailable) return 'it follows another endpoint, which gave nothing to follow: see that endpoint';
+  if (err instanceof PeerUnavailable)
+    return `it follows another endpoint, which gave nothing to follow: see that ${byHand ? 'row' : 'endpoint'}`;
   if (!(err instanceof AdminApiError)) return 'reading failed unexpectedly: please report it';
   switch (err.kind) {
     case 'http': {
