@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { ClientObserver, RetryReason } from './admin-api/types.js';
 import type { ApiEndpoint } from './endpoints.js';
+import { systemClock } from './clock.js';
 import { type Format, joinFamilies, renderFamily, type TypedFamily } from './exposition.js';
 import type { EndpointStatus } from './scheduler.js';
 import { UNREADABLE_REASONS } from './sources/types.js';
@@ -12,7 +13,12 @@ export interface OwnMetricsOptions {
   statuses: () => readonly EndpointStatus[];
   /** Process and Node.js runtime metrics (off in golden-file tests, whose values vary). */
   processMetrics?: boolean;
+  /** For how long process metrics are reused (ms since the epoch); the system clock by default. */
+  now?: () => number;
 }
+
+/** Process and runtime metrics are collected at most this often: a collection costs more than the rest of a scrape. */
+export const PROCESS_METRICS_MAX_AGE_MS = 1000;
 
 const RETRY_REASONS: readonly RetryReason[] = ['429', '5xx', 'timeout', 'network'];
 
@@ -54,6 +60,10 @@ export class OwnMetrics implements ClientObserver {
   private readonly processRegistry: Registry | undefined;
   /** The event-loop-lag window figures of the last window that had samples. */
   private readonly lastLagWindow = new Map<string, TypedFamily>();
+  /** The last collection of process metrics, and its renderings. */
+  private processCache: { at: number; families: Promise<TypedFamily[]>; rendered: Partial<Record<Format, string[]>> } | undefined;
+  /** The last answer per format, as bytes: the same Buffer while nothing changed (the gzip joiner then reuses its compression). */
+  private readonly lastBytes: Partial<Record<Format, { text: string; bytes: Buffer }>> = {};
 
   constructor(private readonly options: OwnMetricsOptions) {
     for (const api_endpoint of options.endpoints) for (const reason of RETRY_REASONS) this.retries.inc({ api_endpoint, reason }, 0);
@@ -85,13 +95,42 @@ export class OwnMetrics implements ClientObserver {
     return this.paths.get(endpoint);
   }
 
-  /** The rendered metrics; in OpenMetrics, ending with the one `# EOF` of the whole answer. */
+  /**
+   * The rendered metrics; in OpenMetrics, ending with the one `# EOF` of the
+   * whole answer. The exporter's own figures (mistral_up, freshness) are read
+   * at every call; process metrics are collected at most once a second.
+   */
   async render(format: Format): Promise<string> {
-    const families = [...this.families(), ...(await this.processFamilies())];
-    return joinFamilies(
-      families.map((f) => renderFamily(f, format)),
-      format,
-    );
+    const own = this.families().map((f) => renderFamily(f, format));
+    return joinFamilies([...own, ...(await this.processRendered(format))], format);
+  }
+
+  /** `render` as bytes: the same Buffer as last time when nothing changed. */
+  async renderBytes(format: Format): Promise<Buffer> {
+    const text = await this.render(format);
+    const last = this.lastBytes[format];
+    if (last !== undefined && last.text === text) return last.bytes;
+    const bytes = Buffer.from(text);
+    this.lastBytes[format] = { text, bytes };
+    return bytes;
+  }
+
+  private async processRendered(format: Format): Promise<string[]> {
+    if (!this.processRegistry) return [];
+    const now = (this.options.now ?? systemClock.now)();
+    let cache = this.processCache;
+    if (cache === undefined || now - cache.at >= PROCESS_METRICS_MAX_AGE_MS || now < cache.at) {
+      cache = { at: now, families: this.processFamilies(), rendered: {} };
+      this.processCache = cache;
+      // A collection that failed is not kept: the next scrape tries again.
+      const failed = cache;
+      failed.families.catch(() => {
+        if (this.processCache === failed) this.processCache = undefined;
+      });
+    }
+    const families = await cache.families;
+    cache.rendered[format] ??= families.map((f) => renderFamily(f, format));
+    return cache.rendered[format];
   }
 
   private families(): TypedFamily[] {

@@ -225,7 +225,7 @@ export class Scheduler {
 
     try {
       const snapshot = await source.fetch({ get: (query) => api.get(endpoint, { query, signal }), signal, now: started, logger });
-      const chunk = await renderChunk(source.toFamilies(snapshot));
+      const chunk = await renderChunk(source.toFamilies(snapshot), state.fresh?.chunk);
       state.seriesDropped = source.seriesDropped?.(snapshot) ?? {};
       this.noteUnreadable(state, source.unreadable?.(snapshot) ?? {});
       const now = clock.now();

@@ -6,7 +6,7 @@ import Negotiator from 'negotiator';
 import { systemClock } from './clock.js';
 import type { ServerLimits } from './config/index.js';
 import { formatDuration } from './config/values.js';
-import { CONTENT_TYPES, GzipJoiner, type Format } from './exposition.js';
+import { CONTENT_TYPES, type Format, GzipJoiner, variantOf } from './exposition.js';
 import type { Logger } from './logger.js';
 import type { OwnMetrics } from './own-metrics.js';
 import type { Scheduler } from './scheduler.js';
@@ -14,7 +14,7 @@ import { scrub, type Secret } from './secret.js';
 
 export interface AppOptions {
   scheduler: Pick<Scheduler, 'chunks' | 'ready' | 'details'>;
-  ownMetrics: Pick<OwnMetrics, 'render' | 'pathOf'>;
+  ownMetrics: Pick<OwnMetrics, 'renderBytes' | 'pathOf'>;
   logger: Logger;
   version: string;
   demo: boolean;
@@ -77,17 +77,21 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.get('/metrics', { onRequest: async (request, reply) => inFlight.admitMetrics(request, reply) }, async (request, reply) => {
     const format = negotiateFormat(request.headers.accept);
+    const gzipped = wantsGzip(request.headers['accept-encoding']);
+    const variant = variantOf(format, gzipped);
     const chunks = scheduler.chunks();
-    const own = Buffer.from(await ownMetrics.render(format));
+    // A form nobody asked for before is made now, once, and from then on with every refresh.
+    for (const chunk of chunks) if (!chunk.has(variant)) await chunk.make(variant);
+    const own = await ownMetrics.renderBytes(format);
     reply.header('content-type', CONTENT_TYPES[format]).header('vary', 'Accept, Accept-Encoding').header('cache-control', 'no-store');
+    if (gzipped) reply.header('content-encoding', 'gzip');
     // The rendered chunks are shared by every scrape until the next refresh: written as they are, never copied into a body of
     // this scrape's own, so a slow or pipelining client costs its own small tail, not a copy of everything.
-    const gzipped = wantsGzip(request.headers['accept-encoding']);
-    if (gzipped) reply.header('content-encoding', 'gzip');
-    const parts = gzipped ? await gzip.join(chunks, own, format) : [...chunks.map((c) => c.body[format]), own];
-    const length = parts.reduce((n, p) => n + p.length, 0);
+    const parts = gzipped ? await gzip.join(chunks, own, format) : [...chunks.map((c) => c.body(format) as Buffer), own];
+    let length = 0;
+    for (const part of parts) length += part.length;
     reply.header('content-length', length);
-    return reply.send(Readable.from(parts.filter((p) => p.length > 0)));
+    return reply.send(new BufferList(parts));
   });
 
   app.get('/-/healthy', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('OK\n'));
@@ -101,6 +105,23 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(landingPage(options, now())));
 
   return app;
+}
+
+/**
+ * A body written from buffers held elsewhere: all of them offered at once (no
+ * copy, no turn of the event loop between them), empty ones left out.
+ */
+class BufferList extends Readable {
+  constructor(private parts: Buffer[] | undefined) {
+    super();
+  }
+
+  override _read(): void {
+    const parts = this.parts;
+    this.parts = undefined;
+    if (parts) for (const part of parts) if (part.length > 0) this.push(part);
+    this.push(null);
+  }
 }
 
 interface Connection {
