@@ -37,7 +37,11 @@ const OPENMETRICS = 'application/openmetrics-text';
  * 0.0.4, what every Prometheus since 2.5 reads.
  */
 export function negotiateFormat(accept: string | undefined): Format {
-  const preferred = new Negotiator({ headers: { accept: accept ?? '*/*' } }).mediaTypes();
+  return remembered(formats, accept ?? '*/*', negotiateFormatOnce);
+}
+
+function negotiateFormatOnce(accept: string): Format {
+  const preferred = new Negotiator({ headers: { accept } }).mediaTypes();
   for (const type of preferred) {
     if (type === OPENMETRICS) return 'openmetrics';
     if (type === 'text/plain' || type === 'text/*' || type === '*/*') return 'text';
@@ -47,7 +51,30 @@ export function negotiateFormat(accept: string | undefined): Format {
 
 export function wantsGzip(acceptEncoding: string | undefined): boolean {
   if (acceptEncoding === undefined) return false;
+  return remembered(encodings, acceptEncoding, wantsGzipOnce);
+}
+
+function wantsGzipOnce(acceptEncoding: string): boolean {
   return new Negotiator({ headers: { 'accept-encoding': acceptEncoding } }).encoding(['gzip', 'identity']) === 'gzip';
+}
+
+/**
+ * Answers to the few Accept and Accept-Encoding headers scrapers send, kept:
+ * parsing them is a visible part of a scrape's cost. Bounded, since headers
+ * come from clients.
+ */
+const formats = new Map<string, Format>();
+const encodings = new Map<string, boolean>();
+const REMEMBERED_HEADERS = 64;
+
+function remembered<T>(memo: Map<string, T>, header: string, answer: (header: string) => T): T {
+  let value = memo.get(header);
+  if (value === undefined) {
+    value = answer(header);
+    if (memo.size >= REMEMBERED_HEADERS) memo.clear();
+    if (header.length <= 1024) memo.set(header, value);
+  }
+  return value;
 }
 
 export function buildApp(options: AppOptions): FastifyInstance {

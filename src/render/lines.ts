@@ -42,11 +42,13 @@ export function formatValue(value: number): string {
 /** `{a="x",b="y"}` in the labels' own key order (prom-client's), or nothing for no labels. */
 export function labelSet(labels: Readonly<Record<string, string | number>>): string {
   let out = '';
+  let separator = '{';
   for (const key in labels) {
     const v = labels[key] as string | number;
-    out += `${out === '' ? '{' : ','}${key}="${typeof v === 'string' ? escapeLabelValue(v) : v}"`;
+    out += `${separator}${key}="${typeof v === 'string' ? escapeLabelValue(v) : v}"`;
+    separator = ',';
   }
-  return out === '' ? out : `${out}}`;
+  return separator === '{' ? out : `${out}}`;
 }
 
 /** The `# HELP` and `# TYPE` lines of a family, each ending in a newline. */
@@ -126,8 +128,8 @@ export async function renderGauges(
     const names = f.labelNames;
     for (let i = 0; i < samples.length; i++) {
       const labels = (samples[i] as (typeof samples)[number]).labels;
-      let key = '';
-      for (let n = 0; n < names.length; n++) key += `${n === 0 ? '' : '\u0000'}${labels[names[n] as string] ?? ''}`;
+      let key = names.length === 0 ? '' : (labels[names[0] as string] ?? '');
+      for (let n = 1; n < names.length; n++) key += `\u0000${labels[names[n] as string] ?? ''}`;
       const at = seen.get(key);
       if (at === undefined) {
         seen.set(key, latest.length);
