@@ -108,7 +108,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const variant = variantOf(format, gzipped);
     const chunks = scheduler.chunks();
     // A form nobody asked for before is made now, once, and from then on with every refresh.
-    for (const chunk of chunks) if (!chunk.has(variant)) await chunk.make(variant);
+    for (const chunk of chunks) if (!chunk.want(variant)) await chunk.make(variant);
     const own = await ownMetrics.renderBytes(format);
     reply.header('content-type', CONTENT_TYPES[format]).header('vary', 'Accept, Accept-Encoding').header('cache-control', 'no-store');
     if (gzipped) reply.header('content-encoding', 'gzip');

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { type Format, joinFamilies, renderFamilies, renderFamily, type TypedFamily } from '../src/exposition.js';
+import { renderGauges } from '../src/render/lines.js';
 import { registryFamilies } from '../src/own-metrics.js';
 import type { MetricFamily } from '../src/sources/types.js';
 
@@ -160,5 +161,21 @@ describe('the exposition renderer, against prom-client', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('renders a big family in slices, the event loop running between every few hundred series', async () => {
+    const big: MetricFamily = {
+      name: 'mistral_big',
+      help: 'Many series.',
+      labelNames: ['user_id', 'window'],
+      samples: Array.from({ length: 20_000 }, (_, i) => ({ labels: { user_id: `u${i}`, window: '7d' }, value: i / 7 })),
+    };
+    let pauses = 0;
+    const { body } = await renderGauges([big], async () => {
+      pauses++;
+    });
+    // Dedupe and render together: at most 500 series rendered between two turns.
+    expect(pauses).toBeGreaterThanOrEqual(20_000 / 500);
+    expect(`${body.toString()}# EOF\n`).toBe(await renderFamilies([big], 'openmetrics'));
   });
 });

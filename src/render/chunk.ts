@@ -77,6 +77,12 @@ export class RenderedChunk {
     return gzip ? this.pieces[format] !== undefined : this.bodies[format] !== undefined;
   }
 
+  /** Notes that a scrape wants `variant` (so it is kept, and made with every refresh); whether it can be written now. */
+  want(variant: Variant): boolean {
+    this.wanted.add(variant);
+    return this.has(variant);
+  }
+
   /** Makes `variant` (once, however many scrapes ask at the same time) and keeps making it with every refresh. */
   async make(variant: Variant): Promise<void> {
     this.wanted.add(variant);
