@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { ClientObserver, RetryReason } from './admin-api/types.js';
 import type { ApiEndpoint } from './endpoints.js';
+import { systemClock } from './clock.js';
 import { type Format, joinFamilies, renderFamily, type TypedFamily } from './exposition.js';
 import type { EndpointStatus } from './scheduler.js';
 import { UNREADABLE_REASONS } from './sources/types.js';
@@ -12,7 +13,12 @@ export interface OwnMetricsOptions {
   statuses: () => readonly EndpointStatus[];
   /** Process and Node.js runtime metrics (off in golden-file tests, whose values vary). */
   processMetrics?: boolean;
+  /** For how long process metrics are reused (ms since the epoch); the system clock by default. */
+  now?: () => number;
 }
+
+/** Process and runtime metrics are collected at most this often: a collection costs more than the rest of a scrape. */
+export const PROCESS_METRICS_MAX_AGE_MS = 1000;
 
 const RETRY_REASONS: readonly RetryReason[] = ['429', '5xx', 'timeout', 'network'];
 
@@ -54,6 +60,12 @@ export class OwnMetrics implements ClientObserver {
   private readonly processRegistry: Registry | undefined;
   /** The event-loop-lag window figures of the last window that had samples. */
   private readonly lastLagWindow = new Map<string, TypedFamily>();
+  /** The last collection of process metrics, and its renderings. */
+  private processCache: { at: number; families: Promise<TypedFamily[]>; rendered: Partial<Record<Format, string[]>> } | undefined;
+  /** Counts changes of the counters and paths, so that a render can tell it has nothing new to say. */
+  private changes = 0;
+  /** The last render per format, and what it was made from: reused while none of it changed. */
+  private readonly last: Partial<Record<Format, LastRender>> = {};
 
   constructor(private readonly options: OwnMetricsOptions) {
     for (const api_endpoint of options.endpoints) for (const reason of RETRY_REASONS) this.retries.inc({ api_endpoint, reason }, 0);
@@ -66,33 +78,79 @@ export class OwnMetrics implements ClientObserver {
   }
 
   request(endpoint: ApiEndpoint, code: string): void {
+    this.changes++;
     this.requests.inc({ api_endpoint: endpoint, code });
   }
 
   retry(endpoint: ApiEndpoint, reason: RetryReason): void {
+    this.changes++;
     this.retries.inc({ api_endpoint: endpoint, reason });
   }
 
   pathInUse(endpoint: ApiEndpoint, path: string): void {
+    this.changes++;
     this.paths.set(endpoint, path);
   }
 
   parseError(endpoint: ApiEndpoint): void {
+    this.changes++;
     this.parseErrors.inc({ api_endpoint: endpoint });
   }
 
-  /** The rendered metrics; in OpenMetrics, ending with the one `# EOF` of the whole answer. */
+  /**
+   * The rendered metrics; in OpenMetrics, ending with the one `# EOF` of the
+   * whole answer. The exporter's own figures (mistral_up, freshness) are read
+   * at every call; process metrics are collected at most once a second.
+   */
   async render(format: Format): Promise<string> {
-    const families = [...this.families(), ...(await this.processFamilies())];
-    return joinFamilies(
-      families.map((f) => renderFamily(f, format)),
-      format,
-    );
+    return (await this.rendered(format)).text;
   }
 
-  private families(): TypedFamily[] {
-    const { version, revision, statuses } = this.options;
-    const all = statuses();
+  /** `render` as bytes: the same Buffer as long as nothing changed (the gzip joiner then reuses its compression of it). */
+  async renderBytes(format: Format): Promise<Buffer> {
+    const last = await this.rendered(format);
+    last.bytes ??= Buffer.from(last.text);
+    return last.bytes;
+  }
+
+  private async rendered(format: Format): Promise<LastRender> {
+    const statuses = this.options.statuses();
+    const processLines = await this.processRendered(format);
+    const last = this.last[format];
+    if (
+      last !== undefined &&
+      last.changes === this.changes &&
+      last.processLines === processLines &&
+      sameStatuses(last.statuses, statuses)
+    ) {
+      return last;
+    }
+    const own = this.families(statuses).map((f) => renderFamily(f, format));
+    const made: LastRender = { changes: this.changes, statuses, processLines, text: joinFamilies([...own, ...processLines], format) };
+    this.last[format] = made;
+    return made;
+  }
+
+  private async processRendered(format: Format): Promise<readonly string[]> {
+    if (!this.processRegistry) return NO_LINES;
+    const now = (this.options.now ?? systemClock.now)();
+    let cache = this.processCache;
+    if (cache === undefined || now - cache.at >= PROCESS_METRICS_MAX_AGE_MS || now < cache.at) {
+      cache = { at: now, families: this.processFamilies(), rendered: {} };
+      this.processCache = cache;
+      // A collection that failed is not kept: the next scrape tries again.
+      const failed = cache;
+      failed.families.catch(() => {
+        if (this.processCache === failed) this.processCache = undefined;
+      });
+    }
+    const families = await cache.families;
+    cache.rendered[format] ??= families.map((f) => renderFamily(f, format));
+    return cache.rendered[format];
+  }
+
+  private families(all: readonly EndpointStatus[]): TypedFamily[] {
+    const { version, revision } = this.options;
     const perEndpoint = (pick: (s: EndpointStatus) => number | undefined) =>
       all.flatMap((s) => {
         const value = pick(s);
@@ -199,6 +257,39 @@ export class OwnMetrics implements ClientObserver {
       f.samples.some((s) => Number.isNaN(s.value)) ? { ...f, samples: f.samples.filter((s) => !Number.isNaN(s.value)) } : f,
     );
   }
+}
+
+const NO_LINES: readonly string[] = [];
+
+interface LastRender {
+  changes: number;
+  statuses: readonly EndpointStatus[];
+  /** The process metrics' rendering it includes (the same array while their collection is reused). */
+  processLines: readonly string[];
+  text: string;
+  bytes?: Buffer;
+}
+
+/** Whether two readings of the endpoints' statuses say the same (their objects are kept by the scheduler until a refresh replaces them). */
+function sameStatuses(a: readonly EndpointStatus[], b: readonly EndpointStatus[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as EndpointStatus;
+    const y = b[i] as EndpointStatus;
+    if (
+      x.endpoint !== y.endpoint ||
+      x.up !== y.up ||
+      x.intervalMs !== y.intervalMs ||
+      x.lastSuccessAt !== y.lastSuccessAt ||
+      x.lastDurationMs !== y.lastDurationMs ||
+      x.seriesDropped !== y.seriesDropped ||
+      x.unreadable !== y.unreadable ||
+      x.completeUntil !== y.completeUntil
+    ) {
+      return false;
+    }
+  }
+  return true;
 }
 
 const LAG_WINDOW_MEAN = 'nodejs_eventloop_lag_mean_seconds';

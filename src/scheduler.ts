@@ -266,7 +266,7 @@ export class Scheduler {
         peers: this.peers,
       });
       const families = source.toFamilies(snapshot);
-      const chunk = await renderChunk(families);
+      const chunk = await renderChunk(families, state.fresh?.chunk);
       state.seriesDropped = source.seriesDropped?.(snapshot) ?? {};
       this.noteUnreadable(state, source.unreadable?.(snapshot) ?? {});
       const now = clock.now();

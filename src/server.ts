@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import Negotiator from 'negotiator';
 import type { ServerLimits } from './config/index.js';
-import { CONTENT_TYPES, GzipJoiner, type Format } from './exposition.js';
+import { CONTENT_TYPES, type Format, GzipJoiner, variantOf } from './exposition.js';
 import type { Logger } from './logger.js';
 import type { OwnMetrics } from './own-metrics.js';
 import type { Scheduler } from './scheduler.js';
@@ -12,7 +12,7 @@ import { renderStatusPage, type StatusPageOptions } from './status-page.js';
 
 export interface AppOptions {
   scheduler: Pick<Scheduler, 'chunks' | 'ready'>;
-  ownMetrics: Pick<OwnMetrics, 'render'>;
+  ownMetrics: Pick<OwnMetrics, 'renderBytes'>;
   logger: Logger;
   /** What the status page at `/` shows (src/status-page.ts). */
   statusPage: StatusPageOptions;
@@ -30,7 +30,11 @@ const OPENMETRICS = 'application/openmetrics-text';
  * 0.0.4, what every Prometheus since 2.5 reads.
  */
 export function negotiateFormat(accept: string | undefined): Format {
-  const preferred = new Negotiator({ headers: { accept: accept ?? '*/*' } }).mediaTypes();
+  return remembered(formats, accept ?? '*/*', negotiateFormatOnce);
+}
+
+function negotiateFormatOnce(accept: string): Format {
+  const preferred = new Negotiator({ headers: { accept } }).mediaTypes();
   for (const type of preferred) {
     if (type === OPENMETRICS) return 'openmetrics';
     if (type === 'text/plain' || type === 'text/*' || type === '*/*') return 'text';
@@ -40,7 +44,30 @@ export function negotiateFormat(accept: string | undefined): Format {
 
 export function wantsGzip(acceptEncoding: string | undefined): boolean {
   if (acceptEncoding === undefined) return false;
+  return remembered(encodings, acceptEncoding, wantsGzipOnce);
+}
+
+function wantsGzipOnce(acceptEncoding: string): boolean {
   return new Negotiator({ headers: { 'accept-encoding': acceptEncoding } }).encoding(['gzip', 'identity']) === 'gzip';
+}
+
+/**
+ * Answers to the few Accept and Accept-Encoding headers scrapers send, kept:
+ * parsing them is a visible part of a scrape's cost. Bounded, since headers
+ * come from clients.
+ */
+const formats = new Map<string, Format>();
+const encodings = new Map<string, boolean>();
+const REMEMBERED_HEADERS = 64;
+
+function remembered<T>(memo: Map<string, T>, header: string, answer: (header: string) => T): T {
+  let value = memo.get(header);
+  if (value === undefined) {
+    value = answer(header);
+    if (memo.size >= REMEMBERED_HEADERS) memo.clear();
+    if (header.length <= 1024) memo.set(header, value);
+  }
+  return value;
 }
 
 export function buildApp(options: AppOptions): FastifyInstance {
@@ -69,17 +96,21 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.get('/metrics', { onRequest: async (request, reply) => inFlight.admitMetrics(request, reply) }, async (request, reply) => {
     const format = negotiateFormat(request.headers.accept);
+    const gzipped = wantsGzip(request.headers['accept-encoding']);
+    const variant = variantOf(format, gzipped);
     const chunks = scheduler.chunks();
-    const own = Buffer.from(await ownMetrics.render(format));
+    // A form nobody asked for before is made now, once, and from then on with every refresh.
+    for (const chunk of chunks) if (!chunk.want(variant)) await chunk.make(variant);
+    const own = await ownMetrics.renderBytes(format);
     reply.header('content-type', CONTENT_TYPES[format]).header('vary', 'Accept, Accept-Encoding').header('cache-control', 'no-store');
+    if (gzipped) reply.header('content-encoding', 'gzip');
     // The rendered chunks are shared by every scrape until the next refresh: written as they are, never copied into a body of
     // this scrape's own, so a slow or pipelining client costs its own small tail, not a copy of everything.
-    const gzipped = wantsGzip(request.headers['accept-encoding']);
-    if (gzipped) reply.header('content-encoding', 'gzip');
-    const parts = gzipped ? await gzip.join(chunks, own, format) : [...chunks.map((c) => c.body[format]), own];
-    const length = parts.reduce((n, p) => n + p.length, 0);
+    const parts = gzipped ? await gzip.join(chunks, own, format) : [...chunks.map((c) => c.body(format) as Buffer), own];
+    let length = 0;
+    for (const part of parts) length += part.length;
     reply.header('content-length', length);
-    return reply.send(Readable.from(parts.filter((p) => p.length > 0)));
+    return reply.send(new BufferList(parts));
   });
 
   app.get('/-/healthy', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('OK\n'));
@@ -95,6 +126,23 @@ export function buildApp(options: AppOptions): FastifyInstance {
   );
 
   return app;
+}
+
+/**
+ * A body written from buffers held elsewhere: all of them offered at once (no
+ * copy, no turn of the event loop between them), empty ones left out.
+ */
+class BufferList extends Readable {
+  constructor(private parts: Buffer[] | undefined) {
+    super();
+  }
+
+  override _read(): void {
+    const parts = this.parts;
+    this.parts = undefined;
+    if (parts) for (const part of parts) if (part.length > 0) this.push(part);
+    this.push(null);
+  }
 }
 
 interface Connection {

@@ -1,6 +1,8 @@
-import { crc32, gunzipSync, inflateRawSync } from 'node:zlib';
+import { constants, crc32, gunzipSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { GzipJoiner, renderChunk, stripEof } from '../src/exposition.js';
+import fc from 'fast-check';
+import { type Format, GzipJoiner, type RenderedChunk, renderChunk } from '../src/exposition.js';
+import { crc32Combine } from '../src/render/crc32.js';
 import { OwnMetrics } from '../src/own-metrics.js';
 import type { EndpointStatus } from '../src/scheduler.js';
 import type { MetricFamily } from '../src/sources/types.js';
@@ -18,35 +20,68 @@ const families: MetricFamily[] = [
   { name: 'mistral_empty', help: 'No samples.', labelNames: [], samples: [] },
 ];
 
+/** A chunk with every form made. */
+async function rendered(fams: MetricFamily[], previous?: RenderedChunk): Promise<RenderedChunk> {
+  const chunk = await renderChunk(fams, previous);
+  for (const v of ['text', 'openmetrics', 'text+gzip', 'openmetrics+gzip'] as const) await chunk.make(v);
+  return chunk;
+}
+
+const body = (chunk: RenderedChunk, format: Format) => chunk.body(format) ?? Buffer.alloc(0);
+
 describe('renderChunk', () => {
   it('renders the text format with escaping, and counts series', async () => {
-    const chunk = await renderChunk(families);
-    const text = chunk.body.text.toString();
+    const chunk = await rendered(families);
+    const text = body(chunk, 'text').toString();
     expect(text).toContain('# TYPE mistral_example gauge');
     expect(text).toContain('mistral_example{model="a\\"b"} 1.5');
     expect(text).toContain('mistral_example{model="c\\nd"} 2e-7');
+    expect(text).toContain('2e-7\n\n# HELP mistral_empty');
     expect(chunk.series).toBe(2);
   });
 
   it('renders OpenMetrics without the final # EOF, so chunks can be joined', async () => {
-    const om = (await renderChunk(families)).body.openmetrics.toString();
+    const om = body(await rendered(families), 'openmetrics').toString();
     expect(om).toContain('# TYPE mistral_example gauge');
     expect(om).not.toContain('# EOF');
     expect(om.endsWith('\n')).toBe(true);
     expect(om).not.toMatch(/\n\n/); // OpenMetrics allows no blank line
   });
 
+  it('makes at first only what Prometheus asks for, the rest on demand, and then with every refresh', async () => {
+    const first = await renderChunk(families);
+    expect(first.has('openmetrics+gzip')).toBe(true);
+    // Held compressed only: the plain bytes are not kept for nobody.
+    expect(first.has('openmetrics') || first.has('text') || first.has('text+gzip')).toBe(false);
+    await first.make('text');
+    expect(body(first, 'text').toString()).toContain('mistral_example{model="a\\"b"} 1.5\n');
+    const next = await renderChunk(families, first);
+    expect(next.has('text') && next.has('openmetrics+gzip')).toBe(true);
+    expect(next.has('openmetrics') || next.has('text+gzip')).toBe(false);
+    // Whatever form is made from whatever is held, the bytes are the same.
+    const all = await rendered(families);
+    for (const format of ['text', 'openmetrics'] as const) {
+      await next.make(format);
+      expect(body(next, format).equals(body(all, format))).toBe(true);
+      expect(
+        inflateRawSync(next.deflated('openmetrics')?.data ?? Buffer.alloc(0), { finishFlush: constants.Z_SYNC_FLUSH }).equals(
+          body(all, 'openmetrics'),
+        ),
+      ).toBe(true);
+    }
+  });
+
   it('joins chunks and a tail into ONE gzip member that a single-member decoder reads whole', async () => {
-    const a = await renderChunk(families);
-    const b = await renderChunk([{ ...families[0]!, name: 'mistral_other' }]);
+    const a = await rendered(families);
+    const b = await rendered([{ ...families[0]!, name: 'mistral_other' }]);
     const joiner = new GzipJoiner();
     for (const format of ['text', 'openmetrics'] as const) {
       const tail = Buffer.from('mistral_up{api_endpoint="usage"} 1\n');
-      const expected = Buffer.concat([a.body[format], b.body[format], tail]);
+      const expected = Buffer.concat([body(a, format), body(b, format), tail]);
       for (let scrape = 0; scrape < 2; scrape++) {
         const parts = await joiner.join([a, b], tail, format);
         // The chunks' deflated buffers are written as they are, not copied.
-        expect(parts).toContain(a.deflated[format]);
+        expect(parts).toContain(a.deflated(format)?.data);
         const gz = Buffer.concat(parts);
         expect(gunzipSync(gz).equals(expected)).toBe(true);
         // The deflate data between header and trailer alone inflates to everything: one member, not several.
@@ -57,23 +92,35 @@ describe('renderChunk', () => {
     }
   });
 
-  it('recomputes the checksum when the chunks change', async () => {
-    const a = await renderChunk(families);
-    const b = await renderChunk([{ ...families[0]!, name: 'mistral_other' }]);
+  it('recomputes the checksum when the chunks or the tail change', async () => {
+    const a = await rendered(families);
+    const b = await rendered([{ ...families[0]!, name: 'mistral_other' }]);
     const joiner = new GzipJoiner();
     await joiner.join([a], Buffer.alloc(0), 'text');
     const gz = Buffer.concat(await joiner.join([a, b], Buffer.alloc(0), 'text'));
-    expect(gunzipSync(gz).equals(Buffer.concat([a.body.text, b.body.text]))).toBe(true);
+    expect(gunzipSync(gz).equals(Buffer.concat([body(a, 'text'), body(b, 'text')]))).toBe(true);
+    const tail = Buffer.from('x 1\n');
+    const withTail = Buffer.concat(await joiner.join([a, b], tail, 'text'));
+    expect(gunzipSync(withTail).equals(Buffer.concat([body(a, 'text'), body(b, 'text'), tail]))).toBe(true);
   });
 
   it('renders nothing at all for no families', async () => {
-    const chunk = await renderChunk([]);
-    expect(chunk.body.text.length + chunk.body.openmetrics.length + chunk.deflated.text.length).toBe(0);
+    const chunk = await rendered([]);
+    expect(body(chunk, 'text').length + body(chunk, 'openmetrics').length + (chunk.deflated('text')?.data.length ?? 1)).toBe(0);
   });
+});
 
-  it('strips only a final # EOF', () => {
-    expect(stripEof('a 1\n# EOF\n')).toBe('a 1\n');
-    expect(stripEof('a 1\n')).toBe('a 1\n');
+describe('crc32Combine', () => {
+  it('gives the CRC-32 of two pieces joined, from theirs', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.uint8Array({ maxLength: 3000 }), (a, b) => {
+        const joined = crc32(Buffer.concat([a, b])) >>> 0;
+        expect(crc32Combine(crc32(a), crc32(b), b.length)).toBe(joined);
+      }),
+    );
+    // A long piece (many bits of length): against the checksum of the bytes themselves.
+    const long = Buffer.alloc(5_000_017, 0x61);
+    expect(crc32Combine(crc32('head'), crc32(long), long.length)).toBe(crc32(Buffer.concat([Buffer.from('head'), long])) >>> 0);
   });
 });
 

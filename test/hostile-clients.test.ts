@@ -62,7 +62,7 @@ describe('a client that pipelines requests', () => {
     const h = await harness({ env: { HTTP_MAX_REQUESTS_PER_CONNECTION: '4' } });
     await h.refreshAll();
     const port = await listen(h);
-    const render = vi.spyOn(h.exporter.ownMetrics, 'render');
+    const render = vi.spyOn(h.exporter.ownMetrics, 'renderBytes');
 
     const { statuses, closedByServer } = await pipelined(port, '/metrics', 500);
 
@@ -116,7 +116,7 @@ describe('a client that never reads its answer', () => {
     const port = await listen(h);
     const body = await h.scrape();
     expect(body.length).toBeGreaterThan(2 * 1024 ** 2);
-    const render = vi.spyOn(h.exporter.ownMetrics, 'render');
+    const render = vi.spyOn(h.exporter.ownMetrics, 'renderBytes');
 
     const idle: Socket[] = [];
     try {

@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { type Format, joinFamilies, renderFamilies, renderFamily, type TypedFamily } from '../src/exposition.js';
+import { renderGauges } from '../src/render/lines.js';
 import { registryFamilies } from '../src/own-metrics.js';
 import type { MetricFamily } from '../src/sources/types.js';
 
@@ -102,4 +104,78 @@ describe('the exposition renderer, against prom-client', () => {
       expect(shape(ours)).toEqual(shape(reference));
     },
   );
+
+  /** Label values and HELP texts with everything that is escaped, and more. */
+  const awkwardText = fc.string({
+    unit: fc.oneof(
+      fc.constantFrom('\\', '\n', '"', '\r', '\t', '{', '}', '=', ',', ' ', '#', 'é', '✓', '😀'),
+      fc.string({ minLength: 1, maxLength: 1 }),
+    ),
+    maxLength: 12,
+  });
+  /** Integers, floats, exponents both ways, negative zero: the forms JavaScript writes numbers in. */
+  const value = fc.oneof(
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.constantFrom(0, -0, 1e21, 1e-7, 123456789012345680000, 0.1 + 0.2, -1.5e-300, Number.MAX_VALUE, Number.MIN_VALUE),
+    fc.integer({ min: -30, max: 30 }).map((e) => 1.234 * 10 ** e),
+  );
+  const labelName = fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9_]{0,6}$/);
+  const family = (index: number) =>
+    fc
+      .record({
+        help: awkwardText.map((h) => `Help ${h}`), // prom-client requires one
+        labelNames: fc.uniqueArray(labelName, { maxLength: 3 }),
+        // A small pool of values, so that the same series comes more than once.
+        pool: fc.array(awkwardText, { minLength: 1, maxLength: 4 }),
+        rows: fc.array(fc.record({ picks: fc.array(fc.nat(), { minLength: 3, maxLength: 3 }), value, shuffle: fc.nat() }), {
+          maxLength: 12,
+        }),
+      })
+      .map(({ help, labelNames, pool, rows }): MetricFamily => {
+        const samples = rows.map(({ picks, value, shuffle }) => {
+          const entries = labelNames.map((n, i) => [n, pool[(picks[i] as number) % pool.length] as string] as const);
+          // Label keys in any order: prom-client writes them in the order given.
+          const rotated = [...entries.slice(shuffle % (entries.length || 1)), ...entries.slice(0, shuffle % (entries.length || 1))];
+          return { labels: Object.fromEntries(rotated), value };
+        });
+        // An unlabelled family with no sample: prom-client would invent a 0 (see above), so it always has one here.
+        if (labelNames.length === 0 && samples.length === 0) samples.push({ labels: {}, value: 1 });
+        return { name: `mistral_random_${index}`, help, labelNames, samples };
+      });
+  const families = fc.integer({ min: 1, max: 4 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => family(i))));
+
+  it.each(FORMATS)('random gauge families: byte-identical to prom-client (%s)', async (format) => {
+    await fc.assert(
+      fc.asyncProperty(families, async (fams) => {
+        const reference = await promClient(format, (registry) => {
+          for (const f of fams) {
+            const g = new Gauge({ name: f.name, help: f.help, labelNames: [...f.labelNames], registers: [registry] });
+            for (const s of f.samples) {
+              if (f.labelNames.length === 0) g.set(s.value);
+              else g.set(s.labels, s.value);
+            }
+          }
+        });
+        expect(await renderFamilies(fams, format)).toBe(reference);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('renders a big family in slices, the event loop running between every few hundred series', async () => {
+    const big: MetricFamily = {
+      name: 'mistral_big',
+      help: 'Many series.',
+      labelNames: ['user_id', 'window'],
+      samples: Array.from({ length: 20_000 }, (_, i) => ({ labels: { user_id: `u${i}`, window: '7d' }, value: i / 7 })),
+    };
+    let pauses = 0;
+    const { body } = await renderGauges([big], async () => {
+      pauses++;
+    });
+    // Dedupe and render together: at most 500 series rendered between two turns.
+    expect(pauses).toBeGreaterThanOrEqual(20_000 / 500);
+    expect(`${body.toString()}# EOF\n`).toBe(await renderFamilies([big], 'openmetrics'));
+  });
 });

@@ -59,11 +59,12 @@ function setup(options: { maxStalenessMs?: number; random?: () => number } = {})
     onParseError: (e) => parseErrors.push(e),
   });
   clock.afterEachTimer = () => scheduler.whenIdle();
-  const text = () =>
-    scheduler
-      .chunks()
-      .map((c) => c.body.text.toString())
-      .join('');
+  /** What the chunks served now hold, in the text format (read at the call, as a scrape reads them). */
+  const text = async () => {
+    const chunks = scheduler.chunks();
+    for (const c of chunks) await c.make('text');
+    return chunks.map((c) => c.body('text')?.toString()).join('');
+  };
   const up = (e: ApiEndpoint) => scheduler.statuses().find((s) => s.endpoint === e)?.up;
   return { clock, api, logs, parseErrors, scheduler, text, up };
 }
@@ -77,8 +78,8 @@ describe('Scheduler', () => {
     scheduler.start();
     await clock.advance(0);
     expect(scheduler.ready()).toBe(true);
-    expect(text()).toContain('mistral_spend{currency="EUR",product="api"} 10');
-    expect(text()).toContain('mistral_rate_limit_requests_per_second 5');
+    expect(await text()).toContain('mistral_spend{currency="EUR",product="api"} 10');
+    expect(await text()).toContain('mistral_rate_limit_requests_per_second 5');
 
     await clock.advance(MIN);
     expect([api.count('spend_limit'), api.count('rate_limit')]).toEqual([2, 1]);
@@ -120,19 +121,19 @@ describe('Scheduler', () => {
     await clock.advance(MIN);
     expect(up('spend_limit')).toBe(false);
     expect(up('rate_limit')).toBe(true);
-    expect(text()).toContain('product="api"} 42');
+    expect(await text()).toContain('product="api"} 42');
 
     await clock.advance(4 * MIN - 1);
-    expect(text()).toContain('product="api"} 42');
+    expect(await text()).toContain('product="api"} 42');
     await clock.advance(2);
-    expect(text()).not.toContain('mistral_spend');
-    expect(text()).toContain('mistral_rate_limit_requests_per_second 5');
+    expect(await text()).not.toContain('mistral_spend');
+    expect(await text()).toContain('mistral_rate_limit_requests_per_second 5');
     expect(logs.lines().some((l) => l.level === 'warn' && /older than MAX_STALENESS \(5m\)/.test(l.msg))).toBe(true);
 
     api.answers.set('spend_limit', ok(spendBody(43)));
     await clock.advance(MIN);
     expect(up('spend_limit')).toBe(true);
-    expect(text()).toContain('product="api"} 43');
+    expect(await text()).toContain('product="api"} 43');
     expect(logs.lines().some((l) => l.level === 'info' && /answers again after 5 failed refresh/.test(l.msg))).toBe(true);
     await scheduler.stop();
   });
@@ -149,10 +150,10 @@ describe('Scheduler', () => {
     );
     scheduler.start();
     await clock.advance(0);
-    expect(text()).toContain('model="b"');
+    expect(await text()).toContain('model="b"');
     api.answers.set('rate_limit', ok(rateBody));
     await clock.advance(2 * MIN);
-    expect(text()).not.toContain('model="b"');
+    expect(await text()).not.toContain('model="b"');
     await scheduler.stop();
   });
 

@@ -15,7 +15,6 @@ import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
 import { createApiClient } from '../exporter.js';
 import { warnOnce, type Logger } from '../logger.js';
-import { stripEof } from '../exposition.js';
 import { readerOptionsOf } from '../sources/catalog.js';
 import { BACKFILL_ENDPOINTS, READ_MONTH, type BackfillEndpoint } from './endpoints.js';
 import { compareYearMonth, formatYearMonth, monthsBetween, type BackfillOptions, type YearMonth } from './options.js';
@@ -269,4 +268,9 @@ export function summary(options: BackfillOptions, r: BackfillResult, elapsedMs: 
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Removes the trailing `# EOF` of an OpenMetrics part; the month's file gets one at its very end. */
+function stripEof(openmetrics: string): string {
+  return openmetrics.replace(/\n?# EOF\n$/, '\n');
 }

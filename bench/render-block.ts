@@ -1,0 +1,145 @@
+/**
+ * What rendering one refresh costs the exporter's event loop: the families of
+ * every endpoint are read once from the simulator (in a process of its own),
+ * then each is rendered as the scheduler does after a fetch, while
+ * monitorEventLoopDelay watches the loop and a 1 ms timer counts how long it
+ * was kept from running. The parse of the answers and `toFamilies` are not
+ * part of it (figures of their own below).
+ *
+ *   npx tsx bench/render-block.ts --users 10000 [--rounds 5]
+ *
+ * Figures, not assertions: no test depends on them. The machine may be
+ * shared: compare runs made one after the other, not across machines.
+ */
+import { NO_PEERS } from '../src/peers.js';
+import { spawn } from 'node:child_process';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { systemClock } from '../src/clock.js';
+import { loadConfig } from '../src/config/index.js';
+import { createApiClient } from '../src/exporter.js';
+import { renderChunk } from '../src/exposition.js';
+import { createLogger } from '../src/logger.js';
+import { Secret } from '../src/secret.js';
+import { createSources, readerOptionsOf } from '../src/sources/catalog.js';
+import type { MetricFamily } from '../src/sources/types.js';
+
+const KEY = 'bench-key';
+const { values: args } = parseArgs({
+  options: {
+    users: { type: 'string', default: '10000' },
+    rounds: { type: 'string', default: '5' },
+    /** Render every format and compression too, as when both formats are scraped with and without gzip. */
+    all: { type: 'boolean', default: false },
+  },
+});
+const USERS = Number(args.users);
+const ROUNDS = Number(args.rounds);
+
+async function startSimulatorProcess(users: number): Promise<{ url: string; stop: () => void }> {
+  const cli = new URL('../src/simulator/cli.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--api-key', KEY, '--users', String(users)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    child.on('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+async function main(): Promise<void> {
+  const sim = await startSimulatorProcess(USERS);
+  const command = loadConfig({
+    argv: [],
+    env: {
+      MISTRAL_ADMIN_API_KEY: KEY,
+      MISTRAL_ADMIN_API_URL: sim.url,
+      LOG_LEVEL: 'error',
+      LECHAT_USER_METRICS: 'true',
+      LECHAT_USER_LIMIT: String(Math.max(USERS, 1)),
+    },
+  });
+  if (command.kind !== 'run') throw new Error('unexpected');
+  const config = { ...command.config, apiKey: new Secret(KEY) };
+  const logger = createLogger({ level: 'error' });
+  const client = createApiClient(config, { logger, clock: systemClock, observer: { request() {}, retry() {}, pathInUse() {} } });
+  const sources = createSources(config.endpoints, readerOptionsOf(config));
+  const all: MetricFamily[] = [];
+  let toFamiliesMs = 0;
+  for (const source of sources) {
+    const signal = new AbortController().signal;
+    const snapshot = await source.fetch({
+      get: (query) => client.get(source.endpoint, { query, signal }),
+      signal,
+      now: Date.now(),
+      logger,
+      peers: NO_PEERS,
+    });
+    const t = performance.now();
+    all.push(...source.toFamilies(snapshot));
+    toFamiliesMs = Math.max(toFamiliesMs, performance.now() - t);
+  }
+  sim.stop();
+  const series = all.reduce((n, f) => n + f.samples.length, 0);
+
+  const rows: string[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    let longestGap = 0;
+    // The process's CPU time between two ticks: a gap with little CPU was the machine running others, not a block.
+    let mostCpuBetweenTicks = 0;
+    let last = performance.now();
+    let lastCpu = cpuMs();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      const nowCpu = cpuMs();
+      longestGap = Math.max(longestGap, now - last);
+      mostCpuBetweenTicks = Math.max(mostCpuBetweenTicks, nowCpu - lastCpu);
+      last = now;
+      lastCpu = nowCpu;
+    }, 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    longestGap = 0;
+    mostCpuBetweenTicks = 0;
+    loop.enable();
+    const cpu = process.cpuUsage();
+    const t = performance.now();
+    const chunk = await renderChunk(all);
+    if (args.all) await warmAll(chunk);
+    const wall = performance.now() - t;
+    const used = process.cpuUsage(cpu);
+    loop.disable();
+    clearInterval(ticker);
+    rows.push(
+      `| ${round + 1} | ${wall.toFixed(1)} | ${((used.user + used.system) / 1000).toFixed(1)} | ${(loop.max / 1e6).toFixed(1)} | ${longestGap.toFixed(1)} | ${mostCpuBetweenTicks.toFixed(1)} |`,
+    );
+  }
+  process.stdout.write(
+    `Rendering one refresh of every endpoint at ${USERS} users (${series} series${args.all ? ', every format and compression' : ''}); toFamilies of the largest endpoint: ${toFamiliesMs.toFixed(1)} ms (not included)\n\n` +
+      '| round | wall ms | CPU ms (main thread + zlib threads) | longest event-loop delay ms | longest 1 ms timer gap ms | most process CPU ms between two ticks |\n| --- | --- | --- | --- | --- | --- |\n' +
+      `${rows.join('\n')}\n`,
+  );
+}
+
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** Every variant of a chunk, where the chunk renders them on demand. */
+async function warmAll(chunk: unknown): Promise<void> {
+  const c = chunk as { make?: (variant: string) => Promise<void> };
+  if (typeof c.make !== 'function') return;
+  await Promise.all(['openmetrics', 'text', 'openmetrics+gzip', 'text+gzip'].map((v) => c.make?.(v)));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

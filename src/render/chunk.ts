@@ -1,0 +1,163 @@
+import { promisify } from 'node:util';
+import { constants, deflateRaw as deflateRawCallback, inflateRaw as inflateRawCallback } from 'node:zlib';
+import type { MetricFamily } from '../sources/types.js';
+import { crc32Sliced } from './crc32.js';
+import { type Format, openMetricsFromText, renderGauges, textFromOpenMetrics } from './lines.js';
+
+const deflateRaw = promisify(deflateRawCallback);
+const inflateRaw = promisify(inflateRawCallback);
+
+/** Raw deflate ending in a sync flush and no final block, so that pieces join into one deflate stream. */
+const SYNC_FLUSH = { finishFlush: constants.Z_SYNC_FLUSH };
+
+/** One form of the answer: a format, compressed (gzip) or not. */
+export type Variant = `${Format}` | `${Format}+gzip`;
+
+export const variantOf = (format: Format, gzip: boolean): Variant => (gzip ? `${format}+gzip` : format);
+
+/**
+ * What is made before anything is scraped: the form Prometheus asks for
+ * (OpenMetrics, gzip). Any other is made on its first scrape, and then with
+ * every refresh.
+ */
+const FIRST_WANTED: readonly Variant[] = ['openmetrics+gzip'];
+
+/** A piece of one gzip member: raw deflate (sync flush), and the CRC-32 and length of what it inflates to. */
+export interface DeflatedPiece {
+  data: Buffer;
+  crc: number;
+  length: number;
+}
+
+let lastId = 0;
+
+/**
+ * One source's families, rendered once per refresh, in the forms that are
+ * scraped, so that a scrape writes buffers rather than serialising. The
+ * OpenMetrics form has no `# EOF`: the scrape's own metrics end with it.
+ *
+ * Each form is held once, and only while it is wanted: a form only ever
+ * scraped compressed is kept compressed (its plain bytes are made again from
+ * the compressed ones if a plain scrape comes).
+ */
+export class RenderedChunk {
+  /** Tells chunks apart cheaply (the gzip joiner remembers which it checksummed, without holding them). */
+  readonly id = ++lastId;
+  private readonly bodies: Partial<Record<Format, Buffer>>;
+  private readonly pieces: Partial<Record<Format, DeflatedPiece>>;
+  private readonly making = new Map<Variant, Promise<void>>();
+
+  constructor(
+    /** Samples in the chunk. */
+    readonly series: number,
+    /** Where each family begins in the OpenMetrics form (the text form has a blank line before each but the first). */
+    private readonly familyStarts: readonly number[],
+    body: Partial<Record<Format, Buffer>>,
+    /** The forms scraped so far, shared with the chunks that follow this one (renderChunk's `previous`). */
+    readonly wanted: Set<Variant>,
+    pieces: Partial<Record<Format, DeflatedPiece>> = {},
+  ) {
+    this.bodies = body;
+    this.pieces = pieces;
+  }
+
+  /** The bytes of a plain form, if made. */
+  body(format: Format): Buffer | undefined {
+    return this.bodies[format];
+  }
+
+  /** The compressed piece of a form, if made. */
+  deflated(format: Format): DeflatedPiece | undefined {
+    return this.pieces[format];
+  }
+
+  /** Whether `variant` can be written now. */
+  has(variant: Variant): boolean {
+    const [format, gzip] = parse(variant);
+    return gzip ? this.pieces[format] !== undefined : this.bodies[format] !== undefined;
+  }
+
+  /** Notes that a scrape wants `variant` (so it is kept, and made with every refresh); whether it can be written now. */
+  want(variant: Variant): boolean {
+    this.wanted.add(variant);
+    return this.has(variant);
+  }
+
+  /** Makes `variant` (once, however many scrapes ask at the same time) and keeps making it with every refresh. */
+  async make(variant: Variant): Promise<void> {
+    this.wanted.add(variant);
+    if (this.has(variant)) return;
+    let making = this.making.get(variant);
+    if (making === undefined) {
+      making = this.build(variant).finally(() => {
+        this.making.delete(variant);
+        this.trim();
+      });
+      this.making.set(variant, making);
+    }
+    await making;
+  }
+
+  private async build(variant: Variant): Promise<void> {
+    const [format, gzip] = parse(variant);
+    const body = await this.plain(format);
+    if (!gzip) {
+      this.bodies[format] = body;
+      return;
+    }
+    const [data, crc] = await Promise.all([deflateRaw(body, SYNC_FLUSH), crc32Sliced(body)]);
+    this.pieces[format] = { data, crc, length: body.length };
+  }
+
+  /** The plain bytes of `format`, from whatever form is at hand. */
+  private async plain(format: Format): Promise<Buffer> {
+    const other: Format = format === 'text' ? 'openmetrics' : 'text';
+    const own = this.bodies[format];
+    if (own) return own;
+    const derive = (from: Buffer) =>
+      format === 'text' ? textFromOpenMetrics(from, this.familyStarts) : openMetricsFromText(from, this.familyStarts);
+    const near = this.bodies[other];
+    if (near) return derive(near);
+    const piece = this.pieces[format];
+    if (piece) return inflateRaw(piece.data, SYNC_FLUSH);
+    const far = this.pieces[other];
+    if (far) return derive(await inflateRaw(far.data, SYNC_FLUSH));
+    throw new Error('a rendered chunk holds no form of its data');
+  }
+
+  /** Lets go of plain bytes no scrape wants, once a compressed form can give them back. */
+  private trim(): void {
+    if (this.making.size > 0) return;
+    for (const format of ['text', 'openmetrics'] as const) {
+      if (this.bodies[format] === undefined || this.wanted.has(format)) continue;
+      if (this.pieces.text || this.pieces.openmetrics || this.bodies[format === 'text' ? 'openmetrics' : 'text']) {
+        delete this.bodies[format];
+      }
+    }
+  }
+}
+
+function parse(variant: Variant): [Format, boolean] {
+  return variant.endsWith('+gzip') ? [variant.slice(0, -5) as Format, true] : [variant as Format, false];
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Renders one source's families in the forms scraped so far (`previous`: the
+ * chunk this one replaces, whose wanted forms it carries on), yielding to the
+ * event loop as it goes; compression runs on libuv's thread pool.
+ */
+export async function renderChunk(families: readonly MetricFamily[], previous?: RenderedChunk): Promise<RenderedChunk> {
+  const wanted = previous?.wanted ?? new Set(FIRST_WANTED);
+  if (families.length === 0) {
+    const piece = { data: EMPTY, crc: 0, length: 0 };
+    return new RenderedChunk(0, [], { text: EMPTY, openmetrics: EMPTY }, wanted, { text: piece, openmetrics: piece });
+  }
+  const { body, familyStarts } = await renderGauges(families);
+  const series = families.reduce((n, f) => n + f.samples.length, 0);
+  const chunk = new RenderedChunk(series, familyStarts, { openmetrics: body }, wanted);
+  // Together: each starts from the bytes just rendered, which are let go (if no scrape wants them plain) once all are made.
+  await Promise.all([...wanted].map((variant) => chunk.make(variant)));
+  return chunk;
+}
