@@ -2,8 +2,8 @@
  * The benchmark of issue 11: how fast /metrics is served and how much a refresh costs, side by side
  * with baselines, in one run.
  *
- *   npm run bench                      # sizes of ~1 000, 10 000 and 100 000 series, median of 3 (about 35 minutes)
- *   npm run bench -- --quick           # ~1 000 and 10 000 series, 1 repetition, short runs (about 5 minutes)
+ *   npm run bench                      # sizes of ~1 000, 10 000 and 100 000 series, median of 3 (about 45 minutes)
+ *   npm run bench -- --quick           # ~1 000 and 10 000 series, 1 repetition, short runs (about 8 minutes)
  *   npm run bench -- --no-pushgateway  # without the prometheus-pushgateway baseline
  *
  * Needs Linux (/proc), Debian's `wrk` and `prometheus-pushgateway` (apt-get install wrk prometheus-pushgateway),
@@ -359,7 +359,8 @@ async function load(server: Server, connections: number, gzip: boolean, seconds:
   const errors = w.connectErrors + w.readErrors + w.writeErrors + w.statusErrors + w.timeouts;
   const good = Math.max(0, w.requests - w.statusErrors);
   return {
-    scrapesPerSecond: round(good / (w.durationUs / 1e6), 1),
+    // Three decimals: a slow baseline may complete one answer in 20 s (0.05/s).
+    scrapesPerSecond: round(good / (w.durationUs / 1e6), 3),
     p50Ms: round(w.p50Us / 1000, 3),
     p99Ms: round(w.p99Us / 1000, 3),
     maxMs: round(w.maxUs / 1000, 3),
@@ -653,7 +654,7 @@ function cells(sizes: SizeResult[]): Cell[] {
             target,
             connections,
             gzip,
-            scrapesPerSecond: round(m('scrapesPerSecond'), 1),
+            scrapesPerSecond: round(m('scrapesPerSecond'), 3),
             p50Ms: round(m('p50Ms'), 2),
             p99Ms: round(m('p99Ms'), 2),
             maxMs: round(m('maxMs'), 2),
@@ -810,7 +811,13 @@ function markdown(run: BenchRun): string {
     for (const s of largest.apiCalls.scrapers)
       lines.push(`| ${s.scrapers} | ${s.calls} | ${fmt(s.callsPerHour)} | ${fmt(s.callsPerHourAtDefaultIntervals)} |`);
   }
-  lines.push('', '## Every cell (medians)', '');
+  lines.push(
+    '',
+    '## Every cell (medians)',
+    '',
+    'Scrapes/s counts answers completed in a run (non-2xx excluded: there were none unless the errors column says so); CPU per scrape is the server’s CPU time over the run ÷ those answers; bytes per scrape is what wrk read ÷ those answers (an answer still in flight when a run ends adds bytes, not an answer: slow servers’ figures are inflated by it); RSS peak is sampled every 100 ms. A 0 is a run in which no answer completed.',
+    '',
+  );
   lines.push(
     '| series | target | connections | gzip | scrapes/s | p50 | p99 | max | CPU per scrape | bytes per scrape | RSS peak | errors |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -21,15 +21,20 @@ const NAMES: Record<string, string> = {
 };
 
 export async function renderChart(cells: readonly ChartCell[], quick: boolean): Promise<string> {
-  // Log scales: a run that completed no answer (0 scrapes/s) has no point.
-  const values = cells
-    .filter((c) => c.scrapesPerSecond > 0 && c.p99Ms > 0)
-    .map((c) => ({ series: c.series, server: NAMES[c.target] ?? c.target, rps: c.scrapesPerSecond, p99: c.p99Ms }));
-  const x = { field: 'series', type: 'quantitative', scale: { type: 'log' }, title: 'series on /metrics', axis: { format: '~s' } } as const;
+  const values = cells.map((c) => ({ series: c.series, server: NAMES[c.target] ?? c.target, rps: c.scrapesPerSecond, p99: c.p99Ms }));
+  const x = {
+    field: 'series',
+    type: 'quantitative',
+    scale: { type: 'log', nice: false },
+    title: 'series on /metrics',
+    axis: { format: '~s' },
+  } as const;
   const color = { field: 'server', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 2, labelLimit: 400 } } as const;
   const panel = (field: 'rps' | 'p99', title: string) => ({
     width: 300,
     height: 220,
+    // Log scales: a run with no answer (0 scrapes/s), or none within wrk's timeout (no latency), has no point.
+    transform: [{ filter: `datum.${field} > 0` }],
     mark: { type: 'line', point: true },
     encoding: { x, y: { field, type: 'quantitative', scale: { type: 'log' }, title }, color },
   });
