@@ -5,9 +5,9 @@
  * and the time a scrape takes as Prometheus makes it (OpenMetrics + gzip)
  * and as curl does (text).
  *
- *   npm run bench                                   # the demo: bench/results/scrape-demo.md
- *   npm run bench -- --users 10000 --user-metrics   # bench/results/scrape-10000-users.md
- *   npm run bench -- --scrapes 2000                 # more scrapes per format
+ *   npm run bench:scrape                                   # the demo: bench/results/scrape-demo.md
+ *   npm run bench:scrape -- --users 10000 --user-metrics   # bench/results/scrape-10000-users.md
+ *   npm run bench:scrape -- --scrapes 2000                 # more scrapes per format
  *
  * Figures, not assertions: no test depends on them.
  */
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
 Run: ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}.
 Setup: the exporter against the simulator (seed 1, ${USERS} users${USER_METRICS ? ', per-user series on, no cap reached' : ''}; in a process of its own), over HTTP on loopback; ${SCRAPES} sequential scrapes per format.
 Refresh times include the simulator's answer time (it computes every user's activity per request).
-Command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\` (bench/scrape.ts).
+Command: \`npm run bench:scrape -- ${process.argv.slice(2).join(' ')}\` (bench/scrape.ts).
 
 | figure | value |
 | --- | --- |
