@@ -205,7 +205,9 @@ function advise(r: CheckResult, report: CheckReport): { advice: string; detail?:
             ? `; an organization without ${product} can leave ${r.endpoint} out of MISTRAL_ENDPOINTS`
             : r.endpoint === 'api_keys'
               ? '; a key not allowed to list API keys can leave api_keys out of MISTRAL_ENDPOINTS (the rest is read)'
-              : '';
+              : r.endpoint === 'users' || r.endpoint === 'users_invite'
+                ? `; a key not allowed to list members and invitations can leave ${r.endpoint} out of MISTRAL_ENDPOINTS (the rest is read)`
+                : '';
         return { advice: `${ADVICE.forbidden}${leaveOut}`, detail };
       }
       if (err.status === 422 && r.endpoint === 'audit_events') {

@@ -32,6 +32,7 @@ beforeAll(async () => {
       LECHAT_AGENT_LIMIT: '4',
       VIBE_TOOL_LIMIT: '5',
       API_KEYS_LIMIT: '20',
+      SEAT_PRICE_CHAT: '14.99 EUR',
     },
   });
   await h.refreshAll();

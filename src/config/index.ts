@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { API_ENDPOINTS, type ApiEndpoint, type PathLayout } from '../endpoints.js';
 import { headerValueProblem, Secret } from '../secret.js';
 import { CATALOG } from '../sources/catalog.js';
+import { CHAT, type SeatOptions } from '../sources/users.js';
 import {
   intervalSettingKeys,
   SECTIONS,
@@ -38,6 +39,8 @@ export interface Config {
   apiKeysLimit: number;
   /** Most models with series of their own in `usage` and `rate-limit` (MAX_MODELS). */
   maxModels: number;
+  /** SEAT_IDLE_DAYS and SEAT_PRICE_<PRODUCT>. */
+  seats: SeatOptions;
   maxStalenessMs: number;
   requestTimeoutMs: number;
   maxResponseBytes: number;
@@ -181,6 +184,7 @@ export function loadConfig(sources: ConfigSources): Command {
     auditEventTypes: v.auditEventTypes as string[],
     apiKeysLimit: v.apiKeysLimit as number,
     maxModels: v.maxModels as number,
+    seats: { idleDays: v.seatIdleDays as number, prices: v.seatPriceChat === undefined ? {} : { [CHAT]: v.seatPriceChat } },
     maxStalenessMs,
     requestTimeoutMs: v.requestTimeout as number,
     maxResponseBytes: v.maxResponseSize as number,

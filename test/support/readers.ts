@@ -19,6 +19,7 @@ export function readerOptions(
     auditEventTypes?: string[];
     apiKeysLimit?: number;
     maxModels?: number;
+    seats?: ReaderOptions['seats'];
   } = {},
 ): ReaderOptions {
   return {
@@ -35,6 +36,7 @@ export function readerOptions(
     },
     auditEventTypes: o.auditEventTypes ?? [...DEFAULT_AUDIT_EVENT_TYPES],
     maxModels: o.maxModels ?? 500,
+    seats: o.seats ?? { idleDays: 30, prices: {} },
   };
 }
 
