@@ -70,9 +70,20 @@ function extraMembers(org: SimOrg): number {
   return Math.max(1, Math.round(org.size.users / 50));
 }
 
+/** The last listing made per organization: a paged read asks for the same instant page after page. */
+const lastListing = new WeakMap<SimOrg, { key: string; members: readonly SimMember[] }>();
+
 /** Every member listed at `nowSeconds`, in a stable order: the org's users, then the seatless admins, then the recent joiners. */
-export function simMembers(org: SimOrg, nowSeconds: number, shapes: UsageShapes = {}): SimMember[] {
-  const odd = shapes.oddShapes === true;
+export function simMembers(org: SimOrg, nowSeconds: number, shapes: UsageShapes = {}): readonly SimMember[] {
+  const key = `${nowSeconds}/${shapes.oddShapes === true}`;
+  const last = lastListing.get(org);
+  if (last?.key === key) return last.members;
+  const members = listMembers(org, nowSeconds, shapes.oddShapes === true);
+  lastListing.set(org, { key, members });
+  return members;
+}
+
+function listMembers(org: SimOrg, nowSeconds: number, odd: boolean): SimMember[] {
   const workspaces = simWorkspaces(org);
   const membership = (w: number): JsonObject => ({
     uuid: org.workspaceIds[w] as string,
