@@ -1,4 +1,5 @@
 import { Big } from 'big.js';
+import { Anonymizer } from '../src/anonymize.js';
 import { describe, expect, it } from 'vitest';
 import { formatCheck, runCheck } from '../src/check.js';
 import { loadConfig } from '../src/config/index.js';
@@ -180,6 +181,20 @@ describe('GET users and users-invite against the simulator', () => {
     expect(report).toMatch(/^FAILED +users_invite +users-invite +403 /m);
     expect(report.replace(/\s+/g, ' ')).toContain('can leave users_invite out of MISTRAL_ENDPOINTS');
     expect(report).not.toContain(CANARY_KEY);
+  });
+
+  it('check --save-answers keeps no name, email or id of a member or invitee, and keeps the seats', async () => {
+    const h = await harness({ sim: { oddShapes: true } });
+    const page = h.sim.bodyFor('users', { page: '1', page_size: '100' }) as { members: Array<Record<string, unknown>> };
+    const invites = h.sim.bodyFor('users_invite') as Array<Record<string, unknown>>;
+    const saved = JSON.stringify(new Anonymizer([]).json([page, invites] as unknown as Json));
+    for (const m of h.sim.truth.members().slice(0, 100)) {
+      for (const v of [m.uuid, m.oid_id, m.name, m.email, ...m.subscriptions.map((s) => s.user)])
+        if (v !== null) expect(saved).not.toContain(v);
+    }
+    for (const i of h.sim.truth.invites()) expect(saved).not.toContain(i.email);
+    expect(saved).toContain('"member_has_access":true');
+    expect(saved).toContain('"type":"CHAT"');
   });
 
   it('MISTRAL_ENDPOINTS without users and users_invite: never asked, no series', async () => {

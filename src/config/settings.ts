@@ -220,7 +220,7 @@ export const SETTINGS = {
     metavar: 'DURATION',
     default: '10m',
     section: 'Refresh and freshness',
-    help: 'How often the le Chat (Vibe Work) and Vibe Code analytics endpoints, and the API keys, are read (their figures move slowly). At least 1s.',
+    help: 'How often the le Chat (Vibe Work) and Vibe Code analytics endpoints, the API keys, and the members and invitations are read (their figures move slowly). At least 1s.',
     parse: interval,
   }),
   ...intervalOverrides(),
