@@ -934,7 +934,7 @@ function lechatDashboard(): Json {
       targets: [{ expr: windowRatio('mistral_lechat_messages', 'mistral_lechat_active_users'), legend: 'messages per user' }],
     }),
   );
-  b.add(dataAge('lechat_by_user|lechat_by_agent|lechat_by_time', 'the le Chat figures'));
+  b.add(dataAge('lechat_by_user|lechat_by_agent|lechat_by_time|users|users_invite', 'the le Chat figures and seats'));
   b.add(
     timeSeries('Daily active users over time', 'short', [12, 8], {
       description: 'Users active in le Chat on the last complete UTC day, as it was at each point in time: one step per day.',
@@ -1000,6 +1000,8 @@ function lechatDashboard(): Json {
     }),
   );
 
+  seatsRow(b);
+
   b.row('Per user (opt-in: LECHAT_USER_METRICS=true)', { collapsed: true });
   b.add(
     table('Most active users', 'short', [10, 10], {
@@ -1039,11 +1041,86 @@ function lechatDashboard(): Json {
     uid: 'mistral-lechat',
     title: 'Mistral: le Chat (Vibe Work) adoption',
     description:
-      'le Chat adoption from the Admin API analytics: active users, messages, conversations and files per window of complete UTC days, and the busiest agents.',
+      'le Chat adoption from the Admin API analytics: active users, messages, conversations and files per window of complete UTC days, the busiest agents, and the seats: members, seats by product and plan, idle le Chat seats and invitations.',
     time: 'now-30d',
     window: 'mistral_lechat_active_users',
     board: b,
   });
+}
+
+/** Members, seats, idle le Chat seats and invitations (GET users, users-invite), on the adoption dashboard. */
+function seatsRow(b: Board): void {
+  const CHAT = 'product="chat"';
+  const IDLE_NOTE =
+    ' Absent (empty, never 0) while le Chat by_user_stats is not read or not complete, its longest window is shorter than SEAT_IDLE_DAYS, or its ids match no member: the exporter logs why.';
+  b.row('Seats');
+  b.add(
+    stat('Members', 'short', [4, 5], {
+      description: 'Members of the organization (GET users).',
+      targets: [{ expr: one('mistral_members'), legend: 'members' }],
+    }),
+  );
+  b.add(
+    stat('le Chat seats', 'short', [4, 5], {
+      description: 'le Chat seats whose member has access, every plan together (GET users).',
+      targets: [{ expr: `sum(${one('mistral_seats', CHAT)})`, legend: 'seats' }],
+    }),
+  );
+  b.add(
+    stat('Idle le Chat seats', 'short', [4, 5], {
+      description: `le Chat seats with access whose member, a member for SEAT_IDLE_DAYS (default 30) at least, sent no message in the last SEAT_IDLE_DAYS complete UTC days.${IDLE_NOTE}`,
+      thresholds: ANY_IS_WARNING,
+      targets: [{ expr: one('mistral_seats_idle', CHAT), legend: 'idle seats' }],
+    }),
+  );
+  b.add(
+    gauge('Share of le Chat seats idle', 'percentunit', [4, 5], {
+      description: `Idle le Chat seats as a share of the le Chat seats with access.${IDLE_NOTE}`,
+      min: 0,
+      max: 1,
+      targets: [{ expr: `${one('mistral_seats_idle', CHAT)} / on () sum(${one('mistral_seats', CHAT)})`, legend: 'idle' }],
+    }),
+  );
+  b.add(
+    stat('Idle seats, monthly cost', 'money', [4, 5], {
+      description: `What the idle le Chat seats cost per month: idle seats times SEAT_PRICE_CHAT (empty without that setting).${IDLE_NOTE}`,
+      targets: [{ expr: `max by (currency) (${sel('mistral_seats_idle_cost', CHAT)})`, legend: '{{currency}}' }],
+    }),
+  );
+  b.add(
+    stat('Invitations', 'short', [4, 5], {
+      description: 'Invitations sent and not accepted, pending or expired (the invitations of GET users).',
+      targets: [{ expr: `max by (state) (${sel('mistral_invites')})`, legend: '{{state}}' }],
+    }),
+  );
+  b.add(
+    table('Seats by product and plan', 'short', [12, 8], {
+      description:
+        'Seats per product (`chat`, `mistral_code`, ...) and plan: with access, and assigned (with access or not). Assigned seats without access are cancelled or suspended ones; the status codes are in the next table.',
+      table: { rename: { product: 'Product', plan: 'Plan', 'Value #A': 'With access', 'Value #B': 'Assigned' }, sortBy: 'With access' },
+      targets: [
+        { expr: `max by (product, plan) (${sel('mistral_seats')})` },
+        { expr: `sum by (product, plan) (max without (instance, pod) (${sel('mistral_seats_assigned')}))` },
+      ],
+    }),
+  );
+  b.add(
+    table('Seats assigned, by status', 'short', [12, 8], {
+      description:
+        "Every seat assigned, by product, plan and the API's status code as given (`none`: null; `unknown`: a product listed in subscription_types only). The spec does not say what each code means.",
+      table: { rename: { product: 'Product', plan: 'Plan', status: 'Status', Value: 'Seats' }, sortBy: 'Seats' },
+      targets: [{ expr: `max by (product, plan, status) (${sel('mistral_seats_assigned')})` }],
+    }),
+  );
+  b.add(
+    timeSeries('le Chat seats and idle seats over time', 'short', [24, 8], {
+      description: `le Chat seats with access, and the idle ones, over time.${IDLE_NOTE}`,
+      targets: [
+        { expr: `sum(${one('mistral_seats', CHAT)})`, legend: 'seats' },
+        { expr: one('mistral_seats_idle', CHAT), legend: 'idle' },
+      ],
+    }),
+  );
 }
 
 // ---------------------------------------------------------------- Vibe Code

@@ -198,6 +198,8 @@ function schemaByMetavar(key: string, setting: Setting): JsonSchema {
       return stringOrList({ type: 'string', pattern: `^${WINDOW_RE}$` }, commaListRe(WINDOW_RE));
     case 'ID,ID,...':
       return stringOrList({ type: 'string', minLength: 1 });
+    case 'PRICE':
+      return { type: ['string', 'null'], pattern: '^(|\\s*\\d+(\\.\\d+)?\\s+[A-Za-z]{3}\\s*)$' };
     case 'TYPE,...':
       return stringOrList({ type: 'string', pattern: `^${EVENT_TYPE_RE}$` }, commaListRe(EVENT_TYPE_RE));
     default:
@@ -304,6 +306,8 @@ function checkByMetavar(key: string, setting: Setting): Check {
     case 'NAME,...':
       return { kind: 'endpoints' };
     case 'ID,ID,...':
+    // A seat price's form is checked by the values schema; the exporter says what is wrong with one.
+    case 'PRICE':
     case 'TYPE,...':
       return { kind: 'list' };
     case 'BOOL':

@@ -94,7 +94,9 @@ export function adviceFor(err: unknown, ctx: AdviceContext): string {
             ? `; an organization without ${product} can leave ${ctx.endpoint} out of MISTRAL_ENDPOINTS`
             : ctx.endpoint === 'api_keys'
               ? '; a key not allowed to list API keys can leave api_keys out of MISTRAL_ENDPOINTS (the rest is read)'
-              : '';
+              : ctx.endpoint === 'users' || ctx.endpoint === 'users_invite'
+                ? `; a key not allowed to list members and invitations can leave ${ctx.endpoint} out of MISTRAL_ENDPOINTS (the rest is read)`
+                : '';
         return `${ADVICE.forbidden}${leaveOut}`;
       }
       if (err.status === 422 && ctx.endpoint === 'audit_events') {

@@ -177,6 +177,8 @@ function useStack(at: number) {
           MAX_STALENESS: '1h',
           // The simulated organization bills usage entries that name no tier at standard: said, they are priced.
           USAGE_ASSUMED_SERVICE_TIER: 'standard',
+          // Idle seats have a price: the cost panel has data.
+          SEAT_PRICE_CHAT: '14.99 EUR',
         },
       });
       if (command.kind !== 'run') throw new Error('unexpected');

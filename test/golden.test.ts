@@ -35,6 +35,7 @@ beforeAll(async () => {
       // Usage and Vibe Code following the workspaces listed, two of three (the one with a limit first): its spend against its limit shows.
       MISTRAL_WORKSPACE_IDS: 'all',
       MAX_WORKSPACES: '2',
+      SEAT_PRICE_CHAT: '14.99 EUR',
     },
   });
   await h.refreshAll();

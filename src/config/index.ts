@@ -12,6 +12,7 @@ import { API_ENDPOINTS, type ApiEndpoint, type PathLayout } from '../endpoints.j
 import { FOCUS_HELP_TEXT, FOCUS_HELP_USAGE } from '../focus/help.js';
 import { headerValueProblem, Secret } from '../secret.js';
 import { CATALOG } from '../sources/catalog.js';
+import { CHAT, type SeatOptions } from '../sources/users.js';
 import {
   intervalSettingKeys,
   SECTIONS,
@@ -50,6 +51,8 @@ export interface Config {
   apiKeysLimit: number;
   /** Most models with series of their own in `usage` and `rate-limit` (MAX_MODELS). */
   maxModels: number;
+  /** SEAT_IDLE_DAYS and SEAT_PRICE_<PRODUCT>. */
+  seats: SeatOptions;
   maxStalenessMs: number;
   requestTimeoutMs: number;
   maxResponseBytes: number;
@@ -210,6 +213,7 @@ export function loadConfig(sources: ConfigSources): Command {
     auditEventTypes: v.auditEventTypes as string[],
     apiKeysLimit: v.apiKeysLimit as number,
     maxModels: v.maxModels as number,
+    seats: { idleDays: v.seatIdleDays as number, prices: v.seatPriceChat === undefined ? {} : { [CHAT]: v.seatPriceChat } },
     maxStalenessMs,
     requestTimeoutMs: v.requestTimeout as number,
     maxResponseBytes: v.maxResponseSize as number,

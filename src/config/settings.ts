@@ -1,6 +1,7 @@
 import { API_ENDPOINTS, PATH_LAYOUTS, type ApiEndpoint, type PathLayout } from '../endpoints.js';
 import { SERVICE_TIERS, type ServiceTier } from '../sources/usage.js';
 import { DEFAULT_AUDIT_EVENT_TYPES } from '../sources/audit-events.js';
+import { parseSeatPrice, type SeatPrice } from '../sources/users.js';
 import { CATALOG, endpointOf } from '../sources/catalog.js';
 import type { IntervalGroup } from '../sources/types.js';
 import { formatBytes, parseBoolean, parseBytes, parseChoice, parseDuration, parseHttpUrl, parseInteger, parseList } from './values.js';
@@ -224,7 +225,7 @@ export const SETTINGS = {
     metavar: 'DURATION',
     default: '10m',
     section: 'Refresh and freshness',
-    help: 'How often the le Chat (Vibe Work) and Vibe Code analytics endpoints, and the API keys, are read (their figures move slowly). At least 1s.',
+    help: 'How often the le Chat (Vibe Work) and Vibe Code analytics endpoints, the API keys, and the members and invitations are read (their figures move slowly). At least 1s.',
     parse: interval,
   }),
   ...intervalOverrides(),
@@ -291,6 +292,21 @@ export const SETTINGS = {
     section: 'Analytics',
     help: 'Most Vibe Code tools with series of their own in mistral_vibe_tool_calls_by_tool, the most called on the longest window first.',
     parse: (s) => parseInteger(s, 0, 100_000),
+  }),
+  seatIdleDays: def<number>({
+    env: 'SEAT_IDLE_DAYS',
+    metavar: 'N',
+    default: '30',
+    section: 'Analytics',
+    help: 'A le Chat seat is idle (mistral_seats_idle) when its member sent no le Chat message in this many complete UTC days. Needs an ANALYTICS_WINDOWS window at least this long.',
+    parse: (s) => parseInteger(s, 1, 3660),
+  }),
+  seatPriceChat: def<SeatPrice>({
+    env: 'SEAT_PRICE_CHAT',
+    metavar: 'PRICE',
+    section: 'Analytics',
+    help: 'Monthly price of one le Chat seat, an amount and an ISO 4217 currency code, e.g. "14.99 EUR": turns idle seats into mistral_seats_idle_cost. Unset: no cost series.',
+    parse: parseSeatPrice,
   }),
   apiKeysLimit: def<number>({
     env: 'API_KEYS_LIMIT',

@@ -14,6 +14,8 @@ import { rateLimitBody, spendLimitBody, spendTruth, usageBody, type JsonObject, 
 import { vibeByOrganizationBody, vibeByWorkspaceBody } from './vibe.js';
 import { workspacesBody, type WorkspaceChanges } from './workspaces.js';
 import { apiKeysBody } from './api-keys.js';
+import { usersInviteBody } from './invites.js';
+import { usersBody } from './users.js';
 
 export interface AnswerContext {
   readonly org: SimOrg;
@@ -230,6 +232,16 @@ export function answer(ctx: AnswerContext, endpoint: SimEndpoint, query: Query =
       };
       return reader.rejection() ?? ok(apiKeysBody(ctx.org, query, ctx.nowSeconds));
     }
+    case 'users': {
+      // The schema: page and page_size integers > 0, page_size 25 by default; email filters.
+      const page = reader.integer('page', false, { min: 1, max: Number.MAX_SAFE_INTEGER });
+      const pageSize = reader.integer('page_size', false, { min: 1, max: Number.MAX_SAFE_INTEGER });
+      const query = { page: page ?? 1, pageSize: pageSize ?? 25, email: reader.text('email') };
+      return reader.rejection() ?? ok(usersBody(ctx.org, query, ctx.nowSeconds, ctx.shapes));
+    }
+    case 'users_invite':
+      // A bare array (`OrganizationUserInviteOUT[]`), not paged.
+      return ok(usersInviteBody(ctx.org, ctx.nowSeconds, ctx.shapes));
   }
 }
 

@@ -11,6 +11,8 @@ export type SimEndpoint =
   | 'vibe_by_organization'
   | 'workspaces'
   | 'api_keys'
+  | 'users'
+  | 'users_invite'
   | 'audit_events';
 
 /** brief: the usage-metrics doc page; legacy: the spec up to 2026-07; current: the spec from 2026-07-24. */
@@ -25,6 +27,8 @@ const BILLING_PATHS: Readonly<Record<string, SimEndpoint>> = {
   workspaces: 'workspaces',
   'audit-logs': 'audit_events',
   'api-keys': 'api_keys',
+  users: 'users',
+  'users-invite': 'users_invite',
 };
 
 export const ANALYTICS_PATHS: Readonly<Record<Layout, Readonly<Record<string, SimEndpoint>>>> = {

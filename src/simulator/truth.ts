@@ -14,6 +14,9 @@ import { spendTruth, usageTruth, type SpendState, type SpendTruth, type UsageSha
 import { nextEditWindowTruth, vibeWindowTruth, type NextEditWindowTruth, type VibeWindowTruth } from './vibe.js';
 import { noWorkspaceChanges, simWorkspaces, type SimWorkspace, type WorkspaceChanges } from './workspaces.js';
 import { simApiKeys, type SimApiKey } from './api-keys.js';
+import { simInvites, type SimInvite } from './invites.js';
+import { DAY_SECONDS } from './time.js';
+import { simMembers, type SimMember } from './users.js';
 
 export interface UsageTruthQuery {
   /** Default: the current UTC year. */
@@ -71,6 +74,16 @@ export interface SimulatorTruth {
   auditLog(afterMs: number, beforeMs: number): readonly SimAuditEntry[];
   /** The API keys GET api-keys lists now, newest first, as served (with their creation and expiry instants). */
   apiKeys(): readonly SimApiKey[];
+  /** The members GET users lists now, in its order, as served (with their creation instant). */
+  members(): readonly SimMember[];
+  /** The pending invitations GET users and GET users-invite list now. */
+  invites(): readonly SimInvite[];
+  /**
+   * Idle le Chat seats: members whose CHAT subscription gives access, who
+   * joined before the last `days` complete UTC days began, and who sent no
+   * le Chat message in those days (as the analytics data lake holds them).
+   */
+  idleChatSeats(days: number): number;
 }
 
 export function createTruth(
@@ -116,5 +129,18 @@ export function createTruth(
     workspaces: () => simWorkspaces(org, workspaceChanges).filter((w) => !w.archived),
     auditLog: (afterMs, beforeMs) => auditTruth(org, audit.audit, afterMs, beforeMs, audit.nowMs()),
     apiKeys: () => simApiKeys(org, nowSeconds()),
+    members: () => simMembers(org, nowSeconds(), shapes),
+    invites: () => simInvites(org, nowSeconds(), shapes),
+    idleChatSeats(days) {
+      const end = Math.floor(nowSeconds() / DAY_SECONDS) * DAY_SECONDS;
+      const start = end - days * DAY_SECONDS;
+      const active = lechatWindowTruth(org, { startSeconds: start, endSeconds: end, nowSeconds: analyticsNow() }).byUser;
+      return simMembers(org, nowSeconds(), shapes).filter(
+        (m) =>
+          m.createdSeconds <= start &&
+          m.subscriptions.some((s) => s.type === 'CHAT' && s.member_has_access === true) &&
+          !active.has(m.uuid),
+      ).length;
+    },
   };
 }

@@ -8,6 +8,8 @@ import { rateLimit } from './rate-limit.js';
 import { spendLimit } from './spend-limit.js';
 import type { Endpoint, ReaderOptions, Source } from './types.js';
 import { usage } from './usage.js';
+import { users } from './users.js';
+import { usersInvite } from './users-invite.js';
 import { vibeByOrganization } from './vibe-by-organization.js';
 import { vibeByWorkspace } from './vibe-by-workspace.js';
 import { workspaces } from './workspaces.js';
@@ -28,6 +30,9 @@ export const CATALOG = [
   lechatByUser,
   lechatByAgent,
   lechatByTime,
+  // After lechat_by_user, whose activity the idle seats follow.
+  users,
+  usersInvite,
   vibeByWorkspace,
   vibeByOrganization,
   auditEvents,
@@ -54,6 +59,7 @@ export function readerOptionsOf(config: Config): ReaderOptions {
     auditEventTypes: config.auditEventTypes,
     apiKeysLimit: config.apiKeysLimit,
     maxModels: config.maxModels,
+    seats: config.seats,
   };
 }
 

@@ -14,6 +14,7 @@ import {
   type Counts,
   type Windowed,
 } from './lechat-rows.js';
+import { DAY_S } from './windows.js';
 import { defineEndpoint, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
 import { UnreadableTally } from './unreadable.js';
 
@@ -207,6 +208,62 @@ export function userStatsDropped(s: UserStatsSnapshot, options: UserStatsOptions
   };
 }
 
+/**
+ * What `lechat_by_user` shares with the other readers (`ctx.peers`): who
+ * wrote in le Chat and when, over its longest window, for the idle seats of
+ * `users`. The user ids are the API's own (never the LECHAT_USER_ID_HASH_KEY
+ * pseudonyms, which only ever change labels): `users` compares them with the
+ * member ids GET users gives; the digest never leaves the process.
+ */
+export interface LechatActivity {
+  /** The window's bounds, Unix seconds: [start, end), `days` complete UTC days. */
+  start: number;
+  end: number;
+  days: number;
+  /**
+   * Whether every user of the window is known: the answer shows its last day
+   * loaded (rule 5) and none of its rows was unreadable. When false, a user
+   * missing here may have written: nobody can be called idle.
+   */
+  whole: boolean;
+  /**
+   * Users with a message in the window, by user_id: the latest message,
+   * Unix seconds; undefined when the row gave no readable `last_message_at`.
+   */
+  lastMessage: ReadonlyMap<string, number | undefined>;
+}
+
+/** The digest of a by_user snapshot: its longest window (see LechatActivity). */
+export function lechatActivity(s: UserStatsSnapshot): LechatActivity | undefined {
+  const last = s.windows[s.windows.length - 1];
+  if (last === undefined) return undefined;
+  const unreadable = Object.values(s.unreadable ?? {}).reduce((n, u) => n + (u?.count ?? 0), 0);
+  const lastMessage = new Map<string, number | undefined>();
+  for (const r of last.rows) {
+    if (r.messages <= 0 && r.lastMessageAt === undefined) continue;
+    const at = r.lastMessageAt;
+    if (!lastMessage.has(r.userId)) lastMessage.set(r.userId, at);
+    else {
+      // A user listed twice: the later message; an unknown instant stays unknown (it may be the later).
+      const seen = lastMessage.get(r.userId);
+      lastMessage.set(r.userId, seen === undefined || at === undefined ? undefined : Math.max(seen, at));
+    }
+  }
+  return {
+    start: last.end - last.window.days * DAY_S,
+    end: last.end,
+    days: last.window.days,
+    whole: isComplete(last) && unreadable === 0,
+    lastMessage,
+  };
+}
+
+/** What `lechat_by_user` shared, read back by a peer: undefined when nothing usable was shared. */
+export function sharedLechatActivity(shared: unknown): LechatActivity | undefined {
+  const a = shared as LechatActivity | undefined;
+  return a !== undefined && a.lastMessage instanceof Map ? a : undefined;
+}
+
 export const lechatByUser = defineEndpoint({
   id: 'lechat_by_user',
   describe: 'GET analytics le Chat by_user_stats',
@@ -233,6 +290,7 @@ export const lechatByUser = defineEndpoint({
       completeUntil: lechatCompleteUntil,
       seriesDropped: (s) => userStatsDropped(s, options),
       unreadable: (s) => s.unreadable ?? {},
+      share: lechatActivity,
     };
   },
 });

@@ -1,5 +1,5 @@
 import type { QueryValue } from '../admin-api/types.js';
-import { expectArray, expectObject, toNumber, type Json } from './parse.js';
+import { expectArray, expectObject, toNumber, type Json, type JsonObject } from './parse.js';
 import { ParseError, type FetchContext } from './types.js';
 
 /**
@@ -8,32 +8,53 @@ import { ParseError, type FetchContext } from './types.js';
  * than `maxPages`, so a huge or endless list costs a bounded number of
  * requests and bounded memory. A page that fails fails the refresh.
  */
-export interface PageOptions {
+export interface PageOptions<T = Json> {
   pageSize: number;
   maxPages: number;
   /** Further query parameters, sent with every page. */
   query?: Record<string, QueryValue>;
+  /** The entries of one page; default: its `items` array. */
+  itemsOf?: (page: JsonObject, what: string) => T[];
+  /**
+   * The schema lets `total` be null (e.g. GET users): then the list ends at
+   * the first page holding fewer than `pageSize` entries. Default false: a
+   * page without a total is refused.
+   */
+  totalMayBeNull?: boolean;
 }
 
-export interface Pages {
-  items: Json[];
-  /** What the API says the whole list holds. */
-  total: number;
-  /** False when `maxPages` stopped the reading before `total` items came. */
+export interface Pages<T = Json> {
+  items: T[];
+  /** What the API says the whole list holds; undefined when it did not say. */
+  total: number | undefined;
+  /** False when `maxPages` stopped the reading before the list's end. */
   complete: boolean;
 }
 
-export async function fetchPages(ctx: FetchContext, what: string, options: PageOptions): Promise<Pages> {
-  const items: Json[] = [];
-  let total = 0;
+export async function fetchPages(
+  ctx: FetchContext,
+  what: string,
+  options: PageOptions & { itemsOf?: undefined; totalMayBeNull?: false },
+): Promise<Pages & { total: number }>;
+export async function fetchPages<T>(
+  ctx: FetchContext,
+  what: string,
+  options: PageOptions<T> & { itemsOf: (page: JsonObject, what: string) => T[] },
+): Promise<Pages<T>>;
+export async function fetchPages<T>(ctx: FetchContext, what: string, options: PageOptions<T>): Promise<Pages<T>> {
+  const itemsOf = options.itemsOf ?? ((body: JsonObject, w: string) => expectArray(body.items, `${w}.items`) as T[]);
+  const items: T[] = [];
+  let total: number | undefined;
   for (let page = 1; page <= options.maxPages; page++) {
     const body = expectObject((await ctx.get({ ...options.query, page, page_size: options.pageSize })).body, what);
-    total = toNumber(body.total, `${what}.total`);
-    if (!Number.isSafeInteger(total) || total < 0) throw new ParseError(`${what}.total: expected a count, got ${total}`);
-    const pageItems = expectArray(body.items, `${what}.items`);
+    total = options.totalMayBeNull && (body.total === null || body.total === undefined) ? undefined : toNumber(body.total, `${what}.total`);
+    if (total !== undefined && (!Number.isSafeInteger(total) || total < 0))
+      throw new ParseError(`${what}.total: expected a count, got ${total}`);
+    const pageItems = itemsOf(body, what);
     items.push(...pageItems);
     // An empty page ends the list even if `total` said more (it changed meanwhile).
-    if (pageItems.length === 0 || items.length >= total) return { items, total, complete: true };
+    const ended = total === undefined ? pageItems.length < options.pageSize : items.length >= total;
+    if (pageItems.length === 0 || ended) return { items, total, complete: true };
   }
   return { items, total, complete: false };
 }

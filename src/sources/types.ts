@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import type { Peers } from '../peers.js';
 import type { ApiEndpoint } from './catalog.js';
 import type { FamilyDef } from './families.js';
+import type { SeatOptions } from './users.js';
 
 /** One sample of a gauge: its labels and value. */
 export interface Sample {
@@ -88,6 +89,8 @@ export interface ReaderOptions {
   apiKeysLimit: number;
   /** MAX_MODELS: most models with series of their own in `usage` and `rate-limit`. */
   maxModels: number;
+  /** SEAT_IDLE_DAYS and SEAT_PRICE_<PRODUCT>: the idle seats of `users`. */
+  seats: SeatOptions;
 }
 
 /**

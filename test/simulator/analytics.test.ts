@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { SimEndpoint } from '../../src/simulator/index.js';
 import { DAY_S, NOW_S, asObject, getJson, rowsOf, simulator, sum, windowQuery, type Json } from './helpers.js';
 
-const PATHS: Record<Exclude<SimEndpoint, 'usage' | 'spend_limit' | 'rate_limit' | 'workspaces' | 'audit_events' | 'api_keys'>, string> = {
+const PATHS: Record<
+  Exclude<SimEndpoint, 'usage' | 'spend_limit' | 'rate_limit' | 'workspaces' | 'audit_events' | 'api_keys' | 'users' | 'users_invite'>,
+  string
+> = {
   lechat_by_user: 'analytics/lechat/usage/by_user_stats',
   lechat_by_agent: 'analytics/lechat/usage/by_agent_stats',
   lechat_by_time: 'analytics/lechat/usage/by_time_stats',

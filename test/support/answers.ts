@@ -547,6 +547,77 @@ const apiKeys: AnswerSchema = {
   ],
 };
 
+// ---------------------------------------------------------------- users and invitations
+
+const SUBSCRIPTION = fc.record({
+  type: fc.constantFrom('API', 'CHAT', 'ON_PREMISE', 'LICENSE', 'MISTRAL_CODE'),
+  plan: fc.option(fc.constantFrom('FREE', 'PAY_AS_YOU_GO', 'INDIVIDUAL', 'EDU', 'TEAM', 'ENTERPRISE'), { nil: null }),
+  status: fc.option(fc.constantFrom('NS', 'S', 'A', 'CF', 'CG', 'C', 'GP'), { nil: null }),
+  user: fc.option(fc.uuid(), { nil: null }),
+  self_service: fc.option(bool, { nil: null }),
+  member_has_access: fc.option(bool, { nil: null }),
+});
+
+/** OrganizationAdminUsersOUT: members (AdminOrganizationMemberOUT) and invitations (OrganizationInviteOUT) on one page. */
+const users: AnswerSchema = {
+  valid: (now) => {
+    const before = fc.integer({ min: 0, max: 2000 }).map((d) => isoSeconds(Math.floor((now - d * DAY_MS) / 1000) * 1000));
+    const members = rows(
+      fc.record({
+        uuid: fc.uuid(),
+        oid_id: fc.option(fc.uuid(), { nil: null }),
+        name: fc.option(name, { nil: null }),
+        email: fc.option(fc.constant('alice.martin@example.com'), { nil: null }),
+        is_sso_outsider: fc.option(bool, { nil: null }),
+        workspaces: fc.constant(null),
+        subscriptions: fc.array(SUBSCRIPTION, { maxLength: 3 }),
+        raw_roles: fc.constant(['M']),
+        raw_role: fc.constant('M'),
+        subscription_types: fc.option(fc.subarray(['CHAT', 'MISTRAL_CODE']), { nil: null }),
+        created_at: before,
+      }),
+      (m) => m.uuid,
+    );
+    const invites = rows(
+      fc.record({
+        uuid: fc.uuid(),
+        raw_roles: fc.constant(['M']),
+        raw_role: fc.constant('M'),
+        email: fc.constant('bob@example.com'),
+        expired: bool,
+        created_at: before,
+        workspace_uuids: fc.constant([]),
+      }),
+      (i) => i.uuid,
+    );
+    return json(
+      fc.tuple(members, invites).map(([m, i]) => ({ members: m, invites: i, total: m.length + i.length, page: 1, page_size: 100 })),
+    );
+  },
+  // created_at only shapes the idle seats (with le Chat's activity, which a reader alone does not have).
+  lists: () => [
+    { path: ['members'], kind: 'array', required: ['uuid'], numeric: ['created_at'] },
+    { path: ['invites'], kind: 'array', required: ['uuid', 'expired'], numeric: [] },
+  ],
+};
+
+/** OrganizationUserInviteOUT[]: a bare array. */
+const usersInvite: AnswerSchema = {
+  valid: () =>
+    json(
+      rows(
+        fc.record({
+          invite_uuid: fc.uuid(),
+          email: fc.option(fc.constant('bob@example.com'), { nil: null }),
+          roles: fc.constant(['M']),
+          role: fc.constant('M'),
+        }),
+        (i) => i.invite_uuid,
+      ),
+    ),
+  lists: () => [{ path: [], kind: 'array', required: ['invite_uuid'], numeric: [] }],
+};
+
 /** One per endpoint of the catalog: an endpoint added without one does not compile. */
 export const SCHEMAS: Record<ApiEndpoint, AnswerSchema> = {
   spend_limit: spendLimit,
@@ -560,6 +631,8 @@ export const SCHEMAS: Record<ApiEndpoint, AnswerSchema> = {
   vibe_by_workspace: vibeByWorkspace,
   vibe_by_organization: vibeByOrganization,
   audit_events: auditEvents,
+  users,
+  users_invite: usersInvite,
 };
 
 /**

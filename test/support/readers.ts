@@ -20,6 +20,7 @@ export function readerOptions(
     auditEventTypes?: string[];
     apiKeysLimit?: number;
     maxModels?: number;
+    seats?: ReaderOptions['seats'];
   } = {},
 ): ReaderOptions {
   return {
@@ -37,6 +38,7 @@ export function readerOptions(
     },
     auditEventTypes: o.auditEventTypes ?? [...DEFAULT_AUDIT_EVENT_TYPES],
     maxModels: o.maxModels ?? 500,
+    seats: o.seats ?? { idleDays: 30, prices: {} },
   };
 }
 

@@ -114,6 +114,18 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
       "kind": "duration",
       "minMs": 1000
     },
+    "refreshIntervalUsers": {
+      "env": "REFRESH_INTERVAL_USERS",
+      "flag": "refresh-interval-users",
+      "kind": "duration",
+      "minMs": 1000
+    },
+    "refreshIntervalUsersInvite": {
+      "env": "REFRESH_INTERVAL_USERS_INVITE",
+      "flag": "refresh-interval-users-invite",
+      "kind": "duration",
+      "minMs": 1000
+    },
     "refreshIntervalVibeByWorkspace": {
       "env": "REFRESH_INTERVAL_VIBE_BY_WORKSPACE",
       "flag": "refresh-interval-vibe-by-workspace",
@@ -174,6 +186,19 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
       "kind": "integer",
       "min": 0,
       "max": 100000
+    },
+    "seatIdleDays": {
+      "env": "SEAT_IDLE_DAYS",
+      "flag": "seat-idle-days",
+      "default": "30",
+      "kind": "integer",
+      "min": 1,
+      "max": 3660
+    },
+    "seatPriceChat": {
+      "env": "SEAT_PRICE_CHAT",
+      "flag": "seat-price-chat",
+      "kind": "list"
     },
     "apiKeysLimit": {
       "env": "API_KEYS_LIMIT",
@@ -299,6 +324,8 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
     "lechat_by_user",
     "lechat_by_agent",
     "lechat_by_time",
+    "users",
+    "users_invite",
     "vibe_by_workspace",
     "vibe_by_organization",
     "audit_events"
@@ -334,6 +361,14 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
     ],
     "lechat_by_time": [
       "refreshIntervalLechatByTime",
+      "analyticsRefreshInterval"
+    ],
+    "users": [
+      "refreshIntervalUsers",
+      "analyticsRefreshInterval"
+    ],
+    "users_invite": [
+      "refreshIntervalUsersInvite",
       "analyticsRefreshInterval"
     ],
     "vibe_by_workspace": [

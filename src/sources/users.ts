@@ -1,0 +1,335 @@
+import { Big } from 'big.js';
+import { parseIsoTimestamp } from '../dates.js';
+import { decimalToNumber, family, REFRESHED, type FamilyDef } from './families.js';
+import { type LechatActivity, sharedLechatActivity } from './lechat-by-user.js';
+import { fetchPages } from './pages.js';
+import { expectArray, expectObject, optionalBoolean, optionalString, type Json, type JsonObject } from './parse.js';
+import { defineEndpoint, ParseError, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
+import { readEach, refuseUnreadable, UnreadableTally } from './unreadable.js';
+import { DAY_S } from './windows.js';
+
+/**
+ * GET users (beta, paginated by page and page_size): the organization's
+ * members with their product seats (`subscriptions`: type, plan, status,
+ * whether the member has access), and the pending invitations, both on the
+ * same pages (`total` counts the two together and may be null). Only counts
+ * are exported: no name, email or id of anyone reaches a series or a log line.
+ *
+ * Idle le Chat seats join this list with le Chat's by-user activity, which
+ * `lechat_by_user` shares (`ctx.peers`): read at fetch time, kept in the
+ * snapshot, so that `toFamilies` stays pure.
+ */
+
+/** A product seat as a label: the product (`chat`, `mistral_code`, ...), the plan, the status code. */
+export interface SeatRow {
+  product: string;
+  /** Lower case (`team`, `enterprise`); `none` when the API gives none; `unknown` for a product listed only in subscription_types. */
+  plan: string;
+  /** The API's status code as given (`A`, `C`, `GP`, ...); `none` when null; `unknown` as for the plan. */
+  status: string;
+  /** member_has_access; undefined when the API does not say. */
+  access: boolean | undefined;
+}
+
+export interface MemberRow {
+  /** Every id the API gives the member (uuid, oid_id, the subscriptions' user), to match le Chat's user_id. */
+  ids: string[];
+  /** Unix seconds; undefined when unreadable. */
+  createdAt: number | undefined;
+  seats: SeatRow[];
+}
+
+export interface UsersSnapshot {
+  members: MemberRow[];
+  /** Per pending invitation listed: whether it has expired. */
+  invitesExpired: boolean[];
+  /** False when the page cap stopped the reading: the lists may be longer, and no count is exported. */
+  complete: boolean;
+  /** What le Chat by_user_stats shared when this refresh ran; undefined when it had nothing fresh. */
+  activity: LechatActivity | undefined;
+  /** SEAT_IDLE_DAYS. */
+  idleDays: number;
+  unreadable?: Unreadable;
+}
+
+/** A seat price: an amount per seat and month, in a currency (`SEAT_PRICE_<PRODUCT>`, e.g. `14.99 EUR`). */
+export interface SeatPrice {
+  amount: Big;
+  currency: string;
+}
+
+export interface SeatOptions {
+  /** SEAT_IDLE_DAYS: a le Chat seat is idle when its member sent no message in that many complete UTC days. */
+  idleDays: number;
+  /** Monthly price per seat, by product label (`chat`). */
+  prices: Readonly<Partial<Record<string, SeatPrice>>>;
+}
+
+/** Parses `14.99 EUR` (an amount, a space, an ISO 4217 code). */
+export function parseSeatPrice(text: string): SeatPrice {
+  const m = /^\s*(\d+(?:\.\d+)?)\s+([A-Za-z]{3})\s*$/.exec(text);
+  if (!m) throw new Error('write an amount and a currency code, e.g. 14.99 EUR');
+  return { amount: new Big(m[1] as string), currency: (m[2] as string).toUpperCase() };
+}
+
+/** Most pages read per refresh, PAGE_SIZE entries (members and invitations) each: 100 000 entries. */
+const PAGE_SIZE = 100;
+const MAX_PAGES = 1000;
+
+export const CHAT = 'chat';
+
+/** `MISTRAL_CODE` → `mistral_code`. */
+function label(text: string): string {
+  return (
+    text
+      .trim()
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'unknown'
+  );
+}
+
+/** A date-time as Unix seconds; undefined when absent or null; a ParseError when it is not a date. */
+function optionalDate(v: Json | undefined, where: string): number | undefined {
+  const text = optionalString(v, where);
+  if (text === undefined) return undefined;
+  const ms = parseIsoTimestamp(text);
+  if (ms === undefined) throw new ParseError(`${where}: expected a date-time, got ${JSON.stringify(text.slice(0, 40))}`, 'wrong_type');
+  return ms / 1000;
+}
+
+function readSeat(raw: Json, where: string): SeatRow & { user: string | undefined } {
+  const s = expectObject(raw, where);
+  const type = optionalString(s.type, `${where}.type`)?.trim();
+  if (!type) throw new ParseError(`${where}.type: missing`, 'missing');
+  const plan = optionalString(s.plan, `${where}.plan`);
+  const status = optionalString(s.status, `${where}.status`)?.trim();
+  return {
+    product: label(type),
+    plan: plan === undefined ? 'none' : label(plan),
+    status: status || 'none',
+    access: optionalBoolean(s.member_has_access, `${where}.member_has_access`),
+    user: optionalString(s.user, `${where}.user`)?.trim() || undefined,
+  };
+}
+
+function readMember(raw: Json, where: string): MemberRow & { uuid: string } {
+  const m = expectObject(raw, where);
+  const uuid = optionalString(m.uuid, `${where}.uuid`)?.trim();
+  if (!uuid) throw new ParseError(`${where}.uuid: missing`, 'missing');
+  const subs = m.subscriptions === null || m.subscriptions === undefined ? [] : expectArray(m.subscriptions, `${where}.subscriptions`);
+  const read = subs.map((s, i) => readSeat(s, `${where}.subscriptions[${i}]`));
+  const seats: SeatRow[] = read.map(({ user: _user, ...seat }) => seat);
+  // A product the member has a seat of (subscription_types) with no subscription listed: a seat of unknown plan and access.
+  const types =
+    m.subscription_types === null || m.subscription_types === undefined
+      ? []
+      : expectArray(m.subscription_types, `${where}.subscription_types`);
+  types.forEach((t, i) => {
+    const product = label(optionalString(t, `${where}.subscription_types[${i}]`) ?? '');
+    if (!seats.some((s) => s.product === product)) seats.push({ product, plan: 'unknown', status: 'unknown', access: undefined });
+  });
+  const oid = optionalString(m.oid_id, `${where}.oid_id`)?.trim();
+  const ids = [...new Set([uuid, ...(oid ? [oid] : []), ...read.flatMap((s) => (s.user ? [s.user] : []))])];
+  return { uuid, ids, createdAt: optionalDate(m.created_at, `${where}.created_at`), seats };
+}
+
+function readInvite(raw: Json, where: string): { uuid: string; expired: boolean } {
+  const inv = expectObject(raw, where);
+  const uuid = optionalString(inv.uuid, `${where}.uuid`)?.trim();
+  if (!uuid) throw new ParseError(`${where}.uuid: missing`, 'missing');
+  const expired = optionalBoolean(inv.expired, `${where}.expired`);
+  if (expired === undefined) throw new ParseError(`${where}.expired: missing`, 'missing');
+  return { uuid, expired };
+}
+
+type Entry = { kind: 'member' | 'invite'; raw: Json };
+
+/** The entries of one page of GET users: its members, then its invitations (both arrays are required). */
+function entriesOf(page: JsonObject, what: string): Entry[] {
+  return [
+    ...expectArray(page.members, `${what}.members`).map((raw): Entry => ({ kind: 'member', raw })),
+    ...expectArray(page.invites, `${what}.invites`).map((raw): Entry => ({ kind: 'invite', raw })),
+  ];
+}
+
+/** The readable members and invitations of the entries read, each once; an unreadable one is skipped and tallied. */
+export function parseUsers(entries: readonly Entry[], tally = new UnreadableTally()): Pick<UsersSnapshot, 'members' | 'invitesExpired'> {
+  const memberItems = entries.filter((e) => e.kind === 'member').map((e) => e.raw);
+  const inviteItems = entries.filter((e) => e.kind === 'invite').map((e) => e.raw);
+  const members = readEach(memberItems, 'users.members', tally, readMember, false);
+  const invites = readEach(inviteItems, 'users.invites', tally, readInvite, false);
+  refuseUnreadable(
+    'users',
+    [
+      { entries: memberItems.length, read: members.length },
+      { entries: inviteItems.length, read: invites.length },
+    ],
+    tally,
+  );
+  // An entry that moved between two pages (someone joined meanwhile) shows twice: keep the first.
+  const seen = new Set<string>();
+  const once = <T extends { uuid: string }>(rows: T[]) => rows.filter((r) => !seen.has(r.uuid) && seen.add(r.uuid));
+  return {
+    members: once(members).map(({ uuid: _uuid, ...m }) => m),
+    invitesExpired: once(invites).map((i) => i.expired),
+  };
+}
+
+export const USER_FAMILIES = {
+  members: {
+    name: 'mistral_members',
+    help: `Members of the organization (GET users). Absent when the list was longer than the exporter reads. ${REFRESHED}`,
+    labelNames: [],
+  },
+  seats: {
+    name: 'mistral_seats',
+    help: `Product seats whose member has access (member_has_access true, GET users), by product (chat, mistral_code, ...) and plan. Absent when the list was longer than the exporter reads. ${REFRESHED}`,
+    labelNames: ['product', 'plan'],
+  },
+  seatsAssigned: {
+    name: 'mistral_seats_assigned',
+    help: `Product seats assigned to members, with access or not (GET users), by product, plan and the API's status code (none: null). Absent like mistral_seats. ${REFRESHED}`,
+    labelNames: ['product', 'plan', 'status'],
+  },
+  idle: {
+    name: 'mistral_seats_idle',
+    help: `le Chat seats with access whose member, a member for SEAT_IDLE_DAYS at least, sent no le Chat message in the last SEAT_IDLE_DAYS complete UTC days (GET users joined with le Chat by_user_stats). Absent when le Chat's by-user data is not read, not complete, shorter than SEAT_IDLE_DAYS or its ids match no member. ${REFRESHED}`,
+    labelNames: ['product'],
+  },
+  idleCost: {
+    name: 'mistral_seats_idle_cost',
+    help: `What the idle seats cost per month: mistral_seats_idle times the SEAT_PRICE_<PRODUCT> setting, in its currency. Absent without that setting. ${REFRESHED}`,
+    labelNames: ['product', 'currency'],
+  },
+  invites: {
+    name: 'mistral_invites',
+    help: `Invitations to the organization sent and not accepted (GET users), by state: pending, or expired. Absent when the list was longer than the exporter reads. ${REFRESHED}`,
+    labelNames: ['state'],
+  },
+} as const satisfies Record<string, FamilyDef>;
+
+/** Why the idle seats cannot be counted; undefined when they can. */
+export function idleUnknownBecause(s: UsersSnapshot): string | undefined {
+  const a = s.activity;
+  if (!s.complete) return 'the members list was longer than the exporter reads';
+  if (a === undefined) return 'le Chat by_user_stats has no fresh data (not read yet, failing, or turned off in MISTRAL_ENDPOINTS)';
+  if (a.days < s.idleDays) return `the longest ANALYTICS_WINDOWS window (${a.days}d) is shorter than SEAT_IDLE_DAYS (${s.idleDays})`;
+  if (!a.whole) return 'le Chat by_user_stats does not show its last day loaded yet, or had unreadable rows';
+  if (a.lastMessage.size > 0 && !s.members.some((m) => m.ids.some((id) => a.lastMessage.has(id))))
+    return "no user_id of le Chat by_user_stats is the id of a member of GET users: the two answers' ids cannot be matched";
+  return undefined;
+}
+
+/** Idle le Chat seats (see USER_FAMILIES.idle); undefined when they cannot be counted. */
+export function idleChatSeats(s: UsersSnapshot): number | undefined {
+  const a = s.activity;
+  if (a === undefined || idleUnknownBecause(s) !== undefined) return undefined;
+  const since = a.end - s.idleDays * DAY_S;
+  // Wrote since `since`, or wrote in the window at an unknown instant (never called idle on a guess).
+  const wrote = (id: string) => a.lastMessage.has(id) && (a.lastMessage.get(id) ?? since) >= since;
+  let idle = 0;
+  for (const m of s.members) {
+    if (!m.seats.some((seat) => seat.product === CHAT && seat.access === true)) continue;
+    // A member who joined within the period (or whose joining date is unknown) has not had the days to be idle.
+    if (m.createdAt === undefined || m.createdAt > since) continue;
+    if (!m.ids.some(wrote)) idle += 1;
+  }
+  return idle;
+}
+
+function countBy<T>(rows: readonly T[], labelsOf: (r: T) => Record<string, string> | undefined): Sample[] {
+  const counts = new Map<string, Sample>();
+  for (const r of rows) {
+    const labels = labelsOf(r);
+    if (labels === undefined) continue;
+    const key = Object.values(labels).join('\u0000');
+    const sample = counts.get(key) ?? { labels, value: 0 };
+    sample.value += 1;
+    counts.set(key, sample);
+  }
+  return [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
+}
+
+/** Pure: the users metric families of a snapshot. */
+export function usersFamilies(s: UsersSnapshot, options: SeatOptions): MetricFamily[] {
+  const F = USER_FAMILIES;
+  // A count of part of a list is not the count the API would give: none rather than a wrong one.
+  if (!s.complete) return Object.values(F).map((def) => family(def, []));
+  const seats = s.members.flatMap((m) => m.seats);
+  const idle = idleChatSeats(s);
+  const price = options.prices[CHAT];
+  const expired = s.invitesExpired.filter(Boolean).length;
+  return [
+    family(F.members, [{ labels: {}, value: s.members.length }]),
+    family(
+      F.seats,
+      countBy(seats, (seat) => (seat.access === true ? { product: seat.product, plan: seat.plan } : undefined)),
+    ),
+    family(
+      F.seatsAssigned,
+      countBy(seats, (seat) => ({ product: seat.product, plan: seat.plan, status: seat.status })),
+    ),
+    family(F.idle, idle === undefined ? [] : [{ labels: { product: CHAT }, value: idle }]),
+    family(
+      F.idleCost,
+      idle === undefined || price === undefined
+        ? []
+        : [{ labels: { product: CHAT, currency: price.currency }, value: decimalToNumber(price.amount.times(idle)) }],
+    ),
+    family(F.invites, [
+      { labels: { state: 'expired' }, value: expired },
+      { labels: { state: 'pending' }, value: s.invitesExpired.length - expired },
+    ]),
+  ];
+}
+
+export const users = defineEndpoint({
+  id: 'users',
+  describe: 'GET users',
+  title: 'users',
+  paths: 'users',
+  intervalGroup: 'analytics',
+  query: `\`page\`, \`page_size=${PAGE_SIZE}\`: every page, at most ${MAX_PAGES}`,
+  perWorkspace: false,
+  families: Object.values(USER_FAMILIES),
+  reader: ({ seats }): Reader<UsersSnapshot> => {
+    let loggedBecause: string | undefined;
+    return {
+      async fetch(ctx) {
+        const pages = await fetchPages(ctx, 'users', {
+          pageSize: PAGE_SIZE,
+          maxPages: MAX_PAGES,
+          itemsOf: entriesOf,
+          totalMayBeNull: true,
+        });
+        const tally = new UnreadableTally();
+        const read = parseUsers(pages.items, tally);
+        if (!pages.complete) {
+          ctx.logger.warn(
+            { api_endpoint: 'users', entries: pages.items.length },
+            `GET users: more members and invitations than ${MAX_PAGES} pages of ${PAGE_SIZE} hold; the counts are left out`,
+          );
+        }
+        // le Chat's activity as by_user_stats last read it: waited for at first, so that the first refresh can use it.
+        await ctx.peers.tried('lechat_by_user', ctx.signal);
+        const activity = sharedLechatActivity(ctx.peers.latest('lechat_by_user'));
+        const snapshot: UsersSnapshot = {
+          ...read,
+          complete: pages.complete,
+          activity,
+          idleDays: seats.idleDays,
+          unreadable: tally.result(),
+        };
+        const because = idleUnknownBecause(snapshot);
+        if (because !== loggedBecause) {
+          if (because !== undefined) ctx.logger.info({ api_endpoint: 'users' }, `mistral_seats_idle is left out: ${because}`);
+          loggedBecause = because;
+        }
+        return snapshot;
+      },
+      toFamilies: (s) => usersFamilies(s, seats),
+      unreadable: (s) => s.unreadable ?? {},
+    };
+  },
+});
