@@ -237,9 +237,9 @@ describe.each(ENDPOINTS)('%s', (id, endpoint) => {
     );
   });
 
-  // An answer without a number (users-invite: ids and emails only) has none to lose.
+  // An answer without a number (users-invite: ids and emails only) has none to lose: no such property is declared for it.
   const hasNumbers = SCHEMAS[id].lists(sample.body).some((list) => list.numeric.length > 0);
-  (hasNumbers ? unless(known.zero) : (title: string, _property: () => Promise<void>) => it.skip(title))(
+  (hasNumbers ? unless(known.zero) : (_title: string, _property: () => Promise<void>) => {})(
     'a number missing from one entry is never exported, as 0 or otherwise: the entry is skipped and counted, or only its series is absent (3)',
     async () => {
       await fc.assert(
