@@ -13,7 +13,7 @@ import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { UnreadableTally } from '../src/sources/unreadable.js';
 import { readUsage } from '../src/sources/usage.js';
 import { startPrometheus, type RunningPrometheus } from './support/prometheus.js';
-import { hasTool, promtool } from './support/tools.js';
+import { clockEnv, hasTool, promtool } from './support/tools.js';
 
 const KEY = 'backfill-test-key-0123456789';
 const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
@@ -281,7 +281,8 @@ describe('the CLI', () => {
     const r = spawnSync(
       process.execPath,
       ['--import', 'tsx', MAIN, 'backfill', '--demo', '--from', last, '--to', last, '--output', out, '--requests-per-second', '100'],
-      { env: { PATH: process.env.PATH, HOME: process.env.HOME }, encoding: 'utf8', timeout: 60_000 },
+      // The test's clock (faketime's, when it runs under it), so that both agree on which month is over.
+      { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...clockEnv() }, encoding: 'utf8', timeout: 60_000 },
     );
     expect(r.status, r.stderr).toBe(0);
     expect(readdirSync(out)).toEqual([`${last}.om`]);

@@ -12,6 +12,7 @@ import { readFocusExport, type FocusExport } from '../src/focus/read.js';
 import { VERSION } from '../src/version.js';
 import { captureLogs } from './support/logs.js';
 import { CANARY_KEY, FAST_RETRY, HARNESS_START, samples, startHarness, useHarness, type Harness } from './support/harness.js';
+import { clockEnv } from './support/tools.js';
 
 /**
  * `focus`: a billing month of usage as FOCUS rows. The rows are read over
@@ -452,7 +453,7 @@ describe('focus: the command', () => {
     const run = (args: string[]) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
         const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
-          env: { PATH: process.env.PATH, HOME: process.env.HOME },
+          env: { PATH: process.env.PATH, HOME: process.env.HOME, ...clockEnv() },
         });
         let stdout = '';
         let stderr = '';

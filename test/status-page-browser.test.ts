@@ -16,7 +16,7 @@ import { type Browser, chromium, type Locator, type Page } from 'playwright-core
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADVICE } from '../src/advice.js';
 import { type Harness, samples, startHarness, valueOf } from './support/harness.js';
-import { hasTool } from './support/tools.js';
+import { hasTool, realClockEnv } from './support/tools.js';
 
 const enabled = hasTool('chromium', 'chromium');
 
@@ -44,7 +44,8 @@ describe.runIf(enabled)('the status page in headless Chromium', () => {
     await h.clock.advance(4 * 60_000);
     origin = await h.exporter.app.listen({ host: '127.0.0.1', port: 0 });
     // --no-sandbox: CI containers run as root, where Chromium's sandbox cannot start.
-    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+    // Chromium hangs on a faked clock (faketime): it runs on the real one; the page it loads is rendered by the exporter, on the test's.
+    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'], env: realClockEnv() });
   }, 60_000);
 
   afterAll(async () => {

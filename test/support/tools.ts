@@ -27,3 +27,21 @@ export function promtool(args: string[], input?: string): { status: number; outp
     return { status: e.status ?? 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
   }
 }
+
+/**
+ * The variables by which faketime fakes a process's clock (LD_PRELOAD and
+ * FAKETIME*), as this process has them: a child that must see the test's
+ * clock (a CLI comparing its month with the test's) gets them; a child that
+ * must not (Chromium hangs on a faked clock) is started without them.
+ */
+export function clockEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && (e[0] === 'LD_PRELOAD' || e[0].startsWith('FAKETIME'))),
+  );
+}
+
+/** This process's environment without what fakes the clock (see clockEnv). */
+export function realClockEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const faked = clockEnv(env);
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && !(e[0] in faked)));
+}
