@@ -23,6 +23,7 @@
  * README.md (between the `bench:start`/`bench:end` markers); `--report FILE.json` writes them again from a run's
  * JSON without running anything. Figures, not assertions: no test depends on them.
  */
+import { waitForLine } from './support/processes.js';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -182,25 +183,6 @@ function launch(argv: string[], o: { env?: NodeJS.ProcessEnv; ipc?: boolean; qui
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
-}
-
-function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = pattern.exec(out);
-      if (m) {
-        child.stdout?.off('data', onData);
-        child.stdout?.resume(); // later output is drained, not read
-        child.off('exit', onExit);
-        resolve(m);
-      }
-    };
-    const onExit = (code: number | null) => reject(new Error(`${what} exited with ${code}: ${out.slice(-2000)}`));
-    child.stdout?.on('data', onData);
-    child.once('exit', onExit);
-  });
 }
 
 function stopper(child: ChildProcess): () => Promise<void> {

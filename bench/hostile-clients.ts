@@ -20,7 +20,8 @@
  *
  * Linux only (reads /proc). Figures, not assertions: no test depends on them.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { startSimulatorProcess, waitForLine } from './support/processes.js';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import os from 'node:os';
@@ -48,31 +49,6 @@ const KEY = 'bench-key';
 const TSX = ['--import', 'tsx'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = pattern.exec(out);
-      if (m) {
-        child.stdout?.off('data', onData);
-        resolve(m);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}: ${out.slice(-2000)}`)));
-  });
-}
-
-async function startSimulator(): Promise<{ url: string; stop: () => void }> {
-  const cli = new URL('../src/simulator/cli.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, [...TSX, cli, '--port', '0', '--api-key', KEY, '--users', String(USERS)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const m = await waitForLine(child, /listening on (\S+)/, 'the simulator');
-  return { url: m[1] as string, stop: () => child.kill('SIGTERM') };
-}
 
 interface RunningExporter {
   pid: number;
@@ -311,7 +287,7 @@ async function probe(
 }
 
 async function main(): Promise<void> {
-  const sim = await startSimulator();
+  const sim = await startSimulatorProcess(['--api-key', KEY, '--users', String(USERS)]);
   const results: ProbeResult[] = [];
   try {
     results.push(await probe(sim.url, `${PIPELINED} pipelined GET /metrics, 1 socket`, 1, (port, t) => pipelined(port, 1, PIPELINED, t)));

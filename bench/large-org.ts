@@ -14,11 +14,10 @@
  * (workspaces, le Chat by user) first, so each refresh's wall time is its
  * own. Written to bench/results/large-org.{json,md}. Figures, not assertions.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startSimulatorProcess } from './support/processes.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/index.js';
 import { createExporter } from '../src/exporter.js';
@@ -47,35 +46,6 @@ interface Row {
   error?: string;
 }
 
-/** Starts the simulator CLI in a child process and resolves with its URL. */
-async function startSimulatorProcess(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/simulator/cli.ts',
-      '--port',
-      '0',
-      '--api-key',
-      KEY,
-      '--users',
-      String(args.users),
-      '--workspaces',
-      String(args.workspaces),
-      '--api-keys',
-      String(args['api-keys']),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  for await (const line of lines) {
-    const match = /listening on (\S+)/.exec(line);
-    if (match?.[1]) return { url: match[1], child };
-  }
-  throw new Error('the simulator ended before listening');
-}
-
 /** Requests per endpoint so far, from the exporter's own counter. */
 function requestsByEndpoint(text: string): Map<string, number> {
   const out = new Map<string, number>();
@@ -90,7 +60,16 @@ async function main(): Promise<void> {
   process.stderr.write(
     `large-org: simulating ${args.users} members, ${args.workspaces} workspaces, ${args['api-keys']} API keys (generating takes a while)\n`,
   );
-  const sim = await startSimulatorProcess();
+  const sim = await startSimulatorProcess([
+    '--api-key',
+    KEY,
+    '--users',
+    String(args.users),
+    '--workspaces',
+    String(args.workspaces),
+    '--api-keys',
+    String(args['api-keys']),
+  ]);
   try {
     const env: Record<string, string> = {
       MISTRAL_ADMIN_API_KEY: KEY,
@@ -138,7 +117,7 @@ async function main(): Promise<void> {
     await exporter.app.close();
     writeResults(rows, total);
   } finally {
-    sim.child.kill('SIGTERM');
+    sim.stop();
   }
 }
 

@@ -11,8 +11,8 @@
  * Figures, not assertions: no test depends on them. The machine may be
  * shared: compare runs made one after the other, not across machines.
  */
+import { startSimulatorProcess } from './support/processes.js';
 import { NO_PEERS } from '../src/peers.js';
-import { spawn } from 'node:child_process';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../src/clock.js';
@@ -36,25 +36,8 @@ const { values: args } = parseArgs({
 const USERS = Number(args.users);
 const ROUNDS = Number(args.rounds);
 
-async function startSimulatorProcess(users: number): Promise<{ url: string; stop: () => void }> {
-  const cli = new URL('../src/simulator/cli.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--api-key', KEY, '--users', String(users)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolve(m[1] as string);
-    });
-    child.on('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-  });
-  return { url, stop: () => child.kill('SIGTERM') };
-}
-
 async function main(): Promise<void> {
-  const sim = await startSimulatorProcess(USERS);
+  const sim = await startSimulatorProcess(['--api-key', KEY, '--users', String(USERS)]);
   const command = loadConfig({
     argv: [],
     env: {

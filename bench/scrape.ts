@@ -11,7 +11,7 @@
  *
  * Figures, not assertions: no test depends on them.
  */
-import { spawn } from 'node:child_process';
+import { startSimulatorProcess } from './support/processes.js';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -23,27 +23,6 @@ import { Secret } from '../src/secret.js';
 import { loadConfig } from '../src/config/index.js';
 import { createExporter } from '../src/exporter.js';
 import { createLogger } from '../src/logger.js';
-
-/**
- * The simulator in a process of its own, so that its work (generating 10 000
- * users' activity) does not count in the exporter's event-loop figures.
- */
-async function startSimulatorProcess(users: number): Promise<{ url: string; stop: () => void }> {
-  const cli = new URL('../src/simulator/cli.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--api-key', KEY, '--users', String(users)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolve(m[1] as string);
-    });
-    child.on('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-  });
-  return { url, stop: () => child.kill('SIGTERM') };
-}
 
 const { values: args } = parseArgs({
   options: {
@@ -66,7 +45,7 @@ function quantile(sorted: number[], q: number): number {
 }
 
 async function main(): Promise<void> {
-  const sim = await startSimulatorProcess(USERS);
+  const sim = await startSimulatorProcess(['--api-key', KEY, '--users', String(USERS)]);
   const command = loadConfig({
     argv: [],
     env: {

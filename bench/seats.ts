@@ -10,7 +10,7 @@
  *
  * Figures, not assertions: no test depends on them.
  */
-import { spawn } from 'node:child_process';
+import { startSimulatorProcess } from './support/processes.js';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -26,25 +26,8 @@ const KEY = 'bench-key';
 const { values: args } = parseArgs({ options: { users: { type: 'string', default: '50000' } } });
 const USERS = Number(args.users);
 
-async function startSimulatorProcess(): Promise<{ url: string; stop: () => void }> {
-  const cli = new URL('../src/simulator/cli.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--api-key', KEY, '--users', String(USERS)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolve(m[1] as string);
-    });
-    child.on('exit', (code) => reject(new Error(`simulator exited (${code})`)));
-  });
-  return { url, stop: () => child.kill('SIGTERM') };
-}
-
 async function main(): Promise<void> {
-  const sim = await startSimulatorProcess();
+  const sim = await startSimulatorProcess(['--api-key', KEY, '--users', String(USERS)]);
   try {
     const command = loadConfig({
       argv: [],
