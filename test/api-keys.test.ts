@@ -203,7 +203,8 @@ describe('the api-keys reader', () => {
     }));
     const reader = apiKeys.reader(readerOptions({ apiKeysLimit: 30 }));
     const snapshot = await reader.fetch(ctx);
-    expect(queries).toHaveLength(100);
+    // The 101st request only tells whether the list ends: its keys are not kept.
+    expect(queries).toHaveLength(101);
     expect([snapshot.keys.length, snapshot.complete]).toEqual([10_000, false]);
     const m = flat(reader.toFamilies(snapshot));
     expect(Object.keys(m).filter((k) => k.startsWith('mistral_api_keys{'))).toEqual([]);
@@ -213,6 +214,15 @@ describe('the api-keys reader', () => {
       mistral_api_key_last_used_timestamp_seconds: 0,
       mistral_api_key_created_timestamp_seconds: 0,
     });
+  });
+
+  it('a list of exactly 100 full pages is read whole: one request more sees it end', async () => {
+    const { ctx, queries } = recordingContext(HARNESS_START, (q) => ({
+      keys: Number(q?.offset) >= 10_000 ? [] : Array.from({ length: 100 }, (_, i) => key(`k-${q?.offset}-${i}`)),
+    }));
+    const snapshot = await apiKeys.reader(readerOptions()).fetch(ctx);
+    expect(queries).toHaveLength(101);
+    expect([snapshot.keys.length, snapshot.complete]).toEqual([10_000, true]);
   });
 
   it('a server that ignores offset and repeats its page is not read 100 times, and its list is not taken as whole', async () => {

@@ -64,8 +64,9 @@ export async function fetchPages<T>(ctx: FetchContext, what: string, options: Pa
  * `{keys: [...]}`): pages in turn until an empty one, at most `maxPages`.
  * A page shorter than `limit` does not end the list: a server may give
  * fewer entries per page than asked (a cap of its own), so the next offset
- * is asked too; that costs one request per refresh, an empty page. `complete`
- * is false when the cap stopped the reading, or when a page brought nothing
+ * is asked too; that costs one request per refresh, an empty page (asked
+ * even after `maxPages` pages, so that a list of exactly that many ends
+ * there). `complete` is false when the cap stopped the reading, or when a page brought nothing
  * new (`idOf` says which entries were seen: a server that ignores `offset`
  * repeats itself), so the list may be longer than what was read.
  */
@@ -81,10 +82,12 @@ export interface OffsetPageOptions {
 export async function fetchOffsetPages(ctx: FetchContext, what: string, options: OffsetPageOptions): Promise<Omit<Pages, 'total'>> {
   const items: Json[] = [];
   const seen = new Set<string>();
-  for (let page = 0; page < options.maxPages; page++) {
+  // One request beyond the cap, to see whether a list of exactly `maxPages` full pages ends there; its entries are not kept.
+  for (let page = 0; page <= options.maxPages; page++) {
     const body = expectObject((await ctx.get({ limit: options.limit, offset: items.length })).body, what);
     const pageItems = expectArray(body[options.field], `${what}.${options.field}`);
     if (pageItems.length === 0) return { items, complete: true };
+    if (page === options.maxPages) return { items, complete: false };
     const ids = pageItems.map((item) => options.idOf(item));
     const news = ids.filter((id) => id === undefined || !seen.has(id)).length;
     for (const id of ids) if (id !== undefined) seen.add(id);
