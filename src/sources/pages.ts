@@ -88,11 +88,12 @@ export async function fetchOffsetPages(ctx: FetchContext, what: string, options:
     const pageItems = expectArray(body[options.field], `${what}.${options.field}`);
     if (pageItems.length === 0) return { items, complete: true };
     if (page === options.maxPages) return { items, complete: false };
-    const ids = pageItems.map((item) => options.idOf(item));
-    const news = ids.filter((id) => id === undefined || !seen.has(id)).length;
-    for (const id of ids) if (id !== undefined) seen.add(id);
+    // A page whose every entry with an id was seen before repeats an earlier one (entries without an id cannot tell).
+    const ids = pageItems.map((item) => options.idOf(item)).filter((id): id is string => id !== undefined);
+    const news = ids.filter((id) => !seen.has(id)).length;
+    for (const id of ids) seen.add(id);
     items.push(...pageItems);
-    if (news === 0) return { items, complete: false };
+    if (ids.length > 0 && news === 0) return { items, complete: false };
   }
   return { items, complete: false };
 }
