@@ -447,6 +447,25 @@ const YES_NO_BAD: Mapping[] = [
 
 // ---------------------------------------------------------------- spend
 
+/** Panels of spend (A), its projection (B) and its limit (C) over time: the limit a red dashed line, the projection dotted. */
+const SPEND_PROJECTION_LIMIT_STYLE = [
+  {
+    matcher: { id: 'byFrameRefID', options: 'C' },
+    properties: [
+      { id: 'color', value: { fixedColor: 'red', mode: 'fixed' } },
+      { id: 'custom.lineStyle', value: { dash: [10, 10], fill: 'dash' } },
+      { id: 'custom.fillOpacity', value: 0 },
+    ],
+  },
+  {
+    matcher: { id: 'byFrameRefID', options: 'B' },
+    properties: [
+      { id: 'custom.lineStyle', value: { dash: [2, 4], fill: 'dot' } },
+      { id: 'custom.fillOpacity', value: 0 },
+    ],
+  },
+];
+
 function spendDashboard(): Json {
   const b = new Board();
   const spendTotal = `sum by (currency) (${one('mistral_spend')})`;
@@ -573,23 +592,7 @@ function spendDashboard(): Json {
         { expr: projected, legend: 'Projected month-end ({{currency}})' },
         { expr: limit, legend: 'Limit ({{currency}})' },
       ],
-      overrides: [
-        {
-          matcher: { id: 'byFrameRefID', options: 'C' },
-          properties: [
-            { id: 'color', value: { fixedColor: 'red', mode: 'fixed' } },
-            { id: 'custom.lineStyle', value: { dash: [10, 10], fill: 'dash' } },
-            { id: 'custom.fillOpacity', value: 0 },
-          ],
-        },
-        {
-          matcher: { id: 'byFrameRefID', options: 'B' },
-          properties: [
-            { id: 'custom.lineStyle', value: { dash: [2, 4], fill: 'dot' } },
-            { id: 'custom.fillOpacity', value: 0 },
-          ],
-        },
-      ],
+      overrides: SPEND_PROJECTION_LIMIT_STYLE,
     }),
   );
   b.add(
@@ -770,23 +773,7 @@ function workspaceRow(b: Board): void {
         { expr: projected, legend: '{{workspace_name}}: projected month-end ({{currency}})' },
         { expr: limit, legend: '{{workspace_name}}: limit ({{currency}})' },
       ],
-      overrides: [
-        {
-          matcher: { id: 'byFrameRefID', options: 'C' },
-          properties: [
-            { id: 'color', value: { fixedColor: 'red', mode: 'fixed' } },
-            { id: 'custom.lineStyle', value: { dash: [10, 10], fill: 'dash' } },
-            { id: 'custom.fillOpacity', value: 0 },
-          ],
-        },
-        {
-          matcher: { id: 'byFrameRefID', options: 'B' },
-          properties: [
-            { id: 'custom.lineStyle', value: { dash: [2, 4], fill: 'dot' } },
-            { id: 'custom.fillOpacity', value: 0 },
-          ],
-        },
-      ],
+      overrides: SPEND_PROJECTION_LIMIT_STYLE,
     }),
   );
 }
