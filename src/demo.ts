@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Config } from './config/index.js';
+import type { Config, Organization } from './config/index.js';
 import { Secret } from './secret.js';
 
 /**
@@ -7,12 +7,17 @@ import { Secret } from './secret.js';
  * its own, and the configuration pointed at it. Without --demo the
  * configuration is returned as it is, with nothing to close.
  */
-export async function withDemoApi(config: Config): Promise<{ config: Config; close: (() => Promise<void>) | undefined }> {
+export async function withDemoApi(config: Config, seed = 1): Promise<{ config: Config; close: (() => Promise<void>) | undefined }> {
   if (!config.demo) return { config, close: undefined };
   const { startSimulator } = await import('./simulator/index.js');
   const demoKey = randomBytes(24).toString('hex');
   const odd = config.demoProfile === 'odd-shapes';
-  const simulator = await startSimulator({ apiKey: demoKey, recordRequests: false, ...(odd ? { oddShapes: true, unloadedDays: 1 } : {}) });
+  const simulator = await startSimulator({
+    apiKey: demoKey,
+    seed,
+    recordRequests: false,
+    ...(odd ? { oddShapes: true, unloadedDays: 1 } : {}),
+  });
   // Its usage entries that name no service tier are billed at standard, which the setting says unless set otherwise.
   return {
     config: {
@@ -24,5 +29,19 @@ export async function withDemoApi(config: Config): Promise<{ config: Config; clo
       usageAssumedServiceTier: config.usageAssumedServiceTier ?? (odd ? undefined : 'standard'),
     },
     close: () => simulator.close(),
+  };
+}
+
+/** The organizations of a config file, each pointed at a simulated organization of its own with --demo (seeds 1, 2, ...: different figures). */
+export async function withDemoOrganizations(
+  organizations: readonly Organization[] | undefined,
+): Promise<{ list: Organization[]; close: () => Promise<void> } | undefined> {
+  if (organizations === undefined) return undefined;
+  const started = await Promise.all(organizations.map((org, i) => withDemoApi(org.config, i + 1)));
+  return {
+    list: organizations.map((org, i) => ({ name: org.name, config: (started[i] as { config: Config }).config })),
+    close: async () => {
+      await Promise.all(started.map((s) => s.close?.()));
+    },
   };
 }

@@ -3,12 +3,15 @@ import type { Dispatcher } from 'undici';
 import { AdminApiClient } from './admin-api/client.js';
 import type { ClientObserver, RetryPolicy } from './admin-api/types.js';
 import { systemClock, type Clock } from './clock.js';
-import type { Config } from './config/index.js';
+import type { Config, Organization } from './config/index.js';
+import { API_ENDPOINTS } from './endpoints.js';
 import type { FileWatcher } from './file-watch.js';
 import { RotatingSecret, watchKeyFile } from './key-rotation.js';
 import type { Logger } from './logger.js';
+import { MergedExposition } from './organizations.js';
 import { OwnMetrics } from './own-metrics.js';
-import { Scheduler, type EndpointStatus } from './scheduler.js';
+import { Scheduler } from './scheduler.js';
+import type { Secret } from './secret.js';
 import { buildApp } from './server.js';
 import { STATUS_PAGE_ENDPOINTS } from './status-page.js';
 import { createSources, readerOptionsOf } from './sources/catalog.js';
@@ -36,9 +39,19 @@ export interface ExporterDeps {
 
 export interface Exporter {
   app: FastifyInstance;
+  /** The first organization's scheduler: the only one without a config file. */
   scheduler: Scheduler;
+  /** Every organization read, in the config file's order (one without a file). */
+  organizations: readonly OrganizationRuntime[];
   ownMetrics: OwnMetrics;
+  /** The first organization's client. */
   client: AdminApiClient;
+  /** Starts every organization's refreshes. */
+  start(): void;
+  /** Resolves once no refresh nor render is running. */
+  whenIdle(): Promise<void>;
+  /** Resolves once what the refreshes so far gave is rendered (several organizations render in the background). */
+  whenRendered(): Promise<void>;
   /** The key's values lately (it is re-read from its file), for scrubbing logs. */
   secrets(): readonly string[];
   /** Starts re-reading the key file and the web config's files when they change. */
@@ -78,15 +91,32 @@ export function createApiClient(config: Config, deps: ClientDeps): AdminApiClien
   });
 }
 
+/** One organization the exporter reads: its own client, refreshes and staleness. */
+export interface OrganizationRuntime {
+  /** Its `org` label; undefined for the one organization of an environment configuration. */
+  name: string | undefined;
+  config: Config;
+  scheduler: Scheduler;
+  client: AdminApiClient;
+}
+
 /**
  * Builds the whole exporter from a checked configuration; refreshes start with
- * `scheduler.start()`, file watches with `watchFiles()`. Throws WebConfigError
- * on a web config (or bearer token file) that cannot be used.
+ * `start()`, file watches with `watchFiles()`. Throws WebConfigError on a web
+ * config (or bearer token file) that cannot be used.
+ *
+ * `organizations` (from `--config.file`): each is read with its own
+ * configuration, and every series it gives carries its `org` label; `config`
+ * is then the process's (listener, limits). Without it, `config` is the one
+ * organization's too, and no series has an `org` label.
  */
-export function createExporter(config: Config, deps: ExporterDeps): Exporter {
+export function createExporter(config: Config, deps: ExporterDeps, organizations?: readonly Organization[]): Exporter {
   const clock = deps.clock ?? systemClock;
   const { logger } = deps;
-  if (config.apiKey === undefined) throw new Error('no API key: a real exporter needs one (demo mode supplies its own)');
+  const orgs: ReadonlyArray<{ name: string | undefined; config: Config }> = organizations ?? [{ name: undefined, config }];
+  for (const org of orgs) {
+    if (org.config.apiKey === undefined) throw new Error('no API key: a real exporter needs one (demo mode supplies its own)');
+  }
   const web =
     config.webConfigFile === undefined && config.webBearerTokenFile === undefined
       ? undefined
@@ -99,67 +129,87 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
           pollIntervalMs: deps.filePollIntervalMs,
         });
   const watchers: FileWatcher[] = web === undefined ? [] : [web];
-  let apiKey = config.apiKey;
-  if (config.apiKeyFile !== undefined) {
-    const rotating = new RotatingSecret(apiKey);
-    apiKey = rotating;
-    watchers.push(
-      watchKeyFile({
-        file: config.apiKeyFile,
-        secret: rotating,
-        setting: 'MISTRAL_ADMIN_API_KEY_FILE',
-        logger,
-        clock,
-        intervalMs: deps.filePollIntervalMs,
-      }),
-    );
-  }
-
-  const sources = createSources(config.endpoints, readerOptionsOf(config));
-  const endpoints = sources.map((s) => s.endpoint);
+  const several = organizations !== undefined;
+  const sourcesOf = orgs.map((org) => createSources(org.config.endpoints, readerOptionsOf(org.config)));
   const ownMetrics = new OwnMetrics({
     version: VERSION,
     revision: REVISION,
-    endpoints,
-    // Read at scrape time, once the scheduler below exists.
-    statuses: (): EndpointStatus[] => scheduler.statuses(),
+    endpoints: several
+      ? orgs.map((org, i) => ({ org: org.name as string, endpoints: (sourcesOf[i] ?? []).map((s) => s.endpoint) }))
+      : (sourcesOf[0] ?? []).map((s) => s.endpoint),
+    // Read at scrape time, once the schedulers below exist.
+    statuses: () =>
+      runtimes.flatMap((r) => (r.name === undefined ? r.scheduler.statuses() : r.scheduler.statuses().map((s) => ({ ...s, org: r.name })))),
     processMetrics: deps.processMetrics,
   });
-  const client = createApiClient({ ...config, apiKey }, { ...deps, clock, observer: ownMetrics });
-  const scheduler = new Scheduler({
-    sources,
-    api: client,
-    clock,
-    random: deps.random,
-    logger,
-    intervalsMs: config.refreshIntervalsMs,
-    maxStalenessMs: config.maxStalenessMs,
-    requestTimeoutMs: config.requestTimeoutMs,
-    onParseError: (endpoint) => ownMetrics.parseError(endpoint),
-    keepFamilies: STATUS_PAGE_ENDPOINTS,
+  const merged = several
+    ? new MergedExposition(
+        orgs.map((org) => org.name as string),
+        API_ENDPOINTS.filter((e) => sourcesOf.some((sources) => sources.some((s) => s.endpoint === e))),
+      )
+    : undefined;
+  const secretsOf: Array<() => readonly string[]> = [];
+  const runtimes: OrganizationRuntime[] = orgs.map((org, i) => {
+    const orgLogger = org.name === undefined ? logger : logger.child({ org: org.name });
+    let apiKey = org.config.apiKey as Secret;
+    if (org.config.apiKeyFile !== undefined) {
+      const rotating = new RotatingSecret(apiKey);
+      apiKey = rotating;
+      watchers.push(
+        watchKeyFile({
+          file: org.config.apiKeyFile,
+          secret: rotating,
+          setting: org.name === undefined ? 'MISTRAL_ADMIN_API_KEY_FILE' : `MISTRAL_ADMIN_API_KEY_FILE of organization ${org.name}`,
+          logger: orgLogger,
+          clock,
+          intervalMs: deps.filePollIntervalMs,
+        }),
+      );
+    }
+    const key = apiKey;
+    const hashKey = org.config.analytics.userIdHashKey;
+    secretsOf.push(() => [
+      ...(key instanceof RotatingSecret ? key.values() : [key.reveal()]),
+      ...(hashKey === undefined ? [] : [hashKey.reveal()]),
+    ]);
+    const observer = org.name === undefined ? ownMetrics : ownMetrics.observerFor(org.name);
+    const client = createApiClient({ ...org.config, apiKey }, { ...deps, logger: orgLogger, clock, observer });
+    const name = org.name;
+    const scheduler = new Scheduler({
+      sources: sourcesOf[i] ?? [],
+      api: client,
+      clock,
+      random: deps.random,
+      logger: orgLogger,
+      intervalsMs: org.config.refreshIntervalsMs,
+      maxStalenessMs: org.config.maxStalenessMs,
+      requestTimeoutMs: org.config.requestTimeoutMs,
+      onParseError: (endpoint) => ownMetrics.parseError(endpoint, name),
+      keepFamilies: STATUS_PAGE_ENDPOINTS,
+      ...(merged === undefined || name === undefined ? {} : { publish: (endpoint, families) => merged.update(name, endpoint, families) }),
+    });
+    return { name, config: org.config, scheduler, client };
   });
-  const hashKey = config.analytics.userIdHashKey;
-  const secrets = (): readonly string[] => [
-    ...(apiKey instanceof RotatingSecret ? apiKey.values() : [apiKey.reveal()]),
-    ...(hashKey === undefined ? [] : [hashKey.reveal()]),
-  ];
+  const first = runtimes[0] as OrganizationRuntime;
+  const secrets = (): readonly string[] => secretsOf.flatMap((of) => of());
   const app = buildApp({
-    scheduler,
+    scheduler: {
+      chunks: () => (merged === undefined ? first.scheduler.chunks() : merged.chunks()),
+      ready: () => runtimes.every((r) => r.scheduler.ready()),
+    },
     ownMetrics,
     logger,
     statusPage: {
       version: VERSION,
       demo: config.demo,
-      // One organization today; a configuration of several gives one entry each.
-      organizations: () => [
-        {
-          name: undefined,
-          apiUrl: config.apiUrl,
-          pathLayout: config.pathLayout,
-          scheduler,
-          pathInUse: (endpoint) => client.pathInUse(endpoint),
-        },
-      ],
+      organizations: () =>
+        runtimes.map((r) => ({
+          name: r.name,
+          apiUrl: r.config.apiUrl,
+          pathLayout: r.config.pathLayout,
+          scheduler: r.scheduler,
+          pathInUse: (endpoint) => r.client.pathInUse(endpoint),
+        })),
       secrets,
       now: () => clock.now(),
     },
@@ -169,10 +219,21 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
   web?.install(app);
   return {
     app,
-    scheduler,
+    scheduler: first.scheduler,
+    organizations: runtimes,
     ownMetrics,
-    client,
+    client: first.client,
     secrets,
+    start() {
+      for (const r of runtimes) r.scheduler.start();
+    },
+    async whenIdle() {
+      await Promise.all(runtimes.map((r) => r.scheduler.whenIdle()));
+      await merged?.whenIdle();
+    },
+    async whenRendered() {
+      await merged?.whenIdle();
+    },
     watchFiles() {
       for (const w of watchers) w.start();
     },
@@ -181,8 +242,9 @@ export function createExporter(config: Config, deps: ExporterDeps): Exporter {
     },
     async close() {
       for (const w of watchers) w.stop();
-      await scheduler.stop();
-      await client.close();
+      await Promise.all(runtimes.map((r) => r.scheduler.stop()));
+      await merged?.whenIdle();
+      await Promise.all(runtimes.map((r) => r.client.close()));
     },
   };
 }

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { checkCommand, prepareAnswersDir } from './check.js';
 import { ConfigError, helpText, loadConfig, type Command, type Config } from './config/index.js';
 import { formatDuration } from './config/values.js';
-import { withDemoApi } from './demo.js';
+import { withDemoApi, withDemoOrganizations } from './demo.js';
 import { focusMain } from './focus/cli.js';
 import { createExporter, type Exporter } from './exporter.js';
 import { createLogger } from './logger.js';
@@ -38,13 +38,19 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     return;
   }
 
-  // With --demo, a simulated Admin API in this process, with a key of its own.
-  const demo = await withDemoApi(command.config);
+  // With --demo, a simulated Admin API in this process, with a key of its own (one per organization of a config file).
+  const organizations = command.kind === 'run' ? await withDemoOrganizations(command.organizations) : undefined;
+  const demo = organizations === undefined ? await withDemoApi(command.config) : { config: command.config, close: undefined };
   const config: Config = demo.config;
-  const closeSimulator = demo.close;
+  const closeSimulator = async () => {
+    await demo.close?.();
+    await organizations?.close();
+  };
 
   // Both secrets are scrubbed from every log line: the admin key, and the key that makes user pseudonyms unlinkable.
-  const secrets = [config.apiKey, config.analytics.userIdHashKey].flatMap((s) => (s ? [s.reveal()] : []));
+  const secrets = [config, ...(organizations?.list ?? []).map((o) => o.config)].flatMap((c) =>
+    [c.apiKey, c.analytics.userIdHashKey].flatMap((s) => (s ? [s.reveal()] : [])),
+  );
 
   if (command.kind === 'backfill') {
     // stderr carries the progress bar, warnings and the summary; LOG_LEVEL=debug shows every request.
@@ -54,7 +60,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     try {
       process.exitCode = await backfillCommand(config, command.backfill, { level, secrets, stderr: process.stderr });
     } finally {
-      await closeSimulator?.();
+      await closeSimulator();
     }
     return;
   }
@@ -74,7 +80,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
         write: (text) => process.stdout.write(text),
       });
     } finally {
-      await closeSimulator?.();
+      await closeSimulator();
     }
     return;
   }
@@ -84,17 +90,20 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
   const logger = createLogger({ level: config.logLevel, secrets: () => [...secrets, ...(exporter?.secrets() ?? [])] });
   if (config.demo) {
     logger.warn(
-      { api_url: config.apiUrl, demo_profile: config.demoProfile },
+      {
+        api_url: organizations === undefined ? config.apiUrl : organizations.list.map((o) => o.config.apiUrl),
+        demo_profile: config.demoProfile,
+      },
       'DEMO MODE: serving simulated data from a built-in fake Admin API; no request goes to Mistral and any configured key is ignored',
     );
   }
 
   try {
-    exporter = createExporter(config, { logger });
+    exporter = createExporter(config, { logger }, organizations?.list);
   } catch (err) {
     if (!(err instanceof WebConfigError)) throw err;
     process.stderr.write(`mistral-admin-exporter: ${err.message}\n`);
-    await closeSimulator?.();
+    await closeSimulator();
     process.exitCode = 2;
     return;
   }
@@ -104,29 +113,34 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     process.stderr.write(`mistral-admin-exporter: cannot listen on ${config.host}:${config.port} (${code}); set HOST or PORT\n`);
     await exporter.close();
-    await closeSimulator?.();
+    await closeSimulator();
     process.exitCode = 1;
     return;
   }
-  exporter.scheduler.start();
+  exporter.start();
   exporter.watchFiles();
-  logger.info(
-    {
-      version: VERSION,
-      api_url: config.apiUrl,
-      refresh_intervals: Object.fromEntries(Object.entries(config.refreshIntervalsMs).map(([e, ms]) => [e, formatDuration(ms)])),
-      max_staleness: formatDuration(config.maxStalenessMs),
-      workspaces: config.workspaceIds === 'all' ? `all (at most ${config.maxWorkspaces})` : config.workspaceIds.length,
-    },
-    `serving /metrics on ${exporter.app.listeningOrigin}`,
-  );
+  const settingsOf = (c: Config) => ({
+    api_url: c.apiUrl,
+    refresh_intervals: Object.fromEntries(Object.entries(c.refreshIntervalsMs).map(([e, ms]) => [e, formatDuration(ms)])),
+    max_staleness: formatDuration(c.maxStalenessMs),
+    workspaces: c.workspaceIds === 'all' ? `all (at most ${c.maxWorkspaces})` : c.workspaceIds.length,
+  });
+  if (organizations === undefined) {
+    logger.info({ version: VERSION, ...settingsOf(config) }, `serving /metrics on ${exporter.app.listeningOrigin}`);
+  } else {
+    for (const org of organizations.list) logger.info({ org: org.name, ...settingsOf(org.config) }, `reading organization ${org.name}`);
+    logger.info(
+      { version: VERSION, organizations: organizations.list.length },
+      `serving /metrics of ${organizations.list.length} organizations on ${exporter.app.listeningOrigin}`,
+    );
+  }
 
   closeWithGrace({ delay: SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an unexpected error');
     else logger.info({ signal }, 'shutting down');
     await exporter?.app.close();
     await exporter?.close();
-    await closeSimulator?.();
+    await closeSimulator();
   });
 }
 

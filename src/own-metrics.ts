@@ -9,8 +9,10 @@ import { UNREADABLE_REASONS } from './sources/types.js';
 export interface OwnMetricsOptions {
   version: string;
   revision: string;
-  endpoints: readonly ApiEndpoint[];
-  statuses: () => readonly EndpointStatus[];
+  /** The endpoints read; with several organizations, each one's (their series carry its `org` label). */
+  endpoints: readonly ApiEndpoint[] | ReadonlyArray<{ org: string; endpoints: readonly ApiEndpoint[] }>;
+  /** Every endpoint's status; `org` set on those of an organization of several. */
+  statuses: () => ReadonlyArray<EndpointStatus & { org?: string }>;
   /** Process and Node.js runtime metrics (off in golden-file tests, whose values vary). */
   processMetrics?: boolean;
   /** For how long process metrics are reused (ms since the epoch); the system clock by default. */
@@ -29,6 +31,9 @@ const RETRY_REASONS: readonly RetryReason[] = ['429', '5xx', 'timeout', 'network
 const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 type Labels = Record<string, string>;
+
+/** The `org` label of an organization of several; none for the one organization of an environment configuration. */
+const orgLabel = (org: string | undefined): Labels => (org === undefined ? {} : { org });
 
 /** A counter's values per label set, in the order the label sets first appeared. */
 class CounterValues {
@@ -56,7 +61,8 @@ export class OwnMetrics implements ClientObserver {
   private readonly requests = new CounterValues();
   private readonly retries = new CounterValues();
   private readonly parseErrors = new CounterValues();
-  private readonly paths = new Map<ApiEndpoint, string>();
+  /** The path in use per organization and endpoint. */
+  private readonly paths = new Map<string, Labels>();
   private readonly processRegistry: Registry | undefined;
   /** The event-loop-lag window figures of the last window that had samples. */
   private readonly lastLagWindow = new Map<string, TypedFamily>();
@@ -68,8 +74,13 @@ export class OwnMetrics implements ClientObserver {
   private readonly last: Partial<Record<Format, LastRender>> = {};
 
   constructor(private readonly options: OwnMetricsOptions) {
-    for (const api_endpoint of options.endpoints) for (const reason of RETRY_REASONS) this.retries.inc({ api_endpoint, reason }, 0);
-    for (const api_endpoint of options.endpoints) this.parseErrors.inc({ api_endpoint }, 0);
+    const perOrg = options.endpoints.map((e) => (typeof e === 'string' ? { org: undefined, endpoints: [e] } : e));
+    for (const { org, endpoints } of perOrg) {
+      for (const api_endpoint of endpoints)
+        for (const reason of RETRY_REASONS) this.retries.inc({ ...orgLabel(org), api_endpoint, reason }, 0);
+    }
+    for (const { org, endpoints } of perOrg)
+      for (const api_endpoint of endpoints) this.parseErrors.inc({ ...orgLabel(org), api_endpoint }, 0);
     if (options.processMetrics !== false) {
       this.processRegistry = new Registry();
       collectDefaultMetrics({ register: this.processRegistry });
@@ -77,24 +88,33 @@ export class OwnMetrics implements ClientObserver {
     }
   }
 
-  request(endpoint: ApiEndpoint, code: string): void {
+  request(endpoint: ApiEndpoint, code: string, org?: string): void {
     this.changes++;
-    this.requests.inc({ api_endpoint: endpoint, code });
+    this.requests.inc({ ...orgLabel(org), api_endpoint: endpoint, code });
   }
 
-  retry(endpoint: ApiEndpoint, reason: RetryReason): void {
+  retry(endpoint: ApiEndpoint, reason: RetryReason, org?: string): void {
     this.changes++;
-    this.retries.inc({ api_endpoint: endpoint, reason });
+    this.retries.inc({ ...orgLabel(org), api_endpoint: endpoint, reason });
   }
 
-  pathInUse(endpoint: ApiEndpoint, path: string): void {
+  pathInUse(endpoint: ApiEndpoint, path: string, org?: string): void {
     this.changes++;
-    this.paths.set(endpoint, path);
+    this.paths.set(`${org ?? ''}\u0000${endpoint}`, { ...orgLabel(org), api_endpoint: endpoint, path });
   }
 
-  parseError(endpoint: ApiEndpoint): void {
+  parseError(endpoint: ApiEndpoint, org?: string): void {
     this.changes++;
-    this.parseErrors.inc({ api_endpoint: endpoint });
+    this.parseErrors.inc({ ...orgLabel(org), api_endpoint: endpoint });
+  }
+
+  /** What one organization of several reports: the same counts, labelled with its `org`. */
+  observerFor(org: string): ClientObserver {
+    return {
+      request: (endpoint, code) => this.request(endpoint, code, org),
+      retry: (endpoint, reason) => this.retry(endpoint, reason, org),
+      pathInUse: (endpoint, path) => this.pathInUse(endpoint, path, org),
+    };
   }
 
   /**
@@ -149,12 +169,12 @@ export class OwnMetrics implements ClientObserver {
     return cache.rendered[format];
   }
 
-  private families(all: readonly EndpointStatus[]): TypedFamily[] {
+  private families(all: ReadonlyArray<EndpointStatus & { org?: string }>): TypedFamily[] {
     const { version, revision } = this.options;
     const perEndpoint = (pick: (s: EndpointStatus) => number | undefined) =>
       all.flatMap((s) => {
         const value = pick(s);
-        return value === undefined ? [] : [{ labels: { api_endpoint: s.endpoint }, value }];
+        return value === undefined ? [] : [{ labels: { ...orgLabel(s.org), api_endpoint: s.endpoint }, value }];
       });
     return [
       {
@@ -209,7 +229,9 @@ export class OwnMetrics implements ClientObserver {
         name: 'mistral_exporter_series_dropped',
         help: 'Series a cardinality cap (LECHAT_AGENT_LIMIT, LECHAT_USER_LIMIT, VIBE_TOOL_LIMIT, API_KEYS_LIMIT, MAX_MODELS, which folds usage into the model other) or the page cap of a paginated list (workspaces) left out in the last good refresh, by metric.',
         type: 'gauge',
-        samples: all.flatMap((s) => Object.entries(s.seriesDropped).map(([metric, value]) => ({ labels: { metric }, value }))),
+        samples: all.flatMap((s) =>
+          Object.entries(s.seriesDropped).map(([metric, value]) => ({ labels: { ...orgLabel(s.org), metric }, value })),
+        ),
       },
       {
         name: 'mistral_exporter_unreadable_entries',
@@ -219,7 +241,7 @@ export class OwnMetrics implements ClientObserver {
           s.unreadable === undefined
             ? []
             : UNREADABLE_REASONS.map((reason) => ({
-                labels: { api_endpoint: s.endpoint, reason },
+                labels: { ...orgLabel(s.org), api_endpoint: s.endpoint, reason },
                 value: s.unreadable?.[reason]?.count ?? 0,
               })),
         ),
@@ -234,7 +256,7 @@ export class OwnMetrics implements ClientObserver {
         name: 'mistral_exporter_endpoint_path_info',
         help: 'The Admin API path variant in use for the endpoint, relative to the base URL; always 1.',
         type: 'gauge',
-        samples: [...this.paths].map(([api_endpoint, path]) => ({ labels: { api_endpoint, path }, value: 1 })),
+        samples: [...this.paths.values()].map((labels) => ({ labels, value: 1 })),
       },
     ];
   }
@@ -263,7 +285,7 @@ const NO_LINES: readonly string[] = [];
 
 interface LastRender {
   changes: number;
-  statuses: readonly EndpointStatus[];
+  statuses: ReadonlyArray<EndpointStatus & { org?: string }>;
   /** The process metrics' rendering it includes (the same array while their collection is reused). */
   processLines: readonly string[];
   text: string;
@@ -271,12 +293,13 @@ interface LastRender {
 }
 
 /** Whether two readings of the endpoints' statuses say the same (their objects are kept by the scheduler until a refresh replaces them). */
-function sameStatuses(a: readonly EndpointStatus[], b: readonly EndpointStatus[]): boolean {
+function sameStatuses(a: ReadonlyArray<EndpointStatus & { org?: string }>, b: ReadonlyArray<EndpointStatus & { org?: string }>): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i] as EndpointStatus;
-    const y = b[i] as EndpointStatus;
+    const x = a[i] as EndpointStatus & { org?: string };
+    const y = b[i] as EndpointStatus & { org?: string };
     if (
+      x.org !== y.org ||
       x.endpoint !== y.endpoint ||
       x.up !== y.up ||
       x.intervalMs !== y.intervalMs ||

@@ -22,6 +22,13 @@ export interface SchedulerOptions {
   onParseError: (endpoint: ApiEndpoint) => void;
   /** Endpoints whose last good metric families are kept with their rendered form, for `families()` (the status page's). */
   keepFamilies?: readonly ApiEndpoint[];
+  /**
+   * Hands each endpoint's families over instead of rendering them (several
+   * organizations are rendered together, src/organizations.ts): called with
+   * a good refresh's families, and with undefined when they are withdrawn.
+   * `chunks()` is then empty.
+   */
+  publish?: (endpoint: ApiEndpoint, families: readonly MetricFamily[] | undefined) => void;
 }
 
 /** What the scheduler knows of one endpoint, read at every scrape (own metrics) and by the status page. */
@@ -74,7 +81,9 @@ interface SourceState {
 }
 
 interface Fresh {
-  chunk: RenderedChunk;
+  /** Undefined when the families are published rather than rendered here. */
+  chunk: RenderedChunk | undefined;
+  series: number;
   /** Only for the endpoints of `keepFamilies`. */
   families: readonly MetricFamily[] | undefined;
   fetchedAt: number;
@@ -195,7 +204,7 @@ export class Scheduler {
     const out: RenderedChunk[] = [];
     for (const state of this.states.values()) {
       const f = this.freshData(state);
-      if (f) out.push(f.chunk);
+      if (f?.chunk) out.push(f.chunk);
     }
     return out;
   }
@@ -229,7 +238,7 @@ export class Scheduler {
       describe: s.source.describe,
       failure: s.failure,
       nextRefreshAt: s.nextRefreshAt,
-      series: this.freshData(s)?.chunk.series,
+      series: this.freshData(s)?.series,
     }));
   }
 
@@ -266,17 +275,21 @@ export class Scheduler {
         peers: this.peers,
       });
       const families = source.toFamilies(snapshot);
-      const chunk = await renderChunk(families, state.fresh?.chunk);
+      const { publish } = this.options;
+      const chunk = publish === undefined ? await renderChunk(families, state.fresh?.chunk) : undefined;
+      const series = chunk?.series ?? families.reduce((n, f) => n + f.samples.length, 0);
       state.seriesDropped = source.seriesDropped?.(snapshot) ?? {};
       this.noteUnreadable(state, source.unreadable?.(snapshot) ?? {});
       const now = clock.now();
       state.fresh = {
         chunk,
+        series,
         families: this.options.keepFamilies?.includes(endpoint) ? families : undefined,
         fetchedAt: now,
         completeUntil: source.completeUntil?.(snapshot),
         shared: source.share?.(snapshot),
       };
+      publish?.(endpoint, families);
       this.watchStaleness(state);
       if (!state.up && state.failure) {
         logger.info(
@@ -284,7 +297,7 @@ export class Scheduler {
           `${source.describe} answers again after ${state.consecutiveFailures} failed refresh(es)`,
         );
       } else if (!state.tried) {
-        logger.info({ api_endpoint: endpoint, series: chunk.series }, `${source.describe}: first refresh succeeded`);
+        logger.info({ api_endpoint: endpoint, series }, `${source.describe}: first refresh succeeded`);
       }
       state.up = true;
       state.failure = undefined;
@@ -352,6 +365,7 @@ export class Scheduler {
     if (fresh === undefined) return undefined;
     if (this.options.clock.now() - fresh.fetchedAt <= this.options.maxStalenessMs) return fresh;
     state.fresh = undefined;
+    this.options.publish?.(state.source.endpoint, undefined);
     this.options.logger.warn(
       { api_endpoint: state.source.endpoint, last_success: new Date(fresh.fetchedAt).toISOString() },
       `data of ${state.source.endpoint} is older than MAX_STALENESS (${formatDuration(this.options.maxStalenessMs)}): its series are withdrawn until a refresh succeeds`,

@@ -23,6 +23,7 @@ import {
   type SettingKey,
   type SettingValues,
 } from './settings.js';
+import { type OrganizationEntry, parseOrganizations } from './organizations.js';
 import { formatDuration } from './values.js';
 
 export { DEFAULT_PORT, type AnalyticsWindow } from './settings.js';
@@ -91,8 +92,15 @@ export interface AnalyticsConfig {
   toolLimit: number;
 }
 
+/** One organization of `--config.file`: its name (the `org` label) and its whole configuration. */
+export interface Organization {
+  name: string;
+  config: Config;
+}
+
 export type Command =
-  | { kind: 'run'; config: Config }
+  /** `organizations`: those of `--config.file`, each with its own configuration; `config` is then the process's (listener, logs), with no key. */
+  | { kind: 'run'; config: Config; organizations?: Organization[] }
   /** Call each endpoint once, print what was read, exit; `saveAnswers`: the directory for the anonymized answers. */
   | { kind: 'check'; config: Config; saveAnswers: string | undefined }
   /** Write past months as OpenMetrics with timestamps (src/backfill/). */
@@ -143,7 +151,7 @@ export function loadConfig(sources: ConfigSources): Command {
   }
   if (saveAnswers === '') throw new ConfigError('--save-answers: give a directory');
 
-  const raw = (key: SettingKey): { text: string; origin: string } | undefined => {
+  const raw: RawSetting = (key) => {
     const setting = SETTINGS[key] as SettingDef<unknown>;
     const fromFlag = setting.flag === undefined ? undefined : flags[setting.flag];
     if (typeof fromFlag === 'string') return { text: fromFlag, origin: `--${setting.flag}` };
@@ -152,7 +160,97 @@ export function loadConfig(sources: ConfigSources): Command {
     if (setting.default !== undefined) return { text: setting.default, origin: `${setting.env} (default)` };
     return undefined;
   };
+  const demo = flags.demo === true;
+  const build: BuildContext = {
+    demo,
+    demoProfile: readDemoProfile(flags['demo-profile'], demo),
+    readFile: sources.readFile ?? ((p: string) => readFileSync(p, 'utf8')),
+  };
+  const configFile = readConfigFileSetting(flags, sources.env);
+  let config: Config;
+  let organizations: Organization[] | undefined;
+  if (configFile === undefined) {
+    config = buildConfig(raw, build, false);
+  } else {
+    if (command !== undefined) {
+      throw new ConfigError(
+        `${configFile.origin}: ${command} reads one organization; run it with that organization's settings in the environment`,
+      );
+    }
+    for (const key of ['apiKey', 'apiKeyFile'] as const) {
+      const given = raw(key);
+      if (given !== undefined) {
+        throw new ConfigError(`${given.origin} is set with ${configFile.origin}: each organization names its key in the file; unset it`);
+      }
+    }
+    config = buildConfig(raw, build, true);
+    organizations = readOrganizations(configFile.path, raw, build);
+  }
+  if (command === 'check') return { kind: 'check', config, saveAnswers: typeof saveAnswers === 'string' ? saveAnswers : undefined };
+  if (backfill !== undefined) return { kind: 'backfill', config, backfill };
+  return organizations === undefined ? { kind: 'run', config } : { kind: 'run', config, organizations };
+}
 
+/** A setting's text and where it came from (for messages), or undefined when it has none. */
+type RawSetting = (key: SettingKey) => { text: string; origin: string } | undefined;
+
+interface BuildContext {
+  demo: boolean;
+  demoProfile: DemoProfile;
+  readFile: (path: string) => string;
+}
+
+/** `--config.file` (or CONFIG_FILE): the file listing several organizations. */
+function readConfigFileSetting(flags: FlagValues, env: ConfigSources['env']): { path: string; origin: string } | undefined {
+  const flag = flags['config.file'];
+  if (typeof flag === 'string') {
+    if (flag.trim() === '') throw new ConfigError('--config.file: give a file');
+    return { path: flag, origin: '--config.file' };
+  }
+  const fromEnv = env.CONFIG_FILE;
+  if (fromEnv === undefined || fromEnv.trim() === '') return undefined;
+  return { path: fromEnv, origin: 'CONFIG_FILE' };
+}
+
+/** Each organization of the file: its entry's settings over the flags, the environment and the defaults. */
+function readOrganizations(path: string, raw: RawSetting, build: BuildContext): Organization[] {
+  let text: string;
+  try {
+    text = build.readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(`--config.file=${JSON.stringify(path)}: cannot read the file (${code ?? (err as Error).message})`);
+  }
+  let entries: OrganizationEntry[];
+  try {
+    entries = parseOrganizations(text, path);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  return entries.map((entry) => {
+    const own: RawSetting = (key) => {
+      const env = (SETTINGS[key] as SettingDef<unknown>).env;
+      const given = entry.settings.get(env);
+      return given === undefined ? raw(key) : { text: given.text, origin: `${given.at}: ${env}` };
+    };
+    try {
+      return { name: entry.name, config: buildConfig(own, build, false) };
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      // A message about a line of the file says where it is; one about the environment or a default says which entry it concerns.
+      const where = err.message.startsWith(`${path}:`) ? '' : ` (${entry.at})`;
+      throw new ConfigError(`organization ${JSON.stringify(entry.name)}${where}: ${err.message}`);
+    }
+  });
+}
+
+/**
+ * One organization's configuration from its settings' texts, checked.
+ * `keyless`: the process's own configuration beside a config file, which
+ * holds no key (each organization has its own).
+ */
+function buildConfig(raw: RawSetting, build: BuildContext, keyless: boolean): Config {
+  const { demo, demoProfile, readFile } = build;
   const parsed: Partial<Record<SettingKey, unknown>> = {};
   for (const [key, setting] of SETTING_ENTRIES) {
     const value = raw(key);
@@ -165,9 +263,6 @@ export function loadConfig(sources: ConfigSources): Command {
     }
   }
   const v = parsed as Partial<SettingValues>;
-  const demo = flags.demo === true;
-  const demoProfile = readDemoProfile(flags['demo-profile'], demo);
-
   const refreshIntervalsMs = Object.fromEntries(
     API_ENDPOINTS.map((endpoint) => {
       const [own, group] = intervalSettingKeys(endpoint);
@@ -191,10 +286,9 @@ export function loadConfig(sources: ConfigSources): Command {
     );
   }
 
-  const readFile = sources.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   const config: Config = {
-    apiKey: demo ? undefined : readSecret('MISTRAL_ADMIN_API_KEY', v.apiKey, v.apiKeyFile, readFile, true),
-    apiKeyFile: demo ? undefined : v.apiKeyFile,
+    apiKey: demo || keyless ? undefined : readSecret('MISTRAL_ADMIN_API_KEY', v.apiKey, v.apiKeyFile, readFile, true),
+    apiKeyFile: demo || keyless ? undefined : v.apiKeyFile,
     apiUrl: v.apiUrl as string,
     pathLayout: v.pathLayout as PathLayout | 'auto',
     endpoints,
@@ -239,9 +333,7 @@ export function loadConfig(sources: ConfigSources): Command {
     const origin = v.apiKeyFile === undefined ? 'MISTRAL_ADMIN_API_KEY' : `MISTRAL_ADMIN_API_KEY_FILE=${JSON.stringify(v.apiKeyFile)}`;
     throw new ConfigError(`${origin}: the key cannot be sent in an HTTP header: ${headerProblem}; check how it was copied`);
   }
-  if (command === 'check') return { kind: 'check', config, saveAnswers: typeof saveAnswers === 'string' ? saveAnswers : undefined };
-  if (backfill !== undefined) return { kind: 'backfill', config, backfill };
-  return { kind: 'run', config };
+  return config;
 }
 
 /**
@@ -322,6 +414,7 @@ function parseFlags(argv: readonly string[]): { values: FlagValues; positionals:
     demo: { type: 'boolean' },
     'demo-profile': { type: 'string' },
     'save-answers': { type: 'string' },
+    'config.file': { type: 'string' },
     ...BACKFILL_FLAGS,
   };
   for (const [, setting] of SETTING_ENTRIES) {
@@ -355,6 +448,8 @@ export function helpText(version: string): string {
     '                                          EU/US and Priority Tier usage with no tier assumed,',
     '                                          legacy and undocumented fields, negative amounts,',
     '                                          yesterday not loaded yet): see what is read or refused',
+    '  mistral-admin-exporter --config.file organizations.yaml',
+    '                                          several organizations, each series labelled org',
     '  mistral-admin-exporter check [flags]    call each endpoint once, print a table, exit',
     ...FOCUS_HELP_USAGE,
     ...BACKFILL_HELP,
@@ -380,6 +475,22 @@ export function helpText(version: string): string {
     '              (check) also write each raw answer to DIR, one JSON file per',
     '              request, with ids, names and emails replaced by placeholders and',
     '              the key removed: files to attach to a bug report',
+    '  --config.file FILE',
+    '              (env CONFIG_FILE) read several organizations, listed in a YAML file:',
+    '                organizations:',
+    '                  - name: acme-prod',
+    '                    MISTRAL_ADMIN_API_KEY_FILE: /etc/mistral/acme-prod/api-key',
+    '                    MISTRAL_WORKSPACE_IDS: all',
+    '                  - name: acme-labs',
+    '                    MISTRAL_ADMIN_API_KEY_FILE: /etc/mistral/acme-labs/api-key',
+    '              Each name becomes the org label of every series of that organization.',
+    '              An entry sets any setting below by its environment variable name,',
+    '              for that organization only (HTTP server and logging settings excepted);',
+    '              what it leaves out comes from the flags, the environment and the',
+    '              defaults. The key settings then come from the file only. Each',
+    '              organization has its own requests, refreshes and staleness: one',
+    '              failing never touches the data of another. With --demo, each gets',
+    '              a simulated organization of its own.',
   ];
   for (const section of SECTIONS) {
     lines.push('', `${section}:`);

@@ -1,0 +1,122 @@
+import type { ApiEndpoint } from './endpoints.js';
+import { renderChunk, type RenderedChunk } from './exposition.js';
+import type { MetricFamily } from './sources/types.js';
+
+/**
+ * Families of one organization of several, each sample labelled with its
+ * `org` (first, so that a series reads organization first). Made once per
+ * refresh: the result is kept for as long as the families it was made from.
+ */
+const labelled = new WeakMap<readonly MetricFamily[], readonly MetricFamily[]>();
+
+export function withOrgLabel(families: readonly MetricFamily[], org: string): readonly MetricFamily[] {
+  let out = labelled.get(families);
+  if (out === undefined) {
+    out = families.map((f) => ({
+      ...f,
+      labelNames: ['org', ...f.labelNames],
+      samples: f.samples.map((s) => ({ labels: { org, ...s.labels }, value: s.value })),
+    }));
+    labelled.set(families, out);
+  }
+  return out;
+}
+
+/**
+ * The families of several organizations, one endpoint at a time, merged into
+ * one family per metric: the exposition allows a metric's HELP, TYPE and
+ * series in one place only, so two organizations' `mistral_spend` are one
+ * family of series told apart by `org`. Each organization's scheduler hands
+ * its families over (`update`) when a refresh succeeds and when they turn
+ * stale; the endpoint is then rendered again, in the background, from what
+ * every organization holds. Scrapes read `chunks()`, never waiting for it.
+ *
+ * A withdrawal therefore leaves /metrics once the endpoint is rendered again
+ * without it: the time of one render (milliseconds; about a second for
+ * 100 000 series), not a scrape interval.
+ */
+export class MergedExposition {
+  private readonly endpoints = new Map<ApiEndpoint, EndpointState>();
+
+  /**
+   * `organizations`: names in the order their series are written;
+   * `endpoints`: every endpoint any of them reads, in the order served.
+   */
+  constructor(
+    private readonly organizations: readonly string[],
+    endpoints: readonly ApiEndpoint[],
+  ) {
+    for (const endpoint of endpoints) {
+      this.endpoints.set(endpoint, { held: new Map(), chunk: undefined, dirty: false, rendering: undefined });
+    }
+  }
+
+  /** One organization's families of `endpoint` (undefined: it has none fresh); rendered again soon after. */
+  update(org: string, endpoint: ApiEndpoint, families: readonly MetricFamily[] | undefined): void {
+    const state = this.endpoints.get(endpoint);
+    if (state === undefined) throw new Error(`MergedExposition: ${endpoint} was not declared`);
+    if (families === undefined) state.held.delete(org);
+    else state.held.set(org, families);
+    state.dirty = true;
+    state.rendering ??= this.render(state).finally(() => {
+      state.rendering = undefined;
+    });
+  }
+
+  /** The rendered endpoints that hold series of some organization, in the order served. */
+  chunks(): RenderedChunk[] {
+    const out: RenderedChunk[] = [];
+    for (const state of this.endpoints.values()) if (state.chunk !== undefined && state.held.size > 0) out.push(state.chunk);
+    return out;
+  }
+
+  /** Resolves once no render is running or due. */
+  async whenIdle(): Promise<void> {
+    for (;;) {
+      const running = [...this.endpoints.values()].flatMap((s) => (s.rendering ? [s.rendering] : []));
+      if (running.length === 0) return;
+      await Promise.all(running);
+    }
+  }
+
+  private async render(state: EndpointState): Promise<void> {
+    while (state.dirty) {
+      state.dirty = false;
+      const merged = mergeFamilies(
+        this.organizations.flatMap((org) => {
+          const families = state.held.get(org);
+          return families === undefined ? [] : [withOrgLabel(families, org)];
+        }),
+      );
+      state.chunk = await renderChunk(merged, state.chunk);
+    }
+  }
+}
+
+interface EndpointState {
+  /** Each organization's fresh families of the endpoint, unlabelled. */
+  held: Map<string, readonly MetricFamily[]>;
+  chunk: RenderedChunk | undefined;
+  /** Something changed since the render running (or none ran). */
+  dirty: boolean;
+  rendering: Promise<void> | undefined;
+}
+
+/** One family per name, in the order names first appear, with the samples of every list in turn. */
+export function mergeFamilies(lists: ReadonlyArray<readonly MetricFamily[]>): MetricFamily[] {
+  if (lists.length === 1) return [...(lists[0] as readonly MetricFamily[])];
+  const byName = new Map<string, MetricFamily>();
+  for (const families of lists) {
+    for (const f of families) {
+      const seen = byName.get(f.name);
+      if (seen === undefined) byName.set(f.name, { ...f, samples: [...f.samples] });
+      else {
+        for (const s of f.samples) seen.samples.push(s);
+        if (f.optionalLabels !== undefined) {
+          seen.optionalLabels = [...new Set([...(seen.optionalLabels ?? []), ...f.optionalLabels])];
+        }
+      }
+    }
+  }
+  return [...byName.values()];
+}
