@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { join } from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { checkCommand, prepareAnswersDir } from './check.js';
@@ -39,7 +40,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
   }
 
   // With --demo, a simulated Admin API in this process, with a key of its own (one per organization of a config file).
-  const organizations = command.kind === 'run' ? await withDemoOrganizations(command.organizations) : undefined;
+  const organizations = command.kind === 'backfill' ? undefined : await withDemoOrganizations(command.organizations);
   const demo = organizations === undefined ? await withDemoApi(command.config) : { config: command.config, close: undefined };
   const config: Config = demo.config;
   const closeSimulator = async () => {
@@ -73,12 +74,21 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     process.stdout.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EPIPE') throw err;
     });
+    const write = (text: string) => process.stdout.write(text);
     try {
-      process.exitCode = await checkCommand(config, {
-        logger,
-        saveAnswers: command.saveAnswers,
-        write: (text) => process.stdout.write(text),
-      });
+      if (organizations === undefined) {
+        process.exitCode = await checkCommand(config, { logger, saveAnswers: command.saveAnswers, write });
+      } else {
+        // Each organization in turn, its table under its name; its answers in a directory of its own. Exit 1 if any did not pass.
+        let code = 0;
+        for (const org of organizations.list) {
+          write(`${code === 0 && org === organizations.list[0] ? '' : '\n'}Organization ${org.name}\n\n`);
+          const saveAnswers = command.saveAnswers === undefined ? undefined : join(command.saveAnswers, org.name);
+          if (saveAnswers !== undefined) prepareAnswersDir(saveAnswers);
+          code = Math.max(code, await checkCommand(org.config, { logger: logger.child({ org: org.name }), saveAnswers, write }));
+        }
+        process.exitCode = code;
+      }
     } finally {
       await closeSimulator();
     }
@@ -131,7 +141,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     for (const org of organizations.list) logger.info({ org: org.name, ...settingsOf(org.config) }, `reading organization ${org.name}`);
     logger.info(
       { version: VERSION, organizations: organizations.list.length },
-      `serving /metrics of ${organizations.list.length} organizations on ${exporter.app.listeningOrigin}`,
+      `serving /metrics on ${exporter.app.listeningOrigin} for ${organizations.list.length} organizations`,
     );
   }
 

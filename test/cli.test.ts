@@ -169,6 +169,31 @@ describe('the command line', () => {
     expect(demo.lines.some((l) => l.includes('"shutting down"'))).toBe(true);
   });
 
+  it('runs the demo for the organizations of a config file: one simulated organization each, every series labelled org', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orgs-cli-'));
+    const file = join(dir, 'organizations.yaml');
+    writeFileSync(file, 'organizations:\n  - name: acme-prod\n  - name: acme-labs\n    MISTRAL_ENDPOINTS: spend_limit,usage\n');
+    const demo = start(['--demo', '--config.file', file], {});
+    const port = await demo.port();
+    await demo.ready(port);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^mistral_spend\{org="acme-prod",currency="EUR",product="api"\} \d/m);
+    expect(metrics).toMatch(/^mistral_spend\{org="acme-labs",currency="EUR",product="api"\} \d/m);
+    expect(metrics).toContain('mistral_up{org="acme-labs",api_endpoint="usage"} 1');
+    // acme-labs reads two endpoints only: its own settings.
+    expect(metrics).not.toContain('mistral_up{org="acme-labs",api_endpoint="rate_limit"}');
+    expect(metrics).toContain('mistral_up{org="acme-prod",api_endpoint="rate_limit"} 1');
+    expect(demo.lines.some((l) => l.includes('"org":"acme-labs"') && l.includes('reading organization acme-labs'))).toBe(true);
+    demo.child.kill('SIGTERM');
+    expect(await demo.exited).toBe(0);
+
+    const check = runOnce(['check', '--demo', '--config.file', file]);
+    expect(check.stderr).toBe('');
+    expect(check.code).toBe(0);
+    expect(check.stdout).toMatch(/^Organization acme-prod\n/);
+    expect(check.stdout).toMatch(/\nOrganization acme-labs\n/);
+  });
+
   it('reads a real Admin API with the key from a file, and never prints the key', async () => {
     const key = 'canary-cli-Hk2p9QzR7w';
     sim = await startSimulator({ apiKey: key });

@@ -137,7 +137,17 @@ describe('--config.file: the organizations and their settings', () => {
 
   it('a file that cannot be read, and commands that read one organization, are refused', () => {
     expect(() => loadConfig({ argv: ['--config.file', '/nonexistent/orgs.yaml'], env: {} })).toThrow(/cannot read the file \(ENOENT\)/);
-    expect(loadError('organizations:\n  - {name: a, MISTRAL_ADMIN_API_KEY: k}\n', {}, ['check'])).toMatch(/check reads one organization/);
+    expect(
+      loadError('organizations:\n  - {name: a, MISTRAL_ADMIN_API_KEY: k}\n', {}, [
+        'backfill',
+        '--from',
+        '2026-01',
+        '--to',
+        '2026-02',
+        '--output',
+        '/tmp/x',
+      ]),
+    ).toMatch(/backfill reads one organization/);
   });
 });
 

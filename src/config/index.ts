@@ -101,8 +101,8 @@ export interface Organization {
 export type Command =
   /** `organizations`: those of `--config.file`, each with its own configuration; `config` is then the process's (listener, logs), with no key. */
   | { kind: 'run'; config: Config; organizations?: Organization[] }
-  /** Call each endpoint once, print what was read, exit; `saveAnswers`: the directory for the anonymized answers. */
-  | { kind: 'check'; config: Config; saveAnswers: string | undefined }
+  /** Call each endpoint once, print what was read, exit; `saveAnswers`: the directory for the anonymized answers; `organizations` as for run. */
+  | { kind: 'check'; config: Config; saveAnswers: string | undefined; organizations?: Organization[] }
   /** Write past months as OpenMetrics with timestamps (src/backfill/). */
   | { kind: 'backfill'; config: Config; backfill: BackfillOptions }
   | { kind: 'help' }
@@ -172,9 +172,9 @@ export function loadConfig(sources: ConfigSources): Command {
   if (configFile === undefined) {
     config = buildConfig(raw, build, false);
   } else {
-    if (command !== undefined) {
+    if (command === 'backfill') {
       throw new ConfigError(
-        `${configFile.origin}: ${command} reads one organization; run it with that organization's settings in the environment`,
+        `${configFile.origin}: backfill reads one organization; run it with that organization's settings in the environment`,
       );
     }
     for (const key of ['apiKey', 'apiKeyFile'] as const) {
@@ -186,7 +186,14 @@ export function loadConfig(sources: ConfigSources): Command {
     config = buildConfig(raw, build, true);
     organizations = readOrganizations(configFile.path, raw, build);
   }
-  if (command === 'check') return { kind: 'check', config, saveAnswers: typeof saveAnswers === 'string' ? saveAnswers : undefined };
+  if (command === 'check') {
+    return {
+      kind: 'check',
+      config,
+      saveAnswers: typeof saveAnswers === 'string' ? saveAnswers : undefined,
+      ...(organizations === undefined ? {} : { organizations }),
+    };
+  }
   if (backfill !== undefined) return { kind: 'backfill', config, backfill };
   return organizations === undefined ? { kind: 'run', config } : { kind: 'run', config, organizations };
 }

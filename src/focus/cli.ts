@@ -142,6 +142,9 @@ export async function focusMain(argv: readonly string[], env: NodeJS.ProcessEnv,
       return 0;
     }
     if (command.kind !== 'run') throw new ConfigError(`focus takes no command after it (see --help)`);
+    if (command.organizations !== undefined) {
+      throw new ConfigError("focus reads one organization: run it with that organization's settings in the environment, not --config.file");
+    }
     config = command.config;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
