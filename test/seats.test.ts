@@ -157,6 +157,16 @@ describe('GET users and users-invite against the simulator', () => {
     expect(valueOf(text, 'mistral_exporter_unreadable_entries', { api_endpoint: 'users', reason: 'missing' }) ?? 0).toBe(0);
   });
 
+  it('without a total, a server giving fewer entries per page than asked is still read whole, up to its empty page', async () => {
+    const h = await harness({ sim: { oddShapes: true, maxPageSize: 30 } });
+    await h.refresh('lechat_by_user');
+    await h.refresh('users');
+    const text = await h.scrape();
+    expectCountsOf(h, text);
+    // 2100 entries in pages of 30: 70 pages, then the empty 71st.
+    expect(h.sim.requests.filter((r) => r.endpoint === 'users')).toHaveLength(71);
+  });
+
   it('a 403 (a key without the scope) costs only that endpoint, and check says so', async () => {
     const h = await harness();
     h.sim.setFault('users', { kind: 'status', status: 403, body: { detail: 'Forbidden' } });
@@ -311,6 +321,20 @@ describe('users: the reader', () => {
     expect(read.members).toHaveLength(1);
     expect(read.invitesExpired).toEqual([false]);
     expect(tally.result().missing?.count).toBe(3);
+  });
+
+  it('without a total, a server that ignores `page` (the same page again) is read twice, not 1000 times, and counts nothing', async () => {
+    const page = { members: Array.from({ length: 100 }, (_, i) => member(`m${i}`)), invites: [], total: null, page: 1, page_size: 100 };
+    let n = 0;
+    const { ctx } = recordingContext(HARNESS_START, () => {
+      n += 1;
+      return page;
+    });
+    const reader = users.reader(readerOptions());
+    const s = await reader.fetch(ctx);
+    expect(n).toBe(2);
+    expect(s.complete).toBe(false);
+    expect(reader.toFamilies(s).every((f) => f.samples.length === 0)).toBe(true);
   });
 
   it('stops at 1000 pages: no count is exported from part of a list', async () => {

@@ -236,7 +236,11 @@ export function answer(ctx: AnswerContext, endpoint: SimEndpoint, query: Query =
       // The schema: page and page_size integers > 0, page_size 25 by default; email filters.
       const page = reader.integer('page', false, { min: 1, max: Number.MAX_SAFE_INTEGER });
       const pageSize = reader.integer('page_size', false, { min: 1, max: Number.MAX_SAFE_INTEGER });
-      const query = { page: page ?? 1, pageSize: pageSize ?? 25, email: reader.text('email') };
+      const query = {
+        page: page ?? 1,
+        pageSize: Math.min(pageSize ?? 25, ctx.maxPageSize ?? Number.POSITIVE_INFINITY),
+        email: reader.text('email'),
+      };
       return reader.rejection() ?? ok(usersBody(ctx.org, query, ctx.nowSeconds, ctx.shapes));
     }
     case 'users_invite':

@@ -62,7 +62,7 @@ export interface SimulatorOptions {
   /** Answer `usage?api_zone=` with every zone's usage, as a server ignoring the filter would (default false). */
   ignoreZoneFilter?: boolean;
   /**
-   * At most this many entries per page of `api-keys`, whatever `limit` asks,
+   * At most this many entries per page of `api-keys` and `users`, whatever `limit` or `page_size` asks,
    * as a server with a lower cap than the documented default would (default:
    * no cap).
    */

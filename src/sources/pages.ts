@@ -17,8 +17,11 @@ export interface PageOptions<T = Json> {
   itemsOf?: (page: JsonObject, what: string) => T[];
   /**
    * The schema lets `total` be null (e.g. GET users): then the list ends at
-   * the first page holding fewer than `pageSize` entries. Default false: a
-   * page without a total is refused.
+   * the first empty page. A shorter page does not end it (a server may cap
+   * `page_size` below what was asked: one request more per refresh), and a
+   * page that repeats the one before (a server ignoring `page`) stops the
+   * reading with the list incomplete. Default false: a page without a total
+   * is refused.
    */
   totalMayBeNull?: boolean;
 }
@@ -45,16 +48,21 @@ export async function fetchPages<T>(ctx: FetchContext, what: string, options: Pa
   const itemsOf = options.itemsOf ?? ((body: JsonObject, w: string) => expectArray(body.items, `${w}.items`) as T[]);
   const items: T[] = [];
   let total: number | undefined;
+  let previous: string | undefined;
   for (let page = 1; page <= options.maxPages; page++) {
     const body = expectObject((await ctx.get({ ...options.query, page, page_size: options.pageSize })).body, what);
     total = options.totalMayBeNull && (body.total === null || body.total === undefined) ? undefined : toNumber(body.total, `${what}.total`);
     if (total !== undefined && (!Number.isSafeInteger(total) || total < 0))
       throw new ParseError(`${what}.total: expected a count, got ${total}`);
     const pageItems = itemsOf(body, what);
+    if (total === undefined && pageItems.length > 0) {
+      const seen = JSON.stringify(pageItems);
+      if (seen === previous) return { items, total, complete: false };
+      previous = seen;
+    }
     items.push(...pageItems);
     // An empty page ends the list even if `total` said more (it changed meanwhile).
-    const ended = total === undefined ? pageItems.length < options.pageSize : items.length >= total;
-    if (pageItems.length === 0 || ended) return { items, total, complete: true };
+    if (pageItems.length === 0 || (total !== undefined && items.length >= total)) return { items, total, complete: true };
   }
   return { items, total, complete: false };
 }
