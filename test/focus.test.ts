@@ -196,8 +196,12 @@ function configFor(h: Harness, env: Record<string, string> = {}): Config {
   return command.config;
 }
 
-async function exportOf(h: Harness, config: Config, month = { year: 2026, month: 11 }): Promise<FocusExport> {
-  const { logger } = captureLogs({ level: 'info' });
+async function exportOf(
+  h: Harness,
+  config: Config,
+  month = { year: 2026, month: 11 },
+  { logger } = captureLogs({ level: 'info' }),
+): Promise<FocusExport> {
   return readFocusExport(config, month, { id: 'org-test', name: undefined }, { logger, clock: h.clock, retry: FAST_RETRY });
 }
 
@@ -308,13 +312,31 @@ describe('focus: the rows of a month, over HTTP against the simulator', () => {
     const result = await exportOf(h, configFor(h, env));
     expectFocusValid(focusCsv(result.rows), { start: '2026-11-01T00:00:00Z', end: '2026-12-01T00:00:00Z' });
     expect(new Set(result.rows.map((r) => r.SubAccountId))).toEqual(new Set(workspaceIds));
+    // Each workspace's name, as GET workspaces lists it.
+    const names = new Map(h.sim.truth.workspaces().map((w) => [w.uuid, w.name]));
+    for (const r of result.rows) expect(r.SubAccountName).toBe(names.get(r.SubAccountId as string));
     expectSameCost(focusCost(result.rows, true), served);
     expect(result.workspaces).toBe(workspaceIds.length);
-    // GET only, once per workspace and once more per zone of the prices, for the month asked.
+    // GET only: usage once per workspace and once more per zone of the prices, for the month asked; workspaces once, for the names.
     const usage = h.sim.requests.filter((r) => r.endpoint === 'usage');
-    expect(h.sim.requests.every((r) => r.method === 'GET' && r.endpoint === 'usage')).toBe(true);
+    expect(h.sim.requests.every((r) => r.method === 'GET' && (r.endpoint === 'usage' || r.endpoint === 'workspaces'))).toBe(true);
     expect(usage).toHaveLength(workspaceIds.length * 4);
-    expect(result.calls.requests).toBe(usage.length);
+    expect(h.sim.requests.filter((r) => r.endpoint === 'workspaces')).toHaveLength(1);
+    expect(result.calls.requests).toBe(usage.length + 1);
+  });
+
+  it('per workspace, a key that cannot list workspaces costs the names only: a warning, and the rows', async () => {
+    const probe = await startHarness();
+    const workspaceIds = probe.sim.truth.workspaceIds;
+    await probe.close();
+    const env = { MISTRAL_WORKSPACE_IDS: workspaceIds.join(','), USAGE_ASSUMED_SERVICE_TIER: 'standard' };
+    const h = await harness({ env });
+    h.sim.setFault('workspaces', { kind: 'status', status: 403, body: { detail: 'Forbidden' } }, 10);
+    const logs = captureLogs({ level: 'info' });
+    const result = await exportOf(h, configFor(h, env), undefined, logs);
+    expect(new Set(result.rows.map((r) => r.SubAccountId))).toEqual(new Set(workspaceIds));
+    expect(result.rows.every((r) => r.SubAccountName === null)).toBe(true);
+    expect(logs.lines().some((l) => /SubAccountName is left empty/.test(l.msg))).toBe(true);
   });
 
   it('reads a past month whole: every day of it, no partial day', async () => {

@@ -13,10 +13,15 @@ import { formatDuration } from '../config/values.js';
 import { createApiClient } from '../exporter.js';
 import { warnOnce, type Logger } from '../logger.js';
 import { listedTargets, perWorkspace } from '../sources/per-workspace.js';
-import type { Unreadable } from '../sources/types.js';
+import type { ReaderOptions, Unreadable } from '../sources/types.js';
 import { UnreadableTally } from '../sources/unreadable.js';
 import { priceUsage, readWorkspaceEntries, reportGaps, type UsageEntry, type UsageReaderContext } from '../sources/usage.js';
 import { DAY_MS, utcMonthBounds } from '../sources/windows.js';
+import { workspaces } from '../sources/workspaces.js';
+import { readerOptionsOf } from '../sources/catalog.js';
+import { NO_PEERS } from '../peers.js';
+import { AdminApiError } from '../admin-api/types.js';
+import type { AdminApiClient } from '../admin-api/client.js';
 import type { FocusRow } from './columns.js';
 import { focusRows, type BillingAccount, type PricedPeriod } from './rows.js';
 
@@ -133,7 +138,10 @@ export async function readFocusExport(
         });
       }
     }
-    const rows = focusRows(periods, billing, account);
+    const names = targets.byWorkspace
+      ? await workspaceNames(client, readerOptionsOf(config), clock, deadlineMs, deps.logger)
+      : new Map<string, string>();
+    const rows = focusRows(periods, billing, account, names);
     const totals = new Map<string, Big>();
     for (const r of rows)
       totals.set(r.BillingCurrency as string, (totals.get(r.BillingCurrency as string) ?? new Big(0)).plus(r.BilledCost as string));
@@ -149,5 +157,37 @@ export async function readFocusExport(
     };
   } finally {
     await client.close();
+  }
+}
+
+/**
+ * Each workspace's name, for SubAccountName, as GET workspaces lists them
+ * now (archived workspaces are not listed: theirs stay empty). The names
+ * are optional in FOCUS, so a key without that scope, or an answer that
+ * cannot be read, costs the names only: a warning, and the file is written.
+ */
+async function workspaceNames(
+  client: AdminApiClient,
+  options: ReaderOptions,
+  clock: Clock,
+  deadlineMs: number,
+  logger: Logger,
+): Promise<Map<string, string>> {
+  const deadline = deadlineSignal(clock, deadlineMs, () => new Error(`no answer from workspaces within ${formatDuration(deadlineMs)}`));
+  try {
+    const snapshot = await workspaces.reader(options).fetch({
+      get: (query = {}) => client.get('workspaces', { query, signal: deadline.signal }),
+      signal: deadline.signal,
+      now: clock.now(),
+      logger,
+      peers: NO_PEERS,
+    });
+    return new Map(snapshot.workspaces.map((w) => [w.id, w.name]));
+  } catch (err) {
+    const reason = err instanceof AdminApiError || err instanceof Error ? err.message : String(err);
+    logger.warn({ api_endpoint: 'workspaces' }, `GET workspaces could not be read (${reason}): SubAccountName is left empty`);
+    return new Map();
+  } finally {
+    deadline.dispose();
   }
 }

@@ -103,6 +103,7 @@ function focusRow(
   period: PricedPeriod,
   billing: { start: number; end: number },
   account: BillingAccount,
+  workspaceNames: ReadonlyMap<string, string>,
 ): FocusRow {
   const { report } = period;
   const unit = focusUnit(row.eventType);
@@ -139,7 +140,7 @@ function focusRow(
     RegionId: row.zone ?? null,
     RegionName: row.zone ?? null,
     SubAccountId: report.workspaceId ?? null,
-    SubAccountName: null,
+    SubAccountName: report.workspaceId === undefined ? null : (workspaceNames.get(report.workspaceId) ?? null),
     x_CostSource: COST_SOURCE,
     x_UsageCategory: row.category,
     x_Model: row.model,
@@ -154,11 +155,18 @@ function focusRow(
  * billing.end)), sorted by charge period, workspace, category, model,
  * billing group, event type, zone and tier.
  */
-export function focusRows(periods: readonly PricedPeriod[], billing: { start: number; end: number }, account: BillingAccount): FocusRow[] {
+export function focusRows(
+  periods: readonly PricedPeriod[],
+  billing: { start: number; end: number },
+  account: BillingAccount,
+  /** Workspace names by id (SubAccountName); a workspace not in it has none. */
+  workspaceNames: ReadonlyMap<string, string> = new Map(),
+): FocusRow[] {
   const rows: FocusRow[] = [];
   for (const period of periods) {
     for (const row of period.report.rows) {
-      if (row.quantity.gt(0) && row.cost !== undefined) rows.push(focusRow({ ...row, cost: row.cost }, period, billing, account));
+      if (row.quantity.gt(0) && row.cost !== undefined)
+        rows.push(focusRow({ ...row, cost: row.cost }, period, billing, account, workspaceNames));
     }
   }
   const key = (r: FocusRow) =>
