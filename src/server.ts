@@ -90,6 +90,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     connectionTimeout: limits.idleTimeoutMs,
   }) as FastifyInstance; // Fastify types an HTTPS app apart; the routes below are the same either way.
   app.server.headersTimeout = limits.requestTimeoutMs;
+  // Node closes a connection past this at once: idle sockets held by a client cannot take the descriptors the Admin API client needs.
+  app.server.maxConnections = limits.maxConnections;
   const inFlight = new InFlight(limits);
 
   app.addHook('onRequest', async (request, reply) => inFlight.admit(request, reply));

@@ -137,3 +137,32 @@ describe('a client that never reads its answer', () => {
     }
   });
 });
+
+describe('a client that opens many connections', () => {
+  it('holds at most HTTP_MAX_CONNECTIONS: one more is closed at once, and a place freed is taken again', async () => {
+    const h = await harness({ env: { HTTP_MAX_CONNECTIONS: '3' } });
+    const port = await listen(h);
+    const open = async () => {
+      const socket = connect(port, '127.0.0.1');
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      return socket;
+    };
+    const idle: Socket[] = [];
+    for (let i = 0; i < 3; i++) idle.push(await open());
+    await eventually(async () => (await connections(h)) === 3);
+    // The fourth is accepted by the kernel, then closed by the exporter without an answer.
+    const extra = await open();
+    const received: Buffer[] = [];
+    extra.on('data', (d: Buffer) => received.push(d));
+    extra.write('GET /-/healthy HTTP/1.1\r\nHost: test\r\n\r\n');
+    await new Promise((resolve) => extra.once('close', resolve));
+    expect(Buffer.concat(received).length).toBe(0);
+    expect(await connections(h)).toBe(3);
+
+    idle.pop()?.destroy();
+    await eventually(async () => (await connections(h)) === 2);
+    const res = await fetch(`http://127.0.0.1:${port}/-/healthy`);
+    expect(res.status).toBe(200);
+    for (const s of idle) s.destroy();
+  });
+});

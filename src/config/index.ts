@@ -79,6 +79,7 @@ export interface ServerLimits {
   idleTimeoutMs: number;
   maxRequestsPerConnection: number;
   maxMetricsInFlight: number;
+  maxConnections: number;
 }
 
 export interface AnalyticsConfig {
@@ -325,6 +326,7 @@ function buildConfig(raw: RawSetting, build: BuildContext, keyless: boolean): Co
       idleTimeoutMs: v.httpIdleTimeout as number,
       maxRequestsPerConnection: v.httpMaxRequestsPerConnection as number,
       maxMetricsInFlight: v.httpMaxMetricsInFlight as number,
+      maxConnections: v.httpMaxConnections as number,
     },
     host: v.host as string,
     port: v.port as number,

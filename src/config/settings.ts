@@ -400,6 +400,14 @@ export const SETTINGS = {
     help: '/metrics answers being made or sent at once, all connections together; beyond it /metrics answers 503 at once (/-/healthy and /-/ready still answer).',
     parse: (s) => parseInteger(s, 1, 10_000),
   }),
+  httpMaxConnections: def<number>({
+    env: 'HTTP_MAX_CONNECTIONS',
+    metavar: 'N',
+    default: '256',
+    section: 'HTTP server',
+    help: 'Most client connections open at once; one more is closed as soon as it opens. Keeps file descriptors for the Admin API client whatever clients of the port do (each idle one is closed after HTTP_KEEP_ALIVE_TIMEOUT anyway).',
+    parse: (s) => parseInteger(s, 1, 100_000),
+  }),
   host: def<string>({
     env: 'HOST',
     metavar: 'ADDRESS',

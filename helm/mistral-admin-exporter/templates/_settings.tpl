@@ -283,6 +283,14 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
       "min": 1,
       "max": 10000
     },
+    "httpMaxConnections": {
+      "env": "HTTP_MAX_CONNECTIONS",
+      "flag": "http-max-connections",
+      "default": "256",
+      "kind": "integer",
+      "min": 1,
+      "max": 100000
+    },
     "host": {
       "env": "HOST",
       "flag": "host",
