@@ -146,6 +146,7 @@ export function createExporter(config: Config, deps: ExporterDeps, organizations
     ? new MergedExposition(
         orgs.map((org) => org.name as string),
         API_ENDPOINTS.filter((e) => sourcesOf.some((sources) => sources.some((s) => s.endpoint === e))),
+        logger,
       )
     : undefined;
   const secretsOf: Array<() => readonly string[]> = [];

@@ -1,5 +1,6 @@
 import type { ApiEndpoint } from './endpoints.js';
 import { renderChunk, type RenderedChunk } from './exposition.js';
+import type { Logger } from './logger.js';
 import type { MetricFamily } from './sources/types.js';
 
 /**
@@ -45,6 +46,7 @@ export class MergedExposition {
   constructor(
     private readonly organizations: readonly string[],
     endpoints: readonly ApiEndpoint[],
+    private readonly logger: Logger,
   ) {
     for (const endpoint of endpoints) {
       this.endpoints.set(endpoint, { held: new Map(), chunk: undefined, dirty: false, rendering: undefined });
@@ -58,9 +60,14 @@ export class MergedExposition {
     if (families === undefined) state.held.delete(org);
     else state.held.set(org, families);
     state.dirty = true;
-    state.rendering ??= this.render(state).finally(() => {
-      state.rendering = undefined;
-    });
+    state.rendering ??= this.render(state)
+      .catch((err: unknown) => {
+        // Never expected; the endpoint then keeps its last rendering until the next update renders it again.
+        this.logger.error({ api_endpoint: endpoint, err }, `rendering ${endpoint} of every organization failed`);
+      })
+      .finally(() => {
+        state.rendering = undefined;
+      });
   }
 
   /** The rendered endpoints that hold series of some organization, in the order served. */
