@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -102,6 +102,42 @@ describe('backfill against the simulator', () => {
     expect(stderr.text()).toMatch(/2\/2|month parts/);
     expect(stderr.text()).not.toContain(KEY);
     expect(sim.requests.every((r) => r.method === 'GET')).toBe(true);
+  }, 60_000);
+
+  it('--org: one organization of a config file, every sample labelled with it as its live series are', async () => {
+    sim = await startSimulator({ now: clock.now, apiKey: KEY });
+    const out = tempDir('mae-backfill-org-');
+    const file = join(tempDir('mae-orgs-'), 'organizations.yaml');
+    writeFileSync(
+      file,
+      `organizations:\n  - name: other\n    MISTRAL_ADMIN_API_KEY: nope\n  - name: acme\n    MISTRAL_ADMIN_API_KEY: ${KEY}\n    MISTRAL_ADMIN_API_URL: ${sim.url}\n`,
+    );
+    const command = loadConfig({
+      argv: [
+        'backfill',
+        '--config.file',
+        file,
+        '--org',
+        'acme',
+        '--from',
+        '2026-10',
+        '--to',
+        '2026-10',
+        '--output',
+        out,
+        '--requests-per-second',
+        '200',
+      ],
+      env: { USAGE_ASSUMED_SERVICE_TIER: 'standard' },
+    });
+    if (command.kind !== 'backfill') throw new Error(`expected backfill, got ${command.kind}`);
+    const result = await runBackfill(command.config, command.backfill, deps(capture().stream));
+    expect(result.failed).toEqual([]);
+    const lines = readFileSync(join(out, '2026-10.om'), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    expect(lines.length).toBeGreaterThan(100);
+    for (const line of lines) expect(line, line).toMatch(/^[a-z_]+\{org="acme"[,}]/);
   }, 60_000);
 
   it('resumes after an interruption without asking again for the months already written', async () => {

@@ -135,6 +135,25 @@ describe('--config.file: the organizations and their settings', () => {
     );
   });
 
+  it('--org picks the organization of a one-organization command; anywhere else it is refused', () => {
+    const yaml = 'organizations:\n  - {name: a, MISTRAL_ADMIN_API_KEY: k-a}\n  - {name: b, MISTRAL_ADMIN_API_KEY: k-b, MAX_MODELS: 3}\n';
+    const months = ['--from', '2026-01', '--to', '2026-02', '--output', '/tmp/x'];
+    const command = load(yaml, {}, ['backfill', '--org', 'b', ...months]);
+    expect(command.kind === 'backfill' && [command.backfill.org, command.config.maxModels, command.config.apiKey?.reveal()]).toEqual([
+      'b',
+      3,
+      'k-b',
+    ]);
+    expect(loadError(yaml, {}, ['backfill', '--org', 'c', ...months])).toMatch(/--org="c": no such organization in .* \(a, b\)/);
+    expect(loadError(yaml, {}, ['--org', 'a'])).toMatch(/--org is only for backfill and focus/);
+    expect(() => loadConfig({ argv: ['--org', 'a'], env: { MISTRAL_ADMIN_API_KEY: 'k' } })).toThrow(
+      /--org picks an organization of --config\.file/,
+    );
+    const path = files({ 'c.yaml': yaml })['c.yaml'] as string;
+    const focus = loadConfig({ argv: ['--config.file', path, '--org', 'a'], env: {}, oneOrganization: true });
+    expect(focus.kind === 'run' && [focus.org, focus.organizations, focus.config.apiKey?.reveal()]).toEqual(['a', undefined, 'k-a']);
+  });
+
   it('a file that cannot be read, and commands that read one organization, are refused', () => {
     expect(() => loadConfig({ argv: ['--config.file', '/nonexistent/orgs.yaml'], env: {} })).toThrow(/cannot read the file \(ENOENT\)/);
     expect(
@@ -147,7 +166,7 @@ describe('--config.file: the organizations and their settings', () => {
         '--output',
         '/tmp/x',
       ]),
-    ).toMatch(/backfill reads one organization/);
+    ).toMatch(/backfill reads one organization: name it with --org/);
   });
 });
 

@@ -27,6 +27,7 @@ import { priceUsage, readWorkspaceEntries, reportGaps, USAGE_FAMILIES, usageFami
 import { parseVibeOrganization, vibeOrganizationFamilies } from '../sources/vibe-by-organization.js';
 import { parseVibeWorkspace, vibeWorkspaceFamilies } from '../sources/vibe-by-workspace.js';
 import { DAY_MS, DAY_S, dayStart, isoDay } from '../sources/windows.js';
+import { withOrgLabel } from '../organizations.js';
 import { TimedFamilies } from './openmetrics.js';
 import type { YearMonth } from './options.js';
 
@@ -67,6 +68,8 @@ export interface MonthContext {
    * (the last day's analytics of the month before) is the live exporter's.
    */
   liveFrom: number;
+  /** The organization of a config file read: its `org` label on every sample. */
+  org?: string | undefined;
 }
 
 export interface MonthHistory {
@@ -112,7 +115,7 @@ function history(
     if (at >= ctx.liveFrom) continue;
     const made = families();
     if (made.every((f) => f.samples.length === 0)) daysWithout.push(day);
-    out.add(made, at);
+    out.add(ctx.org === undefined ? made : withOrgLabel(made, ctx.org), at);
   }
   return { families: out, daysWithout, unreadable };
 }

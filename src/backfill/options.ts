@@ -19,6 +19,8 @@ export interface BackfillOptions {
   output: string;
   /** Most requests started per second (BACKFILL_REQUESTS_PER_SECOND). */
   requestsPerSecond: number;
+  /** With --config.file, the organization read (--org): every sample carries it as `org`, as its live series do. */
+  org?: string;
 }
 
 export const DEFAULT_REQUESTS_PER_SECOND = 3;
@@ -56,6 +58,8 @@ export const BACKFILL_HELP_DETAILS = [
   '  --output DIR                   where the files go',
   `  --requests-per-second N        env ${REQUESTS_PER_SECOND_ENV}; default ${DEFAULT_REQUESTS_PER_SECOND}; most requests started per`,
   '                                 second (the Admin API does not publish its rate limit)',
+  '  --org NAME                     with --config.file: the organization to read; its samples',
+  '                                 carry org="NAME", as its live series do',
 ];
 
 const MONTH = /^(\d{4})-(\d{2})$/;

@@ -176,6 +176,7 @@ export async function runBackfill(config: Config, options: BackfillOptions, deps
         reportOnce,
         options: readerOptions,
         liveFrom: Date.UTC(current.year, current.month - 1, 1),
+        org: options.org,
       },
       month,
     );

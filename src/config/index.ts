@@ -101,7 +101,12 @@ export interface Organization {
 
 export type Command =
   /** `organizations`: those of `--config.file`, each with its own configuration; `config` is then the process's (listener, logs), with no key. */
-  | { kind: 'run'; config: Config; organizations?: Organization[] }
+  | {
+      kind: 'run';
+      config: Config;
+      organizations?: Organization[] /** The one organization `--org` picked from the file (focus). */;
+      org?: string;
+    }
   /** Call each endpoint once, print what was read, exit; `saveAnswers`: the directory for the anonymized answers; `organizations` as for run. */
   | { kind: 'check'; config: Config; saveAnswers: string | undefined; organizations?: Organization[] }
   /** Write past months as OpenMetrics with timestamps (src/backfill/). */
@@ -121,6 +126,8 @@ export interface ConfigSources {
   argv: readonly string[];
   env: Readonly<Record<string, string | undefined>>;
   readFile?: (path: string) => string;
+  /** A command of one organization (focus): `--org` picks it from `--config.file`. */
+  oneOrganization?: boolean;
 }
 
 const SETTING_ENTRIES = Object.entries(SETTINGS) as Array<[SettingKey, SettingDef<unknown>]>;
@@ -173,10 +180,8 @@ export function loadConfig(sources: ConfigSources): Command {
   if (configFile === undefined) {
     config = buildConfig(raw, build, false);
   } else {
-    if (command === 'backfill') {
-      throw new ConfigError(
-        `${configFile.origin}: backfill reads one organization; run it with that organization's settings in the environment`,
-      );
+    if (command === 'backfill' && typeof flags.org !== 'string') {
+      throw new ConfigError(`${configFile.origin}: backfill reads one organization: name it with --org`);
     }
     for (const key of ['apiKey', 'apiKeyFile'] as const) {
       const given = raw(key);
@@ -186,6 +191,22 @@ export function loadConfig(sources: ConfigSources): Command {
     }
     config = buildConfig(raw, build, true);
     organizations = readOrganizations(configFile.path, raw, build);
+    const name = flags.org;
+    if (typeof name === 'string') {
+      const chosen = organizations.find((o) => o.name === name);
+      if (chosen === undefined) {
+        throw new ConfigError(
+          `--org=${JSON.stringify(name)}: no such organization in ${configFile.path} (${organizations.map((o) => o.name).join(', ')})`,
+        );
+      }
+      if (command !== 'backfill' && !sources.oneOrganization) throw new ConfigError('--org is only for backfill and focus (see --help)');
+      config = chosen.config;
+      organizations = undefined;
+      if (backfill !== undefined) backfill = { ...backfill, org: name };
+    }
+  }
+  if (configFile === undefined && flags.org !== undefined) {
+    throw new ConfigError('--org picks an organization of --config.file: give the file too (see --help)');
   }
   if (command === 'check') {
     return {
@@ -196,7 +217,8 @@ export function loadConfig(sources: ConfigSources): Command {
     };
   }
   if (backfill !== undefined) return { kind: 'backfill', config, backfill };
-  return organizations === undefined ? { kind: 'run', config } : { kind: 'run', config, organizations };
+  if (organizations !== undefined) return { kind: 'run', config, organizations };
+  return typeof flags.org === 'string' ? { kind: 'run', config, org: flags.org } : { kind: 'run', config };
 }
 
 /** A setting's text and where it came from (for messages), or undefined when it has none. */
@@ -424,6 +446,7 @@ function parseFlags(argv: readonly string[]): { values: FlagValues; positionals:
     'demo-profile': { type: 'string' },
     'save-answers': { type: 'string' },
     'config.file': { type: 'string' },
+    org: { type: 'string' },
     ...BACKFILL_FLAGS,
   };
   for (const [, setting] of SETTING_ENTRIES) {

@@ -40,7 +40,8 @@ export interface FocusCliDeps {
 interface FocusArgs {
   month: BillingMonth | undefined;
   output: string | undefined;
-  accountId: string;
+  /** --billing-account-id; by default the organization's name (--org), else DEFAULT_BILLING_ACCOUNT_ID. */
+  accountId: string | undefined;
   accountName: string | undefined;
   rest: string[];
 }
@@ -65,7 +66,7 @@ function splitArgs(argv: readonly string[]): FocusArgs {
   return {
     month: own.month === undefined ? undefined : parseMonth(own.month),
     output: own.output === '-' ? undefined : own.output,
-    accountId: own['billing-account-id']?.trim() ?? DEFAULT_BILLING_ACCOUNT_ID,
+    accountId: own['billing-account-id']?.trim(),
     accountName: own['billing-account-name']?.trim(),
     rest,
   };
@@ -132,7 +133,7 @@ export async function focusMain(argv: readonly string[], env: NodeJS.ProcessEnv,
   let config: Config;
   try {
     args = splitArgs(argv);
-    const command = loadConfig({ argv: args.rest, env });
+    const command = loadConfig({ argv: args.rest, env, oneOrganization: true });
     if (command.kind === 'help') {
       out(helpText(VERSION));
       return 0;
@@ -142,10 +143,10 @@ export async function focusMain(argv: readonly string[], env: NodeJS.ProcessEnv,
       return 0;
     }
     if (command.kind !== 'run') throw new ConfigError(`focus takes no command after it (see --help)`);
-    if (command.organizations !== undefined) {
-      throw new ConfigError("focus reads one organization: run it with that organization's settings in the environment, not --config.file");
-    }
+    if (command.organizations !== undefined) throw new ConfigError('focus reads one organization: name it with --org');
     config = command.config;
+    // An organization of a config file is its own billing account, by its name.
+    args.accountId ??= command.org ?? DEFAULT_BILLING_ACCOUNT_ID;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     err(`mistral-admin-exporter focus: ${e.message}\n`);
@@ -175,7 +176,7 @@ export async function focusMain(argv: readonly string[], env: NodeJS.ProcessEnv,
     result = await readFocusExport(
       demo.config,
       month,
-      { id: args.accountId, name: args.accountName || undefined },
+      { id: args.accountId ?? DEFAULT_BILLING_ACCOUNT_ID, name: args.accountName || undefined },
       {
         logger,
         clock,

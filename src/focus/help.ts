@@ -20,4 +20,6 @@ export const FOCUS_HELP_TEXT = [
   `BillingAccount columns (default ID: ${DEFAULT_BILLING_ACCOUNT_ID}). Progress and warnings go`,
   'to stderr. Exit code 0 when all usage was read and priced, 1 when some was left',
   'out (stderr says why) or usage could not be read, 2 on a bad flag or setting.',
+  'With --config.file, --org NAME picks the organization read (and is its default',
+  'BillingAccountId).',
 ];
