@@ -12,13 +12,21 @@ type Json = Record<string, unknown>;
 export const DATASOURCE = { type: 'prometheus', uid: '${datasource}' } as const;
 
 /** The matchers every selector carries. */
-const JOB_INSTANCE = 'job=~"$job", instance=~"$instance"';
+const JOB_INSTANCE = 'job=~"$job", instance=~"$instance", org=~"$org"';
+/**
+ * Series without an `org` label even when the exporter reads several
+ * organizations: Prometheus's `up` (one per scrape target) and the
+ * exporter's build info. They are not filtered on `$org` (choosing an
+ * organization would empty their panels).
+ */
+const WITHOUT_ORG: ReadonlySet<string> = new Set(['up', 'mistral_exporter_build_info']);
 /** The analytics window chosen in the `window` variable. */
 const WINDOW = 'window=~"$window"';
 
-/** `metric{job=~"$job", instance=~"$instance", ...}` */
+/** `metric{job=~"$job", instance=~"$instance", org=~"$org", ...}` (without `org` for WITHOUT_ORG) */
 function sel(metric: string, ...matchers: string[]): string {
-  return `${metric}{${[JOB_INSTANCE, ...matchers].join(', ')}}`;
+  const base = WITHOUT_ORG.has(metric) ? 'job=~"$job", instance=~"$instance"' : JOB_INSTANCE;
+  return `${metric}{${[base, ...matchers].join(', ')}}`;
 }
 
 /**
@@ -31,7 +39,7 @@ function one(metric: string, ...matchers: string[]): string {
 
 /** One analytics figure divided by another, both in the chosen window and summed over their labels, e.g. prompts per session. */
 function windowRatio(numerator: string, denominator: string, ...numeratorMatchers: string[]): string {
-  return `sum(${one(numerator, WINDOW, ...numeratorMatchers)}) / sum(${one(denominator, WINDOW)})`;
+  return `sum by (org) (${one(numerator, WINDOW, ...numeratorMatchers)}) / sum by (org) (${one(denominator, WINDOW)})`;
 }
 
 const MONEY_NOTE =
@@ -212,6 +220,15 @@ function colorMode(spec: PanelSpec): string {
   return 'thresholds';
 }
 
+/**
+ * A legend naming the organization first when the query reads series of
+ * organizations (`{{org}} EUR`): with several, their figures are told apart;
+ * with one (no `org` label) `{{org}}` is empty and the legend reads as before.
+ */
+function orgLegend(expr: string, legend: string): string {
+  return expr.includes('org=~"$org"') && !legend.includes('{{org}}') ? `{{org}} ${legend}` : legend;
+}
+
 /** Instant queries for the panels that show the current value; range queries for the ones over time. */
 function isRangePanel(type: PanelType): boolean {
   return type === 'timeseries' || type === 'state-timeline';
@@ -220,7 +237,12 @@ function isRangePanel(type: PanelType): boolean {
 function buildPanel(spec: PanelSpec, id: number, gridPos: Json): Json {
   const refIds = 'ABCDEFGHIJ';
   const targets = spec.targets.map((t, i) => {
-    const target: Json = { refId: refIds[i], datasource: DATASOURCE, expr: t.expr, legendFormat: t.legend ?? '__auto' };
+    const target: Json = {
+      refId: refIds[i],
+      datasource: DATASOURCE,
+      expr: t.expr,
+      legendFormat: t.legend ? orgLegend(t.expr, t.legend) : '__auto',
+    };
     if (spec.type === 'table') Object.assign(target, { format: 'table', instant: true, range: false });
     else if (isRangePanel(spec.type)) Object.assign(target, { instant: false, range: true });
     else Object.assign(target, { instant: true, range: false });
@@ -244,7 +266,10 @@ function buildPanel(spec: PanelSpec, id: number, gridPos: Json): Json {
     if (spec.targets.length > 1) transformations.push({ id: 'merge', options: {} });
     const exclude: Record<string, boolean> = { Time: true, job: true, __name__: true };
     for (const h of spec.table.hide ?? []) exclude[h] = true;
-    transformations.push({ id: 'organize', options: { excludeByName: exclude, indexByName: {}, renameByName: spec.table.rename } });
+    transformations.push({
+      id: 'organize',
+      options: { excludeByName: exclude, indexByName: {}, renameByName: { org: 'Organization', ...spec.table.rename } },
+    });
   }
 
   const panel: Json = {
@@ -323,7 +348,13 @@ function datasourceVariable(): Json {
   };
 }
 
-function queryVariable(name: string, label: string, query: string, options: { multi: boolean; sort?: number; current?: string }): Json {
+function queryVariable(
+  name: string,
+  label: string,
+  query: string,
+  options: { multi: boolean; sort?: number; current?: string; allValue?: string },
+): Json {
+  const all = options.current === ALL;
   return {
     name,
     label,
@@ -331,11 +362,15 @@ function queryVariable(name: string, label: string, query: string, options: { mu
     datasource: DATASOURCE,
     definition: query,
     query: { qryType: 1, query, refId: 'PrometheusVariableQueryEditor-VariableQuery' },
-    current: options.current ? { selected: true, text: options.current, value: options.current } : {},
+    current: all
+      ? { selected: true, text: ['All'], value: ['$__all'] }
+      : options.current
+        ? { selected: true, text: options.current, value: options.current }
+        : {},
     hide: 0,
     includeAll: options.multi,
     multi: options.multi,
-    ...(options.multi ? { allValue: '.+' } : {}),
+    ...(options.multi ? { allValue: options.allValue ?? '.+' } : {}),
     options: [],
     refresh: 2,
     regex: '',
@@ -344,8 +379,11 @@ function queryVariable(name: string, label: string, query: string, options: { mu
   };
 }
 
+/** A multi-valued variable's "All", as its current value. */
+const ALL = '$__all';
+
 /**
- * Data source, job and instance on every dashboard; the analytics window where `window` names a metric that has the label;
+ * Data source, job, instance and organization on every dashboard; the analytics window where `window` names a metric that has the label;
  * the workspaces where `workspace` names a metric with `workspace_id`.
  */
 function variables(window: string | undefined, workspace?: string): Json[] {
@@ -353,6 +391,9 @@ function variables(window: string | undefined, workspace?: string): Json[] {
     datasourceVariable(),
     queryVariable('job', 'Job', 'label_values(mistral_up, job)', { multi: true }),
     queryVariable('instance', 'Instance', 'label_values(mistral_up{job=~"$job"}, instance)', { multi: true }),
+    // The organizations of `--config.file`. A single-organization exporter's series have no `org`
+    // label: the variable then has no value but All, whose `.*` matches the missing label.
+    queryVariable('org', 'Organization', 'label_values(mistral_up{job=~"$job"}, org)', { multi: true, allValue: '.*', current: ALL }),
   ];
   // Single-valued: figures of different windows do not add up.
   if (window)
@@ -433,7 +474,7 @@ function dataAge(endpoints: string, what: string): PanelSpec {
     ],
     targets: [
       {
-        expr: `time() - max by (api_endpoint) (${sel('mistral_exporter_last_success_timestamp_seconds', `api_endpoint=~"${endpoints}"`)})`,
+        expr: `time() - max by (org, api_endpoint) (${sel('mistral_exporter_last_success_timestamp_seconds', `api_endpoint=~"${endpoints}"`)})`,
         legend: '{{api_endpoint}}',
       },
     ],
@@ -468,9 +509,9 @@ const SPEND_PROJECTION_LIMIT_STYLE = [
 
 function spendDashboard(): Json {
   const b = new Board();
-  const spendTotal = `sum by (currency) (${one('mistral_spend')})`;
-  const limit = `max by (currency) (${sel('mistral_spend_limit')})`;
-  const projected = `max by (currency) (${sel('mistral_spend_projected')})`;
+  const spendTotal = `sum by (org, currency) (${one('mistral_spend')})`;
+  const limit = `max by (org, currency) (${sel('mistral_spend_limit')})`;
+  const projected = `max by (org, currency) (${sel('mistral_spend_projected')})`;
   // Now, to the minute: the same answer for every query within a minute (replicas compared in tests).
   const NOW_MINUTE = 'scalar(floor(vector(time()) / 60)) * 60';
   // Seconds elapsed in the current UTC calendar month, as the spend counts it (at least a minute).
@@ -512,7 +553,7 @@ function spendDashboard(): Json {
       description:
         'Projected month-end spend as a share of the monthly limit: above 100% the limit will be reached before the month ends at the current pace. Empty without a limit and during the first UTC day of the month.',
       thresholds: OF_LIMIT,
-      targets: [{ expr: `${projected} / on (currency) ${limit}`, legend: '{{currency}}' }],
+      targets: [{ expr: `${projected} / on (org, currency) ${limit}`, legend: '{{currency}}' }],
     }),
   );
   b.add(
@@ -525,7 +566,10 @@ function spendDashboard(): Json {
         [7 * 86400, 'green'],
       ],
       targets: [
-        { expr: `clamp_min(${limit} - on (currency) ${spendTotal}, 0) / on (currency) (${spendTotal} / ${elapsed})`, legend: 'time left' },
+        {
+          expr: `clamp_min(${limit} - on (org, currency) ${spendTotal}, 0) / on (org, currency) (${spendTotal} / ${elapsed})`,
+          legend: 'time left',
+        },
       ],
     }),
   );
@@ -600,7 +644,7 @@ function spendDashboard(): Json {
       description:
         "Month-to-date spend by product, stacked to the API's total: `api` (API usage), `vibe` (Vibe usage) and `other` (the rest of the total, derived); `unitemised` (the whole total) when the API's own parts exceed its total.",
       custom: { stacking: { group: 'A', mode: 'normal' }, fillOpacity: 40 },
-      targets: [{ expr: `sum by (currency, product) (${one('mistral_spend')})`, legend: '{{product}} ({{currency}})' }],
+      targets: [{ expr: `sum by (org, currency, product) (${one('mistral_spend')})`, legend: '{{product}} ({{currency}})' }],
     }),
   );
   b.add(
@@ -619,21 +663,23 @@ function spendDashboard(): Json {
     barGauge('Cost by category this month', 'money', [12, 11], {
       description:
         'Month-to-date cost by usage category (`completion`, `chat`, `ocr`, `vibe_code_completion`, ...), computed by the exporter from the usage quantities and unit prices (the API has no cost field). Entries without a price are left out (see "Usage entries without a price").',
-      targets: [{ expr: `sort_desc(sum by (category, currency) (${one('mistral_usage_cost')}))`, legend: '{{category}} ({{currency}})' }],
+      targets: [
+        { expr: `sort_desc(sum by (org, category, currency) (${one('mistral_usage_cost')}))`, legend: '{{category}} ({{currency}})' },
+      ],
     }),
   );
   b.add(
     table('Cost by model this month', 'money', [12, 11], {
       description: 'Month-to-date cost by model (the billing metric, a dated model id), all categories together, most expensive first.',
       table: { rename: { model: 'Model', currency: 'Currency', Value: 'Cost' }, sortBy: 'Cost' },
-      targets: [{ expr: `sum by (model, currency) (${one('mistral_usage_cost')})` }],
+      targets: [{ expr: `sum by (org, model, currency) (${one('mistral_usage_cost')})` }],
     }),
   );
   b.add(
     timeSeries('Month-to-date cost by category', 'money', [24, 9], {
       description: 'Month-to-date cost by usage category over time, stacked; it restarts from 0 each month.',
       custom: { stacking: { group: 'A', mode: 'normal' }, fillOpacity: 40 },
-      targets: [{ expr: `sum by (category, currency) (${one('mistral_usage_cost')})`, legend: '{{category}} ({{currency}})' }],
+      targets: [{ expr: `sum by (org, category, currency) (${one('mistral_usage_cost')})`, legend: '{{category}} ({{currency}})' }],
     }),
   );
 
@@ -647,7 +693,7 @@ function spendDashboard(): Json {
       thresholds: OF_LIMIT,
       targets: [
         {
-          expr: `sort_desc(sum by (model) (${one('mistral_usage_tokens')}) / on (model) (max by (model) (${sel('mistral_rate_limit_tokens_per_month')}) > 0))`,
+          expr: `sort_desc(sum by (org, model) (${one('mistral_usage_tokens')}) / on (org, model) (max by (org, model) (${sel('mistral_rate_limit_tokens_per_month')}) > 0))`,
           legend: '{{model}}',
         },
       ],
@@ -662,16 +708,16 @@ function spendDashboard(): Json {
         sortBy: 'Used this month',
       },
       targets: [
-        { expr: `sum by (model) (${one('mistral_usage_tokens')})` },
-        { expr: `max by (model) (${sel('mistral_rate_limit_tokens_per_month')})` },
-        { expr: `max by (model) (${sel('mistral_rate_limit_tokens_per_minute')})` },
+        { expr: `sum by (org, model) (${one('mistral_usage_tokens')})` },
+        { expr: `max by (org, model) (${sel('mistral_rate_limit_tokens_per_month')})` },
+        { expr: `max by (org, model) (${sel('mistral_rate_limit_tokens_per_minute')})` },
       ],
     }),
   );
   b.add(
     timeSeries('Tokens this month by model', 'short', [18, 9], {
       description: 'Month-to-date tokens by model (all categories and token types), over time; they restart from 0 each month.',
-      targets: [{ expr: `sum by (model) (${one('mistral_usage_tokens')})`, legend: '{{model}}' }],
+      targets: [{ expr: `sum by (org, model) (${one('mistral_usage_tokens')})`, legend: '{{model}}' }],
     }),
   );
   b.add(
@@ -688,7 +734,7 @@ function spendDashboard(): Json {
       description:
         'Usage entries for which the usage answer has no matching unit price: their cost is left out of the cost panels (the exporter logs each once). 0 when every entry is priced.',
       thresholds: ANY_IS_WARNING,
-      targets: [{ expr: `sum(${one('mistral_usage_unpriced_entries')})`, legend: 'unpriced entries' }],
+      targets: [{ expr: `sum by (org) (${one('mistral_usage_unpriced_entries')})`, legend: 'unpriced entries' }],
     }),
   );
   b.add(
@@ -699,7 +745,7 @@ function spendDashboard(): Json {
       targets: [
         {
           // 0 only when the usage figures are there: the gauge has no sample when no entry is ambiguous.
-          expr: `sum(${one('mistral_usage_ambiguous_price_entries')}) or sum(0 * ${one('mistral_usage_unpriced_entries')})`,
+          expr: `sum by (org) (${one('mistral_usage_ambiguous_price_entries')}) or sum by (org) (0 * ${one('mistral_usage_unpriced_entries')})`,
           legend: 'ambiguous entries',
         },
       ],
@@ -730,7 +776,7 @@ const IN_WORKSPACE = 'workspace_id=~"$workspace"';
 
 /** `expr` (with `job` and `workspace_id`) with the workspace's name joined on from mistral_workspace_info. */
 function named(expr: string): string {
-  return `${expr} * on (job, workspace_id) group_left (workspace_name) ${one('mistral_workspace_info', IN_WORKSPACE)}`;
+  return `${expr} * on (job, org, workspace_id) group_left (workspace_name) ${one('mistral_workspace_info', IN_WORKSPACE)}`;
 }
 
 /**
@@ -739,7 +785,7 @@ function named(expr: string): string {
  * projection, as the organization's spend has them above.
  */
 function workspaceRow(b: Board): void {
-  const cost = named(`sum by (job, workspace_id, currency) (${one('mistral_usage_cost', IN_WORKSPACE)})`);
+  const cost = named(`sum by (job, org, workspace_id, currency) (${one('mistral_usage_cost', IN_WORKSPACE)})`);
   const projected = named(one('mistral_workspace_spend_projected', IN_WORKSPACE));
   const limit = named(one(WORKSPACE_LIMIT, IN_WORKSPACE));
   const needs =
@@ -785,16 +831,16 @@ function workspaceRow(b: Board): void {
  * job_currency:mistral_usage_cost:relative_difference_to_reported_spend
  * (prometheus/alerts.yml) computes it, from the raw metrics so that the
  * panels work without the rules and filter on $job and $instance:
- * organization-wide cost only (no workspace_id), per job and currency, and
+ * organization-wide cost only (no workspace_id), per job, organization and currency, and
  * the difference only from 10 units of reported spend on (docs/metrics.md,
  * "Reconciliation").
  */
 function addReconciliation(b: Board): void {
-  const computed = `sum by (job, currency) (${one('mistral_usage_cost', 'workspace_id=""')})`;
-  const reported = `max by (job, currency) (${sel('mistral_spend_reported', 'field="total_usage"')})`;
-  const difference = `(${computed} - on (job, currency) ${reported}) / on (job, currency) (${reported} >= 10)`;
+  const computed = `sum by (job, org, currency) (${one('mistral_usage_cost', 'workspace_id=""')})`;
+  const reported = `max by (job, org, currency) (${sel('mistral_spend_reported', 'field="total_usage"')})`;
+  const difference = `(${computed} - on (job, org, currency) ${reported}) / on (job, org, currency) (${reported} >= 10)`;
   const how =
-    'The cost is computed by the exporter (Σ quantity × unit price over every category, API and Vibe Code); the spend is `total_usage` of the spend-limit endpoint, what the limit counts. Compared per exporter (job) in one currency, and only without MISTRAL_WORKSPACE_IDS (a sum over some workspaces is not the organization).';
+    'The cost is computed by the exporter (Σ quantity × unit price over every category, API and Vibe Code); the spend is `total_usage` of the spend-limit endpoint, what the limit counts. Compared per exporter (job) and organization in one currency, and only without MISTRAL_WORKSPACE_IDS (a sum over some workspaces is not the organization).';
   const when =
     'The difference is (computed − reported) / reported, shown from 10 units of reported spend on (a ratio on cents is noise): empty before that, early in the month. MistralComputedCostDrift fires beyond ±5% for 3 hours, not on the first UTC day of a month. Off by more: a price changed on Mistral\'s side, entries are unpriced (see "Usage entries without a price") or of a new kind; spend outside usage shows as a steady gap.';
 
@@ -848,7 +894,7 @@ const KEY_EVENTS = 'api_key.rotate|api_key.create|api_key.delete|admin_api_key.c
  */
 function auditEventQuery(types: string): string {
   const newest = `mistral_audit_event_last_timestamp_seconds{${JOB_INSTANCE}, event_type=~"${types}"}`;
-  return `max by (event_type) (changes(${newest}[$__rate_interval])) > 0 or (max by (event_type) (${newest}) unless max by (event_type) (${newest} offset $__rate_interval))`;
+  return `max by (org, event_type) (changes(${newest}[$__rate_interval])) > 0 or (max by (org, event_type) (${newest}) unless max by (org, event_type) (${newest} offset $__rate_interval))`;
 }
 
 function auditAnnotation(name: string, types: string, color: string): Json {
@@ -861,7 +907,7 @@ function auditAnnotation(name: string, types: string, color: string): Json {
     expr: auditEventQuery(types),
     step: '1m',
     titleFormat: name,
-    textFormat: '{{event_type}}',
+    textFormat: '{{org}} {{event_type}}',
     tagKeys: 'event_type',
     useValueForTime: false,
   };
@@ -878,7 +924,7 @@ function auditRow(b: Board): void {
     barGauge('Audit events in the last 24 hours', 'short', [12, 8], {
       description:
         'Entries of each audit event type of AUDIT_EVENT_TYPES (limits, keys, members, roles, workspaces by default) in the 24 hours before the last refresh, from the audit-logs endpoint. Empty while the exporter has not read the 24 hours whole. Limit changes and key changes are also marked on the graphs above (annotations).',
-      targets: [{ expr: `max by (event_type) (${sel('mistral_audit_events')})`, legend: '{{event_type}}' }],
+      targets: [{ expr: `max by (org, event_type) (${sel('mistral_audit_events')})`, legend: '{{event_type}}' }],
     }),
   );
   b.add(
@@ -886,7 +932,7 @@ function auditRow(b: Board): void {
       description:
         'When the newest entry of each audit event type was logged, among those read since the exporter started (it starts with the last 24 hours). A type without any is not listed.',
       table: { rename: { event_type: 'Event type', Value: 'Latest' }, sortBy: 'Latest' },
-      targets: [{ expr: `max by (event_type) (${sel('mistral_audit_event_last_timestamp_seconds')}) * 1000` }],
+      targets: [{ expr: `max by (org, event_type) (${sel('mistral_audit_event_last_timestamp_seconds')}) * 1000` }],
     }),
   );
 }
@@ -905,7 +951,7 @@ function lechatDashboard(): Json {
   b.add(
     barGauge('Active users per window', 'short', [8, 5], {
       description: 'Users with at least one le Chat message in each configured window (ANALYTICS_WINDOWS: the last N complete UTC days).',
-      targets: [{ expr: `max by (window) (${sel('mistral_lechat_active_users')})`, legend: '{{window}}' }],
+      targets: [{ expr: `max by (org, window) (${sel('mistral_lechat_active_users')})`, legend: '{{window}}' }],
     }),
   );
   b.add(
@@ -931,7 +977,7 @@ function lechatDashboard(): Json {
   b.add(
     timeSeries('Active users per window over time', 'short', [12, 8], {
       description: 'Users with at least one message in each window (the last N complete UTC days), over time.',
-      targets: [{ expr: `max by (window) (${sel('mistral_lechat_active_users')})`, legend: '{{window}}' }],
+      targets: [{ expr: `max by (org, window) (${sel('mistral_lechat_active_users')})`, legend: '{{window}}' }],
     }),
   );
 
@@ -974,16 +1020,18 @@ function lechatDashboard(): Json {
         hide: ['window'],
       },
       targets: [
-        { expr: `max by (agent_id) (${sel('mistral_lechat_agent_messages', WINDOW)})` },
-        { expr: `max by (agent_id) (${sel('mistral_lechat_agent_users', WINDOW)})` },
-        { expr: `max by (agent_id) (${sel('mistral_lechat_agent_conversations', WINDOW)})` },
+        { expr: `max by (org, agent_id) (${sel('mistral_lechat_agent_messages', WINDOW)})` },
+        { expr: `max by (org, agent_id) (${sel('mistral_lechat_agent_users', WINDOW)})` },
+        { expr: `max by (org, agent_id) (${sel('mistral_lechat_agent_conversations', WINDOW)})` },
       ],
     }),
   );
   b.add(
     barGauge('Top 10 agents by messages', 'short', [8, 10], {
       description: 'The ten agents with the most messages in the chosen window.',
-      targets: [{ expr: `topk(10, max by (agent_id) (${sel('mistral_lechat_agent_messages', WINDOW)}))`, legend: '{{agent_id}}' }],
+      targets: [
+        { expr: `topk by (org) (10, max by (org, agent_id) (${sel('mistral_lechat_agent_messages', WINDOW)}))`, legend: '{{agent_id}}' },
+      ],
     }),
   );
 
@@ -996,9 +1044,9 @@ function lechatDashboard(): Json {
         'The 20 users with the most messages in the chosen window, with their conversations. Per-user series exist only with LECHAT_USER_METRICS=true; `user_id` is a keyed hash when LECHAT_USER_ID_HASH_KEY is set.',
       table: { rename: { user_id: 'User', 'Value #A': 'Messages', 'Value #B': 'Conversations' }, sortBy: 'Messages' },
       targets: [
-        { expr: `topk(20, max by (user_id) (${sel('mistral_lechat_user_messages', WINDOW)}))` },
+        { expr: `topk by (org) (20, max by (org, user_id) (${sel('mistral_lechat_user_messages', WINDOW)}))` },
         {
-          expr: `max by (user_id) (${sel('mistral_lechat_user_conversations', WINDOW)}) and on (user_id) topk(20, max by (user_id) (${sel('mistral_lechat_user_messages', WINDOW)}))`,
+          expr: `max by (org, user_id) (${sel('mistral_lechat_user_conversations', WINDOW)}) and on (org, user_id) topk by (org) (20, max by (org, user_id) (${sel('mistral_lechat_user_messages', WINDOW)}))`,
         },
       ],
     }),
@@ -1008,7 +1056,9 @@ function lechatDashboard(): Json {
       description:
         'The 20 users whose last message (within the longest window) is oldest: seats going idle. Per-user series exist only with LECHAT_USER_METRICS=true.',
       table: { rename: { user_id: 'User', Value: 'Last message' } },
-      targets: [{ expr: `bottomk(20, max by (user_id) (${sel('mistral_lechat_user_last_message_timestamp_seconds')})) * 1000` }],
+      targets: [
+        { expr: `bottomk by (org) (20, max by (org, user_id) (${sel('mistral_lechat_user_last_message_timestamp_seconds')})) * 1000` },
+      ],
     }),
   );
   b.add(
@@ -1017,7 +1067,7 @@ function lechatDashboard(): Json {
         'Users kept in the per-user series whose last message is 14 days old or more. Per-user series exist only with LECHAT_USER_METRICS=true.',
       targets: [
         {
-          expr: `count(time() - max by (user_id) (${sel('mistral_lechat_user_last_message_timestamp_seconds')}) >= 14 * 86400)`,
+          expr: `count by (org) (time() - max by (org, user_id) (${sel('mistral_lechat_user_last_message_timestamp_seconds')}) >= 14 * 86400)`,
           legend: 'idle users',
         },
       ],
@@ -1050,7 +1100,7 @@ function seatsRow(b: Board): void {
   b.add(
     stat('le Chat seats', 'short', [4, 5], {
       description: 'le Chat seats whose member has access, every plan together (GET users).',
-      targets: [{ expr: `sum(${one('mistral_seats', CHAT)})`, legend: 'seats' }],
+      targets: [{ expr: `sum by (org) (${one('mistral_seats', CHAT)})`, legend: 'seats' }],
     }),
   );
   b.add(
@@ -1065,19 +1115,19 @@ function seatsRow(b: Board): void {
       description: `Idle le Chat seats as a share of the le Chat seats with access.${IDLE_NOTE}`,
       min: 0,
       max: 1,
-      targets: [{ expr: `${one('mistral_seats_idle', CHAT)} / on () sum(${one('mistral_seats', CHAT)})`, legend: 'idle' }],
+      targets: [{ expr: `${one('mistral_seats_idle', CHAT)} / on (org) sum by (org) (${one('mistral_seats', CHAT)})`, legend: 'idle' }],
     }),
   );
   b.add(
     stat('Idle seats, monthly cost', 'money', [4, 5], {
       description: `What the idle le Chat seats cost per month: idle seats times SEAT_PRICE_CHAT (empty without that setting).${IDLE_NOTE}`,
-      targets: [{ expr: `max by (currency) (${sel('mistral_seats_idle_cost', CHAT)})`, legend: '{{currency}}' }],
+      targets: [{ expr: `max by (org, currency) (${sel('mistral_seats_idle_cost', CHAT)})`, legend: '{{currency}}' }],
     }),
   );
   b.add(
     stat('Invitations', 'short', [4, 5], {
       description: 'Invitations sent and not accepted, pending or expired (the invitations of GET users).',
-      targets: [{ expr: `max by (state) (${sel('mistral_invites')})`, legend: '{{state}}' }],
+      targets: [{ expr: `max by (org, state) (${sel('mistral_invites')})`, legend: '{{state}}' }],
     }),
   );
   b.add(
@@ -1086,8 +1136,8 @@ function seatsRow(b: Board): void {
         'Seats per product (`chat`, `mistral_code`, ...) and plan: with access, and assigned (with access or not). Assigned seats without access are cancelled or suspended ones; the status codes are in the next table.',
       table: { rename: { product: 'Product', plan: 'Plan', 'Value #A': 'With access', 'Value #B': 'Assigned' }, sortBy: 'With access' },
       targets: [
-        { expr: `max by (product, plan) (${sel('mistral_seats')})` },
-        { expr: `sum by (product, plan) (max without (instance, pod) (${sel('mistral_seats_assigned')}))` },
+        { expr: `max by (org, product, plan) (${sel('mistral_seats')})` },
+        { expr: `sum by (org, product, plan) (max without (instance, pod) (${sel('mistral_seats_assigned')}))` },
       ],
     }),
   );
@@ -1096,14 +1146,14 @@ function seatsRow(b: Board): void {
       description:
         "Every seat assigned, by product, plan and the API's status code as given (`none`: null; `unknown`: a product listed in subscription_types only). The spec does not say what each code means.",
       table: { rename: { product: 'Product', plan: 'Plan', status: 'Status', Value: 'Seats' }, sortBy: 'Seats' },
-      targets: [{ expr: `max by (product, plan, status) (${sel('mistral_seats_assigned')})` }],
+      targets: [{ expr: `max by (org, product, plan, status) (${sel('mistral_seats_assigned')})` }],
     }),
   );
   b.add(
     timeSeries('le Chat seats and idle seats over time', 'short', [24, 8], {
       description: `le Chat seats with access, and the idle ones, over time.${IDLE_NOTE}`,
       targets: [
-        { expr: `sum(${one('mistral_seats', CHAT)})`, legend: 'seats' },
+        { expr: `sum by (org) (${one('mistral_seats', CHAT)})`, legend: 'seats' },
         { expr: one('mistral_seats_idle', CHAT), legend: 'idle' },
       ],
     }),
@@ -1118,7 +1168,7 @@ function vibeDashboard(): Json {
   const byLabel = (metric: string, label: string, title: string, what: string, w: number, h: number): PanelSpec =>
     barGauge(title, 'short', [w, h], {
       description: `${what} in the chosen window, by \`${label}\`.${VIBE_WINDOW_NOTE}`,
-      targets: [{ expr: `sort_desc(max by (${label}) (${sel(metric, WINDOW)}))`, legend: `{{${label}}}` }],
+      targets: [{ expr: `sort_desc(max by (org, ${label}) (${sel(metric, WINDOW)}))`, legend: `{{${label}}}` }],
     });
   const acceptance = windowRatio('mistral_vibe_next_edit_suggestions', 'mistral_vibe_next_edit_suggestions', 'outcome="accepted"');
 
@@ -1133,7 +1183,7 @@ function vibeDashboard(): Json {
     barGauge('Daily active users by client', 'short', [8, 5], {
       description:
         'Vibe Code users active on the last complete UTC day, per client (`cli`, `acp`, `programmatic`); a user may use several.',
-      targets: [{ expr: `max by (client) (${sel('mistral_vibe_daily_active_users_by_client')})`, legend: '{{client}}' }],
+      targets: [{ expr: `max by (org, client) (${sel('mistral_vibe_daily_active_users_by_client')})`, legend: '{{client}}' }],
     }),
   );
   b.add(
@@ -1148,7 +1198,7 @@ function vibeDashboard(): Json {
       description: 'Vibe Code daily active users (last complete UTC day) over time: all clients, per client, and next-edit users.',
       targets: [
         { expr: one('mistral_vibe_daily_active_users'), legend: 'all clients' },
-        { expr: `max by (client) (${sel('mistral_vibe_daily_active_users_by_client')})`, legend: '{{client}}' },
+        { expr: `max by (org, client) (${sel('mistral_vibe_daily_active_users_by_client')})`, legend: '{{client}}' },
         { expr: one('mistral_vibe_next_edit_daily_active_users'), legend: 'next-edit' },
       ],
     }),
@@ -1179,7 +1229,7 @@ function vibeDashboard(): Json {
   b.add(
     timeSeries('Sessions by client over time', 'short', [24, 8], {
       description: `Sessions in the chosen window by client, as they were at each point in time.${VIBE_WINDOW_NOTE}`,
-      targets: [{ expr: `max by (client) (${sel('mistral_vibe_sessions', WINDOW)})`, legend: '{{client}}' }],
+      targets: [{ expr: `max by (org, client) (${sel('mistral_vibe_sessions', WINDOW)})`, legend: '{{client}}' }],
     }),
   );
 
@@ -1187,13 +1237,13 @@ function vibeDashboard(): Json {
   b.add(
     barGauge('Tokens by model', 'short', [12, 8], {
       description: `Tokens consumed by Vibe Code in the chosen window per model (as Vibe names it, e.g. an alias such as devstral-latest), all token types.${VIBE_WINDOW_NOTE}`,
-      targets: [{ expr: `sort_desc(sum by (model) (${one('mistral_vibe_tokens', WINDOW)}))`, legend: '{{model}}' }],
+      targets: [{ expr: `sort_desc(sum by (org, model) (${one('mistral_vibe_tokens', WINDOW)}))`, legend: '{{model}}' }],
     }),
   );
   b.add(
     barGauge('Tokens by type', 'short', [12, 8], {
       description: `Tokens consumed by Vibe Code in the chosen window by token type (\`input\`, \`output\`, \`cached\`), all models.${VIBE_WINDOW_NOTE}`,
-      targets: [{ expr: `sort_desc(sum by (token_type) (${one('mistral_vibe_tokens', WINDOW)}))`, legend: '{{token_type}}' }],
+      targets: [{ expr: `sort_desc(sum by (org, token_type) (${one('mistral_vibe_tokens', WINDOW)}))`, legend: '{{token_type}}' }],
     }),
   );
 
@@ -1214,7 +1264,7 @@ function vibeDashboard(): Json {
   b.add(
     barGauge('Top tools', 'short', [8, 8], {
       description: `The ten most called tools in the chosen window. Only the VIBE_TOOL_LIMIT most called tools (on the longest window) have series.${VIBE_WINDOW_NOTE}`,
-      targets: [{ expr: `topk(10, max by (tool) (${sel('mistral_vibe_tool_calls_by_tool', WINDOW)}))`, legend: '{{tool}}' }],
+      targets: [{ expr: `topk by (org) (10, max by (org, tool) (${sel('mistral_vibe_tool_calls_by_tool', WINDOW)}))`, legend: '{{tool}}' }],
     }),
   );
 
@@ -1259,9 +1309,9 @@ function exporterDashboard(): Json {
     { value: '1', text: 'UP', color: 'green' },
   ];
   const perEndpoint = '{{api_endpoint}} · {{instance}}';
-  /** Per-second rate of an exporter counter, summed by the given labels (instance among them). */
+  /** Per-second rate of an exporter counter, summed by organization and the given labels (instance among them). */
   const rate = (by: string, metric: string, ...matchers: string[]) =>
-    `sum by (${by}) (rate(${sel(metric, ...matchers)}[$__rate_interval]))`;
+    `sum by (org, ${by}) (rate(${sel(metric, ...matchers)}[$__rate_interval]))`;
   const REQUESTS = 'mistral_exporter_api_requests_total';
   const requests = rate('instance', REQUESTS);
 
@@ -1345,7 +1395,7 @@ function exporterDashboard(): Json {
       options: { textMode: 'value_and_name' },
       targets: [
         {
-          expr: `max by (api_endpoint) (${sel('mistral_analytics_complete_until_timestamp_seconds')}) * 1000`,
+          expr: `max by (org, api_endpoint) (${sel('mistral_analytics_complete_until_timestamp_seconds')}) * 1000`,
           legend: '{{api_endpoint}}',
         },
       ],
@@ -1384,7 +1434,7 @@ function exporterDashboard(): Json {
         'Admin API answers that were not JSON or not of a shape the exporter understands, per endpoint and replica, counted per interval.',
       targets: [
         {
-          expr: `sum by (instance, api_endpoint) (increase(${sel('mistral_exporter_parse_errors_total')}[$__rate_interval]))`,
+          expr: `sum by (org, instance, api_endpoint) (increase(${sel('mistral_exporter_parse_errors_total')}[$__rate_interval]))`,
           legend: perEndpoint,
         },
       ],
@@ -1396,7 +1446,9 @@ function exporterDashboard(): Json {
     stat('Parse errors in the time range', 'short', [6, 7], {
       description: "Admin API answers the exporter could not understand during the dashboard's time range, per replica.",
       thresholds: ANY_IS_WARNING,
-      targets: [{ expr: `sum by (instance) (increase(${sel('mistral_exporter_parse_errors_total')}[$__range]))`, legend: '{{instance}}' }],
+      targets: [
+        { expr: `sum by (org, instance) (increase(${sel('mistral_exporter_parse_errors_total')}[$__range]))`, legend: '{{instance}}' },
+      ],
     }),
   );
   b.add(
@@ -1404,7 +1456,7 @@ function exporterDashboard(): Json {
       description:
         'Series a cardinality cap left out in the last good refresh, per capped metric (LECHAT_AGENT_LIMIT, LECHAT_USER_LIMIT, VIBE_TOOL_LIMIT). 0 when nothing was left out.',
       thresholds: ANY_IS_WARNING,
-      targets: [{ expr: `max by (metric) (${sel('mistral_exporter_series_dropped')})`, legend: '{{metric}}' }],
+      targets: [{ expr: `max by (org, metric) (${sel('mistral_exporter_series_dropped')})`, legend: '{{metric}}' }],
     }),
   );
   b.add(
@@ -1412,7 +1464,7 @@ function exporterDashboard(): Json {
       description:
         'The Admin API path each endpoint is read from, relative to MISTRAL_ADMIN_API_URL (MISTRAL_ADMIN_API_PATH_LAYOUT picks among the documented variants).',
       table: { rename: { api_endpoint: 'Endpoint', path: 'Path' }, hide: ['Value'] },
-      targets: [{ expr: `max by (api_endpoint, path) (${sel('mistral_exporter_endpoint_path_info')})` }],
+      targets: [{ expr: `max by (org, api_endpoint, path) (${sel('mistral_exporter_endpoint_path_info')})` }],
     }),
   );
 
@@ -1436,7 +1488,7 @@ function apiKeysDashboard(): Json {
   const created = one('mistral_api_key_created_timestamp_seconds');
   const keys = one('mistral_api_keys');
   /** A count of keys, 0 rather than nothing when the keys were read and none matches (nothing when they were not). */
-  const countOrZero = (expr: string) => `count(${expr}) or on () (0 * sum(${keys}))`;
+  const countOrZero = (expr: string) => `count by (org) (${expr}) or on (org) (0 * sum by (org) (${keys}))`;
   const KEY_COLUMNS = { key_name: 'Name', key_id: 'Key id', product: 'Product', workspace_id: 'Workspace' };
   const PER_KEY_NOTE =
     ' Only the API_KEYS_LIMIT keys expiring soonest have per-key series (the exporter health dashboard shows how many were left out). Dates are days: 00:00 UTC.';
@@ -1445,7 +1497,7 @@ function apiKeysDashboard(): Json {
   b.add(
     stat('API keys', 'short', [6, 5], {
       description: 'Keys of the organization (GET api-keys), every product and workspace; expired keys count until they are deleted.',
-      targets: [{ expr: `sum(${keys})`, legend: 'keys' }],
+      targets: [{ expr: `sum by (org) (${keys})`, legend: 'keys' }],
     }),
   );
   b.add(
@@ -1495,7 +1547,7 @@ function apiKeysDashboard(): Json {
       description:
         'Keys per product (`api`, `mistral_code`, `vibe`; `unknown` when the API names none) and workspace (blank: a key of no workspace).',
       table: { rename: { product: 'Product', workspace_id: 'Workspace', Value: 'Keys' }, sortBy: 'Keys' },
-      targets: [{ expr: `sum by (product, workspace_id) (${keys})` }],
+      targets: [{ expr: `sum by (org, product, workspace_id) (${keys})` }],
     }),
   );
   b.add(
@@ -1518,13 +1570,13 @@ function apiKeysDashboard(): Json {
     timeSeries('Keys over time, by product', 'short', [16, 8], {
       description: 'Keys listed, by product, over time: keys created and deleted show as steps.',
       custom: { stacking: { group: 'A', mode: 'normal' }, fillOpacity: 30 },
-      targets: [{ expr: `sum by (product) (${keys})`, legend: '{{product}}' }],
+      targets: [{ expr: `sum by (org, product) (${keys})`, legend: '{{product}}' }],
     }),
   );
   b.add(
     barGauge('Keys by product', 'short', [8, 8], {
       description: 'Keys per product, all workspaces together.',
-      targets: [{ expr: `sort_desc(sum by (product) (${keys}))`, legend: '{{product}}' }],
+      targets: [{ expr: `sort_desc(sum by (org, product) (${keys}))`, legend: '{{product}}' }],
     }),
   );
   b.add(dataAge('api_keys', 'the API keys'));

@@ -224,12 +224,17 @@ describe('promtool', () => {
     expect(result.status).toBe(0);
   });
 
-  it.runIf(hasTool('promtool'))('`promtool test rules prometheus/alerts.test.yml` passes', () => {
-    const result = promtool(['test', 'rules', RULE_TESTS]);
-    expect(result.output).toContain('SUCCESS');
-    expect(result.output).not.toContain('FAILED');
-    expect(result.status).toBe(0);
-  });
+  it.runIf(hasTool('promtool'))(
+    '`promtool test rules prometheus/alerts.test.yml` passes',
+    () => {
+      const result = promtool(['test', 'rules', RULE_TESTS]);
+      expect(result.output).toContain('SUCCESS');
+      expect(result.output).not.toContain('FAILED');
+      expect(result.status).toBe(0);
+      // Days of rule evaluations (the reconciliation waits for a month's second day): some 20 s of CPU, more on a busy machine.
+    },
+    120_000,
+  );
 });
 
 // ---------------------------------------------------------------- the rules
@@ -379,6 +384,95 @@ describe('prometheus/alerts.yml', () => {
       },
     );
   });
+});
+
+// ---------------------------------------------------------------- several organizations
+
+/** The one alert on a series without an `org` label: `up` is Prometheus's, one per scrape target. */
+const WITHOUT_ORG = ['MistralExporterDown'];
+
+/** Every `by (...)`, `without (...)`, `on (...)` or `ignoring (...)` clause of an expression, with its labels. */
+function groupings(expr: string): { kind: string; labels: string[]; at: number }[] {
+  return [...expr.matchAll(/\b(by|without|on|ignoring)\s*\(([^)]*)\)/g)].map((m) => ({
+    kind: m[1] as string,
+    labels: (m[2] as string)
+      .split(',')
+      .map((l) => l.trim())
+      .filter(Boolean),
+    at: m.index ?? 0,
+  }));
+}
+
+/** The PromQL texts of an annotation's `query` calls: the format strings given to printf. */
+function annotationQueries(text: string): string[] {
+  return [...text.matchAll(/printf\s+"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] as string).filter((q) => q.includes('{'));
+}
+
+/** The `org` values of a unit test's input series. */
+function orgsOf(test: UnitTest): Set<string> {
+  return new Set((test.input_series ?? []).map((s) => seriesLabels(s.series).labels.org).filter((o): o is string => o !== undefined));
+}
+
+describe('several organizations: every series has an `org` label, and no alert mixes two', () => {
+  const rules = [...alerts, ...records];
+
+  it('every `by (...)` and `on (...)` names org; the one `on ()` is against day_of_month(), which has no label', () => {
+    const problems: string[] = [];
+    for (const r of rules) {
+      for (const g of groupings(r.expr)) {
+        if (g.kind !== 'by' && g.kind !== 'on') continue;
+        if (g.labels.includes('org')) continue;
+        const onNothingAgainstTime = g.kind === 'on' && g.labels.length === 0 && /^\s*day_of_month\(\)/.test(r.expr.slice(g.at + 5));
+        if (!onNothingAgainstTime) problems.push(`${r.alert ?? r.record}: ${g.kind} (${g.labels.join(', ')})`);
+      }
+    }
+    expect(problems).toEqual([]);
+    // and no `without (...)` drops it
+    for (const r of rules) {
+      for (const g of groupings(r.expr).filter((x) => x.kind === 'without' || x.kind === 'ignoring')) {
+        expect(g.labels, r.alert ?? r.record).not.toContain('org');
+      }
+    }
+  });
+
+  it('every query of an annotation selects one job and one organization (org="" for a single-organization exporter)', () => {
+    const queries = alerts.flatMap((a) =>
+      Object.values(a.annotations ?? {}).flatMap((text) => annotationQueries(text).map((q) => ({ alert: a.alert, q }))),
+    );
+    expect(queries.length).toBeGreaterThan(10);
+    for (const { alert, q } of queries) {
+      for (const selector of q.match(/\{[^}]*\}/g) ?? []) {
+        expect(selector, `${alert}: ${q}`).toMatch(/\bjob=%q/);
+        expect(selector, `${alert}: ${q}`).toMatch(/\borg=%q/);
+      }
+    }
+  });
+
+  it.each(CATALOG.filter((n) => !WITHOUT_ORG.includes(n)))(
+    '%s: its summary and description name the organization when there is one',
+    (name) => {
+      const rule = alerts.find((a) => a.alert === name);
+      expect(rule?.annotations?.summary).toContain('{{ with $labels.org }}');
+      expect(rule?.annotations?.description).toContain('{{ with $labels.org }}');
+    },
+  );
+
+  it.each(CATALOG.filter((n) => !WITHOUT_ORG.includes(n)))(
+    '%s has a firing case with organizations a and b where it fires for one of them only, and a firing case without any org label',
+    (name) => {
+      const firing = casesOf(name).filter((c) => c.expAlerts.length > 0);
+      const forOneOfTwo = firing.filter((c) => {
+        const orgs = orgsOf(c.test);
+        const alerted = new Set(c.expAlerts.map((a) => a.exp_labels?.org));
+        return orgs.has('a') && orgs.has('b') && alerted.size === 1 && [...alerted].every((o) => o !== undefined && orgs.has(o));
+      });
+      expect(forOneOfTwo.length, `${name}: no case where it fires for one organization of two`).toBeGreaterThan(0);
+      expect(
+        firing.some((c) => orgsOf(c.test).size === 0),
+        `${name}: no single-organization (no org label) firing case`,
+      ).toBe(true);
+    },
+  );
 });
 
 // ---------------------------------------------------------------- the unit tests

@@ -34,7 +34,9 @@ const EXPECTED = {
 
 const known = documentedMetrics();
 const dashboards = loadDashboards();
-const F = 'job=~"$job", instance=~"$instance"';
+const F = 'job=~"$job", instance=~"$instance", org=~"$org"';
+/** The matchers of the series without an org label (up, build info). */
+const F_NO_ORG = 'job=~"$job", instance=~"$instance"';
 
 function copy<T>(value: T): T {
   return structuredClone(value);
@@ -84,7 +86,7 @@ describe('grafana-dashboards/', () => {
     });
   }
 
-  it('the reconciliation panels compute what the recording rule records, from raw metrics filtered on $job and $instance', () => {
+  it('the reconciliation panels compute what the recording rule records, from raw metrics filtered on $job, $instance and $org', () => {
     const rules = parseYaml(readFileSync(new URL('../prometheus/alerts.yml', import.meta.url), 'utf8')) as {
       groups: Array<{ rules: Array<{ record?: string; expr: string }> }>;
     };
@@ -110,7 +112,7 @@ describe('grafana-dashboards/', () => {
     for (const name of used) expect(name === 'up' || known.has(name), name).toBe(true);
   });
 
-  it('lists the variables the end-to-end test resolves: job and instance everywhere, window on le Chat and Vibe Code, workspace on spend', () => {
+  it('lists the variables the end-to-end test resolves: job, instance and org everywhere, window on le Chat and Vibe Code, workspace on spend', () => {
     const vars = dashboardVariables();
     const extra: Record<string, string[]> = {
       'mistral-lechat.json': ['window'],
@@ -119,7 +121,7 @@ describe('grafana-dashboards/', () => {
     };
     for (const file of Object.keys(EXPECTED)) {
       const names = vars.filter((v) => v.file === file).map((v) => v.name);
-      expect(names, file).toEqual(['job', 'instance', ...(extra[file] ?? [])]);
+      expect(names, file).toEqual(['job', 'instance', 'org', ...(extra[file] ?? [])]);
     }
     for (const v of vars) expect(v.query, `${v.file}: ${v.name}`).toMatch(/^label_values\((?:(.+),\s*)?(\w+)\)$/);
   });
@@ -153,7 +155,8 @@ describe('grafana-dashboards/', () => {
           .replace(/\$__rate_interval|\$\{__rate_interval\}/g, '1m')
           .replace(/\$__range|\$\{__range\}/g, '1h')
           .replace(/\$__interval|\$\{__interval\}/g, '30s')
-          .replace(/\$\{?(job|instance|window)\}?/g, '.+');
+          .replace(/\$\{?(job|instance|window)\}?/g, '.+')
+          .replace(/\$\{?org\}?/g, '.*');
       const rules = [...dashboardQueries(), ...dashboardAnnotations()].map(
         (q, i) => `      - record: dashboard:check_${i}:expr\n        expr: ${JSON.stringify(substitute(q.expr))}\n`,
       );
@@ -161,6 +164,145 @@ describe('grafana-dashboards/', () => {
       writeFileSync(path, `groups:\n  - name: dashboards\n    rules:\n${rules.join('')}`);
       const r = promtool(['check', 'rules', path]);
       expect(r.output).toContain('SUCCESS');
+      expect(r.status, r.output).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('several organizations', () => {
+  /**
+   * Organizations a (two replicas) and b of one exporter, with figures that
+   * differ; each panel below must show each organization's own figure, never
+   * the two added, divided one by the other or joined across. `org` is All
+   * (`.*`), as a dashboard opened on every organization has it.
+   */
+  const SERIES: Array<[string, number]> = [
+    ['mistral_spend{org="a",currency="EUR",product="api"}', 3000],
+    ['mistral_spend{org="a",currency="EUR",product="vibe"}', 1250],
+    ['mistral_spend{org="b",currency="EUR",product="api"}', 1000],
+    ['mistral_spend_limit{org="a",currency="EUR"}', 10000],
+    ['mistral_spend_limit{org="b",currency="EUR"}', 3000],
+    ['mistral_spend_projected{org="a",currency="EUR"}', 6000],
+    ['mistral_spend_projected{org="b",currency="EUR"}', 4500],
+    ['mistral_usage_tokens{org="a",category="completion",model="m",token_type="input"}', 17e9],
+    ['mistral_usage_tokens{org="b",category="completion",model="m",token_type="input"}', 1e9],
+    ['mistral_rate_limit_tokens_per_month{org="a",model="m"}', 20e9],
+    ['mistral_rate_limit_tokens_per_month{org="b",model="m"}', 100e9],
+    ['mistral_usage_cost{org="a",category="completion",model="m",billing_group="input",currency="EUR"}', 500],
+    ['mistral_usage_cost{org="b",category="completion",model="m",billing_group="input",currency="EUR"}', 1000],
+    ['mistral_spend_reported{org="a",currency="EUR",field="total_usage"}', 1000],
+    ['mistral_spend_reported{org="b",currency="EUR",field="total_usage"}', 1000],
+    ['mistral_seats{org="a",product="chat",plan="team"}', 50],
+    ['mistral_seats{org="b",product="chat",plan="team"}', 20],
+    ['mistral_seats_idle{org="a",product="chat"}', 5],
+    ['mistral_seats_idle{org="b",product="chat"}', 4],
+    ['mistral_lechat_messages{org="a",window="7d"}', 100],
+    ['mistral_lechat_messages{org="b",window="7d"}', 60],
+    ['mistral_lechat_active_users{org="a",window="7d"}', 10],
+    ['mistral_lechat_active_users{org="b",window="7d"}', 3],
+    ['mistral_api_keys{org="a",product="api",workspace_id="ws-1"}', 2],
+    ['mistral_api_keys{org="b",product="api",workspace_id="ws-1"}', 3],
+    // time() is 300 at the evaluation: a's key expires in 10 days, b's in 30
+    ['mistral_api_key_expiry_timestamp_seconds{org="a",key_id="k-1",key_name="k",product="api",workspace_id="ws-1"}', 864000],
+    ['mistral_api_key_expiry_timestamp_seconds{org="b",key_id="k-1",key_name="k",product="api",workspace_id="ws-1"}', 2592000],
+  ];
+  const CASES: Array<{ file: string; panel: string; samples: Array<[string, number]> }> = [
+    {
+      file: 'mistral-spend.json',
+      panel: 'Spend this month',
+      samples: [
+        ['{org="a",currency="EUR"}', 4250],
+        ['{org="b",currency="EUR"}', 1000],
+      ],
+    },
+    {
+      file: 'mistral-spend.json',
+      panel: 'Projected spend vs limit',
+      samples: [
+        ['{org="a",currency="EUR"}', 0.6],
+        ['{org="b",currency="EUR"}', 1.5],
+      ],
+    },
+    {
+      file: 'mistral-spend.json',
+      panel: 'Monthly token limit used, per model',
+      samples: [
+        ['{org="a",model="m"}', 0.85],
+        ['{org="b",model="m"}', 0.01],
+      ],
+    },
+    {
+      file: 'mistral-spend.json',
+      panel: 'Computed cost off the reported spend',
+      samples: [
+        ['{job="j",org="a",currency="EUR"}', -0.5],
+        ['{job="j",org="b",currency="EUR"}', 0],
+      ],
+    },
+    {
+      file: 'mistral-lechat.json',
+      panel: 'Share of le Chat seats idle',
+      samples: [
+        ['{org="a"}', 0.1],
+        ['{org="b"}', 0.2],
+      ],
+    },
+    {
+      file: 'mistral-lechat.json',
+      panel: 'Messages per active user',
+      samples: [
+        ['{org="a"}', 10],
+        ['{org="b"}', 20],
+      ],
+    },
+    {
+      file: 'mistral-api-keys.json',
+      panel: 'API keys',
+      samples: [
+        ['{org="a"}', 2],
+        ['{org="b"}', 3],
+      ],
+    },
+    {
+      file: 'mistral-api-keys.json',
+      panel: 'Expiring within 14 days',
+      samples: [
+        ['{org="a"}', 1],
+        ['{org="b"}', 0],
+      ],
+    },
+  ];
+
+  it.runIf(hasTool('promtool'))('each panel shows each organization its own figure (promtool, organizations a and b)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dashboards-orgs-'));
+    try {
+      const substitute = (expr: string) =>
+        expr
+          .replace(/\$__rate_interval|\$\{__rate_interval\}/g, '1m')
+          .replace(/\$\{?(job|instance)\}?/g, '.+')
+          .replace(/\$\{?org\}?/g, '.*')
+          .replace(/\$\{?window\}?/g, '7d');
+      // a's figures from two replicas, b's from one
+      const input = SERIES.flatMap(([series, value]) =>
+        (series.includes('org="a"') ? ['a', 'b'] : ['a']).map((instance) => {
+          const labelled = series.replace('{', `{job="j",instance="${instance}",`);
+          return `      - series: '${labelled}'\n        values: '${value}x10'\n`;
+        }),
+      ).join('');
+      const queries = CASES.map((c) => {
+        const q = dashboardQueries().find((x) => x.file === c.file && x.panel === c.panel);
+        expect(q, `${c.file}: ${c.panel}`).toBeDefined();
+        const samples = c.samples.map(([labels, value]) => `          - labels: '${labels}'\n            value: ${value}\n`).join('');
+        return `      - expr: ${JSON.stringify(substitute(q?.expr ?? ''))}\n        eval_time: 5m\n        exp_samples:\n${samples}`;
+      });
+      const path = join(dir, 'orgs.test.yml');
+      writeFileSync(
+        path,
+        `rule_files: []\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n${input}    promql_expr_test:\n${queries.join('')}`,
+      );
+      const r = promtool(['test', 'rules', path]);
       expect(r.status, r.output).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -179,12 +321,32 @@ describe('the dashboard lint catches', () => {
   };
 
   it('accepts the shapes the dashboards use', () => {
-    ok(`sum by (currency) (max without (instance, pod) (mistral_spend{${F}}))`);
-    ok(`sum by (instance, code) (rate(mistral_exporter_api_requests_total{${F}}[$__rate_interval]))`);
-    ok(`sum by (instance) (increase(mistral_exporter_parse_errors_total{${F}}[$__range]))`);
-    ok(`max by (metric) (mistral_exporter_series_dropped{${F}, metric=~"mistral_lechat_agent_.*"})`);
-    ok(`up{${F}}`);
-    ok(`topk(10, max by (tool) (mistral_vibe_tool_calls_by_tool{${F}, window=~"$window"}))`);
+    ok(`sum by (org, currency) (max without (instance, pod) (mistral_spend{${F}}))`);
+    ok(`sum by (org, instance, code) (rate(mistral_exporter_api_requests_total{${F}}[$__rate_interval]))`);
+    ok(`sum by (org, instance) (increase(mistral_exporter_parse_errors_total{${F}}[$__range]))`);
+    ok(`max by (org, metric) (mistral_exporter_series_dropped{${F}, metric=~"mistral_lechat_agent_.*"})`);
+    ok(`up{${F_NO_ORG}}`);
+    ok(`mistral_exporter_build_info{${F_NO_ORG}}`);
+    ok(`topk by (org) (10, max by (org, tool) (mistral_vibe_tool_calls_by_tool{${F}, window=~"$window"}))`);
+    ok(
+      `max without (instance, pod) (mistral_seats_idle{${F}}) / on (org) sum by (org) (max without (instance, pod) (mistral_seats{${F}}))`,
+    );
+  });
+
+  it('organizations mixed: a selector without $org (or up with it), a by or on without org, an aggregation of everything', () => {
+    bad(`max without (instance, pod) (mistral_spend_limit{${F_NO_ORG}})`, /does not match org=~"\$org"/);
+    bad(`up{${F}}`, /up has no org label/);
+    bad(`sum by (currency) (max without (instance, pod) (mistral_spend{${F}}))`, /by \(currency\) mixes organizations/);
+    bad(
+      `max without (instance, pod) (mistral_spend_projected{${F}}) / on (currency) max without (instance, pod) (mistral_spend_limit{${F}})`,
+      /on \(currency\) mixes organizations/,
+    );
+    bad(`mistral_seats_idle{${F}} / on () sum by (org) (mistral_seats{${F}})`, /on \(\) mixes organizations/);
+    bad(
+      `sum(max without (instance, pod) (mistral_api_keys{${F}}))`,
+      /sum\(\.\.\.\) without by \(org, \.\.\.\) aggregates every organization/,
+    );
+    bad(`topk(10, max by (org, tool) (mistral_vibe_tool_calls_by_tool{${F}}))`, /topk\(\.\.\.\) without by/);
   });
 
   it('a selector without $instance or $job, or without braces', () => {
@@ -229,6 +391,26 @@ describe('the dashboard lint catches', () => {
     expect(lintDashboard('x.json', d, known).join('\n')).toMatch(/exactly one datasource variable, has 0/);
   });
 
+  it('an org variable not as required: All by default, .* for All (series without the label), multi-valued', () => {
+    const d = spend();
+    const org = (d.templating as { list: Json[] }).list.find((v) => v.name === 'org')!;
+    org.allValue = '.+';
+    org.current = {};
+    org.multi = false;
+    const problems = lintDashboard('x.json', d, known).join('\n');
+    expect(problems).toMatch(/variable org allValue must be \.\*/);
+    expect(problems).toMatch(/variable org must be All by default/);
+    expect(problems).toMatch(/variable org must be multi-valued/);
+    (d.templating as { list: Json[] }).list = (d.templating as { list: Json[] }).list.filter((v) => v.name !== 'org');
+    expect(lintDashboard('x.json', d, known).join('\n')).toMatch(/no "org" variable/);
+  });
+
+  it('a legend that does not name the organization, on a query of organizations', () => {
+    const d = spend();
+    ((panelByTitle(d, 'Spend this month').targets as Json[])[0] as Json).legendFormat = '{{currency}}';
+    expect(lintDashboard('x.json', d, known).join('\n')).toMatch(/"Spend this month" target A: the legend must name the organization/);
+  });
+
   it('job and instance variables not as required', () => {
     const d = spend();
     const list = (d.templating as { list: Json[] }).list;
@@ -258,9 +440,9 @@ describe('the dashboard lint catches', () => {
   it('a target with a query that breaks a rule, or an unknown variable', () => {
     const d = spend();
     const target = (panelByTitle(d, 'Request rate limit').targets as Json[])[0]!;
-    target.expr = `sum(mistral_rate_limit_requests_per_second{job=~"$job", instance=~"$instance", x=~"$nosuch"})`;
+    target.expr = `sum by (org) (mistral_rate_limit_requests_per_second{${F}, x=~"$nosuch"})`;
     const problems = lintDashboard('x.json', d, known).join('\n');
-    expect(problems).toMatch(/"Request rate limit": sum adds replicas up/);
+    expect(problems).toMatch(/"Request rate limit": sum by \(org\) adds replicas up/);
     expect(problems).toMatch(/uses \$nosuch/);
   });
 
@@ -364,7 +546,12 @@ describe('annotation queries', () => {
       try {
         const [limits, keys] = dashboardAnnotations()
           .filter((a) => a.file === 'mistral-spend.json')
-          .map((a) => a.expr.replace(/\$__rate_interval/g, '2m').replace(/\$\{?(job|instance)\}?/g, '.+'));
+          .map((a) =>
+            a.expr
+              .replace(/\$__rate_interval/g, '2m')
+              .replace(/\$\{?(job|instance)\}?/g, '.+')
+              .replace(/\$\{?org\}?/g, '.*'),
+          );
         const series = (instance: string, type: string, values: string) =>
           `      - series: 'mistral_audit_event_last_timestamp_seconds{job="j",instance="${instance}",event_type="${type}"}'\n        values: '${values}'\n`;
         const at = (minutes: number, expr: string | undefined, samples: string) =>

@@ -22,6 +22,14 @@ export const DATASOURCE_REF = { type: 'prometheus', uid: '${datasource}' } as co
 /** Grafana's global variables a query may use. */
 const GRAFANA_GLOBALS = new Set(['__rate_interval', '__range', '__range_s', '__range_ms', '__interval', '__interval_ms']);
 
+/**
+ * Series that have no `org` label even when the exporter reads several
+ * organizations (`--config.file`): Prometheus's `up` and the exporter's
+ * build info. Every other selector filters on `org=~"$org"`; these must not
+ * (choosing an organization would empty them).
+ */
+const WITHOUT_ORG = new Set(['up', 'mistral_exporter_build_info']);
+
 /** Metrics whose values are money (a `currency` label). */
 const MONEY_METRICS = new Set(['mistral_spend', 'mistral_spend_limit', 'mistral_spend_projected', 'mistral_usage_cost']);
 
@@ -343,7 +351,9 @@ function hasMatcher(inner: string, label: string, variable: string): boolean {
 /**
  * Problems of one PromQL expression, as the dashboards' rules see them:
  * balanced brackets; every selector names a documented metric (or `up`) and
- * carries `job=~"$job"` and `instance=~"$instance"`; counters (`_total`)
+ * carries `job=~"$job"`, `instance=~"$instance"` and (but for WITHOUT_ORG)
+ * `org=~"$org"`; organizations kept apart: every `by (...)` and `on (...)`
+ * names `org`, and no aggregation is of everything; counters (`_total`)
  * only inside rate/irate/increase over `$__rate_interval` (rate) or
  * `$__range`; ranges only from Grafana's variables; no `sum`/`count` over
  * instances without deduplicating with `max` first.
@@ -381,6 +391,9 @@ export function lintExpr(expr: string, known: Set<string> = documentedMetrics())
     const inner = expr.slice(ref.open + 1, ref.close);
     if (!hasMatcher(inner, 'job', 'job')) problems.push(`${ref.name}{${inner}} does not match job=~"$job"`);
     if (!hasMatcher(inner, 'instance', 'instance')) problems.push(`${ref.name}{${inner}} does not match instance=~"$instance"`);
+    if (WITHOUT_ORG.has(ref.name)) {
+      if (/(^|[\s,{])org\s*=/.test(inner)) problems.push(`${ref.name} has no org label: it must not be filtered on $org`);
+    } else if (!hasMatcher(inner, 'org', 'org')) problems.push(`${ref.name}{${inner}} does not match org=~"$org"`);
 
     const after = masked.slice(ref.close + 1);
     const range = /^\s*\[([^\]]*)\]/.exec(after);
@@ -399,6 +412,20 @@ export function lintExpr(expr: string, known: Set<string> = documentedMetrics())
     }
   }
   if (/\[[^\]]*:[^\]]*\]/.test(masked)) problems.push(`subqueries are not allowed: ${expr}`);
+
+  // Organizations kept apart, where the expression reads series that have them.
+  if (refs.some((r) => !WITHOUT_ORG.has(r.name))) {
+    for (const m of masked.matchAll(/\b(by|on)\s*\(([^)]*)\)/g)) {
+      const labels = (m[2] as string).split(',').map((l) => l.trim());
+      if (!labels.includes('org')) problems.push(`${m[1]} (${(m[2] as string).trim()}) mixes organizations: name org in it`);
+    }
+    for (const m of masked.matchAll(/\b(sum|count|min|max|avg|topk|bottomk|quantile|stddev|stdvar|group)\s*\(/g)) {
+      const open = (m.index ?? 0) + m[0].length - 1;
+      const end = closing(masked, open);
+      if (!/^\s*(by|without)\s*\(/.test(masked.slice(end + 1)))
+        problems.push(`${m[1]}(...) without by (org, ...) aggregates every organization together: ${expr}`);
+    }
+  }
 
   // Aggregations that would add replicas up.
   for (const m of masked.matchAll(/\b(sum|count)\b(?!_)/g)) {
@@ -502,6 +529,27 @@ function checkJobInstanceVariable(
   if (v.allValue !== '.+') problems.push(`${w} allValue must be .+`);
 }
 
+/**
+ * The organizations of an exporter reading several (`--config.file`): All by
+ * default, and All is `.*`, which also matches series without an `org` label
+ * (a single-organization exporter's), where the variable has no other value.
+ */
+function checkOrgVariable(v: Json | undefined, problems: string[], where: string): void {
+  if (!v) {
+    problems.push(`${where}: no "org" variable`);
+    return;
+  }
+  const w = `${where}: variable org`;
+  const query = 'label_values(mistral_up{job=~"$job"}, org)';
+  if (v.type !== 'query') problems.push(`${w} must be a query variable, not ${String(v.type)}`);
+  if (variableQuery(v) !== query) problems.push(`${w} query must be ${query}, is ${variableQuery(v)}`);
+  if (v.label !== 'Organization') problems.push(`${w} must be labelled Organization`);
+  if (v.multi !== true || v.includeAll !== true) problems.push(`${w} must be multi-valued with an All option`);
+  if (v.allValue !== '.*') problems.push(`${w} allValue must be .* (matching series without the label too)`);
+  const current = asObject(v.current);
+  if (JSON.stringify(current?.value) !== JSON.stringify(['$__all'])) problems.push(`${w} must be All by default`);
+}
+
 const REFERENCE = /\$(?:\{([A-Za-z0-9_]+)(?::[a-z]+)?\}|([A-Za-z0-9_]+))/g;
 
 /** Every problem of one dashboard; empty when it follows every rule. */
@@ -538,6 +586,7 @@ export function lintDashboard(file: string, dashboard: Json, known: Set<string> 
     problems,
     where,
   );
+  checkOrgVariable(byName.get('org'), problems, where);
   for (const v of vars) {
     if (v.type !== 'datasource' && v.type !== 'query')
       problems.push(
@@ -547,7 +596,7 @@ export function lintDashboard(file: string, dashboard: Json, known: Set<string> 
     const w = `${where}: variable ${String(v.name)}`;
     if (!sameDatasource(v.datasource)) problems.push(`${w} must use datasource \${datasource}`);
     if (v.refresh !== 2) problems.push(`${w} must refresh on time range change (refresh: 2)`);
-    if (v.name === 'job' || v.name === 'instance') continue; // their exact queries are checked above
+    if (v.name === 'job' || v.name === 'instance' || v.name === 'org') continue; // their exact queries are checked above
     const m = /^label_values\((.+),\s*(\w+)\)$/.exec(variableQuery(v));
     if (!m) problems.push(`${w} must be label_values(selector, label)`);
     else problems.push(...lintExpr(m[1] as string, known).map((p) => `${w}: ${p}`));
@@ -594,6 +643,10 @@ export function lintDashboard(file: string, dashboard: Json, known: Set<string> 
       }
       exprs.push(t.expr);
       problems.push(...lintExpr(t.expr, known).map((x) => `${w}: ${x}`));
+      // Figures of several organizations told apart: the legend names the organization (empty without one).
+      const legendFormat = typeof t.legendFormat === 'string' ? t.legendFormat : '';
+      if (p.type !== 'table' && legendFormat !== '__auto' && /\borg=~"\$org"/.test(t.expr) && !legendFormat.includes('{{org}}'))
+        problems.push(`${w} target ${String(t.refId)}: the legend must name the organization ({{org}})`);
       for (const m of t.expr.matchAll(REFERENCE)) {
         const name = (m[1] ?? m[2]) as string;
         if (!defined.has(name)) problems.push(`${w} uses $${name}, which is not a variable of the dashboard`);
