@@ -346,8 +346,10 @@ function checkByMetavar(key: string, setting: Setting): Check {
 /**
  * What templates/_settings.tpl holds: the exporter's settings as the chart's
  * checks need them (variable, flag, default, what a value must be), which
- * endpoints read which interval, and the flags and variables the chart sets
- * itself (so that extraArgs and extraEnv may not).
+ * endpoints read which interval, the flags and variables the chart sets
+ * itself (so that extraArgs and extraEnv may not), and the settings an entry
+ * of `organizations` may hold (orgSettings: variable → config key) or not
+ * (orgRefused: variable → why).
  */
 export function chartSettings(): Record<string, unknown> {
   const settings: Record<string, unknown> = {};

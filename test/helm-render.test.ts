@@ -1111,6 +1111,7 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
       ['a null setting', withSettings({ REFRESH_INTERVAL: null }), /settings\.REFRESH_INTERVAL is null/],
       ['PORT in settings', withSettings({ PORT: 9999 }), /settings\.PORT: a setting of the whole process/],
       ['an entry that is not a map', ['acme-prod'], /organizations\[0\]: an organization is a map/],
+      ['a name that is a number', [{ ...TWO[0], name: 2024 }], /organizations\[0\]\.name="2024": an organization needs a name/],
     ])('without the schema, the templates refuse %s too', (_what, list, message) => {
       expect(renderFails(['--skip-schema-validation', ...orgs(list)])).toMatch(message);
     });

@@ -629,7 +629,7 @@ twice (outside demo mode), a setting that is not one, one of the whole process
 {{- fail (printf "organizations[%d]: an organization is a map with name, existingSecret (or apiKey) and settings." $i) }}
 {{- end }}
 {{- $name := get $o "name" | default "" | toString }}
-{{- if not (regexMatch `^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$` $name) }}
+{{- if or (not (kindIs "string" (get $o "name"))) (not (regexMatch `^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$` $name)) }}
 {{- fail (printf "organizations[%d].name=%q: an organization needs a name of letters, digits, _, . and -, starting with a letter or digit, at most 63 characters (it becomes the org label of its series)." $i $name) }}
 {{- end }}
 {{- if has $name $names }}
