@@ -48,8 +48,26 @@ const ENTRIES = Object.entries(SETTINGS) as Array<[SettingKey, Setting]>;
  * settings marked `chartOwned` (the web config, which the chart writes and mounts).
  */
 export function isChartManaged(setting: Setting): boolean {
-  if (setting.secret || setting.chartOwned !== undefined) return true;
+  if (setting.secret || setting.chartOwned !== undefined || setting.env === CONFIG_FILE_ENV) return true;
   return ENTRIES.some(([, s]) => s.secret && setting.env === `${s.env}_FILE`);
+}
+
+/**
+ * The organizations file (`--config.file`, CONFIG_FILE): the chart writes it
+ * from its `organizations` values and passes it itself, so it is neither a
+ * `config.*` value nor allowed in extraArgs or extraEnv (whether or not the
+ * exporter's settings table lists it).
+ */
+const CONFIG_FILE_ENV = 'CONFIG_FILE';
+const CONFIG_FILE_FLAG = 'config.file';
+const CONFIG_FILE_WHY = 'the chart writes the organizations file from `organizations` and passes it itself: list the organizations there';
+
+/**
+ * Settings of the whole process (its listener and its log), which an entry of
+ * the organizations file may not set: the HTTP server's and the log's.
+ */
+export function isProcessWide(setting: Setting): boolean {
+  return setting.section === 'HTTP server' || setting.section === 'Logging';
 }
 
 /** The settings that are `config.<key>` values, in SETTINGS' order. */
@@ -328,8 +346,10 @@ function checkByMetavar(key: string, setting: Setting): Check {
 /**
  * What templates/_settings.tpl holds: the exporter's settings as the chart's
  * checks need them (variable, flag, default, what a value must be), which
- * endpoints read which interval, and the flags and variables the chart sets
- * itself (so that extraArgs and extraEnv may not).
+ * endpoints read which interval, the flags and variables the chart sets
+ * itself (so that extraArgs and extraEnv may not), and the settings an entry
+ * of `organizations` may hold (orgSettings: variable → config key) or not
+ * (orgRefused: variable → why).
  */
 export function chartSettings(): Record<string, unknown> {
   const settings: Record<string, unknown> = {};
@@ -352,6 +372,27 @@ export function chartSettings(): Record<string, unknown> {
     ownedEnv[s.env] = why;
     if (s.flag !== undefined) owned[s.flag] = why;
   }
+  ownedEnv[CONFIG_FILE_ENV] = CONFIG_FILE_WHY;
+  owned[CONFIG_FILE_FLAG] = CONFIG_FILE_WHY;
+  // What an organization's `settings` may hold: a setting's variable → its config key; and why not, for the others.
+  const orgSettings: Record<string, string> = {};
+  const orgRefused: Record<string, string> = {};
+  for (const [key, s] of configSettings()) {
+    if (isProcessWide(s)) orgRefused[s.env] = `a setting of the whole process, not of one organization: set config.${key} instead`;
+    else orgSettings[s.env] = key;
+  }
+  for (const [, s] of ENTRIES) {
+    if (orgSettings[s.env] !== undefined || orgRefused[s.env] !== undefined) continue;
+    if (s.env === 'MISTRAL_ADMIN_API_KEY' || s.env === 'MISTRAL_ADMIN_API_KEY_FILE')
+      orgRefused[s.env] = "the chart sets the organization's key file from its existingSecret (or apiKey.value)";
+    else if (s.secret)
+      orgRefused[s.env] =
+        'a key must not be written in the file: give it as a Secret (userIdHashKey.existingSecret), which the chart mounts';
+    else if (isProcessWide(s))
+      orgRefused[s.env] = `a setting of the whole process, not of one organization${s.chartOwned ? `: ${s.chartOwned}` : ''}`;
+    else orgRefused[s.env] = 'the chart sets it to the file it mounts from the Secret (userIdHashKey.existingSecret)';
+  }
+  orgRefused[CONFIG_FILE_ENV] = CONFIG_FILE_WHY;
   return {
     settings,
     urlPattern: `^${URL_RE}$`,
@@ -359,6 +400,8 @@ export function chartSettings(): Record<string, unknown> {
     endpointIntervals: Object.fromEntries(API_ENDPOINTS.map((e) => [e, intervalSettingKeys(e)])),
     chartFlags: owned,
     chartEnv: ownedEnv,
+    orgSettings,
+    orgRefused,
   };
 }
 

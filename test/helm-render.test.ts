@@ -517,7 +517,9 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
     try {
       const file = join(dir, 'values.yaml');
       writeFileSync(file, values);
-      await renderValid([...KEY, '--values', file]);
+      // An example of organizations names each one's key; the top-level key is refused beside them.
+      const keyed = ((parseYaml(values) ?? {}) as Json).organizations === undefined;
+      await renderValid([...(keyed ? KEY : []), '--values', file]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -829,6 +831,289 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
     it.each(CI_FILES)('ci/%s: the exporter starts with what the chart renders', (file) => {
       const input = exporterInput(render(['--values', ciFile(file)]));
       expect(exporterRefusal(input.env, input.argv)).toBeNull();
+    });
+  });
+
+  describe('several organizations (organizations)', () => {
+    const FILE_PATH = '/etc/mistral-admin-exporter/config/organizations.yaml';
+    const TWO = [
+      {
+        name: 'acme-prod',
+        existingSecret: { name: 'mistral-acme-prod' },
+        settings: { MISTRAL_WORKSPACE_IDS: 'all', REFRESH_INTERVAL_USAGE: '10m' },
+      },
+      {
+        name: 'acme-labs',
+        existingSecret: { name: 'mistral-acme-labs', key: 'admin-key' },
+        settings: { MAX_CONCURRENT_REQUESTS: 2, LECHAT_USER_METRICS: true, ANALYTICS_WINDOWS: ['1d', '7d'] },
+      },
+    ];
+    const orgs = (list: unknown): string[] => ['--set-json', `organizations=${JSON.stringify(list)}`];
+
+    interface Volume {
+      name: string;
+      configMap?: { name: string };
+      secret?: { secretName: string; items?: Array<{ key: string; path: string }> };
+      projected?: { sources: Array<{ secret?: { name: string; items?: Array<{ key: string; path: string }> } }> };
+    }
+
+    /**
+     * Where a file the container reads comes from, as the kubelet would lay it
+     * out: the mount whose path holds it, its volume, and the ConfigMap's or
+     * Secret's key at the rest of the path.
+     */
+    function fileSource(objects: readonly Manifest[], path: string): { kind: 'ConfigMap' | 'Secret'; name: string; key: string } {
+      const c = containerOf(objects);
+      const mount = (c.volumeMounts ?? []).find((m) => path.startsWith(`${m.mountPath.replace(/\/$/, '')}/`));
+      if (mount === undefined) throw new Error(`nothing is mounted where ${path} is`);
+      expect((mount as { readOnly?: boolean }).readOnly, `${mount.name} is mounted read-only`).toBe(true);
+      const rest = path.slice(mount.mountPath.replace(/\/$/, '').length + 1);
+      const volume = (podOf(objects).spec.volumes as Volume[] | undefined)?.find((v) => v.name === mount.name);
+      if (volume?.configMap) return { kind: 'ConfigMap', name: volume.configMap.name, key: rest };
+      const secrets = volume?.projected
+        ? volume.projected.sources.flatMap((s) => (s.secret ? [s.secret] : []))
+        : volume?.secret
+          ? [{ name: volume.secret.secretName, items: volume.secret.items }]
+          : [];
+      for (const secret of secrets) {
+        const item = (secret.items ?? []).find((i) => i.path === rest);
+        if (item) return { kind: 'Secret', name: secret.name, key: item.key };
+      }
+      throw new Error(`volume ${mount.name} holds no file ${rest}`);
+    }
+
+    /** The organizations file the exporter reads: the file --config.file names, from where it is mounted. */
+    function organizationsFile(objects: readonly Manifest[]): Array<Record<string, unknown>> {
+      const flag = (containerOf(objects).args ?? []).find((a) => a.startsWith('--config.file='));
+      expect(flag, 'the container is given --config.file').toBeDefined();
+      const source = fileSource(objects, (flag as string).slice('--config.file='.length));
+      expect(source.kind).toBe('ConfigMap');
+      const map = ofKind(objects, 'ConfigMap').find((m) => nameOf(m) === source.name);
+      const text = ((map?.data ?? {}) as Record<string, string>)[source.key];
+      expect(text, `ConfigMap ${source.name} holds ${source.key}`).toBeTypeOf('string');
+      const parsed = parseYaml(text as string) as { organizations: Array<Record<string, unknown>> };
+      expect(Object.keys(parsed)).toEqual(['organizations']);
+      return parsed.organizations;
+    }
+
+    it('two organizations: a file listing both, each key mounted from its Secret where the file names it, --config.file', async () => {
+      const objects = await renderValid([...orgs(TWO), '--set', 'config.refreshInterval=2m']);
+      expect(objects.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Service']);
+      const c = containerOf(objects);
+      expect(c.args).toEqual([`--config.file=${FILE_PATH}`]);
+
+      const entries = organizationsFile(objects);
+      expect(entries).toEqual([
+        {
+          name: 'acme-prod',
+          MISTRAL_ADMIN_API_KEY_FILE: '/etc/mistral-admin-exporter/organizations/acme-prod/api-key',
+          MISTRAL_WORKSPACE_IDS: 'all',
+          REFRESH_INTERVAL_USAGE: '10m',
+        },
+        {
+          name: 'acme-labs',
+          MISTRAL_ADMIN_API_KEY_FILE: '/etc/mistral-admin-exporter/organizations/acme-labs/api-key',
+          MAX_CONCURRENT_REQUESTS: '2',
+          LECHAT_USER_METRICS: 'true',
+          ANALYTICS_WINDOWS: '1d,7d',
+        },
+      ]);
+      // Each value as the exporter's own parser of that setting reads it.
+      const byEnv = new Map(Object.values(SETTINGS).map((s: SettingDef<unknown>) => [s.env, s]));
+      for (const entry of entries)
+        for (const [env, value] of Object.entries(entry)) {
+          if (env === 'name' || env === 'MISTRAL_ADMIN_API_KEY_FILE') continue;
+          expect(() => byEnv.get(env)?.parse(value as string), `${env}=${String(value)}`).not.toThrow();
+        }
+
+      // Each key file is the organization's Secret's key, mounted read-only.
+      expect(fileSource(objects, entries[0]?.MISTRAL_ADMIN_API_KEY_FILE as string)).toEqual({
+        kind: 'Secret',
+        name: 'mistral-acme-prod',
+        key: 'api-key',
+      });
+      expect(fileSource(objects, entries[1]?.MISTRAL_ADMIN_API_KEY_FILE as string)).toEqual({
+        kind: 'Secret',
+        name: 'mistral-acme-labs',
+        key: 'admin-key',
+      });
+
+      // No top-level key: neither its variable nor its volume; config still becomes the environment.
+      expect((c.env ?? []).map((e) => e.name)).toEqual(['REFRESH_INTERVAL']);
+      expect((podOf(objects).spec.volumes ?? []).map((v) => v.name)).not.toContain('api-key');
+      const annotations = (((one(objects, 'Deployment').spec as Json).template as Json).metadata as Json).annotations as Json;
+      expect(annotations['checksum/organizations'], 'a changed file restarts the pod').toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    it('a key given as apiKey.value: in the chart’s Secret, mounted where the file names it', async () => {
+      const objects = await renderValid(orgs([...TWO, { name: 'side.project', apiKey: { value: 'the-side-key\n' } }]));
+      const entry = organizationsFile(objects).find((e) => e.name === 'side.project');
+      const source = fileSource(objects, entry?.MISTRAL_ADMIN_API_KEY_FILE as string);
+      const secret = one(objects, 'Secret');
+      expect(source).toMatchObject({ kind: 'Secret', name: nameOf(secret) });
+      expect(Buffer.from((secret.data as Record<string, string>)[source.key] as string, 'base64').toString()).toBe('the-side-key');
+      expect(Object.keys(secret.data as Json)).toEqual([source.key]);
+    });
+
+    it('demo mode: --demo and --config.file, one simulated organization per entry, no key asked or mounted', async () => {
+      const objects = await renderValid([
+        '--set',
+        'demo=true',
+        ...orgs([{ name: 'demo-a' }, { name: 'demo-b', settings: { MISTRAL_WORKSPACE_IDS: 'all' } }]),
+      ]);
+      expect(containerOf(objects).args).toEqual(['--demo', `--config.file=${FILE_PATH}`]);
+      expect(organizationsFile(objects)).toEqual([{ name: 'demo-a' }, { name: 'demo-b', MISTRAL_WORKSPACE_IDS: 'all' }]);
+      expect(JSON.stringify(podOf(objects).spec)).not.toMatch(/api-key|organization-keys/);
+      expect(ofKind(objects, 'Secret')).toEqual([]);
+    });
+
+    const EXAMPLES = readdirSync(join(ROOT, 'helm', 'examples'))
+      .filter((f) => f.endsWith('-values.yaml'))
+      .sort();
+
+    it.each(EXAMPLES)('helm/examples/%s (sharding, README): lint --strict passes; its organizations are its own', async (file) => {
+      const path = join(ROOT, 'helm', 'examples', file);
+      const r = tool().lint(CHART_DIR, ['--values', path]);
+      expect(r.status, r.output).toBe(0);
+      expect(r.output).not.toMatch(/\[(WARNING|ERROR)\]/);
+      const names = organizationsFile(await renderValid(['--values', path])).map((e) => e.name);
+      expect(names.length).toBeGreaterThan(0);
+      // No organization in two shards (its series would be counted twice).
+      for (const other of EXAMPLES.filter((f) => f !== file)) {
+        const theirs = ((parseYaml(readFileSync(join(ROOT, 'helm', 'examples', other), 'utf8')) as Json).organizations ?? []) as Json[];
+        for (const o of theirs) expect(names, `${String(o.name)} is in ${file} and ${other}`).not.toContain(o.name);
+      }
+    });
+
+    it('without organizations (or with an empty list) the render is the single-organization one, unchanged', () => {
+      const single = template(KEY);
+      expect(single.status, single.output).toBe(0);
+      const empty = template([...KEY, ...orgs([])]);
+      expect(empty.stdout).toBe(single.stdout);
+      const objects = parseManifests(single.stdout);
+      expect(ofKind(objects, 'ConfigMap')).toEqual([]);
+      expect(containerOf(objects).args).toBeUndefined();
+      expect(containerOf(objects).env).toContainEqual({
+        name: 'MISTRAL_ADMIN_API_KEY_FILE',
+        value: '/etc/mistral-admin-exporter/api-key/api-key',
+      });
+    });
+
+    it("the NetworkPolicy lets out each organization's Admin API port", async () => {
+      const list = [
+        TWO[0],
+        { ...TWO[1], settings: { MISTRAL_ADMIN_API_URL: 'https://labs.example:8443/admin' } },
+        { name: 'proxied', existingSecret: { name: 'p' }, settings: { MISTRAL_ADMIN_API_URL: 'http://proxy.internal/admin' } },
+      ];
+      const objects = await renderValid([...orgs(list), '--set', 'networkPolicy.enabled=true']);
+      const egress = ((one(objects, 'NetworkPolicy').spec as Json).egress ?? []) as Array<{ ports?: Array<{ port: unknown }> }>;
+      const ports = egress.flatMap((rule) => (rule.ports ?? []).map((p) => p.port)).filter((p) => p !== 53);
+      expect(ports).toEqual([443, 8443, 80]);
+    });
+
+    const PAIR = [TWO[0], { name: 'acme-labs', existingSecret: { name: 'mistral-acme-labs' } }];
+    const withSettings = (settings: Json): unknown[] => [{ ...TWO[0], settings }];
+    it.each<[string, string[], RegExp]>([
+      [
+        'the top-level existingSecret too',
+        [...orgs(PAIR), '--set', 'existingSecret.name=mistral-admin-api'],
+        /organizations and the top-level key \(existingSecret\.name or apiKey\.value\) are both set/,
+      ],
+      ['the top-level apiKey too', [...orgs(PAIR), '--set', 'apiKey.value=k'], /organizations and the top-level key/],
+      [
+        'the top-level key too, in demo mode',
+        [...orgs(PAIR), '--set', 'demo=true', '--set', 'existingSecret.name=s'],
+        /organizations and the top-level key/,
+      ],
+      ['a name twice', orgs([TWO[0], { ...TWO[1], name: 'acme-prod' }]), /organizations\[1\]\.name="acme-prod": named twice/],
+      ['a name with a space', orgs([{ ...TWO[0], name: 'acme prod' }]), /organizations\.0\.name|organizations\[0\]\.name/],
+      ['a name starting with a dot', orgs([{ ...TWO[0], name: '.acme' }]), /organizations\.0\.name|organizations\[0\]\.name/],
+      ['a name of 64 characters', orgs([{ ...TWO[0], name: 'a'.repeat(64) }]), /organizations\.0\.name|organizations\[0\]\.name/],
+      ['no name', orgs([{ existingSecret: { name: 's' } }]), /name/],
+      ['no key', orgs([{ name: 'acme-prod' }]), /organizations\[0\] "acme-prod": an Admin API key is required.*existingSecret\.name/],
+      [
+        'two keys',
+        orgs([{ name: 'acme-prod', existingSecret: { name: 's' }, apiKey: { value: 'k' } }]),
+        /organizations\[0\] "acme-prod": both existingSecret\.name and apiKey\.value are set/,
+      ],
+      ['a key with a space', orgs([{ name: 'acme-prod', apiKey: { value: 'k k' } }]), /organizations\[0\] "acme-prod": apiKey\.value/],
+      ['PORT in settings', orgs(withSettings({ PORT: '9999' })), /settings\.PORT: a setting of the whole process.*config\.port/],
+      ['HOST in settings', orgs(withSettings({ HOST: '::' })), /settings\.HOST: a setting of the whole process/],
+      ['LOG_LEVEL in settings', orgs(withSettings({ LOG_LEVEL: 'debug' })), /settings\.LOG_LEVEL: a setting of the whole process/],
+      ['an HTTP_ setting', orgs(withSettings({ HTTP_IDLE_TIMEOUT: '1m' })), /settings\.HTTP_IDLE_TIMEOUT: a setting of the whole process/],
+      [
+        'WEB_CONFIG_FILE in settings',
+        orgs(withSettings({ WEB_CONFIG_FILE: '/x' })),
+        /settings\.WEB_CONFIG_FILE: a setting of the whole process/,
+      ],
+      [
+        'WEB_OPEN_PROBES in settings',
+        orgs(withSettings({ WEB_OPEN_PROBES: true })),
+        /settings\.WEB_OPEN_PROBES: a setting of the whole process/,
+      ],
+      [
+        'a key file in settings',
+        orgs(withSettings({ MISTRAL_ADMIN_API_KEY_FILE: '/x' })),
+        /settings\.MISTRAL_ADMIN_API_KEY_FILE: the chart sets/,
+      ],
+      ['a key in settings', orgs(withSettings({ MISTRAL_ADMIN_API_KEY: 'k' })), /settings\.MISTRAL_ADMIN_API_KEY: the chart sets/],
+      [
+        'a hash key in settings',
+        orgs(withSettings({ LECHAT_USER_ID_HASH_KEY: 'k' })),
+        /settings\.LECHAT_USER_ID_HASH_KEY: a key must not be written/,
+      ],
+      [
+        'CONFIG_FILE in settings',
+        orgs(withSettings({ CONFIG_FILE: '/x' })),
+        /settings\.CONFIG_FILE: the chart writes the organizations file/,
+      ],
+      [
+        'a setting that is not one',
+        orgs(withSettings({ REFRESH_INTERVALL: '1m' })),
+        /settings\.REFRESH_INTERVALL is not a setting of the exporter/,
+      ],
+      [
+        'a config key in place of the variable',
+        orgs(withSettings({ refreshInterval: '1m' })),
+        /settings\.refreshInterval is not a setting/,
+      ],
+      [
+        'a value the exporter refuses',
+        orgs(withSettings({ REFRESH_INTERVAL: '500ms' })),
+        /organizations\[0\] "acme-prod": settings\.REFRESH_INTERVAL="500ms": must be at least 1s/,
+      ],
+      [
+        'an unknown endpoint',
+        orgs(withSettings({ MISTRAL_ENDPOINTS: 'usage,billing' })),
+        /settings\.MISTRAL_ENDPOINTS="usage,billing": billing is not an endpoint/,
+      ],
+      [
+        'an interval over the staleness, for one organization',
+        orgs(withSettings({ REFRESH_INTERVAL_USAGE: '2h' })),
+        /maxStaleness.*organizations\[0\] "acme-prod": settings\.REFRESH_INTERVAL_USAGE="2h"/,
+      ],
+      [
+        '--config.file in extraArgs',
+        [...orgs(PAIR), '--set', 'extraArgs[0]=--config.file=/x'],
+        /extraArgs --config\.file: the chart writes the organizations file/,
+      ],
+      [
+        'CONFIG_FILE in extraEnv',
+        [...KEY, '--set', 'extraEnv[0].name=CONFIG_FILE', '--set', 'extraEnv[0].value=/x'],
+        /extraEnv CONFIG_FILE: the chart writes/,
+      ],
+    ])('%s fails the render, saying what to do', (_what, args, message) => {
+      expect(renderFails(args)).toMatch(message);
+    });
+
+    it.each<[string, unknown[], RegExp]>([
+      ['a name with a space', [{ ...TWO[0], name: 'acme prod' }], /organizations\[0\]\.name="acme prod": an organization needs a name/],
+      ['a null setting', withSettings({ REFRESH_INTERVAL: null }), /settings\.REFRESH_INTERVAL is null/],
+      ['PORT in settings', withSettings({ PORT: 9999 }), /settings\.PORT: a setting of the whole process/],
+      ['an entry that is not a map', ['acme-prod'], /organizations\[0\]: an organization is a map/],
+      ['a name that is a number', [{ ...TWO[0], name: 2024 }], /organizations\[0\]\.name="2024": an organization needs a name/],
+    ])('without the schema, the templates refuse %s too', (_what, list, message) => {
+      expect(renderFails(['--skip-schema-validation', ...orgs(list)])).toMatch(message);
     });
   });
 

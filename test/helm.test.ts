@@ -300,6 +300,71 @@ describe('config values: one per exporter setting', () => {
   });
 });
 
+describe('organizations: what an entry may hold', () => {
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  const validate: ValidateFunction = ajv.compile(SCHEMA);
+  const ORG = {
+    name: 'acme-prod',
+    existingSecret: { name: 'mistral-acme-prod', key: 'api-key' },
+    settings: { MISTRAL_WORKSPACE_IDS: 'all' },
+  };
+
+  it('the schema takes a list of organizations, each with a name, a key and settings of strings, numbers, booleans or lists', () => {
+    const list = [
+      ORG,
+      {
+        name: 'acme.labs_2',
+        apiKey: { value: 'k' },
+        settings: { MAX_CONCURRENT_REQUESTS: 2, LECHAT_USER_METRICS: true, ANALYTICS_WINDOWS: ['1d', '7d'] },
+      },
+    ];
+    expect(validate(with_(VALUES, 'organizations', list)), ajv.errorsText(validate.errors)).toBe(true);
+  });
+
+  it.each([
+    ['no name', [{ existingSecret: { name: 's' } }]],
+    ['a name with a space', [{ ...ORG, name: 'acme prod' }]],
+    ['a name of 64 characters', [{ ...ORG, name: 'a'.repeat(64) }]],
+    ['an unknown key in an entry', [{ ...ORG, apiUrl: 'https://x' }]],
+    ['a typo in existingSecret', [{ ...ORG, existingSecret: { nmae: 's' } }]],
+    ['a null setting', [{ ...ORG, settings: { REFRESH_INTERVAL: null } }]],
+    ['a map as a setting', [{ ...ORG, settings: { REFRESH_INTERVAL: { value: '1m' } } }]],
+  ])('the schema rejects %s', (_what, list) => {
+    expect(validate(with_(VALUES, 'organizations', list))).toBe(false);
+  });
+
+  it('the settings the chart refuses in an organization are those of the whole process, the keys and the files it sets', () => {
+    const chart = JSON.parse(
+      template('_settings.tpl')
+        .replace(/^[\s\S]*?\{\{- define "mistral-admin-exporter\.settings" -\}\}\n/, '')
+        .replace(/\{\{- end \}\}\s*$/, ''),
+    ) as { orgSettings: Record<string, string>; orgRefused: Record<string, string> };
+    const processWide = Object.values(SETTINGS)
+      .filter((s: SettingDef<unknown>) => s.section === 'HTTP server' || s.section === 'Logging')
+      .map((s) => s.env)
+      .sort();
+    expect(processWide).toEqual(
+      expect.arrayContaining([
+        'HOST',
+        'PORT',
+        'LOG_LEVEL',
+        'WEB_CONFIG_FILE',
+        'WEB_BEARER_TOKEN_FILE',
+        'WEB_OPEN_PROBES',
+        'HTTP_REQUEST_TIMEOUT',
+      ]),
+    );
+    for (const env of processWide) expect(chart.orgRefused[env], env).toMatch(/whole process/);
+    // Every other setting may be set per organization, but the keys and their files.
+    const allowed = Object.values(SETTINGS)
+      .filter((s: SettingDef<unknown>) => !processWide.includes(s.env) && !s.secret && !SECRET_ENVS.some((e) => s.env === `${e}_FILE`))
+      .map((s) => s.env)
+      .filter((env) => env !== 'CONFIG_FILE')
+      .sort();
+    expect(Object.keys(chart.orgSettings).sort()).toEqual(allowed);
+  });
+});
+
 describe('files/: copies of the alerts and dashboards', () => {
   const alertsThere = existsSync(ALERTS_SOURCE);
   const dashboardsThere = existsSync(DASHBOARDS_SOURCE);
@@ -390,8 +455,8 @@ describe('templates (read, not rendered)', () => {
       expect(required, 'a `required` on existingSecret.name/apiKey.value').not.toBeNull();
       expect(required?.[1]).toContain('existingSecret.name');
       expect(required?.[1]).toContain('apiKey.value');
-      // ...outside demo mode only.
-      const demoGuard = DEPLOYMENT.indexOf('{{- if not .Values.demo }}');
+      // ...outside demo mode only, and without organizations (each names its own key: checkOrganizations).
+      const demoGuard = DEPLOYMENT.indexOf('{{- if and (not .Values.demo) (not $orgs) }}');
       expect(demoGuard).toBeGreaterThanOrEqual(0);
       expect(demoGuard).toBeLessThan(DEPLOYMENT.indexOf('required "'));
       expect(DEPLOYMENT).toMatch(/fail "Both existingSecret\.name and apiKey\.value are set/);
@@ -470,7 +535,10 @@ describe('templates (read, not rendered)', () => {
 
   it('secret.yaml renders only for keys given as values', () => {
     const secret = template('secret.yaml');
-    expect(secret).toContain('{{- if or $apiKey $userIdHashKey }}');
+    expect(secret).toContain('{{- if or $apiKey $userIdHashKey $orgKeys }}');
+    // An organization's key only when given as a value, outside demo mode.
+    expect(secret).toMatch(/\{\{- if not \.Values\.demo \}\}\n\{\{- range \$o := \(\.Values\.organizations \| default list\) \}\}/);
+    expect(secret).toContain('(not (get (get $o "existingSecret" | default dict) "name")) (get (get $o "apiKey" | default dict) "value")');
     expect(HELPERS).toMatch(/and \(not \.Values\.demo\) \(not \.Values\.existingSecret\.name\) \.Values\.apiKey\.value/);
     expect(HELPERS).toMatch(/and \(not \.Values\.userIdHashKey\.existingSecret\.name\) \.Values\.userIdHashKey\.value/);
   });
@@ -524,7 +592,9 @@ describe('templates (read, not rendered)', () => {
     const np = template('networkpolicy.yaml');
     expect(np).toContain('.Values.networkPolicy.ingressFrom');
     expect(np).toMatch(/- port: 53\n\s+protocol: UDP/);
-    expect(np).toMatch(/- port: \{\{ include "mistral-admin-exporter\.apiPort" \. \}\}\n\s+protocol: TCP/);
+    expect(np).toMatch(
+      /range \$port := \(include "mistral-admin-exporter\.apiPorts" \. \| fromJsonArray\) \}\}\n\s+- port: \{\{ \$port \}\}\n\s+protocol: TCP/,
+    );
     expect(np).toMatch(/- port: http\n\s+protocol: TCP/);
   });
 

@@ -320,7 +320,8 @@ a key, a variable config also sets, and arguments the exporter refuses.
 
 {{/*
 Fails the render on a setting the exporter would refuse when it starts
-(src/config/settings.ts and src/config/index.ts), rather than leave a pod
+(src/config/settings.ts and src/config/index.ts), for the pod and for each
+organization of `organizations` (checkOrganizations first), rather than leave a pod
 that restarts forever: durations and sizes it cannot read or that are too
 short, numbers out of range, analytics windows that are not whole days,
 unknown endpoints, a URL it refuses, and a maxStaleness not longer than the
@@ -329,8 +330,27 @@ givenSettings (config, extraEnv, extraArgs); settings not given are checked at
 their defaults, as they take part in the cross-checks.
 */}}
 {{- define "mistral-admin-exporter.checkConfig" -}}
+{{- include "mistral-admin-exporter.checkOrganizations" . }}
 {{- $s := include "mistral-admin-exporter.settings" . | fromJson }}
 {{- $given := include "mistral-admin-exporter.givenSettings" . | fromJson }}
+{{- include "mistral-admin-exporter.checkGiven" $given }}
+{{- /* Each organization: its settings over the pod's (they win over flags too, as in the exporter). */}}
+{{- range $i, $o := (.Values.organizations | default list) }}
+{{- $orgGiven := deepCopy $given }}
+{{- range $env, $value := (get $o "settings" | default dict) }}
+{{- $_ := set $orgGiven (get $s.orgSettings $env) (dict "text" (include "mistral-admin-exporter.envValue" $value) "what" (printf "organizations[%d] %q: settings.%s" $i (get $o "name" | toString) $env)) }}
+{{- end }}
+{{- include "mistral-admin-exporter.checkGiven" $orgGiven }}
+{{- end }}
+{{- end }}
+
+{{/*
+The checks of checkConfig on one set of given settings (givenSettings' JSON,
+as a dict): those of the pod, or those of one organization.
+*/}}
+{{- define "mistral-admin-exporter.checkGiven" -}}
+{{- $s := include "mistral-admin-exporter.settings" . | fromJson }}
+{{- $given := . }}
 {{- $day := 86400000 }}
 {{- $ms := dict }}
 {{- $shown := dict }}
@@ -470,17 +490,39 @@ their defaults, as they take part in the cross-checks.
 {{- end }}
 
 {{/*
-The port of the Admin API: that of the URL the exporter will use (config.apiUrl,
-or its default), written in it or the scheme's (443 for https, 80 for http).
+The port of an Admin API URL: the one written in it, or the scheme's (443 for
+https, 80 for http).
 */}}
-{{- define "mistral-admin-exporter.apiPort" -}}
+{{- define "mistral-admin-exporter.urlPort" -}}
+{{- $parsed := urlParse (trim .) }}
+{{- $port := regexFind `:[0-9]+$` $parsed.host | trimPrefix ":" }}
+{{- if $port }}{{ $port | int }}{{ else if eq (lower $parsed.scheme) "http" }}80{{ else }}443{{ end }}
+{{- end }}
+
+{{/*
+The ports of the Admin API, as a JSON list without repeats: that of the URL
+the exporter will use (config.apiUrl, or its default), and with
+organizations, that of each organization's MISTRAL_ADMIN_API_URL (the pod's
+URL only when an organization has none of its own).
+*/}}
+{{- define "mistral-admin-exporter.apiPorts" -}}
 {{- $s := include "mistral-admin-exporter.settings" . | fromJson }}
 {{- $given := include "mistral-admin-exporter.givenSettings" . | fromJson }}
 {{- $url := (get $s.settings "apiUrl").default }}
-{{- if hasKey $given "apiUrl" }}{{ $url = (get $given "apiUrl").text | trim }}{{ end }}
-{{- $parsed := urlParse $url }}
-{{- $port := regexFind `:[0-9]+$` $parsed.host | trimPrefix ":" }}
-{{- if $port }}{{ $port | int }}{{ else if eq (lower $parsed.scheme) "http" }}80{{ else }}443{{ end }}
+{{- if hasKey $given "apiUrl" }}{{ $url = (get $given "apiUrl").text }}{{ end }}
+{{- $urls := list }}
+{{- $orgs := .Values.organizations | default list }}
+{{- range $o := $orgs }}
+{{- $own := get (get $o "settings" | default dict) "MISTRAL_ADMIN_API_URL" }}
+{{- $urls = append $urls (ternary (toString $own) $url (not (kindIs "invalid" $own))) }}
+{{- end }}
+{{- if not $orgs }}{{ $urls = list $url }}{{ end }}
+{{- $ports := list }}
+{{- range $u := $urls }}
+{{- $port := include "mistral-admin-exporter.urlPort" $u | int }}
+{{- if not (has $port $ports) }}{{ $ports = append $ports $port }}{{ end }}
+{{- end }}
+{{- toJson $ports }}
 {{- end }}
 
 {{/*
@@ -536,7 +578,7 @@ Included by deployment.yaml.
 {{- end }}
 {{- end }}
 {{- end }}
-{{- $volumes := list "tmp" "api-key" "user-id-hash-key" "web-config" "web-tls" "web-bearer-token" }}
+{{- $volumes := list "tmp" "api-key" "user-id-hash-key" "web-config" "web-tls" "web-bearer-token" "organizations-config" "organization-keys" }}
 {{- range $v := (.Values.extraVolumes | default list) }}
 {{- $name := get $v "name" | toString }}
 {{- if has $name $volumes }}
@@ -562,5 +604,110 @@ such a key when it starts).
 {{- define "mistral-admin-exporter.checkKey" -}}
 {{- if regexMatch `[\p{Z}\p{Cc}\x{feff}]` (trim .value) }}
 {{- fail (printf "%s: the key contains spaces or control characters, which the exporter refuses: check how it was copied." .what) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Several organizations (values `organizations`): each a name (the `org` label),
+its key from a Secret (existingSecret, or apiKey.value in the chart's own
+Secret) and settings by their environment variable names. Fails the render on
+what the exporter would refuse or the chart cannot mount: the top-level key
+given too, a name that is missing, invalid or twice, a key missing or given
+twice (outside demo mode), a setting that is not one, one of the whole process
+(HOST, PORT, LOG_LEVEL, WEB_*, HTTP_*), and the keys and files the chart sets.
+*/}}
+{{- define "mistral-admin-exporter.checkOrganizations" -}}
+{{- $orgs := .Values.organizations | default list }}
+{{- if $orgs }}
+{{- if or .Values.existingSecret.name .Values.apiKey.value }}
+{{- fail "organizations and the top-level key (existingSecret.name or apiKey.value) are both set: with organizations, each names its own key (organizations[].existingSecret.name, or organizations[].apiKey.value); leave existingSecret.name and apiKey.value empty." }}
+{{- end }}
+{{- $s := include "mistral-admin-exporter.settings" . | fromJson }}
+{{- $names := list }}
+{{- range $i, $o := $orgs }}
+{{- if not (kindIs "map" $o) }}
+{{- fail (printf "organizations[%d]: an organization is a map with name, existingSecret (or apiKey) and settings." $i) }}
+{{- end }}
+{{- $name := get $o "name" | default "" | toString }}
+{{- if or (not (kindIs "string" (get $o "name"))) (not (regexMatch `^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$` $name)) }}
+{{- fail (printf "organizations[%d].name=%q: an organization needs a name of letters, digits, _, . and -, starting with a letter or digit, at most 63 characters (it becomes the org label of its series)." $i $name) }}
+{{- end }}
+{{- if has $name $names }}
+{{- fail (printf "organizations[%d].name=%q: named twice. Each organization once: two entries with one name would mix their series under one org label." $i $name) }}
+{{- end }}
+{{- $names = append $names $name }}
+{{- $what := printf "organizations[%d] %q" $i $name }}
+{{- $secretName := get (get $o "existingSecret" | default dict) "name" | default "" }}
+{{- $keyValue := get (get $o "apiKey" | default dict) "value" | default "" }}
+{{- if not $.Values.demo }}
+{{- if and $secretName $keyValue }}
+{{- fail (printf "%s: both existingSecret.name and apiKey.value are set: keep one (existingSecret.name is recommended)." $what) }}
+{{- end }}
+{{- if not (or $secretName $keyValue) }}
+{{- fail (printf "%s: an Admin API key is required: set existingSecret.name to a Secret holding this organization's key (kubectl create secret generic mistral-%s --from-literal=api-key=...; recommended), or apiKey.value." $what (lower $name)) }}
+{{- end }}
+{{- if $keyValue }}{{ include "mistral-admin-exporter.checkKey" (dict "what" (printf "%s: apiKey.value" $what) "value" $keyValue) }}{{ end }}
+{{- end }}
+{{- range $env, $value := (get $o "settings" | default dict) }}
+{{- if kindIs "invalid" $value }}
+{{- fail (printf "%s: settings.%s is null: give it a value, or leave it out (the pod's value then applies)." $what $env) }}
+{{- else if hasKey $s.orgRefused $env }}
+{{- fail (printf "%s: settings.%s: %s." $what $env (get $s.orgRefused $env)) }}
+{{- else if not (hasKey $s.orgSettings $env) }}
+{{- fail (printf "%s: settings.%s is not a setting of the exporter: name settings by their environment variables (the README's settings table), e.g. MISTRAL_WORKSPACE_IDS or REFRESH_INTERVAL_USAGE." $what $env) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The Secret and key holding one organization's Admin API key (the organization
+as a dict): its existingSecret, or the chart's own Secret under
+organization.<name>.api-key.
+*/}}
+{{- define "mistral-admin-exporter.orgKeySecretName" -}}
+{{- get (get .org "existingSecret" | default dict) "name" | default (include "mistral-admin-exporter.fullname" .root) }}
+{{- end }}
+{{- define "mistral-admin-exporter.orgKeySecretKey" -}}
+{{- $secret := get .org "existingSecret" | default dict }}
+{{- if get $secret "name" }}{{ get $secret "key" | default "api-key" }}{{ else }}{{ printf "organization.%s.api-key" (get .org "name") }}{{ end }}
+{{- end }}
+
+{{/*
+The ConfigMap holding the organizations file.
+*/}}
+{{- define "mistral-admin-exporter.organizationsConfigMapName" -}}
+{{- printf "%s-organizations" (include "mistral-admin-exporter.fullname" . | trunc 49 | trimSuffix "-") }}
+{{- end }}
+
+{{/*
+Where the chart mounts the organizations file, and each organization's key
+(by name).
+*/}}
+{{- define "mistral-admin-exporter.organizationsFilePath" -}}
+/etc/mistral-admin-exporter/config/organizations.yaml
+{{- end }}
+{{- define "mistral-admin-exporter.orgKeyPath" -}}
+{{- printf "/etc/mistral-admin-exporter/organizations/%s/api-key" . }}
+{{- end }}
+
+{{/*
+The organizations file the exporter reads (--config.file): per organization
+its name, its key file (outside demo mode) and its settings, each a string.
+The pod's environment (config, extraEnv, extraArgs) applies under them.
+*/}}
+{{- define "mistral-admin-exporter.organizationsFile" -}}
+# Written by the chart from its `organizations` values. Each organization's
+# settings win over the pod's environment and flags for that organization.
+organizations:
+{{- range $o := .Values.organizations }}
+  - name: {{ get $o "name" | toString | toJson }}
+    {{- if not $.Values.demo }}
+    MISTRAL_ADMIN_API_KEY_FILE: {{ include "mistral-admin-exporter.orgKeyPath" (get $o "name") | toJson }}
+    {{- end }}
+    {{- range $env, $value := (get $o "settings" | default dict) }}
+    {{ $env }}: {{ include "mistral-admin-exporter.envValue" $value | toJson }}
+    {{- end }}
 {{- end }}
 {{- end }}
