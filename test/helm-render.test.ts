@@ -943,6 +943,46 @@ describe.runIf(RUN)(`the chart rendered (${FOUND.tool?.name ?? 'no tool'})`, () 
       expect((podOf(objects).spec.volumes ?? []).map((v) => v.name)).not.toContain('api-key');
       const annotations = (((one(objects, 'Deployment').spec as Json).template as Json).metadata as Json).annotations as Json;
       expect(annotations['checksum/organizations'], 'a changed file restarts the pod').toMatch(/^[0-9a-f]{64}$/);
+
+      // The exporter starts with what the chart renders: its own loading of the file, each file read from where it is mounted.
+      const map = ofKind(objects, 'ConfigMap')[0] as Manifest;
+      const readFile = (path: string): string => {
+        const source = fileSource(objects, path);
+        if (source.kind === 'ConfigMap') return ((map.data ?? {}) as Record<string, string>)[source.key] as string;
+        return `key-of-${source.name}`;
+      };
+      const input = exporterInput(objects);
+      const command = loadConfig({ argv: input.argv, env: input.env, readFile });
+      if (command.kind !== 'run') throw new Error(`the exporter would ${command.kind}`);
+      const started = (command.organizations ?? []).map((o) => ({
+        name: o.name,
+        key: o.config.apiKey?.reveal(),
+        usage: o.config.refreshIntervalsMs.usage,
+        spendLimit: o.config.refreshIntervalsMs.spend_limit,
+        workspaces: o.config.workspaceIds,
+        concurrency: o.config.maxConcurrentRequests,
+        windows: o.config.analytics.windows.map((w) => w.label),
+      }));
+      expect(started).toEqual([
+        {
+          name: 'acme-prod',
+          key: 'key-of-mistral-acme-prod',
+          usage: 600_000,
+          spendLimit: 120_000,
+          workspaces: 'all',
+          concurrency: 4,
+          windows: ['1d', '7d', '30d'],
+        },
+        {
+          name: 'acme-labs',
+          key: 'key-of-mistral-acme-labs',
+          usage: 120_000,
+          spendLimit: 120_000,
+          workspaces: [],
+          concurrency: 2,
+          windows: ['1d', '7d'],
+        },
+      ]);
     });
 
     it('a key given as apiKey.value: in the chart’s Secret, mounted where the file names it', async () => {

@@ -455,6 +455,7 @@ _helpers.tpl (checkConfig) read them: include "mistral-admin-exporter.settings" 
     "HTTP_IDLE_TIMEOUT": "a setting of the whole process, not of one organization: set config.httpIdleTimeout instead",
     "HTTP_MAX_REQUESTS_PER_CONNECTION": "a setting of the whole process, not of one organization: set config.httpMaxRequestsPerConnection instead",
     "HTTP_MAX_METRICS_IN_FLIGHT": "a setting of the whole process, not of one organization: set config.httpMaxMetricsInFlight instead",
+    "HTTP_MAX_CONNECTIONS": "a setting of the whole process, not of one organization: set config.httpMaxConnections instead",
     "HOST": "a setting of the whole process, not of one organization: set config.host instead",
     "PORT": "a setting of the whole process, not of one organization: set config.port instead",
     "LOG_LEVEL": "a setting of the whole process, not of one organization: set config.logLevel instead",
