@@ -152,27 +152,9 @@ export function createExporter(config: Config, deps: ExporterDeps, organizations
   const secretsOf: Array<() => readonly string[]> = [];
   const runtimes: OrganizationRuntime[] = orgs.map((org, i) => {
     const orgLogger = org.name === undefined ? logger : logger.child({ org: org.name });
-    let apiKey = org.config.apiKey as Secret;
-    if (org.config.apiKeyFile !== undefined) {
-      const rotating = new RotatingSecret(apiKey);
-      apiKey = rotating;
-      watchers.push(
-        watchKeyFile({
-          file: org.config.apiKeyFile,
-          secret: rotating,
-          setting: org.name === undefined ? 'MISTRAL_ADMIN_API_KEY_FILE' : `MISTRAL_ADMIN_API_KEY_FILE of organization ${org.name}`,
-          logger: orgLogger,
-          clock,
-          intervalMs: deps.filePollIntervalMs,
-        }),
-      );
-    }
-    const key = apiKey;
-    const hashKey = org.config.analytics.userIdHashKey;
-    secretsOf.push(() => [
-      ...(key instanceof RotatingSecret ? key.values() : [key.reveal()]),
-      ...(hashKey === undefined ? [] : [hashKey.reveal()]),
-    ]);
+    const { apiKey, watcher, values } = organizationKey(org, { logger: orgLogger, clock, intervalMs: deps.filePollIntervalMs });
+    if (watcher !== undefined) watchers.push(watcher);
+    secretsOf.push(values);
     const observer = org.name === undefined ? ownMetrics : ownMetrics.observerFor(org.name);
     const client = createApiClient({ ...org.config, apiKey }, { ...deps, logger: orgLogger, clock, observer });
     const name = org.name;
@@ -248,6 +230,32 @@ export function createExporter(config: Config, deps: ExporterDeps, organizations
       await Promise.all(runtimes.map((r) => r.client.close()));
     },
   };
+}
+
+/**
+ * An organization's key: re-read from its file when it comes from one (the
+ * watcher to start), and every value it had lately with the user-id hash
+ * key, for scrubbing logs and pages.
+ */
+function organizationKey(
+  org: { name: string | undefined; config: Config },
+  deps: { logger: Logger; clock: Clock; intervalMs: number | undefined },
+): { apiKey: Secret; watcher: FileWatcher | undefined; values: () => readonly string[] } {
+  const { config, name } = org;
+  const hashKey = config.analytics.userIdHashKey;
+  const hashKeys = hashKey === undefined ? [] : [hashKey.reveal()];
+  const given = config.apiKey as Secret;
+  if (config.apiKeyFile === undefined) return { apiKey: given, watcher: undefined, values: () => [given.reveal(), ...hashKeys] };
+  const rotating = new RotatingSecret(given);
+  const watcher = watchKeyFile({
+    file: config.apiKeyFile,
+    secret: rotating,
+    setting: name === undefined ? 'MISTRAL_ADMIN_API_KEY_FILE' : `MISTRAL_ADMIN_API_KEY_FILE of organization ${name}`,
+    logger: deps.logger,
+    clock: deps.clock,
+    intervalMs: deps.intervalMs,
+  });
+  return { apiKey: rotating, watcher, values: () => [...rotating.values(), ...hashKeys] };
 }
 
 /**
