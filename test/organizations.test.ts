@@ -185,14 +185,14 @@ afterEach(async () => {
 });
 
 /** Two simulated organizations (different figures), one exporter reading both from a config file; loops not started. */
-async function twoOrgs(entries: Partial<Record<OrgName, string>> = {}): Promise<TwoOrgs> {
+async function twoOrgs(entries: Partial<Record<OrgName, string>> = {}, withKey: Partial<Record<OrgName, boolean>> = {}): Promise<TwoOrgs> {
   const clock = new ManualClock(HARNESS_START);
   const north = await startSimulator({ now: () => clock.now(), apiKey: KEYS.north, seed: 1 });
   const south = await startSimulator({ now: () => clock.now(), apiKey: KEYS.south, seed: 2, org: { spendLimit: 9000 } });
   const yaml = `organizations:
   - name: north
     MISTRAL_ADMIN_API_URL: ${north.url}
-    MISTRAL_ADMIN_API_KEY: ${KEYS.north}
+${withKey.north === false ? '' : `    MISTRAL_ADMIN_API_KEY: ${KEYS.north}`}
 ${entries.north ?? ''}
   - name: south
     MISTRAL_ADMIN_API_URL: ${south.url}
@@ -307,6 +307,25 @@ describe('several organizations in one exporter', () => {
     expect(text).not.toMatch(/^mistral_usage_cost\{org="north",/m);
     await t.exporter.close();
     await hanging;
+  });
+
+  it("an organization's key file is re-read when it changes, for that organization only", async () => {
+    const keys = files({ north: 'a-key-from-before-the-rotation', south: KEYS.south });
+    const t = await twoOrgs({ north: `    MISTRAL_ADMIN_API_KEY_FILE: ${keys.north}`, south: '' }, { north: false });
+    await t.refresh('north', 'rate_limit');
+    await t.refresh('south', 'rate_limit');
+    let text = await t.scrape();
+    expect(valueOf(text, 'mistral_up', { org: 'north', api_endpoint: 'rate_limit' })).toBe(0);
+    expect(valueOf(text, 'mistral_up', { org: 'south', api_endpoint: 'rate_limit' })).toBe(1);
+    writeFileSync(keys.north as string, `${KEYS.north}\n`);
+    // A change is applied at the second read that sees it.
+    await t.exporter.pollFiles();
+    await t.exporter.pollFiles();
+    await t.refresh('north', 'rate_limit');
+    text = await t.scrape();
+    expect(valueOf(text, 'mistral_up', { org: 'north', api_endpoint: 'rate_limit' })).toBe(1);
+    expect(t.logs.lines().some((l) => l.org === 'north' && /MISTRAL_ADMIN_API_KEY_FILE of organization north/.test(l.msg))).toBe(true);
+    expect(JSON.stringify(t.logs.lines())).not.toContain('a-key-from-before-the-rotation');
   });
 
   it('requests are counted per organization, and neither key is ever printed', async () => {
