@@ -1,5 +1,7 @@
 import type { ApiEndpoint } from './endpoints.js';
-import { renderChunk, type RenderedChunk } from './exposition.js';
+import type { RenderedChunk } from './exposition.js';
+import { chunkOfBody } from './render/chunk.js';
+import { concat, familyHeader, renderGauges } from './render/lines.js';
 import type { Logger } from './logger.js';
 import type { MetricFamily } from './sources/types.js';
 
@@ -89,15 +91,77 @@ export class MergedExposition {
   private async render(state: EndpointState): Promise<void> {
     while (state.dirty) {
       state.dirty = false;
-      const merged = mergeFamilies(
+      const parts = await Promise.all(
         this.organizations.flatMap((org) => {
           const families = state.held.get(org);
-          return families === undefined ? [] : [withOrgLabel(families, org)];
+          return families === undefined ? [] : [renderedOf(families, org)];
         }),
       );
-      state.chunk = await renderChunk(merged, state.chunk);
+      const { body, familyStarts, series } = await joinRendered(parts);
+      state.chunk = await chunkOfBody(body, familyStarts, series, state.chunk);
     }
   }
+}
+
+/** One organization's families of an endpoint, rendered (OpenMetrics, no `# EOF`), and where each family is in the bytes. */
+interface OrgRendering {
+  body: Buffer;
+  families: ReadonlyArray<{ name: string; start: number; end: number; headerLength: number }>;
+  series: number;
+}
+
+/**
+ * Each organization's rendering, kept with the families it was made from: a
+ * refresh of one organization renders its own series only, and the
+ * endpoint's answer is joined from the renderings of all (a copy of bytes).
+ */
+const renderings = new WeakMap<readonly MetricFamily[], Promise<OrgRendering>>();
+
+function renderedOf(families: readonly MetricFamily[], org: string): Promise<OrgRendering> {
+  let made = renderings.get(families);
+  if (made === undefined) {
+    made = renderGauges(withOrgLabel(families, org)).then(({ body, familyStarts }) => ({
+      body,
+      families: families.map((f, i) => ({
+        name: f.name,
+        start: familyStarts[i] as number,
+        end: familyStarts[i + 1] ?? body.length,
+        headerLength: Buffer.byteLength(familyHeader(f.name, f.help, 'gauge')),
+      })),
+      series: families.reduce((n, f) => n + f.samples.length, 0),
+    }));
+    renderings.set(families, made);
+  }
+  return made;
+}
+
+/**
+ * One body from the organizations' renderings: each metric once, its HELP
+ * and TYPE from the first organization that has it, then every
+ * organization's series in turn (the bytes a render of the merged families
+ * gives, without rendering any series again).
+ */
+async function joinRendered(parts: readonly OrgRendering[]): Promise<{ body: Buffer; familyStarts: number[]; series: number }> {
+  const byName = new Map<string, Buffer[]>();
+  for (const part of parts) {
+    for (const f of part.families) {
+      const pieces = byName.get(f.name);
+      if (pieces === undefined) byName.set(f.name, [part.body.subarray(f.start, f.end)]);
+      else pieces.push(part.body.subarray(f.start + f.headerLength, f.end));
+    }
+  }
+  const all: Buffer[] = [];
+  const familyStarts: number[] = [];
+  let length = 0;
+  for (const pieces of byName.values()) {
+    familyStarts.push(length);
+    for (const piece of pieces) {
+      all.push(piece);
+      length += piece.length;
+    }
+  }
+  const series = parts.reduce((n, p) => n + p.series, 0);
+  return { body: await concat(all, length), familyStarts, series };
 }
 
 interface EndpointState {
@@ -107,23 +171,4 @@ interface EndpointState {
   /** Something changed since the render running (or none ran). */
   dirty: boolean;
   rendering: Promise<void> | undefined;
-}
-
-/** One family per name, in the order names first appear, with the samples of every list in turn. */
-export function mergeFamilies(lists: ReadonlyArray<readonly MetricFamily[]>): MetricFamily[] {
-  if (lists.length === 1) return [...(lists[0] as readonly MetricFamily[])];
-  const byName = new Map<string, MetricFamily>();
-  for (const families of lists) {
-    for (const f of families) {
-      const seen = byName.get(f.name);
-      if (seen === undefined) byName.set(f.name, { ...f, samples: [...f.samples] });
-      else {
-        for (const s of f.samples) seen.samples.push(s);
-        if (f.optionalLabels !== undefined) {
-          seen.optionalLabels = [...new Set([...(seen.optionalLabels ?? []), ...f.optionalLabels])];
-        }
-      }
-    }
-  }
-  return [...byName.values()];
 }

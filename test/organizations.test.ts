@@ -5,6 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Organization } from '../src/config/index.js';
 import type { ApiEndpoint } from '../src/endpoints.js';
 import { createExporter, type Exporter } from '../src/exporter.js';
+import { renderFamilies } from '../src/exposition.js';
+import { MergedExposition, withOrgLabel } from '../src/organizations.js';
+import type { MetricFamily } from '../src/sources/types.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { drive, FAST_RETRY, HARNESS_START, samples, valueOf } from './support/harness.js';
 import { captureLogs } from './support/logs.js';
@@ -344,5 +347,75 @@ describe('several organizations in one exporter', () => {
       expect(page).not.toContain(key);
       expect(JSON.stringify(t.logs.lines())).not.toContain(key);
     }
+  });
+});
+
+describe('the merged rendering of several organizations', () => {
+  /** The oracle: one family per name, in first-seen order, each organization's labelled samples in turn, rendered whole. */
+  function mergedOracle(lists: ReadonlyArray<readonly MetricFamily[]>): MetricFamily[] {
+    const byName = new Map<string, MetricFamily>();
+    for (const families of lists)
+      for (const f of families) {
+        const seen = byName.get(f.name);
+        if (seen === undefined) byName.set(f.name, { ...f, samples: [...f.samples] });
+        else seen.samples.push(...f.samples);
+      }
+    return [...byName.values()];
+  }
+
+  const family = (name: string, samples: Array<[Record<string, string>, number]>): MetricFamily => ({
+    name,
+    help: `help of ${name}, with a \\ and a\nnewline`,
+    labelNames: [...new Set(samples.flatMap(([l]) => Object.keys(l)))],
+    samples: samples.map(([labels, value]) => ({ labels, value })),
+  });
+
+  it('is byte for byte the rendering of the merged families, whichever organization has which family, and follows updates', async () => {
+    const north = [
+      family('mistral_a', [[{ currency: 'EUR' }, 1.5]]),
+      family('mistral_empty', []),
+      family('mistral_b', [
+        [{ model: 'x"y' }, 2],
+        [{ model: 'z' }, 3],
+      ]),
+    ];
+    const south = [family('mistral_b', [[{ model: 'z' }, 4]]), family('mistral_c', [[{}, 5]]), family('mistral_a', [])];
+    const merged = new MergedExposition(['north', 'south'], ['usage'], captureLogs().logger);
+    const body = async () => {
+      await merged.whenIdle();
+      const [chunk] = merged.chunks();
+      if (chunk === undefined) return undefined;
+      await chunk.make('openmetrics');
+      return (chunk.body('openmetrics') as Buffer).toString();
+    };
+    const oracle = async (lists: Array<[string, readonly MetricFamily[]]>) =>
+      (await renderFamilies(mergedOracle(lists.map(([org, f]) => withOrgLabel(f, org))), 'openmetrics')).replace(/# EOF\n$/, '');
+
+    merged.update('south', 'usage', south);
+    expect(await body()).toBe(await oracle([['south', south]]));
+    merged.update('north', 'usage', north);
+    const both = await body();
+    expect(both).toBe(
+      await oracle([
+        ['north', north],
+        ['south', south],
+      ]),
+    );
+    expect(both?.match(/^# TYPE mistral_b gauge$/gm)).toHaveLength(1);
+    // A new refresh of north: its series are rendered again, south's reused.
+    const north2 = [family('mistral_b', [[{ model: 'z' }, 7]])];
+    merged.update('north', 'usage', north2);
+    expect(await body()).toBe(
+      await oracle([
+        ['north', north2],
+        ['south', south],
+      ]),
+    );
+    // Withdrawn: south alone, then nothing.
+    merged.update('north', 'usage', undefined);
+    expect(await body()).toBe(await oracle([['south', south]]));
+    merged.update('south', 'usage', undefined);
+    await merged.whenIdle();
+    expect(merged.chunks()).toEqual([]);
   });
 });

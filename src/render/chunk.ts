@@ -156,6 +156,17 @@ export async function renderChunk(families: readonly MetricFamily[], previous?: 
   }
   const { body, familyStarts } = await renderGauges(families);
   const series = families.reduce((n, f) => n + f.samples.length, 0);
+  return chunkOfBody(body, familyStarts, series, previous);
+}
+
+/** A chunk of a body already rendered in the OpenMetrics form (without `# EOF`), made in the forms scraped so far (see renderChunk). */
+export async function chunkOfBody(
+  body: Buffer,
+  familyStarts: readonly number[],
+  series: number,
+  previous?: RenderedChunk,
+): Promise<RenderedChunk> {
+  const wanted = previous?.wanted ?? new Set(FIRST_WANTED);
   const chunk = new RenderedChunk(series, familyStarts, { openmetrics: body }, wanted);
   // Together: each starts from the bytes just rendered, which are let go (if no scrape wants them plain) once all are made.
   await Promise.all([...wanted].map((variant) => chunk.make(variant)));
