@@ -13,7 +13,8 @@
  * The simulators run in child processes (their CPU is not the exporter's);
  * the exporter runs here. Written to bench/results/organizations.{json,md}.
  * Figures, not assertions: CPU time is the process's own (process.cpuUsage),
- * less sensitive than wall time to other work on the machine.
+ * less sensitive than wall time to other work on the machine (not immune:
+ * a loaded machine inflates it). The machine's load is written with them.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -147,7 +148,7 @@ async function main(): Promise<void> {
 }
 
 function write(rows: readonly Row[]): void {
-  const machine = `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}`;
+  const machine = `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}, load ${os.loadavg()[0]?.toFixed(1)} at the end`;
   const when = new Date().toISOString();
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`${args.output}.json`, `${JSON.stringify({ when, machine, users: Number(args.users), rows }, null, 2)}\n`);

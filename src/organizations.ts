@@ -7,22 +7,15 @@ import type { MetricFamily } from './sources/types.js';
 
 /**
  * Families of one organization of several, each sample labelled with its
- * `org` (first, so that a series reads organization first). Made once per
- * refresh: the result is kept for as long as the families it was made from.
+ * `org` (first, so that a series reads organization first). A copy made to
+ * be rendered, then let go: only the rendering is kept.
  */
-const labelled = new WeakMap<readonly MetricFamily[], readonly MetricFamily[]>();
-
-export function withOrgLabel(families: readonly MetricFamily[], org: string): readonly MetricFamily[] {
-  let out = labelled.get(families);
-  if (out === undefined) {
-    out = families.map((f) => ({
-      ...f,
-      labelNames: ['org', ...f.labelNames],
-      samples: f.samples.map((s) => ({ labels: { org, ...s.labels }, value: s.value })),
-    }));
-    labelled.set(families, out);
-  }
-  return out;
+export function withOrgLabel(families: readonly MetricFamily[], org: string): MetricFamily[] {
+  return families.map((f) => ({
+    ...f,
+    labelNames: ['org', ...f.labelNames],
+    samples: f.samples.map((s) => ({ labels: { org, ...s.labels }, value: s.value })),
+  }));
 }
 
 /**
