@@ -265,7 +265,7 @@ export class Scheduler {
         logger,
         peers: this.peers,
       });
-      const families = source.toFamilies(snapshot);
+      const families = await (source.toFamiliesSliced?.(snapshot) ?? source.toFamilies(snapshot));
       const chunk = await renderChunk(families, state.fresh?.chunk);
       state.seriesDropped = source.seriesDropped?.(snapshot) ?? {};
       this.noteUnreadable(state, source.unreadable?.(snapshot) ?? {});
