@@ -5,7 +5,7 @@ import { crc32Combine } from './render/crc32.js';
 import type { Format } from './render/lines.js';
 import type { MetricFamily } from './sources/types.js';
 
-export { type RenderedChunk, renderChunk, variantOf } from './render/chunk.js';
+export { type RenderedChunk, renderChunk, type Variant, variantOf } from './render/chunk.js';
 export { type Format, joinFamilies, renderFamily, type TypedFamily } from './render/lines.js';
 
 const deflateRaw = promisify(deflateRawCallback);

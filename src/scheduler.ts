@@ -274,7 +274,7 @@ export class Scheduler {
         logger,
         peers: this.peers,
       });
-      const families = source.toFamilies(snapshot);
+      const families = await (source.toFamiliesSliced?.(snapshot) ?? source.toFamilies(snapshot));
       const { publish } = this.options;
       const chunk = publish === undefined ? await renderChunk(families, state.fresh?.chunk) : undefined;
       const series = chunk?.series ?? families.reduce((n, f) => n + f.samples.length, 0);

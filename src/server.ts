@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import Negotiator from 'negotiator';
 import type { ServerLimits } from './config/index.js';
-import { CONTENT_TYPES, type Format, GzipJoiner, variantOf } from './exposition.js';
+import { CONTENT_TYPES, type Format, GzipJoiner, type RenderedChunk, type Variant, variantOf } from './exposition.js';
 import type { Logger } from './logger.js';
 import type { OwnMetrics } from './own-metrics.js';
 import type { Scheduler } from './scheduler.js';
@@ -73,6 +73,7 @@ function remembered<T>(memo: Map<string, T>, header: string, answer: (header: st
 export function buildApp(options: AppOptions): FastifyInstance {
   const { scheduler, ownMetrics, limits } = options;
   const gzip = new GzipJoiner();
+  const smallAnswers = new SmallAnswers();
   const connectionsCheckingInterval = Math.min(30_000, Math.max(100, Math.floor(limits.requestTimeoutMs / 2)));
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
@@ -96,7 +97,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.addHook('onRequest', async (request, reply) => inFlight.admit(request, reply));
 
-  app.get('/metrics', { onRequest: async (request, reply) => inFlight.admitMetrics(request, reply) }, async (request, reply) => {
+  const metricsRoute = {
+    onRequest: async (request: FastifyRequest, reply: FastifyReply) => inFlight.admitMetrics(request, reply),
+    // No logger of its own per scrape (a pino child with its redaction, a visible part of a small scrape's cost): the route logs nothing itself,
+    // and what Fastify logs of it (errors) goes through the app's logger.
+    childLoggerFactory: (logger: FastifyBaseLogger) => logger,
+  };
+  app.get('/metrics', metricsRoute, async (request, reply) => {
     const format = negotiateFormat(request.headers.accept);
     const gzipped = wantsGzip(request.headers['accept-encoding']);
     const variant = variantOf(format, gzipped);
@@ -104,14 +111,21 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // A form nobody asked for before is made now, once, and from then on with every refresh.
     for (const chunk of chunks) if (!chunk.want(variant)) await chunk.make(variant);
     const own = await ownMetrics.renderBytes(format);
-    reply.header('content-type', CONTENT_TYPES[format]).header('vary', 'Accept, Accept-Encoding').header('cache-control', 'no-store');
-    if (gzipped) reply.header('content-encoding', 'gzip');
+    reply.headers(HEADERS[variant]);
+    const small = smallAnswers.get(variant, chunks, own);
+    if (small !== undefined) return reply.header('content-length', small.length).send(small);
     // The rendered chunks are shared by every scrape until the next refresh: written as they are, never copied into a body of
     // this scrape's own, so a slow or pipelining client costs its own small tail, not a copy of everything.
     const parts = gzipped ? await gzip.join(chunks, own, format) : [...chunks.map((c) => c.body(format) as Buffer), own];
     let length = 0;
     for (const part of parts) length += part.length;
     reply.header('content-length', length);
+    if (length <= SMALL_ANSWER_BYTES) {
+      // Joined once and sent whole by every scrape until a chunk or the own metrics change (a stream per scrape costs more than the bytes).
+      const body = Buffer.concat(parts, length);
+      smallAnswers.set(variant, chunks, own, body);
+      return reply.send(body);
+    }
     return reply.send(new BufferList(parts));
   });
 
@@ -128,6 +142,38 @@ export function buildApp(options: AppOptions): FastifyInstance {
   );
 
   return app;
+}
+
+/** The headers of each form of the answer (content-length aside). */
+const HEADERS = {} as Record<Variant, Record<string, string>>;
+for (const format of ['text', 'openmetrics'] as const) {
+  const headers = { 'content-type': CONTENT_TYPES[format], vary: 'Accept, Accept-Encoding', 'cache-control': 'no-store' };
+  HEADERS[variantOf(format, false)] = headers;
+  HEADERS[variantOf(format, true)] = { ...headers, 'content-encoding': 'gzip' };
+}
+
+/**
+ * Answers up to this size are kept joined in one buffer (an organization of a
+ * few thousand series compressed, a few hundred plain): a copy of them costs
+ * less memory than a scrape's stream costs time. Larger ones are written from
+ * the chunks' own buffers.
+ */
+const SMALL_ANSWER_BYTES = 256 * 1024;
+
+/** The last small answer of each form, and what it was made of: the chunks (by id, so none is kept alive) and the own metrics' bytes. */
+class SmallAnswers {
+  private readonly last = new Map<Variant, { ids: number[]; own: Buffer; body: Buffer }>();
+
+  get(variant: Variant, chunks: readonly RenderedChunk[], own: Buffer): Buffer | undefined {
+    const last = this.last.get(variant);
+    if (last === undefined || last.own !== own || last.ids.length !== chunks.length) return undefined;
+    for (let i = 0; i < chunks.length; i++) if (last.ids[i] !== (chunks[i] as RenderedChunk).id) return undefined;
+    return last.body;
+  }
+
+  set(variant: Variant, chunks: readonly RenderedChunk[], own: Buffer, body: Buffer): void {
+    this.last.set(variant, { ids: chunks.map((c) => c.id), own, body });
+  }
 }
 
 /**

@@ -202,3 +202,42 @@ describe('OwnMetrics', () => {
     expect(text).not.toMatch(/nodejs_active_(handles|requests|resources)_total/);
   });
 });
+
+describe('/metrics answers kept whole while small', () => {
+  it('answers anew as soon as a chunk or the own metrics change, in every form', async () => {
+    const { buildApp } = await import('../src/server.js');
+    const { createLogger } = await import('../src/logger.js');
+    let chunks = [await renderChunk(families)];
+    let own = Buffer.from('mistral_up 1\n');
+    const app = buildApp({
+      scheduler: { chunks: () => chunks, ready: () => true },
+      ownMetrics: { renderBytes: async () => own },
+      logger: createLogger({ level: 'silent' }),
+      statusPage: { version: 'x', demo: false, organizations: () => [], secrets: () => [], now: () => 0 },
+      limits: {
+        requestTimeoutMs: 10_000,
+        keepAliveTimeoutMs: 5_000,
+        idleTimeoutMs: 10_000,
+        maxRequestsPerConnection: 10,
+        maxMetricsInFlight: 10,
+        maxConnections: 100,
+      },
+    });
+    const scrape = async (gzip: boolean) => {
+      const res = await app.inject({ url: '/metrics', headers: gzip ? { 'accept-encoding': 'gzip' } : {} });
+      expect(Number(res.headers['content-length'])).toBe(res.rawPayload.length);
+      return (gzip ? gunzipSync(res.rawPayload) : res.rawPayload).toString();
+    };
+    for (const gzip of [false, true]) {
+      expect(await scrape(gzip)).toContain('model="a\\"b"} 1.5');
+      expect(await scrape(gzip)).toMatch(/mistral_up 1\n$/);
+      chunks = [await renderChunk([{ ...families[0]!, samples: [{ labels: { model: 'z' }, value: 7 }] }], chunks[0])];
+      expect(await scrape(gzip)).toContain('mistral_example{model="z"} 7\n');
+      own = Buffer.from('mistral_up 0\n');
+      expect(await scrape(gzip)).toMatch(/mistral_up 0\n$/);
+      chunks = [await renderChunk(families, chunks[0])];
+      own = Buffer.from('mistral_up 1\n');
+    }
+    await app.close();
+  });
+});

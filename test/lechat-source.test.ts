@@ -11,7 +11,10 @@ import {
   userStatsFamilies,
   type UserStatsOptions,
 } from '../src/sources/lechat-by-user.js';
+import { readData, readDataSteps } from '../src/sources/lechat-rows.js';
 import { ParseError } from '../src/sources/types.js';
+import { UnreadableTally } from '../src/sources/unreadable.js';
+import { runSliced, SLICE_ITEMS } from '../src/slices.js';
 import { flat } from './support/families.js';
 import { readerOptions, recordingContext } from './support/readers.js';
 
@@ -272,5 +275,57 @@ describe('le Chat by time', () => {
     const idleSnap = await reader.fetch(idle.ctx);
     expect(flat(reader.toFamilies(idleSnap))).toEqual({ mistral_lechat_daily_active_users: 0 });
     expect(reader.completeUntil?.(idleSnap)).toBe(END);
+  });
+});
+
+describe('le Chat by_user_stats in slices (a row and a series per member: 100 000 series at 12 000 members)', () => {
+  /** 2 600 users, every 97th unreadable, spread so that slices end inside each window. */
+  const bigAnswer = (users: number) => ({
+    start_time: 0,
+    end_time: 0,
+    data: Array.from({ length: users }, (_, i) =>
+      i % 97 === 0 ? user(`u-${i}`, 'many') : user(`u-${i}`, (i * 7919) % 500, { messages_to_agents_count: i % 5 }),
+    ),
+  });
+
+  it('reads the rows of an answer in slices, pausing between them, as the whole reading does', async () => {
+    const body = bigAnswer(2600);
+    const wholeTally = new UnreadableTally();
+    const whole = readData(body, 'w', wholeTally, (row, where) => row.user_id ?? where);
+    let pauses = 0;
+    const slicedTally = new UnreadableTally();
+    const sliced = await runSliced(
+      readDataSteps(body, 'w', slicedTally, (row, where) => row.user_id ?? where),
+      async () => {
+        pauses++;
+      },
+    );
+    expect(sliced).toEqual(whole);
+    expect(slicedTally.result()).toEqual(wholeTally.result());
+    expect(pauses).toBe(Math.floor(2600 / SLICE_ITEMS));
+  });
+
+  it('gives the same families in slices as in one go, with and without hashed user ids', async () => {
+    const rows1 = parseUserStats(bigAnswer(1300));
+    const rows7 = parseUserStats(bigAnswer(2600));
+    const snapshot = { windows: [complete(W1, rows1), complete(W7, rows7)] };
+    for (const userIdHashKey of [undefined, 'key']) {
+      const reader = lechatByUser.reader(
+        readerOptions({
+          analytics: {
+            windows: [W1, W7],
+            userMetrics: true,
+            userLimit: 2000,
+            ...(userIdHashKey ? { userIdHashKey: new Secret(userIdHashKey) } : {}),
+          },
+        }),
+      );
+      const sliced = await reader.toFamiliesSliced?.(snapshot);
+      expect(sliced).toBeDefined();
+      expect(sliced).toEqual(reader.toFamilies(snapshot));
+      expect(reader.seriesDropped?.(snapshot)).toEqual(
+        userStatsDropped(snapshot, { windows: [W1, W7], userMetrics: true, userLimit: 2000, userIdHashKey: undefined }),
+      );
+    }
   });
 });

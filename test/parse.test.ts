@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { requiredCount, toDecimal, toNumber } from '../src/sources/parse.js';
 import { ParseError } from '../src/sources/types.js';
 
@@ -49,5 +50,27 @@ describe('toDecimal', () => {
 
   it('a count out of range is not a number, never +Inf', () => {
     expect(() => requiredCount({ n: '1e400' }, 'n', 'x')).toThrow(ParseError);
+  });
+});
+
+describe('toNumber', () => {
+  it('gives a JSON number the value the exact decimal path gives it (its fast path changes no figure)', () => {
+    const attempt = (read: () => number) => {
+      try {
+        return read();
+      } catch (err) {
+        return (err as ParseError).reason;
+      }
+    };
+    const same = (v: number) =>
+      Object.is(
+        attempt(() => toNumber(v, 'x')),
+        attempt(() => Number(toDecimal(v, 'x').toString())),
+      );
+    const edges = [0, -0, 1, -1, 0.1, 1e-90, -1e-90, 1e90, 1e-91, 1e91, 2 ** 53 + 2, 123456.789, 1.7976931348623157e100];
+    for (const v of edges) expect(same(v), String(v)).toBe(true);
+    fc.assert(fc.property(fc.double(), same), { numRuns: 2000 });
+    fc.assert(fc.property(fc.double({ min: -1e95, max: 1e95 }), same), { numRuns: 2000 });
+    fc.assert(fc.property(fc.integer(), same));
   });
 });

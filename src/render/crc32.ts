@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { nextTurn } from './lines.js';
+import { nextTurn } from '../slices.js';
 
 /** Bytes checksummed between two turns of the event loop (well under a millisecond). */
 const CRC_SLICE = 1 << 19;

@@ -1,3 +1,4 @@
+import { nextTurn } from '../slices.js';
 import type { MetricFamily } from '../sources/types.js';
 
 export type Format = 'text' | 'openmetrics';
@@ -86,8 +87,6 @@ const SLICE_SAMPLES = 500;
 const COPY_SLICE = 1 << 20;
 /** Characters gathered before they are turned into bytes (kept small, so no conversion blocks long). */
 const SEGMENT_CHARS = 1 << 18;
-
-export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Gauge families in their OpenMetrics form without `# EOF` (the text format is

@@ -11,12 +11,15 @@ import {
   lechatCompleteUntil,
   rankOnLongest,
   readData,
+  readDataSteps,
   type Counts,
   type Windowed,
 } from './lechat-rows.js';
 import { DAY_S } from './windows.js';
 import { defineEndpoint, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
+import type { JsonObject } from './parse.js';
 import { UnreadableTally } from './unreadable.js';
+import { runSliced, runWhole, SLICE_ITEMS, type Steps } from '../slices.js';
 
 /** le Chat (Vibe Work) by_user_stats: per-window organization totals, and opt-in per-user series. */
 
@@ -25,12 +28,25 @@ export interface UserRow extends Counts {
   messagesToAgents: number;
 }
 
-export function parseUserStats(body: unknown, tally = new UnreadableTally()): UserRow[] {
-  return readData(body, 'lechat by_user_stats', tally, (row, where) => ({
+const USER_STATS = 'lechat by_user_stats';
+/** One function, so that the ranking made for toFamilies is found again by seriesDropped (rankOnLongest keeps it). */
+const userIdOf = (r: UserRow) => r.userId;
+
+function readUserRow(row: JsonObject, where: string): UserRow {
+  return {
     userId: id(row, 'user_id', where),
     ...counts(row, where),
     messagesToAgents: count(row, 'messages_to_agents_count', where),
-  }));
+  };
+}
+
+export function parseUserStats(body: unknown, tally = new UnreadableTally()): UserRow[] {
+  return readData(body, USER_STATS, tally, readUserRow);
+}
+
+/** `parseUserStats` in slices between which the event loop runs (an answer holds a row per active member). */
+function parseUserStatsSliced(body: unknown, tally: UnreadableTally): Promise<UserRow[]> {
+  return runSliced(readDataSteps(body, USER_STATS, tally, readUserRow));
 }
 
 export const LECHAT_USER_FAMILIES = {
@@ -121,6 +137,15 @@ function sum<R>(rows: readonly R[], f: Summed | ((r: R) => number)): number {
 }
 
 export function userStatsFamilies(s: UserStatsSnapshot, options: UserStatsOptions): MetricFamily[] {
+  return runWhole(userStatsSteps(s, options));
+}
+
+/** `userStatsFamilies` in slices between which the event loop runs: the per-user series are ~100 000 at 12 000 users. */
+export function userStatsFamiliesSliced(s: UserStatsSnapshot, options: UserStatsOptions): Promise<MetricFamily[]> {
+  return runSliced(userStatsSteps(s, options));
+}
+
+function* userStatsSteps(s: UserStatsSnapshot, options: UserStatsOptions): Steps<MetricFamily[]> {
   const F = LECHAT_USER_FAMILIES;
   // Rule 5: a window whose answer does not show its last day loaded is not published.
   const complete = s.windows.filter(isComplete);
@@ -158,9 +183,17 @@ export function userStatsFamilies(s: UserStatsSnapshot, options: UserStatsOption
   ];
   if (!options.userMetrics) return families;
 
-  const { kept } = rankOnLongest(s.windows, (r) => r.userId, options.userLimit);
+  yield;
+  const { kept } = rankOnLongest(s.windows, userIdOf, options.userLimit);
+  yield;
   const key = options.userIdHashKey?.reveal();
-  const label = new Map([...kept].map((u) => [u, key === undefined ? u : pseudonymise(u, key)]));
+  const label = new Map<string, string>();
+  for (const u of kept) {
+    label.set(u, key === undefined ? u : pseudonymise(u, key));
+    // An HMAC per user costs a few microseconds.
+    if (key !== undefined && label.size % SLICE_ITEMS === 0) yield;
+  }
+  let work = 0;
   const values: Record<(typeof PER_USER_WINDOWED)[number], Sample[]> = {
     userMessages: [],
     userConversations: [],
@@ -168,6 +201,7 @@ export function userStatsFamilies(s: UserStatsSnapshot, options: UserStatsOption
   };
   for (const { window, rows } of complete) {
     const byUser = new Map(rows.map((r) => [r.userId, r]));
+    yield;
     // The same users in every window: a kept user idle in a shorter window shows 0 there.
     for (const [userId, user_id] of label) {
       const r = byUser.get(userId);
@@ -175,8 +209,10 @@ export function userStatsFamilies(s: UserStatsSnapshot, options: UserStatsOption
       values.userMessages.push({ labels, value: r?.messages ?? 0 });
       values.userConversations.push({ labels, value: r?.conversations ?? 0 });
       values.userMessagesToAgents.push({ labels, value: r?.messagesToAgents ?? 0 });
+      if (++work % SLICE_ITEMS === 0) yield;
     }
   }
+  yield;
   const lastMessage: Sample[] = [];
   // One sample per user: a user listed twice is read from one row, as the per-window series above read it.
   const last = s.windows[s.windows.length - 1];
@@ -196,7 +232,7 @@ export function userStatsFamilies(s: UserStatsSnapshot, options: UserStatsOption
 
 export function userStatsDropped(s: UserStatsSnapshot, options: UserStatsOptions): Record<string, number> {
   if (!options.userMetrics) return {};
-  const { dropped } = rankOnLongest(s.windows, (r) => r.userId, options.userLimit);
+  const { dropped } = rankOnLongest(s.windows, userIdOf, options.userLimit);
   const F = LECHAT_USER_FAMILIES;
   const windows = s.windows.filter(isComplete);
   const last = s.windows[s.windows.length - 1];
@@ -285,8 +321,9 @@ export const lechatByUser = defineEndpoint({
       userIdHashKey: analytics.userIdHashKey,
     };
     return {
-      fetch: (ctx) => fetchDayWindows(ctx, 'lechat by_user_stats', options.windows, parseUserStats),
+      fetch: (ctx) => fetchDayWindows(ctx, USER_STATS, options.windows, parseUserStatsSliced),
       toFamilies: (s) => userStatsFamilies(s, options),
+      toFamiliesSliced: (s) => userStatsFamiliesSliced(s, options),
       completeUntil: lechatCompleteUntil,
       seriesDropped: (s) => userStatsDropped(s, options),
       unreadable: (s) => s.unreadable ?? {},

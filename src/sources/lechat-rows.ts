@@ -3,7 +3,8 @@ import { topIds } from './caps.js';
 import { expectArray, expectObject, optionalString, optionalTimestampSeconds, requiredCount, type JsonObject } from './parse.js';
 import { ParseError, type FetchContext, type Unreadable } from './types.js';
 import { checkEchoedWindow } from './echo.js';
-import { readEach, UnreadableTally } from './unreadable.js';
+import { runWhole, type Steps } from '../slices.js';
+import { readEachSteps, UnreadableTally } from './unreadable.js';
 import { completeDaysRange, DAY_S } from './windows.js';
 
 /**
@@ -64,9 +65,21 @@ function completeUntilOf(rows: readonly Counts[], end: number): number | undefin
  * cannot be read is skipped and tallied, the rest are kept (see `readEach`).
  */
 export function readData<R>(body: unknown, what: string, tally: UnreadableTally, read: (row: JsonObject, where: string) => R): R[] {
+  return runWhole(readDataSteps(body, what, tally, read));
+}
+
+/** `readData` as steps that pause between slices of rows (see slices.ts): an answer may hold a row per member. */
+export function* readDataSteps<R>(
+  body: unknown,
+  what: string,
+  tally: UnreadableTally,
+  read: (row: JsonObject, where: string) => R,
+): Steps<R[]> {
   const root = expectObject(body, what);
   if (root.data === undefined) throw new ParseError(`${what}: the answer has no data array`, 'missing');
-  return readEach(expectArray(root.data, `${what}.data`), `${what}.data`, tally, (item, where) => read(expectObject(item, where), where));
+  return yield* readEachSteps(expectArray(root.data, `${what}.data`), `${what}.data`, tally, (item, where) =>
+    read(expectObject(item, where), where),
+  );
 }
 
 /** A count the schema requires: a row without it is unreadable, never a 0. */
@@ -98,7 +111,7 @@ export async function fetchDayWindows<R extends Counts>(
   ctx: FetchContext,
   what: string,
   windows: readonly AnalyticsWindow[],
-  parse: (body: unknown, tally: UnreadableTally) => R[],
+  parse: (body: unknown, tally: UnreadableTally) => R[] | Promise<R[]>,
 ): Promise<{ windows: Array<Windowed<R>>; unreadable: Unreadable }> {
   const tally = new UnreadableTally();
   const read = await Promise.all(
@@ -106,7 +119,7 @@ export async function fetchDayWindows<R extends Counts>(
       const query = { ...completeDaysRange(ctx.now, window.days) };
       const { body } = await ctx.get(query);
       checkEchoedWindow(body, query, what);
-      const rows = parse(body, tally);
+      const rows = await parse(body, tally);
       return { window, rows, end: query.end_time, completeUntil: completeUntilOf(rows, query.end_time) };
     }),
   );
@@ -116,5 +129,14 @@ export async function fetchDayWindows<R extends Counts>(
 /** Ranks on the longest window by messages: the kept ids and how many were left out. */
 export function rankOnLongest<R>(windows: ReadonlyArray<Windowed<R>>, idOf: (r: R) => string, limit: number) {
   const last = windows[windows.length - 1];
-  return topIds(new Map((last?.rows ?? []).map((r) => [idOf(r), (r as Counts).messages])), limit);
+  const rows = last?.rows ?? [];
+  // toFamilies and seriesDropped both rank the same snapshot: ranking 10 000 users is a sort worth doing once.
+  const known = RANKED.get(rows);
+  if (known !== undefined && known.limit === limit && known.idOf === idOf) return known.ranked;
+  const ranked = topIds(new Map(rows.map((r) => [idOf(r), (r as Counts).messages])), limit);
+  RANKED.set(rows, { limit, idOf, ranked });
+  return ranked;
 }
+
+/** The last ranking of each snapshot's rows (held only as long as the rows are). */
+const RANKED = new WeakMap<readonly unknown[], { limit: number; idOf: unknown; ranked: ReturnType<typeof topIds> }>();

@@ -61,7 +61,20 @@ export function optionalDecimal(v: unknown, where: string): Big | undefined {
   return v === null || v === undefined ? undefined : toDecimal(v, where);
 }
 
+/**
+ * Beyond these, a JSON number takes the exact path (toDecimal's range check); within them, it is its own value:
+ * what `Number(toDecimal(v).toString())` gives (the shortest decimal that prints a double reads back as that double).
+ */
+const FAST_MIN = 1e-90;
+const FAST_MAX = 1e90;
+
 export function toNumber(v: unknown, where: string): number {
+  // Most answers hold plain JSON numbers: the same value without building an exact decimal (rows of 100 000 users).
+  if (typeof v === 'number') {
+    if (v === 0) return 0; // -0 too: the decimal path writes it "0"
+    const abs = v < 0 ? -v : v;
+    if (abs >= FAST_MIN && abs <= FAST_MAX) return v;
+  }
   return Number(toDecimal(v, where).toString());
 }
 

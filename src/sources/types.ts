@@ -44,6 +44,12 @@ export interface Reader<S> {
   fetch(ctx: FetchContext): Promise<S>;
   toFamilies(snapshot: S): MetricFamily[];
   /**
+   * `toFamilies` in slices between which the event loop runs (see slices.ts),
+   * for readers whose snapshots can be large; the same families. The scheduler
+   * uses it when given.
+   */
+  toFamiliesSliced?(snapshot: S): Promise<MetricFamily[]>;
+  /**
    * For readers with cardinality caps: per capped metric, the series a cap
    * left out of this snapshot (0 when none). Feeds
    * `mistral_exporter_series_dropped{metric}`.

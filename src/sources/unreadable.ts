@@ -1,3 +1,4 @@
+import { runWhole, SLICE_ITEMS, type Steps } from '../slices.js';
 import type { Json } from './parse.js';
 import { ParseError, type Unreadable, type UnreadableReason } from './types.js';
 
@@ -45,17 +46,29 @@ export function readEach<T>(
   read: (item: Json, where: string, index: number) => T,
   refuse = true,
 ): T[] {
+  return runWhole(readEachSteps(list, where, tally, read, refuse));
+}
+
+/** `readEach` as steps that pause every SLICE_ITEMS entries (see slices.ts): for lists of many thousand rows. */
+export function* readEachSteps<T>(
+  list: readonly Json[],
+  where: string,
+  tally: UnreadableTally,
+  read: (item: Json, where: string, index: number) => T,
+  refuse = true,
+): Steps<T[]> {
   const out: T[] = [];
   let first: ParseError | undefined;
-  list.forEach((item, i) => {
+  for (let i = 0; i < list.length; i++) {
     try {
-      out.push(read(item, `${where}[${i}]`, i));
+      out.push(read(list[i] as Json, `${where}[${i}]`, i));
     } catch (err) {
       if (!(err instanceof ParseError)) throw err;
       first ??= err;
       tally.add(err);
     }
-  });
+    if (i % SLICE_ITEMS === SLICE_ITEMS - 1) yield;
+  }
   if (refuse && list.length > 0 && out.length === 0 && first) {
     throw new ParseError(`${where}: none of its ${list.length} entries is readable (the first: ${first.message})`, first.reason);
   }
