@@ -12,17 +12,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { systemClock } from '../src/clock.js';
-import { loadConfig } from '../src/config/index.js';
-import { createApiClient } from '../src/exporter.js';
 import { renderChunk } from '../src/exposition.js';
-import { createLogger } from '../src/logger.js';
 import { NO_PEERS } from '../src/peers.js';
-import { Secret } from '../src/secret.js';
 import { createSources, readerOptionsOf } from '../src/sources/catalog.js';
-import { startSimulatorProcess } from './support/processes.js';
+import { simulatedOrg } from './support/simulated-org.js';
 
-const KEY = 'bench-key';
 const { values: args } = parseArgs({
   options: {
     users: { type: 'string', default: '12600' },
@@ -52,21 +46,8 @@ JSON.parse = ((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
 }) as typeof JSON.parse;
 
 async function main(): Promise<void> {
-  const sim = await startSimulatorProcess(['--api-key', KEY, '--users', String(USERS)]);
-  const command = loadConfig({
-    argv: [],
-    env: {
-      MISTRAL_ADMIN_API_KEY: KEY,
-      MISTRAL_ADMIN_API_URL: sim.url,
-      LOG_LEVEL: 'error',
-      LECHAT_USER_METRICS: 'true',
-      LECHAT_USER_LIMIT: String(Math.max(USERS, 1)),
-    },
-  });
-  if (command.kind !== 'run') throw new Error('unexpected');
-  const config = { ...command.config, apiKey: new Secret(KEY) };
-  const logger = createLogger({ level: 'error' });
-  const client = createApiClient(config, { logger, clock: systemClock, observer: { request() {}, retry() {}, pathInUse() {} } });
+  const sim = await simulatedOrg(USERS);
+  const { config, logger, client } = sim;
   const only = args.only?.split(',');
   const sources = createSources(config.endpoints, readerOptionsOf(config)).filter((s) => only === undefined || only.includes(s.endpoint));
   type Row = {

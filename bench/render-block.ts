@@ -11,20 +11,14 @@
  * Figures, not assertions: no test depends on them. The machine may be
  * shared: compare runs made one after the other, not across machines.
  */
-import { startSimulatorProcess } from './support/processes.js';
+import { simulatedOrg } from './support/simulated-org.js';
 import { NO_PEERS } from '../src/peers.js';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { systemClock } from '../src/clock.js';
-import { loadConfig } from '../src/config/index.js';
-import { createApiClient } from '../src/exporter.js';
 import { renderChunk } from '../src/exposition.js';
-import { createLogger } from '../src/logger.js';
-import { Secret } from '../src/secret.js';
 import { createSources, readerOptionsOf } from '../src/sources/catalog.js';
 import type { MetricFamily } from '../src/sources/types.js';
 
-const KEY = 'bench-key';
 const { values: args } = parseArgs({
   options: {
     users: { type: 'string', default: '10000' },
@@ -37,21 +31,8 @@ const USERS = Number(args.users);
 const ROUNDS = Number(args.rounds);
 
 async function main(): Promise<void> {
-  const sim = await startSimulatorProcess(['--api-key', KEY, '--users', String(USERS)]);
-  const command = loadConfig({
-    argv: [],
-    env: {
-      MISTRAL_ADMIN_API_KEY: KEY,
-      MISTRAL_ADMIN_API_URL: sim.url,
-      LOG_LEVEL: 'error',
-      LECHAT_USER_METRICS: 'true',
-      LECHAT_USER_LIMIT: String(Math.max(USERS, 1)),
-    },
-  });
-  if (command.kind !== 'run') throw new Error('unexpected');
-  const config = { ...command.config, apiKey: new Secret(KEY) };
-  const logger = createLogger({ level: 'error' });
-  const client = createApiClient(config, { logger, clock: systemClock, observer: { request() {}, retry() {}, pathInUse() {} } });
+  const sim = await simulatedOrg(USERS);
+  const { config, logger, client } = sim;
   const sources = createSources(config.endpoints, readerOptionsOf(config));
   const all: MetricFamily[] = [];
   let toFamiliesMs = 0;

@@ -1,0 +1,41 @@
+/**
+ * A simulated organization of `users` members in a process of its own, and
+ * the exporter's configuration and client for it, per-user series on: the
+ * set-up of the benchmarks that read it endpoint by endpoint.
+ */
+import { systemClock } from '../../src/clock.js';
+import { type Config, loadConfig } from '../../src/config/index.js';
+import type { AdminApiClient } from '../../src/admin-api/client.js';
+import { createApiClient } from '../../src/exporter.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import { Secret } from '../../src/secret.js';
+import { startSimulatorProcess } from './processes.js';
+
+const KEY = 'bench-key';
+
+export interface SimulatedOrg {
+  config: Config;
+  logger: Logger;
+  client: AdminApiClient;
+  stop(): void;
+}
+
+export async function simulatedOrg(users: number, env: Record<string, string> = {}): Promise<SimulatedOrg> {
+  const sim = await startSimulatorProcess(['--api-key', KEY, '--users', String(users)]);
+  const command = loadConfig({
+    argv: [],
+    env: {
+      MISTRAL_ADMIN_API_KEY: KEY,
+      MISTRAL_ADMIN_API_URL: sim.url,
+      LOG_LEVEL: 'error',
+      LECHAT_USER_METRICS: 'true',
+      LECHAT_USER_LIMIT: String(Math.max(users, 1)),
+      ...env,
+    },
+  });
+  if (command.kind !== 'run') throw new Error('unexpected command');
+  const config = { ...command.config, apiKey: new Secret(KEY) };
+  const logger = createLogger({ level: 'error' });
+  const client = createApiClient(config, { logger, clock: systemClock, observer: { request() {}, retry() {}, pathInUse() {} } });
+  return { config, logger, client, stop: sim.stop };
+}
