@@ -5,7 +5,8 @@ import { type LechatActivity, sharedLechatActivity } from './lechat-by-user.js';
 import { fetchPages } from './pages.js';
 import { expectArray, expectObject, optionalBoolean, optionalString, type Json, type JsonObject } from './parse.js';
 import { defineEndpoint, ParseError, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
-import { readEach, refuseUnreadable, UnreadableTally } from './unreadable.js';
+import { runSliced, runWhole, type Steps } from '../slices.js';
+import { readEachSteps, refuseUnreadable, UnreadableTally } from './unreadable.js';
 import { DAY_S } from './windows.js';
 
 /**
@@ -155,10 +156,15 @@ function entriesOf(page: JsonObject, what: string): Entry[] {
 
 /** The readable members and invitations of the entries read, each once; an unreadable one is skipped and tallied. */
 export function parseUsers(entries: readonly Entry[], tally = new UnreadableTally()): Pick<UsersSnapshot, 'members' | 'invitesExpired'> {
+  return runWhole(parseUsersSteps(entries, tally));
+}
+
+/** `parseUsers` as steps that pause every SLICE_ITEMS entries (an organization of 50 000 members is read between turns of the event loop). */
+function* parseUsersSteps(entries: readonly Entry[], tally: UnreadableTally): Steps<Pick<UsersSnapshot, 'members' | 'invitesExpired'>> {
   const memberItems = entries.filter((e) => e.kind === 'member').map((e) => e.raw);
   const inviteItems = entries.filter((e) => e.kind === 'invite').map((e) => e.raw);
-  const members = readEach(memberItems, 'users.members', tally, readMember, false);
-  const invites = readEach(inviteItems, 'users.invites', tally, readInvite, false);
+  const members = yield* readEachSteps(memberItems, 'users.members', tally, readMember, false);
+  const invites = yield* readEachSteps(inviteItems, 'users.invites', tally, readInvite, false);
   refuseUnreadable(
     'users',
     [
@@ -304,7 +310,7 @@ export const users = defineEndpoint({
           totalMayBeNull: true,
         });
         const tally = new UnreadableTally();
-        const read = parseUsers(pages.items, tally);
+        const read = await runSliced(parseUsersSteps(pages.items, tally));
         if (!pages.complete) {
           ctx.logger.warn(
             { api_endpoint: 'users', entries: pages.items.length },
