@@ -100,11 +100,13 @@ export interface Organization {
 }
 
 export type Command =
-  /** `organizations`: those of `--config.file`, each with its own configuration; `config` is then the process's (listener, logs), with no key. */
   | {
       kind: 'run';
+      /** With `organizations`, the process's own (listener, logs), with no key. */
       config: Config;
-      organizations?: Organization[] /** The one organization `--org` picked from the file (focus). */;
+      /** Those of `--config.file`, each with its own configuration. */
+      organizations?: Organization[];
+      /** The one organization `--org` picked from the file (focus): `config` is then its own. */
       org?: string;
     }
   /** Call each endpoint once, print what was read, exit; `saveAnswers`: the directory for the anonymized answers; `organizations` as for run. */
