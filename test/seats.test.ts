@@ -277,6 +277,17 @@ describe('users: the reader', () => {
     expect(idleChatSeats(snapshotOf(members, a, 7))).toBe(2);
   });
 
+  it('counted in slices between turns of the event loop, with the same families as counted in one go', async () => {
+    const members = Array.from({ length: 3500 }, (_, i) => member(`m${i}`));
+    const a = activityOf(members.slice(0, 1200).map((_, i) => [`m${i}`, TODAY_S - (i % 40) * DAY_S] as [string, number]));
+    const snapshot = snapshotOf(members, a, 30);
+    const reader = users.reader(readerOptions());
+    const sliced = await reader.toFamiliesSliced?.(snapshot);
+    expect(sliced).toBeDefined();
+    expect(sliced).toEqual(reader.toFamilies(snapshot));
+    expect(sliced?.find((f) => f.name === 'mistral_seats_idle')?.samples[0]?.value).toBeGreaterThan(2000);
+  });
+
   it('absent when no user_id matches a member (ids pseudonymised or of another kind), or the data is partial', () => {
     const members = [member('m1'), member('m2')];
     expect(idleChatSeats(snapshotOf(members, activityOf([['9c0ab39f', TODAY_S - DAY_S]])))).toBeUndefined();

@@ -5,7 +5,7 @@ import { type LechatActivity, sharedLechatActivity } from './lechat-by-user.js';
 import { fetchPages } from './pages.js';
 import { expectArray, expectObject, optionalBoolean, optionalString, type Json, type JsonObject } from './parse.js';
 import { defineEndpoint, ParseError, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
-import { runSliced, runWhole, type Steps } from '../slices.js';
+import { runSliced, runWhole, SLICE_ITEMS, type Steps } from '../slices.js';
 import { readEachSteps, refuseUnreadable, UnreadableTally } from './unreadable.js';
 import { DAY_S } from './windows.js';
 
@@ -229,13 +229,19 @@ export function idleUnknownBecause(s: UsersSnapshot): string | undefined {
 
 /** Idle le Chat seats (see USER_FAMILIES.idle); undefined when they cannot be counted. */
 export function idleChatSeats(s: UsersSnapshot): number | undefined {
+  return runWhole(idleChatSeatsSteps(s));
+}
+
+function* idleChatSeatsSteps(s: UsersSnapshot): Steps<number | undefined> {
   const a = s.activity;
   if (a === undefined || idleUnknownBecause(s) !== undefined) return undefined;
   const since = a.end - s.idleDays * DAY_S;
   // Wrote since `since`, or wrote in the window at an unknown instant (never called idle on a guess).
   const wrote = (id: string) => a.lastMessage.has(id) && (a.lastMessage.get(id) ?? since) >= since;
   let idle = 0;
-  for (const m of s.members) {
+  for (let i = 0; i < s.members.length; i++) {
+    if (i % SLICE_ITEMS === SLICE_ITEMS - 1) yield;
+    const m = s.members[i] as MemberRow;
     if (!m.seats.some((seat) => seat.product === CHAT && seat.access === true)) continue;
     // A member who joined within the period (or whose joining date is unknown) has not had the days to be idle.
     if (m.createdAt === undefined || m.createdAt > since) continue;
@@ -244,38 +250,44 @@ export function idleChatSeats(s: UsersSnapshot): number | undefined {
   return idle;
 }
 
-function countBy<T>(rows: readonly T[], labelsOf: (r: T) => Record<string, string> | undefined): Sample[] {
+/** Seats counted per label set, members' seats in turn: a pause every SLICE_ITEMS members. */
+function* countSeatsSteps(members: readonly MemberRow[], labelsOf: (seat: SeatRow) => Record<string, string> | undefined): Steps<Sample[]> {
   const counts = new Map<string, Sample>();
-  for (const r of rows) {
-    const labels = labelsOf(r);
-    if (labels === undefined) continue;
-    const key = Object.values(labels).join('\u0000');
-    const sample = counts.get(key) ?? { labels, value: 0 };
-    sample.value += 1;
-    counts.set(key, sample);
+  for (let i = 0; i < members.length; i++) {
+    if (i % SLICE_ITEMS === SLICE_ITEMS - 1) yield;
+    for (const seat of (members[i] as MemberRow).seats) {
+      const labels = labelsOf(seat);
+      if (labels === undefined) continue;
+      const key = Object.values(labels).join('\u0000');
+      const sample = counts.get(key) ?? { labels, value: 0 };
+      sample.value += 1;
+      counts.set(key, sample);
+    }
   }
   return [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
 }
 
 /** Pure: the users metric families of a snapshot. */
 export function usersFamilies(s: UsersSnapshot, options: SeatOptions): MetricFamily[] {
+  return runWhole(usersFamiliesSteps(s, options));
+}
+
+/** `usersFamilies` as steps that pause every SLICE_ITEMS members (see slices.ts). */
+function* usersFamiliesSteps(s: UsersSnapshot, options: SeatOptions): Steps<MetricFamily[]> {
   const F = USER_FAMILIES;
   // A count of part of a list is not the count the API would give: none rather than a wrong one.
   if (!s.complete) return Object.values(F).map((def) => family(def, []));
-  const seats = s.members.flatMap((m) => m.seats);
-  const idle = idleChatSeats(s);
+  const idle = yield* idleChatSeatsSteps(s);
   const price = options.prices[CHAT];
   const expired = s.invitesExpired.filter(Boolean).length;
+  const withAccess = yield* countSeatsSteps(s.members, (seat) =>
+    seat.access === true ? { product: seat.product, plan: seat.plan } : undefined,
+  );
+  const assigned = yield* countSeatsSteps(s.members, (seat) => ({ product: seat.product, plan: seat.plan, status: seat.status }));
   return [
     family(F.members, [{ labels: {}, value: s.members.length }]),
-    family(
-      F.seats,
-      countBy(seats, (seat) => (seat.access === true ? { product: seat.product, plan: seat.plan } : undefined)),
-    ),
-    family(
-      F.seatsAssigned,
-      countBy(seats, (seat) => ({ product: seat.product, plan: seat.plan, status: seat.status })),
-    ),
+    family(F.seats, withAccess),
+    family(F.seatsAssigned, assigned),
     family(F.idle, idle === undefined ? [] : [{ labels: { product: CHAT }, value: idle }]),
     family(
       F.idleCost,
@@ -335,6 +347,7 @@ export const users = defineEndpoint({
         return snapshot;
       },
       toFamilies: (s) => usersFamilies(s, seats),
+      toFamiliesSliced: (s) => runSliced(usersFamiliesSteps(s, seats)),
       unreadable: (s) => s.unreadable ?? {},
     };
   },
