@@ -82,7 +82,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
         // Each organization in turn, its table under its name; its answers in a directory of its own. Exit 1 if any did not pass.
         let code = 0;
         for (const org of organizations.list) {
-          write(`${code === 0 && org === organizations.list[0] ? '' : '\n'}Organization ${org.name}\n\n`);
+          write(`${org === organizations.list[0] ? '' : '\n'}Organization ${org.name}\n\n`);
           const saveAnswers = command.saveAnswers === undefined ? undefined : join(command.saveAnswers, org.name);
           if (saveAnswers !== undefined) prepareAnswersDir(saveAnswers);
           code = Math.max(code, await checkCommand(org.config, { logger: logger.child({ org: org.name }), saveAnswers, write }));

@@ -180,6 +180,7 @@ export function loadConfig(sources: ConfigSources): Command {
   let config: Config;
   let organizations: Organization[] | undefined;
   if (configFile === undefined) {
+    if (flags.org !== undefined) throw new ConfigError('--org picks an organization of --config.file: give the file too (see --help)');
     config = buildConfig(raw, build, false);
   } else {
     if (command === 'backfill' && typeof flags.org !== 'string') {
@@ -206,9 +207,6 @@ export function loadConfig(sources: ConfigSources): Command {
       organizations = undefined;
       if (backfill !== undefined) backfill = { ...backfill, org: name };
     }
-  }
-  if (configFile === undefined && flags.org !== undefined) {
-    throw new ConfigError('--org picks an organization of --config.file: give the file too (see --help)');
   }
   if (command === 'check') {
     return {

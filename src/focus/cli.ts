@@ -40,7 +40,7 @@ export interface FocusCliDeps {
 interface FocusArgs {
   month: BillingMonth | undefined;
   output: string | undefined;
-  /** --billing-account-id; by default the organization's name (--org), else DEFAULT_BILLING_ACCOUNT_ID. */
+  /** --billing-account-id; undefined when not given. */
   accountId: string | undefined;
   accountName: string | undefined;
   rest: string[];
@@ -131,6 +131,7 @@ export async function focusMain(argv: readonly string[], env: NodeJS.ProcessEnv,
   const clock = deps.clock ?? systemClock;
   let args: FocusArgs;
   let config: Config;
+  let accountId: string;
   try {
     args = splitArgs(argv);
     const command = loadConfig({ argv: args.rest, env, oneOrganization: true });
@@ -146,7 +147,7 @@ export async function focusMain(argv: readonly string[], env: NodeJS.ProcessEnv,
     if (command.organizations !== undefined) throw new ConfigError('focus reads one organization: name it with --org');
     config = command.config;
     // An organization of a config file is its own billing account, by its name.
-    args.accountId ??= command.org ?? DEFAULT_BILLING_ACCOUNT_ID;
+    accountId = args.accountId ?? command.org ?? DEFAULT_BILLING_ACCOUNT_ID;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     err(`mistral-admin-exporter focus: ${e.message}\n`);
@@ -176,7 +177,7 @@ export async function focusMain(argv: readonly string[], env: NodeJS.ProcessEnv,
     result = await readFocusExport(
       demo.config,
       month,
-      { id: args.accountId ?? DEFAULT_BILLING_ACCOUNT_ID, name: args.accountName || undefined },
+      { id: accountId, name: args.accountName || undefined },
       {
         logger,
         clock,

@@ -20,7 +20,6 @@ import { DAY_MS, utcMonthBounds } from '../sources/windows.js';
 import { workspaces } from '../sources/workspaces.js';
 import { readerOptionsOf } from '../sources/catalog.js';
 import { NO_PEERS } from '../peers.js';
-import { AdminApiError } from '../admin-api/types.js';
 import type { AdminApiClient } from '../admin-api/client.js';
 import type { FocusRow } from './columns.js';
 import { focusRows, type BillingAccount, type PricedPeriod } from './rows.js';
@@ -184,7 +183,7 @@ async function workspaceNames(
     });
     return new Map(snapshot.workspaces.map((w) => [w.id, w.name]));
   } catch (err) {
-    const reason = err instanceof AdminApiError || err instanceof Error ? err.message : String(err);
+    const reason = err instanceof Error ? err.message : String(err);
     logger.warn({ api_endpoint: 'workspaces' }, `GET workspaces could not be read (${reason}): SubAccountName is left empty`);
     return new Map();
   } finally {
