@@ -129,26 +129,25 @@ export function createExporter(config: Config, deps: ExporterDeps, organizations
           pollIntervalMs: deps.filePollIntervalMs,
         });
   const watchers: FileWatcher[] = web === undefined ? [] : [web];
-  const several = organizations !== undefined;
+
   const sourcesOf = orgs.map((org) => createSources(org.config.endpoints, readerOptionsOf(org.config)));
   const ownMetrics = new OwnMetrics({
     version: VERSION,
     revision: REVISION,
-    endpoints: several
-      ? orgs.map((org, i) => ({ org: org.name as string, endpoints: (sourcesOf[i] ?? []).map((s) => s.endpoint) }))
-      : (sourcesOf[0] ?? []).map((s) => s.endpoint),
+    endpoints: orgs.map((org, i) => ({ org: org.name, endpoints: (sourcesOf[i] ?? []).map((s) => s.endpoint) })),
     // Read at scrape time, once the schedulers below exist.
     statuses: () =>
       runtimes.flatMap((r) => (r.name === undefined ? r.scheduler.statuses() : r.scheduler.statuses().map((s) => ({ ...s, org: r.name })))),
     processMetrics: deps.processMetrics,
   });
-  const merged = several
-    ? new MergedExposition(
-        orgs.map((org) => org.name as string),
-        API_ENDPOINTS.filter((e) => sourcesOf.some((sources) => sources.some((s) => s.endpoint === e))),
-        logger,
-      )
-    : undefined;
+  const merged =
+    organizations !== undefined
+      ? new MergedExposition(
+          orgs.map((org) => org.name as string),
+          API_ENDPOINTS.filter((e) => sourcesOf.some((sources) => sources.some((s) => s.endpoint === e))),
+          logger,
+        )
+      : undefined;
   const secretsOf: Array<() => readonly string[]> = [];
   const runtimes: OrganizationRuntime[] = orgs.map((org, i) => {
     const orgLogger = org.name === undefined ? logger : logger.child({ org: org.name });

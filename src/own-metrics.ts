@@ -9,8 +9,8 @@ import { UNREADABLE_REASONS } from './sources/types.js';
 export interface OwnMetricsOptions {
   version: string;
   revision: string;
-  /** The endpoints read; with several organizations, each one's (their series carry its `org` label). */
-  endpoints: readonly ApiEndpoint[] | ReadonlyArray<{ org: string; endpoints: readonly ApiEndpoint[] }>;
+  /** The endpoints read, per organization (`org` set for one of several: its series carry the label). */
+  endpoints: ReadonlyArray<{ org?: string | undefined; endpoints: readonly ApiEndpoint[] }>;
   /** Every endpoint's status; `org` set on those of an organization of several. */
   statuses: () => ReadonlyArray<EndpointStatus & { org?: string }>;
   /** Process and Node.js runtime metrics (off in golden-file tests, whose values vary). */
@@ -74,12 +74,10 @@ export class OwnMetrics implements ClientObserver {
   private readonly last: Partial<Record<Format, LastRender>> = {};
 
   constructor(private readonly options: OwnMetricsOptions) {
-    const perOrg = options.endpoints.map((e) => (typeof e === 'string' ? { org: undefined, endpoints: [e] } : e));
-    for (const { org, endpoints } of perOrg) {
+    for (const { org, endpoints } of options.endpoints)
       for (const api_endpoint of endpoints)
         for (const reason of RETRY_REASONS) this.retries.inc({ ...orgLabel(org), api_endpoint, reason }, 0);
-    }
-    for (const { org, endpoints } of perOrg)
+    for (const { org, endpoints } of options.endpoints)
       for (const api_endpoint of endpoints) this.parseErrors.inc({ ...orgLabel(org), api_endpoint }, 0);
     if (options.processMetrics !== false) {
       this.processRegistry = new Registry();

@@ -129,7 +129,7 @@ describe('OwnMetrics', () => {
     new OwnMetrics({
       version: '1.2.3',
       revision: 'abc',
-      endpoints: ['spend_limit', 'usage'],
+      endpoints: [{ endpoints: ['spend_limit', 'usage'] }],
       statuses: (): EndpointStatus[] => [
         {
           endpoint: 'spend_limit',
