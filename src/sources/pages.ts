@@ -19,11 +19,13 @@ export interface PageOptions<T = Json> {
    * The schema lets `total` be null (e.g. GET users): then the list ends at
    * the first empty page. A shorter page does not end it (a server may cap
    * `page_size` below what was asked: one request more per refresh), and a
-   * page that repeats the one before (a server ignoring `page`) stops the
-   * reading with the list incomplete. Default false: a page without a total
-   * is refused.
+   * page that brings nothing new (`idOf`: a server ignoring `page` repeats
+   * itself) stops the reading with the list incomplete. Default false: a
+   * page without a total is refused.
    */
   totalMayBeNull?: boolean;
+  /** An entry's identity, to notice a page that repeats earlier ones when there is no total; undefined for an entry without one. */
+  idOf?: (item: T) => string | undefined;
 }
 
 export interface Pages<T = Json> {
@@ -48,17 +50,15 @@ export async function fetchPages<T>(ctx: FetchContext, what: string, options: Pa
   const itemsOf = options.itemsOf ?? ((body: JsonObject, w: string) => expectArray(body.items, `${w}.items`) as T[]);
   const items: T[] = [];
   let total: number | undefined;
-  let previous: string | undefined;
+  const seen = new Set<string>();
   for (let page = 1; page <= options.maxPages; page++) {
     const body = expectObject((await ctx.get({ ...options.query, page, page_size: options.pageSize })).body, what);
     total = options.totalMayBeNull && (body.total === null || body.total === undefined) ? undefined : toNumber(body.total, `${what}.total`);
     if (total !== undefined && (!Number.isSafeInteger(total) || total < 0))
       throw new ParseError(`${what}.total: expected a count, got ${total}`);
     const pageItems = itemsOf(body, what);
-    if (total === undefined && pageItems.length > 0) {
-      const seen = JSON.stringify(pageItems);
-      if (seen === previous) return { items, total, complete: false };
-      previous = seen;
+    if (total === undefined && options.idOf !== undefined && repeatsSeen(pageItems, options.idOf, seen)) {
+      return { items, total, complete: false };
     }
     items.push(...pageItems);
     // An empty page ends the list even if `total` said more (it changed meanwhile).
@@ -96,12 +96,20 @@ export async function fetchOffsetPages(ctx: FetchContext, what: string, options:
     const pageItems = expectArray(body[options.field], `${what}.${options.field}`);
     if (pageItems.length === 0) return { items, complete: true };
     if (page === options.maxPages) return { items, complete: false };
-    // A page whose every entry with an id was seen before repeats an earlier one (entries without an id cannot tell).
-    const ids = pageItems.map((item) => options.idOf(item)).filter((id): id is string => id !== undefined);
-    const news = ids.filter((id) => !seen.has(id)).length;
-    for (const id of ids) seen.add(id);
+    const repeated = repeatsSeen(pageItems, options.idOf, seen);
     items.push(...pageItems);
-    if (ids.length > 0 && news === 0) return { items, complete: false };
+    if (repeated) return { items, complete: false };
   }
   return { items, complete: false };
+}
+
+/**
+ * Whether a page repeats earlier ones: every entry of it with an id was seen
+ * before (entries without an id cannot tell). Notes its ids as seen.
+ */
+function repeatsSeen<T>(items: readonly T[], idOf: (item: T) => string | undefined, seen: Set<string>): boolean {
+  const ids = items.map(idOf).filter((id): id is string => id !== undefined);
+  const news = ids.filter((id) => !seen.has(id)).length;
+  for (const id of ids) seen.add(id);
+  return ids.length > 0 && news === 0;
 }

@@ -3,7 +3,7 @@ import { parseIsoTimestamp } from '../dates.js';
 import { decimalToNumber, family, REFRESHED, type FamilyDef } from './families.js';
 import { type LechatActivity, sharedLechatActivity } from './lechat-by-user.js';
 import { fetchPages } from './pages.js';
-import { expectArray, expectObject, optionalBoolean, optionalString, type Json, type JsonObject } from './parse.js';
+import { expectArray, expectObject, isObject, optionalBoolean, optionalString, type Json, type JsonObject } from './parse.js';
 import { defineEndpoint, ParseError, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
 import { runSliced, runWhole, SLICE_ITEMS, type Steps } from '../slices.js';
 import { readEachSteps, refuseUnreadable, UnreadableTally } from './unreadable.js';
@@ -147,6 +147,12 @@ function readInvite(raw: Json, where: string): { uuid: string; expired: boolean 
 type Entry = { kind: 'member' | 'invite'; raw: Json };
 
 /** The entries of one page of GET users: its members, then its invitations (both arrays are required). */
+/** A member's or invitation's uuid, apart from each other; undefined for an entry without one (it is refused later, where it is read). */
+function entryId(e: Entry): string | undefined {
+  const uuid = isObject(e.raw) ? e.raw.uuid : undefined;
+  return typeof uuid === 'string' ? `${e.kind}/${uuid}` : undefined;
+}
+
 function entriesOf(page: JsonObject, what: string): Entry[] {
   return [
     ...expectArray(page.members, `${what}.members`).map((raw): Entry => ({ kind: 'member', raw })),
@@ -320,6 +326,7 @@ export const users = defineEndpoint({
           maxPages: MAX_PAGES,
           itemsOf: entriesOf,
           totalMayBeNull: true,
+          idOf: entryId,
         });
         const tally = new UnreadableTally();
         const read = await runSliced(parseUsersSteps(pages.items, tally));
