@@ -8,7 +8,7 @@ import { API_ENDPOINTS } from '../src/endpoints.js';
 import { createExporter, type Exporter } from '../src/exporter.js';
 import { createLogger } from '../src/logger.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
-import { dashboardQueries, dashboardVariables } from './support/dashboards.js';
+import { dashboardQueries, dashboardVariables, withLiveVariables } from './support/dashboards.js';
 import { startPrometheus, type RunningPrometheus } from './support/prometheus.js';
 import { hasTool } from './support/tools.js';
 
@@ -31,16 +31,7 @@ interface PromResult {
 }
 
 function substitute(expr: string, org: string): string {
-  return expr
-    .replace(/\$__rate_interval|\$\{__rate_interval\}/g, '10s')
-    .replace(/\$__interval|\$\{__interval\}/g, '5s')
-    .replace(/\$__range_s|\$\{__range_s\}/g, '300')
-    .replace(/\$__range|\$\{__range\}/g, '5m')
-    .replace(/\$job|\$\{job(:regex)?\}/g, JOB)
-    .replace(/\$instance|\$\{instance(:regex)?\}/g, '.*')
-    .replace(/\$org|\$\{org(:regex)?\}/g, org)
-    .replace(/\$window|\$\{window(:regex)?\}/g, '7d')
-    .replace(/\$workspace|\$\{workspace(:regex)?\}/g, '.+');
+  return withLiveVariables(expr, { job: JOB, org });
 }
 
 describe.runIf(enabled)('end to end with a real Prometheus: one exporter, two organizations', () => {

@@ -15,6 +15,7 @@ import {
   dashboardVariables,
   EMPTY_ON_FIRST_UTC_DAY,
   emptyPanelsAllowed,
+  withLiveVariables,
 } from './support/dashboards.js';
 import { startPrometheus, type RunningPrometheus } from './support/prometheus.js';
 import { hasTool } from './support/tools.js';
@@ -100,16 +101,7 @@ function alertKey(a: PromAlert): string {
  * the environment, so their series have no `org` label, which `.*` matches.
  */
 function substitute(expr: string, instance = '.*'): string {
-  return expr
-    .replace(/\$__rate_interval|\$\{__rate_interval\}/g, '10s')
-    .replace(/\$__interval|\$\{__interval\}/g, '5s')
-    .replace(/\$__range_s|\$\{__range_s\}/g, '300')
-    .replace(/\$__range|\$\{__range\}/g, '5m')
-    .replace(/\$job|\$\{job(:regex)?\}/g, JOB)
-    .replace(/\$instance|\$\{instance(:regex)?\}/g, instance)
-    .replace(/\$org|\$\{org(:regex)?\}/g, '.*')
-    .replace(/\$window|\$\{window(:regex)?\}/g, '7d')
-    .replace(/\$workspace|\$\{workspace(:regex)?\}/g, '.+');
+  return withLiveVariables(expr, { job: JOB, instance });
 }
 
 /** A result without the labels that tell replicas apart, sorted, for comparing. */

@@ -717,3 +717,22 @@ export function dashboardAnnotations(): Array<{ file: string; name: string; expr
     queryAnnotations(dashboard).flatMap((a) => (typeof a.expr === 'string' ? [{ file, name: String(a.name ?? ''), expr: a.expr }] : [])),
   );
 }
+
+/**
+ * A dashboard expression as Grafana sends it to a live Prometheus scraping
+ * the exporter every second (the end-to-end tests): 10s rate windows, a 7d
+ * analytics window, every workspace, and `instance` and `org` as chosen
+ * (`.*` is All, which also matches series without the label).
+ */
+export function withLiveVariables(expr: string, values: { job: string; instance?: string; org?: string }): string {
+  return expr
+    .replace(/\$__rate_interval|\$\{__rate_interval\}/g, '10s')
+    .replace(/\$__interval|\$\{__interval\}/g, '5s')
+    .replace(/\$__range_s|\$\{__range_s\}/g, '300')
+    .replace(/\$__range|\$\{__range\}/g, '5m')
+    .replace(/\$job|\$\{job(:regex)?\}/g, values.job)
+    .replace(/\$instance|\$\{instance(:regex)?\}/g, values.instance ?? '.*')
+    .replace(/\$org|\$\{org(:regex)?\}/g, values.org ?? '.*')
+    .replace(/\$window|\$\{window(:regex)?\}/g, '7d')
+    .replace(/\$workspace|\$\{workspace(:regex)?\}/g, '.+');
+}
