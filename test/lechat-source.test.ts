@@ -152,6 +152,23 @@ describe('le Chat by user', () => {
     ]);
   });
 
+  it('asks for one window at a time: a window is asked only once the answer before it is read', async () => {
+    const answered: Array<() => void> = [];
+    const { ctx, queries } = recordingContext(
+      NOW,
+      (query) => new Promise((resolve) => answered.push(() => resolve({ ...query, data: [] }))),
+    );
+    const W30: AnalyticsWindow = { label: '30d', ms: 30 * DAY, days: 30 };
+    const fetching = lechatByUser.reader(readerOptions({ analytics: { windows: [W1, W7, W30] } })).fetch(ctx);
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    for (let asked = 1; asked <= 3; asked++) {
+      await settle();
+      expect(queries).toHaveLength(asked);
+      answered[asked - 1]?.();
+    }
+    expect((await fetching).windows.map((w) => w.window.label)).toEqual(['1d', '7d', '30d']);
+  });
+
   it('publishes a window only when its answer shows its last day loaded (a message on it), never a not-loaded day as 0', async () => {
     // The 1d answer (yesterday, 11-14) holds no message: the API has not loaded it, or nobody wrote; the 7d one ends on 11-13.
     const answers: Record<number, unknown> = {

@@ -6,6 +6,7 @@ import { formatDuration } from '../config/values.js';
 import { pathCandidates, type ApiEndpoint, type PathLayout } from '../endpoints.js';
 import type { Logger } from '../logger.js';
 import { scrub, type Secret } from '../secret.js';
+import { nextTurn } from '../slices.js';
 import { getOnly } from './get-only.js';
 import { parseRetryAfter } from './retry-after.js';
 import {
@@ -120,6 +121,8 @@ interface Budget {
 const SNIPPET_CHARS = 200;
 /** How much of an error answer's body is read, for the message. */
 const ERROR_BODY_BYTES = 4096;
+/** Answers longer than this (about 1 MB) are scrubbed and parsed each in a turn of the event loop of its own: a few ms each. */
+const LARGE_ANSWER_CHARS = 1 << 20;
 
 /**
  * The only code that talks HTTP to Mistral: GET only, both auth headers,
@@ -180,6 +183,7 @@ export class AdminApiClient implements AdminApi {
         continue;
       }
       this.#remember(endpoint, path, candidates.length);
+      if (answer.text.length > LARGE_ANSWER_CHARS) await nextTurn();
       let body: unknown;
       try {
         body = JSON.parse(answer.text);
@@ -354,7 +358,10 @@ export class AdminApiClient implements AdminApi {
     try {
       // Scrubbed before anything reads it: a key echoed anywhere in an answer (a value, a model name, a map key) reaches
       // no parse message, log line, label or status page, in whatever form it was echoed (see scrub).
-      return { answer: { status, retryAfter, text: this.#clean(await body.text()), truncated: false } };
+      const text = await readText(body);
+      // A large answer is decoded, scrubbed and parsed in separate turns of the event loop: together they would hold it for tens of ms.
+      if (text.length > LARGE_ANSWER_CHARS) await nextTurn();
+      return { answer: { status, retryAfter, text: this.#clean(text), truncated: false } };
     } catch (err) {
       if (this.#closed || signal?.aborted) throw this.#aborted(endpoint, signal);
       return { failure: this.#classify(endpoint, path, status, err) };
@@ -498,6 +505,19 @@ function decodeBody(bytes: Buffer, contentEncoding: string | undefined, maxBytes
     // Corrupt, or larger than a message needs: described below.
   }
   return `<${bytes.length} bytes, ${coding}>`;
+}
+
+/**
+ * The body as text, decoded as its pieces arrive (as `body.text()` decodes it
+ * whole at the end: UTF-8, a leading byte order mark dropped, invalid bytes
+ * replaced), so that a body of many MB is never decoded in one go.
+ */
+async function readText(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const decoder = new TextDecoder();
+  const parts: string[] = [];
+  for await (const chunk of body) parts.push(decoder.decode(chunk as Uint8Array, { stream: true }));
+  parts.push(decoder.decode());
+  return parts.join('');
 }
 
 /** Reads at most `maxBytes` of `body`, then drops the rest; read errors end it quietly. */

@@ -114,15 +114,16 @@ export async function fetchDayWindows<R extends Counts>(
   parse: (body: unknown, tally: UnreadableTally) => R[] | Promise<R[]>,
 ): Promise<{ windows: Array<Windowed<R>>; unreadable: Unreadable }> {
   const tally = new UnreadableTally();
-  const read = await Promise.all(
-    windows.map(async (window) => {
-      const query = { ...completeDaysRange(ctx.now, window.days) };
-      const { body } = await ctx.get(query);
-      checkEchoedWindow(body, query, what);
-      const rows = await parse(body, tally);
-      return { window, rows, end: query.end_time, completeUntil: completeUntilOf(rows, query.end_time) };
-    }),
-  );
+  // One window after the other: each answer can be many MB, and read together they would be decoded and parsed back to back,
+  // holding the event loop (and the memory of all of them) at once.
+  const read: Array<Windowed<R>> = [];
+  for (const window of windows) {
+    const query = { ...completeDaysRange(ctx.now, window.days) };
+    const { body } = await ctx.get(query);
+    checkEchoedWindow(body, query, what);
+    const rows = await parse(body, tally);
+    read.push({ window, rows, end: query.end_time, completeUntil: completeUntilOf(rows, query.end_time) });
+  }
   return { windows: read, unreadable: tally.result() };
 }
 

@@ -401,6 +401,34 @@ describe('final statuses and bodies', () => {
     expect(observer.retries).toEqual([]);
   });
 
+  it('decodes a body as its pieces arrive: a character split between two pieces, a leading byte order mark, invalid bytes', async () => {
+    const euro = Buffer.from('€'); // three bytes in UTF-8
+    const s = await server((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      // Three writes, flushed apart: the client reads them as three pieces, the euro sign cut after its first byte.
+      const pieces = [
+        Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"name": "5 '), euro.subarray(0, 1)]),
+        euro.subarray(1),
+        Buffer.from([0x20, 0xff, 0x22, 0x7d]),
+      ];
+      const next = () => {
+        const piece = pieces.shift();
+        if (piece === undefined) return void res.end();
+        res.write(piece, () => setTimeout(next, 20));
+      };
+      next();
+    });
+    const { client: c } = client(s.url);
+    expect((await c.get('spend_limit')).body).toEqual({ name: '5 € \ufffd' });
+  });
+
+  it('reads an answer of several MB whole, in pieces', async () => {
+    const rows = Array.from({ length: 40_000 }, (_, i) => ({ user_id: `user-${i}-é`, messages_count: i }));
+    const s = await server((_req, res) => json(res, 200, { data: rows }));
+    const { client: c } = client(s.url, { maxResponseBytes: 16 << 20 });
+    expect((await c.get('lechat_by_user')).body).toEqual({ data: rows });
+  });
+
   it('a body that is not JSON is invalid_json, with a snippet, not retried', async () => {
     const s = await server((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
