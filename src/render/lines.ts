@@ -1,5 +1,5 @@
 import { nextTurn } from '../slices.js';
-import type { MetricFamily } from '../sources/types.js';
+import type { MetricFamily, Sample } from '../sources/types.js';
 
 export type Format = 'text' | 'openmetrics';
 
@@ -128,20 +128,15 @@ export async function renderGauges(
     const { samples } = f;
     // Every series in the place it first came, with its last labels and value (a prom-client gauge set again): index of its last sample.
     const latest: number[] = [];
-    const seen = new Map<string, number>();
-    const names = f.labelNames;
-    for (let i = 0; i < samples.length; i++) {
-      const labels = (samples[i] as (typeof samples)[number]).labels;
-      let key = names.length === 0 ? '' : (labels[names[0] as string] ?? '');
-      for (let n = 1; n < names.length; n++) key += `\u0000${labels[names[n] as string] ?? ''}`;
-      const at = seen.get(key);
-      if (at === undefined) {
-        seen.set(key, latest.length);
-        latest.push(i);
-      } else latest[at] = i;
-      if ((i & 255) === 255) await spend(64);
+    if (f.labelNames.length === 0) {
+      if (samples.length > 0) latest.push(samples.length - 1);
+    } else {
+      const series = new SeriesTable(samples.length, f.labelNames);
+      for (let i = 0; i < samples.length; i++) {
+        series.add(samples, i, latest);
+        if ((i & 255) === 255) await spend(64);
+      }
     }
-    seen.clear();
     const name = f.name;
     for (let j = 0; j < latest.length; j++) {
       const sample = samples[latest[j] as number] as (typeof samples)[number];
@@ -152,6 +147,61 @@ export async function renderGauges(
   }
   flush();
   return { body: await concat(segments, bytes, pause), familyStarts };
+}
+
+/**
+ * Which samples are the same series (the same value of every label name, a
+ * missing label as ""): an open-addressing table of 32-bit hashes of the
+ * label values, holding series numbers in a typed array, so that telling
+ * 100 000 series apart makes no key string and no map entry for the garbage
+ * collector to copy while the refresh runs.
+ */
+class SeriesTable {
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+
+  constructor(
+    samples: number,
+    private readonly names: readonly string[],
+  ) {
+    let size = 16;
+    while (size < samples * 2) size *= 2;
+    this.slots = new Int32Array(size).fill(-1);
+    this.mask = size - 1;
+  }
+
+  /** Notes sample `i`: a new series is appended to `latest`; a series seen before has its entry in `latest` replaced by `i`. */
+  add(samples: readonly Sample[], i: number, latest: number[]): void {
+    const labels = (samples[i] as Sample).labels;
+    const names = this.names;
+    // FNV-1a over the values, each followed by a 0 (so that "ab","c" and "a","bc" differ).
+    let h = 0x811c9dc5;
+    for (let n = 0; n < names.length; n++) {
+      const v = labels[names[n] as string] ?? '';
+      for (let c = 0; c < v.length; c++) h = Math.imul(h ^ v.charCodeAt(c), 0x01000193);
+      h = Math.imul(h, 0x01000193);
+    }
+    for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
+      const series = this.slots[slot] as number;
+      if (series === -1) {
+        this.slots[slot] = latest.length;
+        latest.push(i);
+        return;
+      }
+      if (sameSeries((samples[latest[series] as number] as Sample).labels, labels, names)) {
+        latest[series] = i;
+        return;
+      }
+    }
+  }
+}
+
+function sameSeries(a: Sample['labels'], b: Sample['labels'], names: readonly string[]): boolean {
+  for (let n = 0; n < names.length; n++) {
+    const name = names[n] as string;
+    if ((a[name] ?? '') !== (b[name] ?? '')) return false;
+  }
+  return true;
 }
 
 /** Buffer.concat, copying a slice at a time between turns of the event loop (one big body is many MB). */
