@@ -90,6 +90,8 @@ interface Fresh {
   completeUntil: number | undefined;
   /** What the source shares with its peers (Reader.share). */
   shared: unknown;
+  /** For an `answersOnly` source: what its refresh asked and was answered (paths, queries, digests of the answers). */
+  answered: string | undefined;
 }
 
 /** Intervals are jittered by up to ±10% so that replicas and endpoints drift apart. */
@@ -267,29 +269,55 @@ export class Scheduler {
     let nextDelay = this.jittered(intervalMs);
 
     try {
+      // With `answersOnly`, what was asked and answered, to tell a refresh that got the last one's answers again.
+      const digest = source.answersOnly === true;
+      const answers: string[] = [];
+      let digested = digest;
       const snapshot = await source.fetch({
-        get: (query) => api.get(endpoint, { query, signal }),
+        get: async (query) => {
+          const response = await api.get(endpoint, { query, signal, digest });
+          if (response.digest === undefined) digested = false;
+          answers.push(`${response.path} ${JSON.stringify(query ?? {})} ${response.digest}`);
+          return response;
+        },
         signal,
         now: started,
         logger,
         peers: this.peers,
       });
-      const families = await (source.toFamiliesSliced?.(snapshot) ?? source.toFamilies(snapshot));
+      const answered = digested ? answers.join('\n') : undefined;
+      const last = state.fresh;
       const { publish } = this.options;
-      const chunk = publish === undefined ? await renderChunk(families, state.fresh?.chunk) : undefined;
-      const series = chunk?.series ?? families.reduce((n, f) => n + f.samples.length, 0);
+      let families: MetricFamily[] | undefined;
+      let rendered: Pick<Fresh, 'chunk' | 'series' | 'families'>;
+      if (last !== undefined && answered !== undefined && last.answered === answered) {
+        // The same answers as the last good refresh: the same families, already rendered (or published), kept as they are.
+        rendered = last;
+        logger.debug(
+          { api_endpoint: endpoint },
+          `${source.describe}: the same answers as the last refresh; its series are kept as rendered`,
+        );
+      } else {
+        families = await (source.toFamiliesSliced?.(snapshot) ?? source.toFamilies(snapshot));
+        const chunk = publish === undefined ? await renderChunk(families, last?.chunk) : undefined;
+        rendered = {
+          chunk,
+          series: chunk?.series ?? families.reduce((n, f) => n + f.samples.length, 0),
+          families: this.options.keepFamilies?.includes(endpoint) ? families : undefined,
+        };
+      }
       state.seriesDropped = source.seriesDropped?.(snapshot) ?? {};
       this.noteUnreadable(state, source.unreadable?.(snapshot) ?? {});
       const now = clock.now();
       state.fresh = {
-        chunk,
-        series,
-        families: this.options.keepFamilies?.includes(endpoint) ? families : undefined,
+        ...rendered,
+        answered,
         fetchedAt: now,
         completeUntil: source.completeUntil?.(snapshot),
         shared: source.share?.(snapshot),
       };
-      publish?.(endpoint, families);
+      const { series } = rendered;
+      if (families !== undefined) publish?.(endpoint, families);
       this.watchStaleness(state);
       if (!state.up && state.failure) {
         logger.info(

@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto';
 import { brotliDecompressSync, gunzipSync, inflateSync, constants as zlibConstants } from 'node:zlib';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
@@ -109,6 +110,8 @@ interface Answer {
   text: string;
   /** The body was cut (an error answer's first bytes only). */
   truncated: boolean;
+  /** The SHA-256 of the body's bytes, when asked for (GetOptions.digest). */
+  digest?: string;
 }
 type Outcome = { answer: Answer } | { failure: AdminApiError };
 
@@ -193,7 +196,9 @@ export class AdminApiClient implements AdminApi {
           path,
         });
       }
-      return { body, status: answer.status, path };
+      return answer.digest === undefined
+        ? { body, status: answer.status, path }
+        : { body, status: answer.status, path, digest: answer.digest };
     }
     throw new AdminApiError(
       endpoint,
@@ -299,7 +304,7 @@ export class AdminApiClient implements AdminApi {
       if (typeof v === 'string' || typeof v === 'number') url.searchParams.set(k, String(v));
       else if (v !== undefined) for (const item of v) url.searchParams.append(k, item);
     }
-    return this.#limited(endpoint, signal, () => this.#send(endpoint, path, url, signal));
+    return this.#limited(endpoint, signal, () => this.#send(endpoint, path, url, signal, options.digest === true));
   }
 
   /** Runs `fn` in a concurrency slot; an abort while queued ends the wait at once. */
@@ -320,7 +325,7 @@ export class AdminApiClient implements AdminApi {
     });
   }
 
-  async #send(endpoint: ApiEndpoint, path: string, url: URL, signal: AbortSignal | undefined): Promise<Outcome> {
+  async #send(endpoint: ApiEndpoint, path: string, url: URL, signal: AbortSignal | undefined, digest: boolean): Promise<Outcome> {
     const { observer, maxResponseBytes } = this.#options;
     let response: Dispatcher.ResponseData;
     try {
@@ -358,10 +363,13 @@ export class AdminApiClient implements AdminApi {
     try {
       // Scrubbed before anything reads it: a key echoed anywhere in an answer (a value, a model name, a map key) reaches
       // no parse message, log line, label or status page, in whatever form it was echoed (see scrub).
-      const text = await readText(body);
+      const hash = digest ? createHash('sha256') : undefined;
+      const text = await readText(body, hash);
       // A large answer is decoded, scrubbed and parsed in separate turns of the event loop: together they would hold it for tens of ms.
       if (text.length > LARGE_ANSWER_CHARS) await nextTurn();
-      return { answer: { status, retryAfter, text: this.#clean(text), truncated: false } };
+      const answer: Answer = { status, retryAfter, text: this.#clean(text), truncated: false };
+      if (hash !== undefined) answer.digest = hash.digest('hex');
+      return { answer };
     } catch (err) {
       if (this.#closed || signal?.aborted) throw this.#aborted(endpoint, signal);
       return { failure: this.#classify(endpoint, path, status, err) };
@@ -510,12 +518,16 @@ function decodeBody(bytes: Buffer, contentEncoding: string | undefined, maxBytes
 /**
  * The body as text, decoded as its pieces arrive (as `body.text()` decodes it
  * whole at the end: UTF-8, a leading byte order mark dropped, invalid bytes
- * replaced), so that a body of many MB is never decoded in one go.
+ * replaced), so that a body of many MB is never decoded in one go; and its
+ * bytes hashed with `hash`, if given.
  */
-async function readText(body: Dispatcher.ResponseData['body']): Promise<string> {
+async function readText(body: Dispatcher.ResponseData['body'], hash?: Hash): Promise<string> {
   const decoder = new TextDecoder();
   const parts: string[] = [];
-  for await (const chunk of body) parts.push(decoder.decode(chunk as Uint8Array, { stream: true }));
+  for await (const chunk of body) {
+    hash?.update(chunk as Uint8Array);
+    parts.push(decoder.decode(chunk as Uint8Array, { stream: true }));
+  }
   parts.push(decoder.decode());
   return parts.join('');
 }

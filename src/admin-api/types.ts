@@ -56,6 +56,8 @@ export interface GetOptions {
   query?: Record<string, QueryValue>;
   /** Aborts the call, retries and backoff waits included (the refresh deadline). */
   signal?: AbortSignal;
+  /** Give the answer's `digest`. */
+  digest?: boolean;
 }
 
 export interface ApiResponse {
@@ -64,6 +66,8 @@ export interface ApiResponse {
   status: number;
   /** The path variant that answered, relative to the base URL. */
   path: string;
+  /** With `GetOptions.digest`: the SHA-256 of the answer's bytes (hex), to tell an answer the same as an earlier one. */
+  digest?: string;
 }
 
 export interface AdminApi {

@@ -102,6 +102,8 @@ export const lechatByAgent = defineEndpoint({
     const options: AgentStatsOptions = { windows: analytics.windows, agentLimit: analytics.agentLimit };
     return {
       fetch: (ctx) => fetchDayWindows(ctx, 'lechat by_agent_stats', options.windows, parseAgentStats),
+      // The windows' rows, from the answers alone (the windows' days are in the queries).
+      answersOnly: true,
       toFamilies: (s) => agentStatsFamilies(s, options),
       completeUntil: lechatCompleteUntil,
       seriesDropped: (s) => agentStatsDropped(s, options),

@@ -322,6 +322,8 @@ export const lechatByUser = defineEndpoint({
     };
     return {
       fetch: (ctx) => fetchDayWindows(ctx, USER_STATS, options.windows, parseUserStatsSliced),
+      // The windows' rows, from the answers alone (the windows' days are in the queries).
+      answersOnly: true,
       toFamilies: (s) => userStatsFamilies(s, options),
       toFamiliesSliced: (s) => userStatsFamiliesSliced(s, options),
       completeUntil: lechatCompleteUntil,

@@ -50,6 +50,16 @@ export interface Reader<S> {
    */
   toFamiliesSliced?(snapshot: S): Promise<MetricFamily[]>;
   /**
+   * The snapshot `fetch` gives depends on the queries it makes and the answers
+   * it gets alone: not on the time (but through the queries), the peers, or
+   * anything kept from one refresh to the next. The scheduler then keeps the
+   * last families and their rendering when every answer of a refresh is byte
+   * for byte the same as the last good refresh's (analytics over complete
+   * days change a few times a day, not at every refresh), and makes them
+   * again only when one differs.
+   */
+  answersOnly?: boolean;
+  /**
    * For readers with cardinality caps: per capped metric, the series a cap
    * left out of this snapshot (0 when none). Feeds
    * `mistral_exporter_series_dropped{metric}`.
