@@ -22,14 +22,24 @@ export interface ReplayFront {
   calls(): number;
   /** Requests received since the start, by path (no query). */
   callsByPath(): Map<string, number>;
+  /**
+   * With `true`, each replayed JSON answer differs in its bytes from the one
+   * replayed before for the same request (a space more or less at its end:
+   * the same data), so that no refresh gets the same answers as the last.
+   */
+  changeAnswers(on: boolean): void;
   close(): Promise<void>;
 }
+
+const SPACE = Buffer.from(' ');
 
 export async function startReplayFront(upstream: string): Promise<ReplayFront> {
   const origin = new URL(upstream).origin;
   const answers = new Map<string, Promise<Answer>>();
   let calls = 0;
   const byPath = new Map<string, number>();
+  let changing = false;
+  const replays = new Map<string, number>();
   const forward = async (req: IncomingMessage): Promise<Answer> => {
     const headers: Record<string, string> = {};
     for (const h of ['authorization', 'x-api-key', 'accept']) {
@@ -62,7 +72,10 @@ export async function startReplayFront(upstream: string): Promise<ReplayFront> {
       );
     }
     const { status, type, body } = await answer;
-    res.writeHead(status, { 'content-type': type, 'content-length': body.length }).end(body);
+    const n = (replays.get(key) ?? 0) + 1;
+    replays.set(key, n);
+    const sent = changing && status === 200 && n % 2 === 0 ? Buffer.concat([body, SPACE]) : body;
+    res.writeHead(status, { 'content-type': type, 'content-length': sent.length }).end(sent);
   };
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -75,6 +88,9 @@ export async function startReplayFront(upstream: string): Promise<ReplayFront> {
     url: `http://127.0.0.1:${port}${new URL(upstream).pathname}`,
     calls: () => calls,
     callsByPath: () => new Map(byPath),
+    changeAnswers: (on) => {
+      changing = on;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
