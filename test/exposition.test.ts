@@ -53,6 +53,8 @@ describe('renderChunk', () => {
     expect(first.has('openmetrics+gzip')).toBe(true);
     // Held compressed only: the plain bytes are not kept for nobody.
     expect(first.has('openmetrics') || first.has('text') || first.has('text+gzip')).toBe(false);
+    // A scrape of the text format, as the server makes it: wanted, then made.
+    expect(first.want('text')).toBe(false);
     await first.make('text');
     expect(body(first, 'text').toString()).toContain('mistral_example{model="a\\"b"} 1.5\n');
     const next = await renderChunk(families, first);
@@ -69,6 +71,25 @@ describe('renderChunk', () => {
         ),
       ).toBe(true);
     }
+  });
+
+  it('stops making a form that no scrape asked for from the last two renderings', async () => {
+    let chunk = await renderChunk(families);
+    chunk.want('text');
+    await chunk.make('text');
+    const made: boolean[] = [];
+    for (let refresh = 0; refresh < 4; refresh++) {
+      chunk = await renderChunk(families, chunk);
+      made.push(chunk.has('text'));
+    }
+    // Made for the two renderings after the one scraped, then no longer; Prometheus's form always.
+    expect(made).toEqual([true, true, false, false]);
+    expect(chunk.has('openmetrics+gzip')).toBe(true);
+    // Asked for again: made at once, and again with the next renderings.
+    expect(chunk.want('text')).toBe(false);
+    await chunk.make('text');
+    expect(body(chunk, 'text').toString()).toContain('mistral_example');
+    expect((await renderChunk(families, chunk)).has('text')).toBe(true);
   });
 
   it('joins chunks and a tail into ONE gzip member that a single-member decoder reads whole', async () => {

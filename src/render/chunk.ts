@@ -29,9 +29,29 @@ export const variantOf = (format: Format, gzip: boolean): Variant => (gzip ? `${
 /**
  * What is made before anything is scraped: the form Prometheus asks for
  * (OpenMetrics, gzip). Any other is made on its first scrape, and then with
- * every refresh.
+ * every refresh while it is scraped (see Scraped).
  */
 const FIRST_WANTED: readonly Variant[] = ['openmetrics+gzip'];
+
+/**
+ * A form scraped from neither of the last two renderings of an endpoint is
+ * not made again with the next (a person's one curl of the text format does
+ * not cost a copy of the body, and its compression, at every refresh from
+ * then on); a scrape that asks for it again has it made then.
+ */
+const SCRAPED_RENDERINGS = 2;
+
+/** The forms scraped of an endpoint's renderings, with the generation of the last rendering each was scraped from; shared by the renderings that follow one another. */
+class Scraped {
+  readonly last = new Map<Variant, number>();
+
+  /** The forms to make for the rendering of generation `generation`. */
+  wantedAt(generation: number): Set<Variant> {
+    const wanted = new Set(FIRST_WANTED);
+    for (const [variant, at] of this.last) if (generation - at <= SCRAPED_RENDERINGS) wanted.add(variant);
+    return wanted;
+  }
+}
 
 /** A piece of one gzip member: raw deflate (sync flush), and the CRC-32 and length of what it inflates to. */
 export interface DeflatedPiece {
@@ -57,6 +77,11 @@ export class RenderedChunk {
   private readonly bodies: Partial<Record<Format, Buffer>>;
   private readonly pieces: Partial<Record<Format, DeflatedPiece>>;
   private readonly making = new Map<Variant, Promise<void>>();
+  /** The forms made for this rendering and kept: those scraped lately, and any scraped from it. */
+  readonly wanted: Set<Variant>;
+  private readonly scraped: Scraped;
+  /** Counts the renderings of the endpoint: 1 for its first. */
+  private readonly generation: number;
 
   constructor(
     /** Samples in the chunk. */
@@ -64,12 +89,15 @@ export class RenderedChunk {
     /** Where each family begins in the OpenMetrics form (the text form has a blank line before each but the first). */
     private readonly familyStarts: readonly number[],
     body: Partial<Record<Format, Buffer>>,
-    /** The forms scraped so far, shared with the chunks that follow this one (renderChunk's `previous`). */
-    readonly wanted: Set<Variant>,
+    /** The chunk this one replaces (the same endpoint's last rendering), whose lately scraped forms it makes. */
+    previous: RenderedChunk | undefined,
     pieces: Partial<Record<Format, DeflatedPiece>> = {},
   ) {
     this.bodies = body;
     this.pieces = pieces;
+    this.scraped = previous?.scraped ?? new Scraped();
+    this.generation = (previous?.generation ?? 0) + 1;
+    this.wanted = this.scraped.wantedAt(this.generation);
   }
 
   /** The bytes of a plain form, if made. */
@@ -88,13 +116,14 @@ export class RenderedChunk {
     return gzip ? this.pieces[format] !== undefined : this.bodies[format] !== undefined;
   }
 
-  /** Notes that a scrape wants `variant` (so it is kept, and made with every refresh); whether it can be written now. */
+  /** Notes that a scrape wants `variant` (so it is kept, and made with the next refreshes); whether it can be written now. */
   want(variant: Variant): boolean {
     this.wanted.add(variant);
+    this.scraped.last.set(variant, this.generation);
     return this.has(variant);
   }
 
-  /** Makes `variant` (once, however many scrapes ask at the same time) and keeps making it with every refresh. */
+  /** Makes `variant` (once, however many scrapes ask at the same time) and keeps it. */
   async make(variant: Variant): Promise<void> {
     this.wanted.add(variant);
     if (this.has(variant)) return;
@@ -155,31 +184,29 @@ function parse(variant: Variant): [Format, boolean] {
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Renders one source's families in the forms scraped so far (`previous`: the
- * chunk this one replaces, whose wanted forms it carries on), yielding to the
+ * Renders one source's families in the forms scraped lately (`previous`: the
+ * chunk this one replaces, whose scraped forms it carries on), yielding to the
  * event loop as it goes; compression runs on libuv's thread pool.
  */
 export async function renderChunk(families: readonly MetricFamily[], previous?: RenderedChunk): Promise<RenderedChunk> {
-  const wanted = previous?.wanted ?? new Set(FIRST_WANTED);
   if (families.length === 0) {
     const piece = { data: EMPTY, crc: 0, length: 0 };
-    return new RenderedChunk(0, [], { text: EMPTY, openmetrics: EMPTY }, wanted, { text: piece, openmetrics: piece });
+    return new RenderedChunk(0, [], { text: EMPTY, openmetrics: EMPTY }, previous, { text: piece, openmetrics: piece });
   }
   const { body, familyStarts } = await renderGauges(families);
   const series = families.reduce((n, f) => n + f.samples.length, 0);
   return chunkOfBody(body, familyStarts, series, previous);
 }
 
-/** A chunk of a body already rendered in the OpenMetrics form (without `# EOF`), made in the forms scraped so far (see renderChunk). */
+/** A chunk of a body already rendered in the OpenMetrics form (without `# EOF`), made in the forms scraped lately (see renderChunk). */
 export async function chunkOfBody(
   body: Buffer,
   familyStarts: readonly number[],
   series: number,
   previous?: RenderedChunk,
 ): Promise<RenderedChunk> {
-  const wanted = previous?.wanted ?? new Set(FIRST_WANTED);
-  const chunk = new RenderedChunk(series, familyStarts, { openmetrics: body }, wanted);
+  const chunk = new RenderedChunk(series, familyStarts, { openmetrics: body }, previous);
   // Together: each starts from the bytes just rendered, which are let go (if no scrape wants them plain) once all are made.
-  await Promise.all([...wanted].map((variant) => chunk.make(variant)));
+  await Promise.all([...chunk.wanted].map((variant) => chunk.make(variant)));
   return chunk;
 }
