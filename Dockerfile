@@ -35,4 +35,5 @@ COPY --from=build --chown=0:0 /app/dist ./dist
 USER 65532:65532
 EXPOSE 10460
 # Exec form, node as PID 1: SIGTERM and SIGINT reach the exporter, which shuts down gracefully.
-ENTRYPOINT ["node", "dist/main.js"]
+# The flags of src/node-flags.ts (a smaller young generation: shorter pauses of the event loop during large refreshes).
+ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/main.js"]

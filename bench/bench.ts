@@ -33,6 +33,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { loadConfig } from '../src/config/index.js';
+import { NODE_FLAGS } from '../src/node-flags.js';
 import { startSimulator } from '../src/simulator/index.js';
 import { renderChart } from './chart.js';
 import { startReplayFront } from './replay-front.js';
@@ -209,7 +210,13 @@ interface ExporterOptions {
 }
 
 async function startExporter(name: Server['name'], o: ExporterOptions): Promise<Server> {
-  const argv = [process.execPath, ...(o.probe ? ['--import', join(BENCH, 'loop-probe.mjs')] : []), join(ROOT, 'dist/main.js')];
+  // Started as the image starts it (its flags of Node.js), the probe loaded beside it when asked for.
+  const argv = [
+    process.execPath,
+    ...NODE_FLAGS,
+    ...(o.probe ? ['--import', join(BENCH, 'loop-probe.mjs')] : []),
+    join(ROOT, 'dist/main.js'),
+  ];
   const env = {
     ...process.env,
     MISTRAL_ADMIN_API_KEY: KEY,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PORT } from '../src/config/index.js';
+import { NODE_FLAGS } from '../src/node-flags.js';
 
 /**
  * No Docker engine runs here: the image is not built in the tests. These
@@ -51,8 +52,14 @@ describe('Dockerfile', () => {
 
   it('starts node itself in exec form, so that signals reach it (not npm, not a shell)', () => {
     const entrypoint = final.find((l) => l.startsWith('ENTRYPOINT'));
-    expect(JSON.parse(entrypoint?.slice('ENTRYPOINT'.length) ?? 'null')).toEqual(['node', 'dist/main.js']);
+    expect(JSON.parse(entrypoint?.slice('ENTRYPOINT'.length) ?? 'null')).toEqual(['node', ...NODE_FLAGS, 'dist/main.js']);
     expect(dockerfile).not.toMatch(/^CMD .*npm/m);
+  });
+
+  it('starts node with the flags of src/node-flags.ts, as npm start and npm run demo do', () => {
+    const scripts = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> })
+      .scripts;
+    for (const script of ['start', 'demo']) expect(scripts[script]).toContain(`node ${NODE_FLAGS.join(' ')} dist/main.js`);
   });
 
   it('keeps the build context small: .dockerignore leaves out what the build does not need', () => {
