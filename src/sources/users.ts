@@ -6,7 +6,7 @@ import { fetchPages } from './pages.js';
 import { expectArray, expectObject, isObject, optionalBoolean, optionalString, type Json, type JsonObject } from './parse.js';
 import { defineEndpoint, ParseError, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
 import { runSliced, runWhole, SLICE_ITEMS, type Steps } from '../slices.js';
-import { readEachSteps, refuseUnreadable, UnreadableTally } from './unreadable.js';
+import { refuseUnreadable, UnreadableTally } from './unreadable.js';
 import { DAY_S } from './windows.js';
 
 /**
@@ -144,38 +144,88 @@ function readInvite(raw: Json, where: string): { uuid: string; expired: boolean 
   return { uuid, expired };
 }
 
-type Entry = { kind: 'member' | 'invite'; raw: Json };
+/**
+ * One entry of GET users, read as its page arrives (so that the pages' JSON
+ * is let go page by page, not held until the last one): what it reads as, or
+ * why it could not be read (tallied once the list is whole, in the order of
+ * the list). `id`: its uuid, to notice a page that repeats earlier ones.
+ */
+type Entry =
+  | { kind: 'member'; id: string | undefined; read: (MemberRow & { uuid: string }) | ParseError }
+  | { kind: 'invite'; id: string | undefined; read: { uuid: string; expired: boolean } | ParseError };
 
-/** The entries of one page of GET users: its members, then its invitations (both arrays are required). */
-/** A member's or invitation's uuid, apart from each other; undefined for an entry without one (it is refused later, where it is read). */
-function entryId(e: Entry): string | undefined {
-  const uuid = isObject(e.raw) ? e.raw.uuid : undefined;
-  return typeof uuid === 'string' ? `${e.kind}/${uuid}` : undefined;
+function outcome<T>(read: (raw: Json, where: string) => T, raw: Json, where: string): T | ParseError {
+  try {
+    return read(raw, where);
+  } catch (err) {
+    if (err instanceof ParseError) return err;
+    throw err;
+  }
 }
 
-function entriesOf(page: JsonObject, what: string): Entry[] {
-  return [
-    ...expectArray(page.members, `${what}.members`).map((raw): Entry => ({ kind: 'member', raw })),
-    ...expectArray(page.invites, `${what}.invites`).map((raw): Entry => ({ kind: 'invite', raw })),
-  ];
+/** A member's or invitation's uuid, apart from each other; undefined for an entry without one (it is refused where it is read). */
+function rawId(kind: Entry['kind'], raw: Json): string | undefined {
+  const uuid = isObject(raw) ? raw.uuid : undefined;
+  return typeof uuid === 'string' ? `${kind}/${uuid}` : undefined;
 }
 
-/** The readable members and invitations of the entries read, each once; an unreadable one is skipped and tallied. */
-export function parseUsers(entries: readonly Entry[], tally = new UnreadableTally()): Pick<UsersSnapshot, 'members' | 'invitesExpired'> {
-  return runWhole(parseUsersSteps(entries, tally));
+/**
+ * Reads the pages of GET users in turn: each page's members, then its
+ * invitations (both arrays are required), numbered across the pages as one
+ * list of members and one of invitations.
+ */
+function pageReader(): (page: JsonObject, what: string) => Entry[] {
+  let members = 0;
+  let invites = 0;
+  return (page, what) => {
+    const memberItems = expectArray(page.members, `${what}.members`);
+    const inviteItems = expectArray(page.invites, `${what}.invites`);
+    const entries: Entry[] = [];
+    for (const raw of memberItems) {
+      entries.push({ kind: 'member', id: rawId('member', raw), read: outcome(readMember, raw, `users.members[${members++}]`) });
+    }
+    for (const raw of inviteItems) {
+      entries.push({ kind: 'invite', id: rawId('invite', raw), read: outcome(readInvite, raw, `users.invites[${invites++}]`) });
+    }
+    return entries;
+  };
 }
 
-/** `parseUsers` as steps that pause every SLICE_ITEMS entries (an organization of 50 000 members is read between turns of the event loop). */
+/** The readable members and invitations of entries as one page of GET users would hold them, each once (see parseUsersSteps). */
+export function parseUsers(
+  entries: ReadonlyArray<{ kind: Entry['kind']; raw: Json }>,
+  tally = new UnreadableTally(),
+): Pick<UsersSnapshot, 'members' | 'invitesExpired'> {
+  const rawOf = (kind: Entry['kind']) => entries.filter((e) => e.kind === kind).map((e) => e.raw);
+  return runWhole(parseUsersSteps(pageReader()({ members: rawOf('member'), invites: rawOf('invite') }, 'users'), tally));
+}
+
+/**
+ * The readable members and invitations of the entries read, each once; an
+ * unreadable one is skipped and tallied (members first, then invitations).
+ * Steps that pause every SLICE_ITEMS entries (an organization of 50 000
+ * members is gone through between turns of the event loop).
+ */
 function* parseUsersSteps(entries: readonly Entry[], tally: UnreadableTally): Steps<Pick<UsersSnapshot, 'members' | 'invitesExpired'>> {
-  const memberItems = entries.filter((e) => e.kind === 'member').map((e) => e.raw);
-  const inviteItems = entries.filter((e) => e.kind === 'invite').map((e) => e.raw);
-  const members = yield* readEachSteps(memberItems, 'users.members', tally, readMember, false);
-  const invites = yield* readEachSteps(inviteItems, 'users.invites', tally, readInvite, false);
+  const members: Array<MemberRow & { uuid: string }> = [];
+  const invites: Array<{ uuid: string; expired: boolean }> = [];
+  const counts = { member: 0, invite: 0 };
+  let done = 0;
+  for (const kind of ['member', 'invite'] as const) {
+    for (const e of entries) {
+      if (e.kind !== kind) continue;
+      counts[kind]++;
+      if (e.read instanceof ParseError) tally.add(e.read);
+      else if (e.kind === 'member') members.push(e.read);
+      else invites.push(e.read);
+      if (++done % SLICE_ITEMS === 0) yield;
+    }
+  }
   refuseUnreadable(
     'users',
     [
-      { entries: memberItems.length, read: members.length },
-      { entries: inviteItems.length, read: invites.length },
+      { entries: counts.member, read: members.length },
+      { entries: counts.invite, read: invites.length },
     ],
     tally,
   );
@@ -324,9 +374,9 @@ export const users = defineEndpoint({
         const pages = await fetchPages(ctx, 'users', {
           pageSize: PAGE_SIZE,
           maxPages: MAX_PAGES,
-          itemsOf: entriesOf,
+          itemsOf: pageReader(),
           totalMayBeNull: true,
-          idOf: entryId,
+          idOf: (e) => e.id,
         });
         const tally = new UnreadableTally();
         const read = await runSliced(parseUsersSteps(pages.items, tally));
