@@ -14,6 +14,8 @@ const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[
  * text is not such a date or names an impossible one (2026-02-30, 25:00).
  */
 export function parseIsoTimestamp(text: string): number | undefined {
+  const common = commonForm(text);
+  if (common !== null) return common;
   const m = ISO_8601.exec(text.trim());
   if (!m) return undefined;
   const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((p) => Number(p ?? 0)) as [
@@ -29,6 +31,47 @@ export function parseIsoTimestamp(text: string): number | undefined {
   if (offset === undefined || hour > 23 || minute > 59 || second > 59) return undefined;
   const ms = utcMs(year, month, day, hour, minute, second);
   return ms === undefined ? undefined : ms + fraction - offset * 60_000;
+}
+
+/**
+ * The form answers use, `2026-11-15T09:30:00Z` (or with a fraction of a
+ * second, `.123456Z`), read without a regular expression: the same instant
+ * parseIsoTimestamp's general reading gives, for a fraction of its cost (it
+ * reads a date per row of 100 000). Null for any other text.
+ */
+function commonForm(text: string): number | undefined | null {
+  const n = text.length;
+  if (n < 20 || text.charCodeAt(n - 1) !== 90 /* Z */) return null;
+  if (text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':') return null;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return null;
+  let fraction = 0;
+  if (n > 20) {
+    // `.` and 1 to 9 digits before the Z.
+    if (text[19] !== '.' || n > 30 || n < 22) return null;
+    if (digits(text, 20, n - 21) < 0) return null;
+    // As the general reading computes it, to the last bit.
+    fraction = Number(`0.${text.slice(20, n - 1)}`) * 1000;
+  }
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const ms = utcMs(year, month, day, hour, minute, second);
+  return ms === undefined ? undefined : ms + fraction;
+}
+
+/** The decimal number of `count` digits at `from`; -1 if one is not a digit. */
+function digits(text: string, from: number, count: number): number {
+  let v = 0;
+  for (let i = from; i < from + count; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
 }
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];

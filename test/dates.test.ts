@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseHttpDate, parseIsoTimestamp } from '../src/dates.js';
 import { optionalTimestampSeconds } from '../src/sources/parse.js';
@@ -26,6 +27,30 @@ describe('parseIsoTimestamp', () => {
     expect(parseIsoTimestamp('2026-05-13T19:30:00-04:30')).toBe(T);
     expect(parseIsoTimestamp('2026-05-14T00:00:00.250Z')).toBe(T + 250);
     expect(parseIsoTimestamp('2026-05-14T00:00:00.123456789+00:00')).toBeCloseTo(T + 123.456789, 6);
+  });
+
+  it('reads the form answers use (read without a regular expression) exactly as the general reading does', () => {
+    const two = (max: number) => fc.integer({ min: 0, max }).map((v) => String(v).padStart(2, '0'));
+    const stamp = fc
+      .tuple(
+        fc.integer({ min: 0, max: 9999 }).map((v) => String(v).padStart(4, '0')),
+        two(13),
+        two(32),
+        two(25),
+        two(61),
+        two(61),
+        fc.option(fc.stringMatching(/^[0-9]{1,10}$/), { nil: undefined }),
+      )
+      .map(([y, mo, d, h, mi, s, f]) => `${y}-${mo}-${d}T${h}:${mi}:${s}${f === undefined ? '' : `.${f}`}Z`);
+    fc.assert(
+      fc.property(stamp, (text) => {
+        // A leading space is not the common form: the general reading (which trims it) reads it.
+        expect(parseIsoTimestamp(text)).toBe(parseIsoTimestamp(` ${text}`));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(parseIsoTimestamp('2026-11-15T09:30:00Z')).toBe(Date.UTC(2026, 10, 15, 9, 30));
+    expect(parseIsoTimestamp('2026-11-15T09:30:00.5Z')).toBe(Date.UTC(2026, 10, 15, 9, 30) + 500);
   });
 
   it('reads the edges of the calendar: leap day, year end, the first second of a year', () => {
