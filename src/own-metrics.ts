@@ -67,7 +67,7 @@ export class OwnMetrics implements ClientObserver {
   /** The event-loop-lag window figures of the last window that had samples. */
   private readonly lastLagWindow = new Map<string, TypedFamily>();
   /** The last collection of process metrics, and its renderings. */
-  private processCache: { at: number; families: Promise<TypedFamily[]>; rendered: Partial<Record<Format, string[]>> } | undefined;
+  private processCache: ProcessCache | undefined;
   /** Counts changes of the counters and paths, so that a render can tell it has nothing new to say. */
   private changes = 0;
   /** The last render per format, and what it was made from: reused while none of it changed. */
@@ -121,19 +121,28 @@ export class OwnMetrics implements ClientObserver {
    * at every call; process metrics are collected at most once a second.
    */
   async render(format: Format): Promise<string> {
-    return (await this.rendered(format)).text;
-  }
-
-  /** `render` as bytes: the same Buffer as long as nothing changed (the gzip joiner then reuses its compression of it). */
-  async renderBytes(format: Format): Promise<Buffer> {
-    const last = await this.rendered(format);
-    last.bytes ??= Buffer.from(last.text);
-    return last.bytes;
-  }
-
-  private async rendered(format: Format): Promise<LastRender> {
     const statuses = this.options.statuses();
-    const processLines = await this.processRendered(format);
+    const processLines = this.processLinesNow(format) ?? (await this.processRendered(format));
+    return this.rendered(format, statuses, processLines).text;
+  }
+
+  /**
+   * `render` as bytes: the same Buffer as long as nothing changed (the gzip joiner then reuses its compression of it).
+   * At once, without a promise, unless the process metrics are due for their collection (at most once a second):
+   * a scrape then costs no turn of the event loop.
+   */
+  renderBytes(format: Format): Buffer | Promise<Buffer> {
+    const statuses = this.options.statuses();
+    const processLines = this.processLinesNow(format);
+    if (processLines !== undefined) return bytesOf(this.rendered(format, statuses, processLines));
+    return this.processRendered(format).then((lines) => bytesOf(this.rendered(format, statuses, lines)));
+  }
+
+  private rendered(
+    format: Format,
+    statuses: ReadonlyArray<EndpointStatus & { org?: string }>,
+    processLines: readonly string[],
+  ): LastRender {
     const last = this.last[format];
     if (
       last !== undefined &&
@@ -149,20 +158,41 @@ export class OwnMetrics implements ClientObserver {
     return made;
   }
 
+  /** The process metrics' lines when their last collection is recent enough; undefined when one is due or under way. */
+  private processLinesNow(format: Format): readonly string[] | undefined {
+    if (!this.processRegistry) return NO_LINES;
+    const cache = this.processCache;
+    if (cache?.families === undefined || this.processExpired(cache)) return undefined;
+    cache.rendered[format] ??= cache.families.map((f) => renderFamily(f, format));
+    return cache.rendered[format];
+  }
+
+  private processExpired(cache: ProcessCache): boolean {
+    const now = (this.options.now ?? systemClock.now)();
+    return now - cache.at >= PROCESS_METRICS_MAX_AGE_MS || now < cache.at;
+  }
+
   private async processRendered(format: Format): Promise<readonly string[]> {
     if (!this.processRegistry) return NO_LINES;
-    const now = (this.options.now ?? systemClock.now)();
     let cache = this.processCache;
-    if (cache === undefined || now - cache.at >= PROCESS_METRICS_MAX_AGE_MS || now < cache.at) {
-      cache = { at: now, families: this.processFamilies(), rendered: {} };
-      this.processCache = cache;
-      // A collection that failed is not kept: the next scrape tries again.
-      const failed = cache;
-      failed.families.catch(() => {
-        if (this.processCache === failed) this.processCache = undefined;
-      });
+    if (cache === undefined || this.processExpired(cache)) {
+      const at = (this.options.now ?? systemClock.now)();
+      const collected = this.processFamilies().then(
+        (families) => {
+          made.families = families;
+          return families;
+        },
+        (err: unknown) => {
+          // A collection that failed is not kept: the next scrape tries again.
+          if (this.processCache === made) this.processCache = undefined;
+          throw err;
+        },
+      );
+      const made: ProcessCache = { at, collected, rendered: {} };
+      this.processCache = made;
+      cache = made;
     }
-    const families = await cache.families;
+    const families = await cache.collected;
     cache.rendered[format] ??= families.map((f) => renderFamily(f, format));
     return cache.rendered[format];
   }
@@ -280,6 +310,20 @@ export class OwnMetrics implements ClientObserver {
 }
 
 const NO_LINES: readonly string[] = [];
+
+interface ProcessCache {
+  /** When the collection began. */
+  at: number;
+  collected: Promise<TypedFamily[]>;
+  /** Its result, once it has one. */
+  families?: TypedFamily[];
+  rendered: Partial<Record<Format, string[]>>;
+}
+
+function bytesOf(render: LastRender): Buffer {
+  render.bytes ??= Buffer.from(render.text);
+  return render.bytes;
+}
 
 interface LastRender {
   changes: number;
