@@ -129,20 +129,30 @@ function cpuMs(pid: number): number {
 }
 
 /** Resident memory of a process, MiB. */
+/** The resident memory of `pid`; NaN once it has exited (its runs then show the errors). */
 function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return Number.NaN;
+  }
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN) / 1024;
 }
 
 /** The highest RSS of `pid` while `run` runs, sampled every 100 ms. */
 async function peakRss<T>(pid: number, run: () => Promise<T>): Promise<[T, number]> {
-  let peak = rssMiB(pid);
-  const timer = setInterval(() => {
-    peak = Math.max(peak, rssMiB(pid));
-  }, 100);
+  let peak = Number.NaN;
+  // A NaN (the process gone) leaves the peak as it was.
+  const sample = () => {
+    const rss = rssMiB(pid);
+    if (Number.isNaN(peak) || rss > peak) peak = rss;
+  };
+  sample();
+  const timer = setInterval(sample, 100);
   try {
     const result = await run();
-    peak = Math.max(peak, rssMiB(pid));
+    sample();
     return [result, peak];
   } finally {
     clearInterval(timer);
