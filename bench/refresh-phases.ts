@@ -16,6 +16,7 @@ import { renderChunk } from '../src/exposition.js';
 import { NO_PEERS } from '../src/peers.js';
 import { createSources, readerOptionsOf } from '../src/sources/catalog.js';
 import { simulatedOrg } from './support/simulated-org.js';
+import { cpuMs, startTicker } from './support/ticker.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -27,11 +28,6 @@ const { values: args } = parseArgs({
 });
 const USERS = Number(args.users);
 const ROUNDS = Number(args.rounds);
-
-const cpuMs = () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
 
 let longestParse = 0;
 let parseTotal = 0;
@@ -61,24 +57,9 @@ async function main(): Promise<void> {
     toFamiliesGap: number;
     renderGap: number;
   };
-  // The longest gap between two ticks of a 1 ms timer: how long the event loop was held (or the process kept off a core).
-  // On a shared machine a gap may be time spent waiting for a core: the process's CPU time between the two ticks
-  // (zlib's threads included, during renders) is the block's upper bound that waiting does not inflate; the table shows it.
-  let gap = 0;
-  let lastTick = performance.now();
-  let lastCpu = cpuMs();
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    const cpu = cpuMs();
-    gap = Math.max(gap, Math.min(now - lastTick, cpu - lastCpu));
-    lastTick = now;
-    lastCpu = cpu;
-  }, 1);
-  const resetGap = () => {
-    gap = 0;
-    lastTick = performance.now();
-    lastCpu = cpuMs();
-  };
+  // How long the event loop was held in each phase (bench/support/ticker.ts): on a shared machine a gap may be time spent
+  // waiting for a core, so each gap counts as the process's CPU time in it when that is less (zlib's threads included).
+  const ticker = startTicker();
   const best = new Map<string, Row>();
   const previous = new Map<string, Awaited<ReturnType<typeof renderChunk>>>();
   for (let round = 0; round < ROUNDS; round++) {
@@ -87,7 +68,7 @@ async function main(): Promise<void> {
       longestParse = 0;
       parseTotal = 0;
       let c = cpuMs();
-      resetGap();
+      ticker.reset();
       const snapshot = await source.fetch({
         get: (query) => client.get(source.endpoint, { query, signal }),
         signal,
@@ -96,19 +77,19 @@ async function main(): Promise<void> {
         peers: NO_PEERS,
       });
       const fetch = cpuMs() - c;
-      const fetchGap = gap;
+      const fetchGap = ticker.read().longestBlock;
       c = cpuMs();
-      resetGap();
+      ticker.reset();
       // As the scheduler does: in slices where the reader has them.
       const families = await (source.toFamiliesSliced?.(snapshot) ?? source.toFamilies(snapshot));
       const toFamilies = cpuMs() - c;
-      const toFamiliesGap = Math.max(gap, Math.min(performance.now() - lastTick, cpuMs() - lastCpu));
+      const toFamiliesGap = ticker.read().longestBlock;
       c = cpuMs();
-      resetGap();
+      ticker.reset();
       const chunk = await renderChunk(families, previous.get(source.endpoint));
       const render = cpuMs() - c;
       await new Promise((resolve) => setTimeout(resolve, 3));
-      const renderGap = gap;
+      const renderGap = ticker.read().longestBlock;
       previous.set(source.endpoint, chunk);
       if (process.env.DUMP_BODY && chunk.series > 10_000) {
         const { writeFileSync } = await import('node:fs');
@@ -135,7 +116,7 @@ async function main(): Promise<void> {
       );
     }
   }
-  clearInterval(ticker);
+  ticker.stop();
   sim.stop();
   const rows = [...best].sort((a, b) => b[1].series - a[1].series);
   const sum = (k: keyof Row) => rows.reduce((n, [, r]) => n + r[k], 0);

@@ -12,6 +12,7 @@
  * shared: compare runs made one after the other, not across machines.
  */
 import { simulatedOrg } from './support/simulated-org.js';
+import { startTicker } from './support/ticker.js';
 import { NO_PEERS } from '../src/peers.js';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -55,22 +56,11 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const loop = monitorEventLoopDelay({ resolution: 1 });
-    let longestGap = 0;
-    // The process's CPU time between two ticks: a gap with little CPU was the machine running others, not a block.
-    let mostCpuBetweenTicks = 0;
-    let last = performance.now();
-    let lastCpu = cpuMs();
-    const ticker = setInterval(() => {
-      const now = performance.now();
-      const nowCpu = cpuMs();
-      longestGap = Math.max(longestGap, now - last);
-      mostCpuBetweenTicks = Math.max(mostCpuBetweenTicks, nowCpu - lastCpu);
-      last = now;
-      lastCpu = nowCpu;
-    }, 1);
+    // The longest 1 ms timer gap, and the most CPU the process used between two ticks: a gap with little CPU was the
+    // machine running others, not a block (bench/support/ticker.ts).
+    const ticker = startTicker();
     await new Promise((resolve) => setTimeout(resolve, 20));
-    longestGap = 0;
-    mostCpuBetweenTicks = 0;
+    ticker.reset();
     loop.enable();
     const cpu = process.cpuUsage();
     const t = performance.now();
@@ -79,9 +69,10 @@ async function main(): Promise<void> {
     const wall = performance.now() - t;
     const used = process.cpuUsage(cpu);
     loop.disable();
-    clearInterval(ticker);
+    const { longestGap, mostCpu } = ticker.read();
+    ticker.stop();
     rows.push(
-      `| ${round + 1} | ${wall.toFixed(1)} | ${((used.user + used.system) / 1000).toFixed(1)} | ${(loop.max / 1e6).toFixed(1)} | ${longestGap.toFixed(1)} | ${mostCpuBetweenTicks.toFixed(1)} |`,
+      `| ${round + 1} | ${wall.toFixed(1)} | ${((used.user + used.system) / 1000).toFixed(1)} | ${(loop.max / 1e6).toFixed(1)} | ${longestGap.toFixed(1)} | ${mostCpu.toFixed(1)} |`,
     );
   }
   process.stdout.write(
@@ -89,11 +80,6 @@ async function main(): Promise<void> {
       '| round | wall ms | CPU ms (main thread + zlib threads) | longest event-loop delay ms | longest 1 ms timer gap ms | most process CPU ms between two ticks |\n| --- | --- | --- | --- | --- | --- |\n' +
       `${rows.join('\n')}\n`,
   );
-}
-
-function cpuMs(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
 }
 
 /** Every variant of a chunk, where the chunk renders them on demand. */

@@ -11,7 +11,7 @@
  *
  * Figures, not assertions: no test depends on them.
  */
-import { startSimulatorProcess } from './support/processes.js';
+import { simulatedConfig } from './support/simulated-org.js';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -19,8 +19,6 @@ import { gunzipSync } from 'node:zlib';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { Secret } from '../src/secret.js';
-import { loadConfig } from '../src/config/index.js';
 import { createExporter } from '../src/exporter.js';
 import { createLogger } from '../src/logger.js';
 
@@ -35,7 +33,6 @@ const SCRAPES = Number(args.scrapes);
 const USERS = Number(args.users);
 const USER_METRICS = args['user-metrics'] === true;
 const SCENARIO = USER_METRICS ? `${USERS}-users` : 'demo';
-const KEY = 'bench-key';
 
 const PROMETHEUS_ACCEPT =
   'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2';
@@ -45,19 +42,8 @@ function quantile(sorted: number[], q: number): number {
 }
 
 async function main(): Promise<void> {
-  const sim = await startSimulatorProcess(['--api-key', KEY, '--users', String(USERS)]);
-  const command = loadConfig({
-    argv: [],
-    env: {
-      MISTRAL_ADMIN_API_KEY: KEY,
-      MISTRAL_ADMIN_API_URL: sim.url,
-      LOG_LEVEL: 'error',
-      LECHAT_USER_METRICS: String(USER_METRICS),
-      LECHAT_USER_LIMIT: String(Math.max(USERS, 1)),
-    },
-  });
-  if (command.kind !== 'run') throw new Error('unexpected');
-  const config = { ...command.config, apiKey: new Secret(KEY) };
+  const sim = await simulatedConfig(USERS, { LECHAT_USER_METRICS: String(USER_METRICS) });
+  const { config } = sim;
   const exporter = createExporter(config, { logger: createLogger({ level: 'warn' }) });
   await exporter.app.listen({ host: '127.0.0.1', port: 0 });
   const url = `${exporter.app.listeningOrigin}/metrics`;

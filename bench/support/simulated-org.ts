@@ -1,7 +1,7 @@
 /**
  * A simulated organization of `users` members in a process of its own, and
- * the exporter's configuration and client for it, per-user series on: the
- * set-up of the benchmarks that read it endpoint by endpoint.
+ * the exporter's configuration (and client) for it, per-user series on: the
+ * set-up of the benchmarks that read it endpoint by endpoint or serve it.
  */
 import { systemClock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config/index.js';
@@ -20,7 +20,8 @@ export interface SimulatedOrg {
   stop(): void;
 }
 
-export async function simulatedOrg(users: number, env: Record<string, string> = {}): Promise<SimulatedOrg> {
+/** The simulated organization and the exporter's configuration for it (the key given as the file would give it); `env` adds or overrides settings. */
+export async function simulatedConfig(users: number, env: Record<string, string> = {}): Promise<{ config: Config; stop(): void }> {
   const sim = await startSimulatorProcess(['--api-key', KEY, '--users', String(users)]);
   const command = loadConfig({
     argv: [],
@@ -34,8 +35,12 @@ export async function simulatedOrg(users: number, env: Record<string, string> = 
     },
   });
   if (command.kind !== 'run') throw new Error('unexpected command');
-  const config = { ...command.config, apiKey: new Secret(KEY) };
+  return { config: { ...command.config, apiKey: new Secret(KEY) }, stop: sim.stop };
+}
+
+export async function simulatedOrg(users: number, env: Record<string, string> = {}): Promise<SimulatedOrg> {
+  const { config, stop } = await simulatedConfig(users, env);
   const logger = createLogger({ level: 'error' });
   const client = createApiClient(config, { logger, clock: systemClock, observer: { request() {}, retry() {}, pathInUse() {} } });
-  return { config, logger, client, stop: sim.stop };
+  return { config, logger, client, stop };
 }
