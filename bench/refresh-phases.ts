@@ -13,9 +13,8 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { renderChunk } from '../src/exposition.js';
-import { NO_PEERS } from '../src/peers.js';
 import { createSources, readerOptionsOf } from '../src/sources/catalog.js';
-import { simulatedOrg } from './support/simulated-org.js';
+import { fetchOnce, simulatedOrg } from './support/simulated-org.js';
 import { cpuMs, startTicker } from './support/ticker.js';
 
 const { values: args } = parseArgs({
@@ -43,7 +42,7 @@ JSON.parse = ((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
 
 async function main(): Promise<void> {
   const sim = await simulatedOrg(USERS);
-  const { config, logger, client } = sim;
+  const { config } = sim;
   const only = args.only?.split(',');
   const sources = createSources(config.endpoints, readerOptionsOf(config)).filter((s) => only === undefined || only.includes(s.endpoint));
   type Row = {
@@ -64,18 +63,11 @@ async function main(): Promise<void> {
   const previous = new Map<string, Awaited<ReturnType<typeof renderChunk>>>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const source of sources) {
-      const signal = new AbortController().signal;
       longestParse = 0;
       parseTotal = 0;
       let c = cpuMs();
       ticker.reset();
-      const snapshot = await source.fetch({
-        get: (query) => client.get(source.endpoint, { query, signal }),
-        signal,
-        now: Date.now(),
-        logger,
-        peers: NO_PEERS,
-      });
+      const snapshot = await fetchOnce(sim, source);
       const fetch = cpuMs() - c;
       const fetchGap = ticker.read().longestBlock;
       c = cpuMs();

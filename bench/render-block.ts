@@ -11,9 +11,8 @@
  * Figures, not assertions: no test depends on them. The machine may be
  * shared: compare runs made one after the other, not across machines.
  */
-import { simulatedOrg } from './support/simulated-org.js';
+import { fetchOnce, simulatedOrg } from './support/simulated-org.js';
 import { startTicker } from './support/ticker.js';
-import { NO_PEERS } from '../src/peers.js';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { renderChunk } from '../src/exposition.js';
@@ -33,19 +32,12 @@ const ROUNDS = Number(args.rounds);
 
 async function main(): Promise<void> {
   const sim = await simulatedOrg(USERS);
-  const { config, logger, client } = sim;
+  const { config } = sim;
   const sources = createSources(config.endpoints, readerOptionsOf(config));
   const all: MetricFamily[] = [];
   let toFamiliesMs = 0;
   for (const source of sources) {
-    const signal = new AbortController().signal;
-    const snapshot = await source.fetch({
-      get: (query) => client.get(source.endpoint, { query, signal }),
-      signal,
-      now: Date.now(),
-      logger,
-      peers: NO_PEERS,
-    });
+    const snapshot = await fetchOnce(sim, source);
     const t = performance.now();
     all.push(...source.toFamilies(snapshot));
     toFamiliesMs = Math.max(toFamiliesMs, performance.now() - t);

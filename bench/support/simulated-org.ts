@@ -8,7 +8,9 @@ import { type Config, loadConfig } from '../../src/config/index.js';
 import type { AdminApiClient } from '../../src/admin-api/client.js';
 import { createApiClient } from '../../src/exporter.js';
 import { createLogger, type Logger } from '../../src/logger.js';
+import { NO_PEERS } from '../../src/peers.js';
 import { Secret } from '../../src/secret.js';
+import type { Source } from '../../src/sources/types.js';
 import { startSimulatorProcess } from './processes.js';
 
 const KEY = 'bench-key';
@@ -43,4 +45,16 @@ export async function simulatedOrg(users: number, env: Record<string, string> = 
   const logger = createLogger({ level: 'error' });
   const client = createApiClient(config, { logger, clock: systemClock, observer: { request() {}, retry() {}, pathInUse() {} } });
   return { config, logger, client, stop };
+}
+
+/** One fetch of `source` from the organization, as a refresh would make it (no peers, the wall clock's now). */
+export function fetchOnce<S>(org: SimulatedOrg, source: Source<S>): Promise<S> {
+  const signal = new AbortController().signal;
+  return source.fetch({
+    get: (query) => org.client.get(source.endpoint, { query, signal }),
+    signal,
+    now: Date.now(),
+    logger: org.logger,
+    peers: NO_PEERS,
+  });
 }
