@@ -276,8 +276,9 @@ export class Scheduler {
       const snapshot = await source.fetch({
         get: async (query) => {
           const response = await api.get(endpoint, { query, signal, digest });
+          if (!digested) return response;
           if (response.digest === undefined) digested = false;
-          answers.push(`${response.path} ${JSON.stringify(query ?? {})} ${response.digest}`);
+          else answers.push(`${response.path} ${JSON.stringify(query ?? {})} ${response.digest}`);
           return response;
         },
         signal,
