@@ -243,6 +243,11 @@ class BufferList extends Readable {
   }
 }
 
+/** Set on the answer of a /metrics request counted in flight: its close (listened to by `admit`) counts it out. */
+const METRICS_ANSWER = Symbol('metricsAnswer');
+
+type Counted = FastifyReply['raw'] & { [METRICS_ANSWER]?: true };
+
 interface Connection {
   /** Requests of the connection not yet answered (or whose answer is still being sent). */
   requests: number;
@@ -283,8 +288,15 @@ class InFlight {
         .send(`Too many requests waiting on one connection (HTTP_MAX_REQUESTS_PER_CONNECTION=${this.limits.maxRequestsPerConnection})\n`);
     }
     connection.requests++;
-    reply.raw.once('close', () => {
-      if (!connection.closed) connection.requests--;
+    // One listener per request, for /metrics too (admitMetrics marks the answer): a listener is a visible part of a small scrape's cost.
+    const answer = reply.raw as Counted;
+    answer.once('close', () => {
+      if (connection.closed) return;
+      connection.requests--;
+      if (answer[METRICS_ANSWER] === true) {
+        connection.metrics--;
+        this.metrics--;
+      }
     });
     return undefined;
   }
@@ -300,11 +312,7 @@ class InFlight {
     const connection = this.connection(request.raw.socket);
     connection.metrics++;
     this.metrics++;
-    reply.raw.once('close', () => {
-      if (connection.closed) return;
-      connection.metrics--;
-      this.metrics--;
-    });
+    (reply.raw as Counted)[METRICS_ANSWER] = true;
     return undefined;
   }
 
