@@ -10,7 +10,7 @@ import { RotatingSecret, watchKeyFile } from './key-rotation.js';
 import type { Logger } from './logger.js';
 import { MergedExposition } from './organizations.js';
 import { OwnMetrics } from './own-metrics.js';
-import { Scheduler } from './scheduler.js';
+import { type EndpointStatus, Scheduler } from './scheduler.js';
 import type { Secret } from './secret.js';
 import { buildApp } from './server.js';
 import { STATUS_PAGE_ENDPOINTS } from './status-page.js';
@@ -136,8 +136,7 @@ export function createExporter(config: Config, deps: ExporterDeps, organizations
     revision: REVISION,
     endpoints: orgs.map((org, i) => ({ org: org.name, endpoints: (sourcesOf[i] ?? []).map((s) => s.endpoint) })),
     // Read at scrape time, once the schedulers below exist.
-    statuses: () =>
-      runtimes.flatMap((r) => (r.name === undefined ? r.scheduler.statuses() : r.scheduler.statuses().map((s) => ({ ...s, org: r.name })))),
+    statuses: everyStatus(() => runtimes),
     processMetrics: deps.processMetrics,
   });
   const merged =
@@ -236,6 +235,28 @@ export function createExporter(config: Config, deps: ExporterDeps, organizations
  * watcher to start), and every value it had lately with the user-id hash
  * key, for scrubbing logs and pages.
  */
+/**
+ * Every organization's endpoint statuses, labelled with its `org` when it is
+ * one of several: the same array while no scheduler's statuses changed (the
+ * own metrics read them at every scrape, and tell by that there is nothing
+ * new to render).
+ */
+function everyStatus(runtimes: () => readonly OrganizationRuntime[]): () => ReadonlyArray<EndpointStatus & { org?: string }> {
+  let lastParts: ReadonlyArray<readonly EndpointStatus[]> = [];
+  let last: ReadonlyArray<EndpointStatus & { org?: string }> = [];
+  return () => {
+    const all = runtimes();
+    const only = all[0];
+    if (all.length === 1 && only?.name === undefined) return only?.scheduler.statuses() ?? [];
+    const parts = all.map((r) => r.scheduler.statuses());
+    if (parts.length !== lastParts.length || parts.some((p, i) => p !== lastParts[i])) {
+      lastParts = parts;
+      last = all.flatMap((r, i) => (parts[i] as readonly EndpointStatus[]).map((s) => (r.name === undefined ? s : { ...s, org: r.name })));
+    }
+    return last;
+  };
+}
+
 function organizationKey(
   org: { name: string | undefined; config: Config },
   deps: { logger: Logger; clock: Clock; intervalMs: number | undefined },

@@ -148,7 +148,7 @@ export class OwnMetrics implements ClientObserver {
       last !== undefined &&
       last.changes === this.changes &&
       last.processLines === processLines &&
-      sameStatuses(last.statuses, statuses)
+      (last.statuses === statuses || sameStatuses(last.statuses, statuses))
     ) {
       return last;
     }

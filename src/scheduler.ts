@@ -118,6 +118,8 @@ export const MAX_RETRY_AFTER_MS = 60 * 60_000;
  */
 export class Scheduler {
   private readonly states = new Map<ApiEndpoint, SourceState>();
+  /** What `statuses()` gave last. */
+  private lastStatuses: readonly EndpointStatus[] | undefined;
   private readonly stopController = new AbortController();
   private readonly random: () => number;
   /** Loops run once started; a refresh before that (a test's) schedules nothing. */
@@ -204,8 +206,10 @@ export class Scheduler {
   /** The rendered data of every source whose last good refresh is fresh enough, in source order. */
   chunks(): RenderedChunk[] {
     const out: RenderedChunk[] = [];
+    // Read at every scrape: the clock once for all endpoints.
+    const now = this.options.clock.now();
     for (const state of this.states.values()) {
-      const f = this.freshData(state);
+      const f = this.freshData(state, now);
       if (f?.chunk) out.push(f.chunk);
     }
     return out;
@@ -217,8 +221,23 @@ export class Scheduler {
     return true;
   }
 
-  statuses(): EndpointStatus[] {
-    return [...this.states.values()].map(statusOf);
+  /**
+   * Every endpoint's status: the same array (and objects) while none has
+   * changed, so that the own metrics, which read it at every scrape, can tell
+   * at a glance that there is nothing new to render.
+   */
+  statuses(): readonly EndpointStatus[] {
+    if (this.lastStatuses === undefined || !this.statusesHold(this.lastStatuses)) {
+      this.lastStatuses = [...this.states.values()].map(statusOf);
+    }
+    return this.lastStatuses;
+  }
+
+  private statusesHold(last: readonly EndpointStatus[]): boolean {
+    if (last.length !== this.states.size) return false;
+    let i = 0;
+    for (const state of this.states.values()) if (!statusIs(last[i++] as EndpointStatus, state)) return false;
+    return true;
   }
 
   /**
@@ -389,10 +408,10 @@ export class Scheduler {
   }
 
   /** The last good data of `state`, or undefined once it is older than the max staleness (then withdrawn, with a log line). */
-  private freshData(state: SourceState): Fresh | undefined {
+  private freshData(state: SourceState, now = this.options.clock.now()): Fresh | undefined {
     const { fresh } = state;
     if (fresh === undefined) return undefined;
-    if (this.options.clock.now() - fresh.fetchedAt <= this.options.maxStalenessMs) return fresh;
+    if (now - fresh.fetchedAt <= this.options.maxStalenessMs) return fresh;
     state.fresh = undefined;
     this.options.publish?.(state.source.endpoint, undefined);
     this.options.logger.warn(
@@ -433,6 +452,20 @@ function statusOf(s: SourceState): EndpointStatus {
     unreadable: s.unreadable,
     completeUntil: s.fresh?.completeUntil,
   };
+}
+
+/** Whether `status` still says what `statusOf(s)` would: every field of it compared, without making one (read at every scrape). */
+function statusIs(status: EndpointStatus, s: SourceState): boolean {
+  return (
+    status.endpoint === s.source.endpoint &&
+    status.up === s.up &&
+    status.intervalMs === s.intervalMs &&
+    status.lastSuccessAt === s.lastSuccessAt &&
+    status.lastDurationMs === s.lastDurationMs &&
+    status.seriesDropped === s.seriesDropped &&
+    status.unreadable === s.unreadable &&
+    status.completeUntil === s.fresh?.completeUntil
+  );
 }
 
 function isParseFailure(err: unknown): boolean {
