@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { AdminApiError, type AdminApi } from './admin-api/types.js';
+import { AdminApiError, type AdminApi, type ApiResponse } from './admin-api/types.js';
 import { ADVICE } from './advice.js';
 import { deadlineSignal, type Clock, type TimerHandle } from './clock.js';
 import { formatDuration } from './config/values.js';
@@ -90,9 +90,23 @@ interface Fresh {
   completeUntil: number | undefined;
   /** What the source shares with its peers (Reader.share). */
   shared: unknown;
-  /** For an `answersOnly` source: what its refresh asked and was answered (paths, queries, digests of the answers). */
-  answered: string | undefined;
+  /** For an `answersOnly` source: what its refresh asked and was answered, in order. */
+  asked: readonly Asked[] | undefined;
 }
+
+/** One request of a refresh and its answer: the query (as JSON), the path that answered, the SHA-256 of the answer's bytes. */
+interface Asked {
+  key: string;
+  path: string;
+  digest: string;
+}
+
+function sameAsked(a: readonly Asked[], b: readonly Asked[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.key === b[i]?.key && x.path === b[i]?.path && x.digest === b[i]?.digest);
+}
+
+/** What asking the last good refresh's queries again told (Scheduler.askAgain). */
+type AskedAgain = { same: true } | { same: false; differs: { at: number; key: string; response: ApiResponse } | undefined };
 
 /** Intervals are jittered by up to ±10% so that replicas and endpoints drift apart. */
 const JITTER = 0.1;
@@ -275,7 +289,7 @@ export class Scheduler {
   }
 
   private async run(state: SourceState): Promise<void> {
-    const { clock, logger, api } = this.options;
+    const { clock, logger } = this.options;
     const { source, intervalMs } = state;
     const endpoint = source.endpoint;
     const started = clock.now();
@@ -288,34 +302,19 @@ export class Scheduler {
     let nextDelay = this.jittered(intervalMs);
 
     try {
-      // With `answersOnly`, what was asked and answered, to tell a refresh that got the last one's answers again.
-      const digest = source.answersOnly === true;
-      const answers: string[] = [];
-      let digested = digest;
-      const snapshot = await source.fetch({
-        get: async (query) => {
-          const response = await api.get(endpoint, { query, signal, digest });
-          if (!digested) return response;
-          if (response.digest === undefined) digested = false;
-          else answers.push(`${response.path} ${JSON.stringify(query ?? {})} ${response.digest}`);
-          return response;
-        },
-        signal,
-        now: started,
-        logger,
-        peers: this.peers,
-      });
-      const answered = digested ? answers.join('\n') : undefined;
       const last = state.fresh;
+      const { snapshot, asked, notRead } = await this.read(source, last, signal, started);
       const { publish } = this.options;
       let families: MetricFamily[] | undefined;
       let rendered: Pick<Fresh, 'chunk' | 'series' | 'families'>;
-      if (last !== undefined && answered !== undefined && last.answered === answered) {
-        // The same answers as the last good refresh: the same families, already rendered (or published), kept as they are.
-        rendered = last;
+      // The same answers as the last good refresh: by answersOnly, the same snapshot, so everything made of it is kept.
+      const same = last?.asked !== undefined && asked !== undefined && sameAsked(last.asked, asked) ? last : undefined;
+      if (same !== undefined) {
+        // Its families, already rendered (or published), kept as they are.
+        rendered = same;
         logger.debug(
           { api_endpoint: endpoint },
-          `${source.describe}: the same answers as the last refresh; its series are kept as rendered`,
+          `${source.describe}: the same answers as the last refresh${notRead ? ' (asked again, not read)' : ''}; its series are kept as rendered`,
         );
       } else {
         families = await (source.toFamiliesSliced?.(snapshot) ?? source.toFamilies(snapshot));
@@ -326,15 +325,18 @@ export class Scheduler {
           families: this.options.keepFamilies?.includes(endpoint) ? families : undefined,
         };
       }
-      state.seriesDropped = source.seriesDropped?.(snapshot) ?? {};
-      this.noteUnreadable(state, source.unreadable?.(snapshot) ?? {});
+      // Kept from the last good refresh when its answers came again (what a peer reads of it then stays the same object).
+      if (same === undefined) {
+        state.seriesDropped = source.seriesDropped?.(snapshot) ?? {};
+        this.noteUnreadable(state, source.unreadable?.(snapshot) ?? {});
+      }
       const now = clock.now();
       state.fresh = {
         ...rendered,
-        answered,
+        asked,
         fetchedAt: now,
-        completeUntil: source.completeUntil?.(snapshot),
-        shared: source.share?.(snapshot),
+        completeUntil: same === undefined ? source.completeUntil?.(snapshot) : same.completeUntil,
+        shared: same === undefined ? source.share?.(snapshot) : same.shared,
       };
       const { series } = rendered;
       if (families !== undefined) publish?.(endpoint, families);
@@ -377,6 +379,74 @@ export class Scheduler {
       state.lastDurationMs = clock.now() - started;
       this.schedule(state, nextDelay);
     }
+  }
+
+  /**
+   * Reads the endpoint: its snapshot, and for an `answersOnly` source what
+   * was asked and answered (undefined when the answers have no digest).
+   * When the last good refresh's answers come again to its queries asked
+   * again (`askAgain`), the reader does not run (`notRead`: no snapshot).
+   */
+  private async read(
+    source: Source,
+    last: Fresh | undefined,
+    signal: AbortSignal,
+    started: number,
+  ): Promise<{ snapshot: unknown; asked: readonly Asked[] | undefined; notRead: boolean }> {
+    const { api, logger } = this.options;
+    const digest = source.answersOnly === true;
+    const again = digest && last?.asked !== undefined ? await this.askAgain(source, last.asked, signal, started) : undefined;
+    if (again?.same === true) return { snapshot: undefined, asked: last?.asked, notRead: true };
+    const handed = again?.differs;
+    const answers: Asked[] = [];
+    let digested = digest;
+    let index = 0;
+    const snapshot = await source.fetch({
+      get: async (query) => {
+        const at = index++;
+        const key = JSON.stringify(query ?? {});
+        const response =
+          handed !== undefined && handed.at === at && handed.key === key
+            ? handed.response
+            : await api.get(source.endpoint, { query, signal, digest });
+        if (!digested) return response;
+        if (response.digest === undefined) digested = false;
+        else answers.push({ key, path: response.path, digest: response.digest });
+        return response;
+      },
+      signal,
+      now: started,
+      logger,
+      peers: this.peers,
+    });
+    return { snapshot, asked: digested ? answers : undefined, notRead: false };
+  }
+
+  /**
+   * For an `answersOnly` source whose queries now are its last good
+   * refresh's (Reader.plannedQueries): asks them again in turn, each unless
+   * its answer is the same bytes as then. `same` when every answer is;
+   * otherwise the first that differs, read, for the reader's fetch to take
+   * rather than ask again. Undefined when the queries are not the same.
+   */
+  private async askAgain(source: Source, asked: readonly Asked[], signal: AbortSignal, now: number): Promise<AskedAgain | undefined> {
+    const planned = source.plannedQueries?.(now);
+    if (planned === undefined || planned.length !== asked.length) return undefined;
+    const keys = planned.map((query) => JSON.stringify(query));
+    if (keys.some((key, i) => key !== asked[i]?.key)) return undefined;
+    for (let i = 0; i < asked.length; i++) {
+      const before = asked[i] as Asked;
+      const response = await this.options.api.get(source.endpoint, {
+        query: planned[i],
+        signal,
+        digest: true,
+        unlessDigest: before.digest,
+      });
+      if (response.unchanged === true && response.path === before.path) continue;
+      // The same bytes from another path variant have no body to hand over: the reader asks again.
+      return { same: false, differs: response.unchanged === true ? undefined : { at: i, key: before.key, response } };
+    }
+    return { same: true };
   }
 
   /** Keeps what a good answer left unread, and logs it when the reasons change (not at every refresh). */

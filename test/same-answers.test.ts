@@ -15,6 +15,13 @@ const HOUR = 3_600_000;
 const sameAnswers = (logs: { lines: () => Array<Record<string, unknown>> }, endpoint: string) =>
   logs.lines().filter((l) => l.api_endpoint === endpoint && String(l.msg).includes('the same answers as the last refresh')).length;
 
+/** Refreshes whose answers were known the same before the reader ran (Reader.plannedQueries): nothing of them read. */
+const notRead = (logs: { lines: () => Array<Record<string, unknown>> }, endpoint: string) =>
+  logs.lines().filter((l) => l.api_endpoint === endpoint && String(l.msg).includes('(asked again, not read)')).length;
+
+/** Requests the simulator answered for le Chat by_user_stats (one per window and refresh). */
+const askedOf = (h: Harness) => h.sim.requests.filter((r) => r.endpoint === 'lechat_by_user' && r.status === 200).length;
+
 /** The rendered chunk that holds `metric`'s series. */
 async function chunkWith(h: Harness, metric: string): Promise<RenderedChunk> {
   for (const chunk of h.exporter.scheduler.chunks()) {
@@ -26,17 +33,26 @@ async function chunkWith(h: Harness, metric: string): Promise<RenderedChunk> {
 
 describe('a refresh that gets the same answers again', () => {
   it('keeps the rendering it made (the same chunk, the same bytes), and is as fresh as the refresh', async () => {
-    const h = await harness({ env: ENV });
+    // A cap that leaves users out, and GET users, which reads what le Chat by user shares: both kept with the rendering.
+    const h = await harness({ env: { ...ENV, MISTRAL_ENDPOINTS: `${ENV.MISTRAL_ENDPOINTS},users`, LECHAT_USER_LIMIT: '2' } });
     await h.refreshAll();
     const chunkOf = () => chunkWith(h, 'mistral_lechat_user_messages');
     const first = await chunkOf();
     const before = await h.scrape();
     expect(before).toMatch(/^mistral_lechat_user_messages\{/m);
+    expect(before).toMatch(/^mistral_exporter_series_dropped\{metric="mistral_lechat_user_messages"\} [1-9]/m);
+    expect(before).toMatch(/^mistral_analytics_complete_until_timestamp_seconds\{api_endpoint="lechat_by_user"\} \d/m);
+    expect(before).toMatch(/^mistral_seats_idle\{/m);
 
     await h.clock.advance(HOUR);
+    const asked = askedOf(h);
     await h.refresh('lechat_by_user');
     expect(sameAnswers(h.logs, 'lechat_by_user')).toBe(1);
     expect(await chunkOf()).toBe(first);
+    // Each window asked once, as the first refresh did (asked again before the reader ran, which then had nothing to read).
+    expect(askedOf(h) - asked).toBe(asked);
+    expect(notRead(h.logs, 'lechat_by_user')).toBe(1);
+    await h.refresh('users');
     const after = await h.scrape();
     const withoutFreshness = (text: string) =>
       text
@@ -63,8 +79,11 @@ describe('a refresh that gets the same answers again', () => {
     changed.messages_count += 1_000_000;
     h.sim.setFault('lechat_by_user', { kind: 'status', status: 200, body }, 1);
 
+    const before = askedOf(h);
     await h.refresh('lechat_by_user');
     expect(sameAnswers(h.logs, 'lechat_by_user')).toBe(0);
+    // The changed first answer, asked again before the reader ran, is the one it reads: not asked a second time.
+    expect(askedOf(h) - before).toBe(before);
     expect(await chunkWith(h, 'mistral_lechat_user_messages')).not.toBe(first);
     const text = await h.scrape();
     expect(text).toContain(`mistral_lechat_user_messages{user_id="${changed.user_id}",window="1d"} ${changed.messages_count}`);
@@ -83,6 +102,7 @@ describe('a refresh that gets the same answers again', () => {
     h.sim.clearFaults();
     await h.refresh('lechat_by_agent');
     expect(sameAnswers(h.logs, 'lechat_by_agent')).toBe(1);
+    expect(notRead(h.logs, 'lechat_by_agent')).toBe(1);
 
     // Older than MAX_STALENESS: withdrawn, then read again and rendered anew (nothing kept to reuse).
     h.sim.setFault('lechat_by_agent', { kind: 'status', status: 500 });

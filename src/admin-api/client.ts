@@ -112,6 +112,8 @@ interface Answer {
   truncated: boolean;
   /** The SHA-256 of the body's bytes, when asked for (GetOptions.digest). */
   digest?: string;
+  /** The digest was GetOptions.unlessDigest: `text` is empty, the bytes were not decoded. */
+  unchanged?: true;
 }
 type Outcome = { answer: Answer } | { failure: AdminApiError };
 
@@ -186,6 +188,7 @@ export class AdminApiClient implements AdminApi {
         continue;
       }
       this.#remember(endpoint, path, candidates.length);
+      if (answer.unchanged) return { body: undefined, status: answer.status, path, digest: answer.digest, unchanged: true };
       if (answer.text.length > LARGE_ANSWER_CHARS) await nextTurn();
       let body: unknown;
       try {
@@ -304,7 +307,8 @@ export class AdminApiClient implements AdminApi {
       if (typeof v === 'string' || typeof v === 'number') url.searchParams.set(k, String(v));
       else if (v !== undefined) for (const item of v) url.searchParams.append(k, item);
     }
-    return this.#limited(endpoint, signal, () => this.#send(endpoint, path, url, signal, options.digest === true));
+    const digest = options.digest === true || options.unlessDigest !== undefined;
+    return this.#limited(endpoint, signal, () => this.#send(endpoint, path, url, signal, digest, options.unlessDigest));
   }
 
   /** Runs `fn` in a concurrency slot; an abort while queued ends the wait at once. */
@@ -325,7 +329,14 @@ export class AdminApiClient implements AdminApi {
     });
   }
 
-  async #send(endpoint: ApiEndpoint, path: string, url: URL, signal: AbortSignal | undefined, digest: boolean): Promise<Outcome> {
+  async #send(
+    endpoint: ApiEndpoint,
+    path: string,
+    url: URL,
+    signal: AbortSignal | undefined,
+    digest: boolean,
+    unlessDigest: string | undefined,
+  ): Promise<Outcome> {
     const { observer, maxResponseBytes } = this.#options;
     let response: Dispatcher.ResponseData;
     try {
@@ -364,16 +375,27 @@ export class AdminApiClient implements AdminApi {
       // Scrubbed before anything reads it: a key echoed anywhere in an answer (a value, a model name, a map key) reaches
       // no parse message, log line, label or status page, in whatever form it was echoed (see scrub).
       const hash = digest ? createHash('sha256') : undefined;
+      if (hash !== undefined && unlessDigest !== undefined) {
+        // The bytes are decoded only once they are known to differ from the answer had before.
+        const bytes = await readBytes(body, hash);
+        const seen = hash.digest('hex');
+        if (seen === unlessDigest) return { answer: { status, retryAfter, text: '', truncated: false, digest: seen, unchanged: true } };
+        return { answer: { status, retryAfter, text: await this.#cleanLarge(decodeBytes(bytes)), truncated: false, digest: seen } };
+      }
       const text = await readText(body, hash);
-      // A large answer is decoded, scrubbed and parsed in separate turns of the event loop: together they would hold it for tens of ms.
-      if (text.length > LARGE_ANSWER_CHARS) await nextTurn();
-      const answer: Answer = { status, retryAfter, text: this.#clean(text), truncated: false };
+      const answer: Answer = { status, retryAfter, text: await this.#cleanLarge(text), truncated: false };
       if (hash !== undefined) answer.digest = hash.digest('hex');
       return { answer };
     } catch (err) {
       if (this.#closed || signal?.aborted) throw this.#aborted(endpoint, signal);
       return { failure: this.#classify(endpoint, path, status, err) };
     }
+  }
+
+  /** `#clean` of an answer's text; a large answer is decoded, scrubbed and parsed in separate turns of the event loop: together they would hold it for tens of ms. */
+  async #cleanLarge(text: string): Promise<string> {
+    if (text.length > LARGE_ANSWER_CHARS) await nextTurn();
+    return this.#clean(text);
   }
 
   /** The request headers; the only place the key is revealed for sending. */
@@ -528,6 +550,24 @@ async function readText(body: Dispatcher.ResponseData['body'], hash?: Hash): Pro
     hash?.update(chunk as Uint8Array);
     parts.push(decoder.decode(chunk as Uint8Array, { stream: true }));
   }
+  parts.push(decoder.decode());
+  return parts.join('');
+}
+
+/** The body's bytes, hashed as they arrive. */
+async function readBytes(body: Dispatcher.ResponseData['body'], hash: Hash): Promise<Uint8Array[]> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) {
+    hash.update(chunk as Uint8Array);
+    chunks.push(chunk as Uint8Array);
+  }
+  return chunks;
+}
+
+/** The text of bytes read by readBytes, as readText would have decoded them. */
+function decodeBytes(chunks: readonly Uint8Array[]): string {
+  const decoder = new TextDecoder();
+  const parts = chunks.map((chunk) => decoder.decode(chunk, { stream: true }));
   parts.push(decoder.decode());
   return parts.join('');
 }

@@ -58,6 +58,12 @@ export interface GetOptions {
   signal?: AbortSignal;
   /** Give the answer's `digest`. */
   digest?: boolean;
+  /**
+   * With `digest`: when the answer's digest is this one (an answer had
+   * before), its bytes are neither decoded nor parsed: the response says
+   * `unchanged` and has no body.
+   */
+  unlessDigest?: string;
 }
 
 export interface ApiResponse {
@@ -68,6 +74,8 @@ export interface ApiResponse {
   path: string;
   /** With `GetOptions.digest`: the SHA-256 of the answer's bytes (hex), to tell an answer the same as an earlier one. */
   digest?: string;
+  /** The answer's digest was `GetOptions.unlessDigest`: `body` is undefined, nothing of the answer was read. */
+  unchanged?: true;
 }
 
 export interface AdminApi {

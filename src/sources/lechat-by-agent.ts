@@ -11,6 +11,7 @@ import {
   readData,
   type Counts,
   type Windowed,
+  dayWindowQueries,
 } from './lechat-rows.js';
 import { defineEndpoint, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
 import { UnreadableTally } from './unreadable.js';
@@ -104,6 +105,7 @@ export const lechatByAgent = defineEndpoint({
       fetch: (ctx) => fetchDayWindows(ctx, 'lechat by_agent_stats', options.windows, parseAgentStats),
       // The windows' rows, from the answers alone (the windows' days are in the queries).
       answersOnly: true,
+      plannedQueries: (now) => dayWindowQueries(now, options.windows),
       toFamilies: (s) => agentStatsFamilies(s, options),
       completeUntil: lechatCompleteUntil,
       seriesDropped: (s) => agentStatsDropped(s, options),

@@ -14,6 +14,7 @@ import {
   readDataSteps,
   type Counts,
   type Windowed,
+  dayWindowQueries,
 } from './lechat-rows.js';
 import { DAY_S } from './windows.js';
 import { defineEndpoint, type MetricFamily, type Reader, type Sample, type Unreadable } from './types.js';
@@ -324,6 +325,7 @@ export const lechatByUser = defineEndpoint({
       fetch: (ctx) => fetchDayWindows(ctx, USER_STATS, options.windows, parseUserStatsSliced),
       // The windows' rows, from the answers alone (the windows' days are in the queries).
       answersOnly: true,
+      plannedQueries: (now) => dayWindowQueries(now, options.windows),
       toFamilies: (s) => userStatsFamilies(s, options),
       toFamiliesSliced: (s) => userStatsFamiliesSliced(s, options),
       completeUntil: lechatCompleteUntil,

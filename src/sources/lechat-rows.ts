@@ -117,14 +117,20 @@ export async function fetchDayWindows<R extends Counts>(
   // One window after the other: each answer can be many MB, and read together they would be decoded and parsed back to back,
   // holding the event loop (and the memory of all of them) at once.
   const read: Array<Windowed<R>> = [];
-  for (const window of windows) {
-    const query = { ...completeDaysRange(ctx.now, window.days) };
+  const queries = dayWindowQueries(ctx.now, windows);
+  for (const [i, window] of windows.entries()) {
+    const query = queries[i] as (typeof queries)[number];
     const { body } = await ctx.get(query);
     checkEchoedWindow(body, query, what);
     const rows = await parse(body, tally);
     read.push({ window, rows, end: query.end_time, completeUntil: completeUntilOf(rows, query.end_time) });
   }
   return { windows: read, unreadable: tally.result() };
+}
+
+/** The queries of fetchDayWindows started at `now`, in its order: one per window, its complete UTC days (Reader.plannedQueries). */
+export function dayWindowQueries(now: number, windows: readonly AnalyticsWindow[]) {
+  return windows.map((window) => ({ ...completeDaysRange(now, window.days) }));
 }
 
 /** Ranks on the longest window by messages: the kept ids and how many were left out. */

@@ -60,6 +60,15 @@ export interface Reader<S> {
    */
   answersOnly?: boolean;
   /**
+   * For an `answersOnly` reader whose queries do not depend on its answers:
+   * the queries `fetch` makes when it starts at `now`, in its order. When they
+   * are the last good refresh's, the scheduler asks them again before `fetch`
+   * runs, each unless its answer is the same bytes as then: when every answer
+   * is, nothing is decoded, parsed or read. The first answer that differs is
+   * handed to `fetch` when it asks for it (the ones before it are asked again).
+   */
+  plannedQueries?(now: number): ReadonlyArray<Record<string, QueryValue>>;
+  /**
    * For readers with cardinality caps: per capped metric, the series a cap
    * left out of this snapshot (0 when none). Feeds
    * `mistral_exporter_series_dropped{metric}`.

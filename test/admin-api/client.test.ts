@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import { Agent, type Dispatcher } from 'undici';
@@ -441,6 +442,63 @@ describe('final statuses and bodies', () => {
     expect(err.message).toContain('Maintenance');
     expect(s.requests).toHaveLength(1);
     expect(observer.retries).toEqual([]);
+  });
+});
+
+describe('digests of answers', () => {
+  const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+  it('gives the SHA-256 of the bytes; unless it is unlessDigest, the answer is read as without it: decoded piece by piece, scrubbed, parsed', async () => {
+    const euro = Buffer.from('€');
+    // A character split between two pieces, a byte order mark, an invalid byte, and the key echoed.
+    const pieces = [
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`{"name": "5 `), euro.subarray(0, 1)]),
+      Buffer.concat([euro.subarray(1), Buffer.from(` ${CANARY}`)]),
+      Buffer.from([0x20, 0xff, 0x22, 0x7d]),
+    ];
+    const s = await server((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const left = [...pieces];
+      const next = () => {
+        const piece = left.shift();
+        if (piece === undefined) return void res.end();
+        res.write(piece, () => setTimeout(next, 20));
+      };
+      next();
+    });
+    const { client: c } = client(s.url);
+    const digest = sha256(Buffer.concat(pieces));
+    const expected = { name: '5 € [REDACTED] \ufffd' };
+    expect(await c.get('spend_limit', { digest: true })).toEqual({ body: expected, status: 200, path: 'spend-limit', digest });
+    expect(await c.get('spend_limit', { unlessDigest: 'f'.repeat(64) })).toEqual({
+      body: expected,
+      status: 200,
+      path: 'spend-limit',
+      digest,
+    });
+  });
+
+  it('an answer whose digest is unlessDigest is neither decoded nor parsed: unchanged, no body', async () => {
+    let answer = '{"v": 1}';
+    const s = await server((_req, res) => json(res, 200, answer));
+    const { client: c } = client(s.url);
+    const { digest } = await c.get('rate_limit', { digest: true });
+    expect(digest).toBe(sha256(Buffer.from(answer)));
+    // The same bytes: nothing read of them. Bytes that would not even parse show that they are not read either.
+    expect(await c.get('rate_limit', { unlessDigest: digest })).toEqual({
+      body: undefined,
+      status: 200,
+      path: 'rate-limit',
+      digest,
+      unchanged: true,
+    });
+    answer = '<html>down</html>';
+    const unreadable = sha256(Buffer.from(answer));
+    expect((await c.get('rate_limit', { unlessDigest: unreadable })).unchanged).toBe(true);
+    // Other bytes are read: here, not JSON.
+    const err = await failure(c.get('rate_limit', { unlessDigest: digest }));
+    expect(err.kind).toBe('invalid_json');
+    expect(s.requests).toHaveLength(4);
   });
 });
 
