@@ -231,11 +231,6 @@ export function createExporter(config: Config, deps: ExporterDeps, organizations
 }
 
 /**
- * An organization's key: re-read from its file when it comes from one (the
- * watcher to start), and every value it had lately with the user-id hash
- * key, for scrubbing logs and pages.
- */
-/**
  * Every organization's endpoint statuses, labelled with its `org` when it is
  * one of several: the same array while no scheduler's statuses changed (the
  * own metrics read them at every scrape, and tell by that there is nothing
@@ -257,6 +252,11 @@ function everyStatus(runtimes: () => readonly OrganizationRuntime[]): () => Read
   };
 }
 
+/**
+ * An organization's key: re-read from its file when it comes from one (the
+ * watcher to start), and every value it had lately with the user-id hash
+ * key, for scrubbing logs and pages.
+ */
 function organizationKey(
   org: { name: string | undefined; config: Config },
   deps: { logger: Logger; clock: Clock; intervalMs: number | undefined },

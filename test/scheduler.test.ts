@@ -316,47 +316,47 @@ describe('Scheduler', () => {
     await clock.advance(10 * MIN);
     expect(api.calls.length).toBe(2);
   });
-});
 
-it('gives the same statuses while nothing changed, and new ones that say every change (read at every scrape)', async () => {
-  const { clock, api, scheduler } = setup({ maxStalenessMs: 5 * MIN });
-  /** The statuses as made afresh from what the scheduler knows now (the status page's reading). */
-  const afresh = () => scheduler.details().map(({ describe: _d, failure: _f, nextRefreshAt: _n, series: _s, ...status }) => status);
-  let last = scheduler.statuses();
-  const step = async (what: () => Promise<void>, changes: boolean) => {
-    await what();
-    const now = scheduler.statuses();
-    expect(now).toEqual(afresh());
-    expect(now === last, 'the same array').toBe(!changes);
-    expect(scheduler.statuses(), 'read again').toBe(now);
-    last = now;
-  };
-  expect(last).toEqual(afresh());
-  api.answers.set('spend_limit', ok(spendBody(1)));
-  api.answers.set(
-    'rate_limit',
-    ok({ tokens_limits_by_model: { m: { tokens_per_minute: 1, tokens_per_month: 2 }, n: { tokens_per_minute: 'many' } } }),
-  );
-  await step(async () => {
-    scheduler.start();
-    await clock.advance(0);
-  }, true);
-  expect(last.find((s) => s.endpoint === 'rate_limit')?.unreadable).toBeDefined();
-  await step(() => clock.advance(MIN - 1), false);
-  // A failure: up turns 0, the last success stays.
-  api.answers.set(
-    'spend_limit',
-    fail(() => new AdminApiError('spend_limit', 'http', 'HTTP 500', { status: 500 })),
-  );
-  await step(() => clock.advance(1), true);
-  // The next rate_limit refresh reads every entry: its unreadable tally changes.
-  api.answers.set('rate_limit', ok(rateBody));
-  await step(() => clock.advance(MIN), true);
-  // Past MAX_STALENESS spend_limit's data is withdrawn; a success then brings a new last success.
-  api.answers.set('spend_limit', ok(spendBody(2)));
-  await step(() => clock.advance(3 * MIN), true);
-  await step(async () => {}, false);
-  await scheduler.stop();
+  it('gives the same statuses while nothing changed, and new ones that say every change (read at every scrape)', async () => {
+    const { clock, api, scheduler } = setup({ maxStalenessMs: 5 * MIN });
+    /** The statuses as made afresh from what the scheduler knows now (the status page's reading). */
+    const afresh = () => scheduler.details().map(({ describe: _d, failure: _f, nextRefreshAt: _n, series: _s, ...status }) => status);
+    let last = scheduler.statuses();
+    const step = async (what: () => Promise<void>, changes: boolean) => {
+      await what();
+      const now = scheduler.statuses();
+      expect(now).toEqual(afresh());
+      expect(now === last, 'the same array').toBe(!changes);
+      expect(scheduler.statuses(), 'read again').toBe(now);
+      last = now;
+    };
+    expect(last).toEqual(afresh());
+    api.answers.set('spend_limit', ok(spendBody(1)));
+    api.answers.set(
+      'rate_limit',
+      ok({ tokens_limits_by_model: { m: { tokens_per_minute: 1, tokens_per_month: 2 }, n: { tokens_per_minute: 'many' } } }),
+    );
+    await step(async () => {
+      scheduler.start();
+      await clock.advance(0);
+    }, true);
+    expect(last.find((s) => s.endpoint === 'rate_limit')?.unreadable).toBeDefined();
+    await step(() => clock.advance(MIN - 1), false);
+    // A failure: up turns 0, the last success stays.
+    api.answers.set(
+      'spend_limit',
+      fail(() => new AdminApiError('spend_limit', 'http', 'HTTP 500', { status: 500 })),
+    );
+    await step(() => clock.advance(1), true);
+    // The next rate_limit refresh reads every entry: its unreadable tally changes.
+    api.answers.set('rate_limit', ok(rateBody));
+    await step(() => clock.advance(MIN), true);
+    // Past MAX_STALENESS spend_limit's data is withdrawn; a success then brings a new last success.
+    api.answers.set('spend_limit', ok(spendBody(2)));
+    await step(() => clock.advance(3 * MIN), true);
+    await step(async () => {}, false);
+    await scheduler.stop();
+  });
 });
 
 describe('Scheduler: what readers share with each other', () => {
