@@ -37,6 +37,20 @@ function client(base: string, overrides: Parameters<typeof makeClient>[1] = {}) 
 
 const ok = (res: ServerResponse) => json(res, 200, { ok: true });
 
+/** A handler that answers 200 with `pieces` written one after the other, 20 ms apart (each read by the client as a piece of its own). */
+const inPieces =
+  (pieces: readonly Buffer[]) =>
+  (_req: unknown, res: ServerResponse): void => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const left = [...pieces];
+    const next = () => {
+      const piece = left.shift();
+      if (piece === undefined) return void res.end();
+      res.write(piece, () => setTimeout(next, 20));
+    };
+    next();
+  };
+
 describe('requests', () => {
   it('sends a GET with both auth headers, Accept and User-Agent, under the base path', async () => {
     const s = await server((_req, res) => ok(res));
@@ -404,21 +418,14 @@ describe('final statuses and bodies', () => {
 
   it('decodes a body as its pieces arrive: a character split between two pieces, a leading byte order mark, invalid bytes', async () => {
     const euro = Buffer.from('€'); // three bytes in UTF-8
-    const s = await server((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      // Three writes, flushed apart: the client reads them as three pieces, the euro sign cut after its first byte.
-      const pieces = [
+    // Three writes, flushed apart: the client reads them as three pieces, the euro sign cut after its first byte.
+    const s = await server(
+      inPieces([
         Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"name": "5 '), euro.subarray(0, 1)]),
         euro.subarray(1),
         Buffer.from([0x20, 0xff, 0x22, 0x7d]),
-      ];
-      const next = () => {
-        const piece = pieces.shift();
-        if (piece === undefined) return void res.end();
-        res.write(piece, () => setTimeout(next, 20));
-      };
-      next();
-    });
+      ]),
+    );
     const { client: c } = client(s.url);
     expect((await c.get('spend_limit')).body).toEqual({ name: '5 € \ufffd' });
   });
@@ -456,16 +463,7 @@ describe('digests of answers', () => {
       Buffer.concat([euro.subarray(1), Buffer.from(` ${CANARY}`)]),
       Buffer.from([0x20, 0xff, 0x22, 0x7d]),
     ];
-    const s = await server((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      const left = [...pieces];
-      const next = () => {
-        const piece = left.shift();
-        if (piece === undefined) return void res.end();
-        res.write(piece, () => setTimeout(next, 20));
-      };
-      next();
-    });
+    const s = await server(inPieces(pieces));
     const { client: c } = client(s.url);
     const digest = sha256(Buffer.concat(pieces));
     const expected = { name: '5 € [REDACTED] \ufffd' };
