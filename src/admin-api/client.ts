@@ -380,7 +380,7 @@ export class AdminApiClient implements AdminApi {
         const bytes = await readBytes(body, hash);
         const seen = hash.digest('hex');
         if (seen === unlessDigest) return { answer: { status, retryAfter, text: '', truncated: false, digest: seen, unchanged: true } };
-        return { answer: { status, retryAfter, text: await this.#cleanLarge(decodeBytes(bytes)), truncated: false, digest: seen } };
+        return { answer: { status, retryAfter, text: await this.#cleanLarge(await readText(bytes)), truncated: false, digest: seen } };
       }
       const text = await readText(body, hash);
       const answer: Answer = { status, retryAfter, text: await this.#cleanLarge(text), truncated: false };
@@ -541,9 +541,9 @@ function decodeBody(bytes: Buffer, contentEncoding: string | undefined, maxBytes
  * The body as text, decoded as its pieces arrive (as `body.text()` decodes it
  * whole at the end: UTF-8, a leading byte order mark dropped, invalid bytes
  * replaced), so that a body of many MB is never decoded in one go; and its
- * bytes hashed with `hash`, if given.
+ * bytes hashed with `hash`, if given. Also the bytes readBytes kept.
  */
-async function readText(body: Dispatcher.ResponseData['body'], hash?: Hash): Promise<string> {
+async function readText(body: AsyncIterable<unknown> | Iterable<Uint8Array>, hash?: Hash): Promise<string> {
   const decoder = new TextDecoder();
   const parts: string[] = [];
   for await (const chunk of body) {
@@ -562,14 +562,6 @@ async function readBytes(body: Dispatcher.ResponseData['body'], hash: Hash): Pro
     chunks.push(chunk as Uint8Array);
   }
   return chunks;
-}
-
-/** The text of bytes read by readBytes, as readText would have decoded them. */
-function decodeBytes(chunks: readonly Uint8Array[]): string {
-  const decoder = new TextDecoder();
-  const parts = chunks.map((chunk) => decoder.decode(chunk, { stream: true }));
-  parts.push(decoder.decode());
-  return parts.join('');
 }
 
 /** Reads at most `maxBytes` of `body`, then drops the rest; read errors end it quietly. */
