@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { AdminApiError, type AdminApi, type ApiResponse } from './admin-api/types.js';
+import { AdminApiError, type AdminApi, type ApiResponse, type QueryValue } from './admin-api/types.js';
 import { ADVICE } from './advice.js';
 import { deadlineSignal, type Clock, type TimerHandle } from './clock.js';
 import { formatDuration } from './config/values.js';
@@ -100,6 +100,9 @@ interface Asked {
   path: string;
   digest: string;
 }
+
+/** A query as Asked.key: what `read` notes of the reader's queries and `askAgain` compares the planned ones with. */
+const queryKey = (query: Record<string, QueryValue> | undefined): string => JSON.stringify(query ?? {});
 
 function sameAsked(a: readonly Asked[], b: readonly Asked[]): boolean {
   return a.length === b.length && a.every((x, i) => x.key === b[i]?.key && x.path === b[i]?.path && x.digest === b[i]?.digest);
@@ -324,9 +327,7 @@ export class Scheduler {
           series: chunk?.series ?? families.reduce((n, f) => n + f.samples.length, 0),
           families: this.options.keepFamilies?.includes(endpoint) ? families : undefined,
         };
-      }
-      // Kept from the last good refresh when its answers came again (what a peer reads of it then stays the same object).
-      if (same === undefined) {
+        // Kept from the last good refresh when its answers came again (what a peer reads of it then stays the same object).
         state.seriesDropped = source.seriesDropped?.(snapshot) ?? {};
         this.noteUnreadable(state, source.unreadable?.(snapshot) ?? {});
       }
@@ -404,7 +405,7 @@ export class Scheduler {
     const snapshot = await source.fetch({
       get: async (query) => {
         const at = index++;
-        const key = JSON.stringify(query ?? {});
+        const key = queryKey(query);
         const response =
           handed !== undefined && handed.at === at && handed.key === key
             ? handed.response
@@ -432,7 +433,7 @@ export class Scheduler {
   private async askAgain(source: Source, asked: readonly Asked[], signal: AbortSignal, now: number): Promise<AskedAgain | undefined> {
     const planned = source.plannedQueries?.(now);
     if (planned === undefined || planned.length !== asked.length) return undefined;
-    const keys = planned.map((query) => JSON.stringify(query));
+    const keys = planned.map(queryKey);
     if (keys.some((key, i) => key !== asked[i]?.key)) return undefined;
     for (let i = 0; i < asked.length; i++) {
       const before = asked[i] as Asked;
